@@ -1,0 +1,6 @@
+//! Pure decisions: which providers exist, in which order to try them, how healthy each is,
+//! and what an attempt's outcome means.
+//!
+//! Nothing here does I/O or reads the clock: time comes in as a `now` argument.
+
+pub mod provider;

@@ -1,0 +1,1 @@
+//! Integration tests: the real library and binary against in-process mock providers.
