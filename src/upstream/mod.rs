@@ -1,1 +1,237 @@
-//! TODO
+//! The only module that talks HTTP to providers.
+//!
+//! One [`Upstream`] holds one shared `reqwest` connection pool for every provider, so
+//! keep-alive connections are reused across requests and across config reloads. It knows
+//! how each provider is authenticated (SPEC 2.3) and which client headers may travel
+//! upstream; it knows nothing about failover, which is `dispatch`'s job.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::config::Provider;
+use crate::core::provider::{AuthType, ProviderKind};
+
+/// How long a TCP connect plus TLS handshake may take before the attempt fails over.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The shared HTTP client for every provider.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    client: reqwest::Client,
+}
+
+/// Why an upstream exchange failed before a usable answer arrived.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The connection could not be made or broke before the response headers.
+    #[error("{0}")]
+    Connect(String),
+    /// The response body broke off.
+    #[error("response body failed: {0}")]
+    Body(String),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+    /// The provider's URL or a header could not be used.
+    #[error("invalid request for provider: {0}")]
+    Invalid(String),
+}
+
+/// One request ready to go to one provider.
+#[derive(Debug)]
+pub struct UpstreamRequest {
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Upstream {
+    pub fn new() -> Result<Self, UpstreamError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            // Redirects are never followed: a provider that redirects is misconfigured, and
+            // following one could carry the credential to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| UpstreamError::Build(error_chain(&e)))?;
+        Ok(Self { client })
+    }
+
+    /// Sends a POST and returns once the response headers have arrived.
+    pub async fn post(&self, request: UpstreamRequest) -> Result<reqwest::Response, UpstreamError> {
+        self.client
+            .post(request.url)
+            .headers(request.headers)
+            .body(request.body)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::Connect(describe_send_error(&e)))
+    }
+
+    /// Sends a GET (used by probes and model listings).
+    pub async fn get(&self, url: &str, headers: HeaderMap) -> Result<reqwest::Response, UpstreamError> {
+        self.client
+            .get(url)
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::Connect(describe_send_error(&e)))
+    }
+}
+
+/// The URL of a Messages-API path on an Anthropic-type provider: the provider's base URL
+/// followed by the client's path from `/v1/` on, and the client's query.
+pub fn anthropic_url(provider: &Provider, path_and_query: &str) -> String {
+    let tail = path_and_query
+        .find("/v1/")
+        .map_or(path_and_query, |at| &path_and_query[at..]);
+    join(provider, tail)
+}
+
+/// The Chat Completions URL of an OpenAI-type provider.
+pub fn openai_url(provider: &Provider) -> String {
+    join(provider, "/chat/completions")
+}
+
+fn join(provider: &Provider, tail: &str) -> String {
+    let base = provider.base_url.as_str().trim_end_matches('/');
+    let mut url = String::with_capacity(base.len() + tail.len());
+    url.push_str(base);
+    url.push_str(tail);
+    url
+}
+
+/// Request headers that never travel from the client to a provider: hop-by-hop headers,
+/// the client's own credentials, and headers the HTTP client sets itself.
+fn is_dropped_request_header(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "host"
+            | "content-length"
+            | "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authorization"
+            | "proxy-authenticate"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "x-api-key"
+            | "authorization"
+            // claude-lb reads response bodies (to find the commit point of a stream), so it
+            // asks for them uncompressed.
+            | "accept-encoding"
+    )
+}
+
+/// The headers for a pass-through request to an Anthropic-type provider: every end-to-end
+/// client header (all `anthropic-*` included), then the provider's extra headers, then its
+/// credential.
+pub fn anthropic_headers(provider: &Provider, client: &HeaderMap) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(client.len() + provider.headers.len() + 2);
+    for (name, value) in client {
+        if !is_dropped_request_header(name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    if !headers.contains_key("anthropic-version") {
+        headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+    }
+    apply_provider_headers(provider, &mut headers);
+    headers
+}
+
+/// The headers for a translated request to an OpenAI-type provider. Anthropic headers mean
+/// nothing there and are not sent.
+pub fn openai_headers(provider: &Provider, client: &HeaderMap) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(provider.headers.len() + 4);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(agent) = client.get(header::USER_AGENT) {
+        headers.insert(header::USER_AGENT, agent.clone());
+    }
+    apply_provider_headers(provider, &mut headers);
+    headers
+}
+
+fn apply_provider_headers(provider: &Provider, headers: &mut HeaderMap) {
+    for (name, value) in &provider.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let Some(secret) = &provider.secret else {
+        return;
+    };
+    let bearer = matches!(
+        (provider.kind, provider.auth_type),
+        (ProviderKind::OpenAi, _) | (ProviderKind::Anthropic, AuthType::AuthToken)
+    );
+    let (name, value) = if bearer {
+        (header::AUTHORIZATION, format!("Bearer {}", secret.expose()))
+    } else {
+        (HeaderName::from_static("x-api-key"), secret.expose().to_owned())
+    };
+    // A secret that is not a valid header value was rejected at config load; if one slips
+    // through, the request goes without it and the provider answers 401, which fails over.
+    if let Ok(mut value) = HeaderValue::from_str(&value) {
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+}
+
+/// Response headers that are not copied from a provider's answer to the client.
+pub fn is_dropped_response_header(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "content-length"
+            | "content-encoding"
+    )
+}
+
+/// A one-line description of a failed send, in the words an operator needs: name not
+/// resolved, connection refused, TLS error, timeout.
+pub fn describe_send_error(error: &reqwest::Error) -> String {
+    let chain = error_chain(error);
+    let lower = chain.to_ascii_lowercase();
+    let what = if error.is_timeout() {
+        "connection timed out"
+    } else if lower.contains("dns error") || lower.contains("failed to lookup") {
+        "name not resolved"
+    } else if lower.contains("connection refused") {
+        "connection refused"
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        "TLS error"
+    } else if lower.contains("connection reset") || lower.contains("connection closed") {
+        "connection closed before the response"
+    } else {
+        "connection failed"
+    };
+    format!("{what} ({chain})")
+}
+
+/// The error and its sources on one line, without the URL (which reqwest includes and
+/// which may carry a query the operator did not mean to log).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        let text = text.split(" for url (").next().unwrap_or(&text).to_owned();
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        current = e.source();
+    }
+    out
+}

@@ -1,0 +1,533 @@
+//! One attempt against one provider, up to the commit point.
+//!
+//! An attempt ends in one of three ways: an answer that goes to the client (a success, or a
+//! client error the next provider would give too), a failure that fails over, or a request
+//! that cannot be translated for this provider at all.
+
+use std::ops::Range;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
+use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use tokio::time::{Instant, timeout_at};
+
+use super::stream::{AnswerStream, Mode, RequestLog, Usage};
+use super::{Answer, AnswerBody, ClientRequest, Route};
+use crate::config::{Provider, Settings};
+use crate::core::classify::{self, Failure, TimeoutPhase};
+use crate::core::health::HealthTable;
+use crate::core::provider::ProviderKind;
+use crate::sse::{SseEvent, SseParser};
+use crate::translate;
+use crate::upstream::{self, Upstream, UpstreamRequest};
+
+/// How much of a failed answer's body is kept to say what went wrong.
+const ERROR_EXCERPT: usize = 300;
+
+pub(super) struct Context<'a> {
+    pub provider: &'a Provider,
+    pub settings: &'a Settings,
+    pub upstream: &'a Upstream,
+    pub health: &'a Arc<HealthTable>,
+    pub generation: &'a Arc<super::Generation>,
+    pub request: &'a ClientRequest,
+    pub client_model: &'a str,
+    pub model_span: Range<usize>,
+    pub upstream_model: &'a str,
+    pub request_id: &'a Arc<str>,
+    pub started: Instant,
+    pub route: Route,
+}
+
+/// The log line of a whole answer, emitted by the caller once it knows the failed attempts
+/// that came before; a streaming answer logs itself when it ends.
+pub(super) type PendingLog = Option<(RequestLog, Usage, &'static str)>;
+
+pub(super) enum Result {
+    Answer(Answer, PendingLog),
+    Failed { failure: Failure, message: String },
+    Untranslatable(String),
+}
+
+type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+fn failed(failure: Failure, message: impl Into<String>) -> Result {
+    Result::Failed {
+        failure,
+        message: message.into(),
+    }
+}
+
+pub(super) async fn run(ctx: Context<'_>) -> Result {
+    let attempt_started = Instant::now();
+    // One deadline per attempt covers the response headers and, for a stream, its first
+    // content event: a later attempt gets the full time again.
+    let deadline = attempt_started + ctx.settings.request_timeout;
+    let (upstream_request, mode) = match prepare(&ctx) {
+        Ok(prepared) => prepared,
+        Err(message) => return Result::Untranslatable(message),
+    };
+    let response = match timeout_at(deadline, ctx.upstream.post(upstream_request)).await {
+        Err(_) => {
+            return failed(
+                Failure::Timeout(TimeoutPhase::Headers),
+                format!(
+                    "no response headers within {}s",
+                    ctx.settings.request_timeout.as_secs()
+                ),
+            );
+        }
+        Ok(Err(error)) => return failed(Failure::Connect, error.to_string()),
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status();
+    if !status.is_success() {
+        return unsuccessful(&ctx, response, &mode).await;
+    }
+    let is_event_stream = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let headers = client_headers(&ctx, response.headers(), &mode);
+    let body: BodyStream = Box::pin(response.bytes_stream());
+    if is_event_stream {
+        peek(ctx, status, headers, body, mode, deadline, attempt_started).await
+    } else {
+        complete(ctx, status, headers, body, &mode, attempt_started).await
+    }
+}
+
+/// Builds the upstream request for this provider: pass-through for Anthropic-type
+/// providers, a translated body for OpenAI-type ones.
+fn prepare(ctx: &Context<'_>) -> std::result::Result<(UpstreamRequest, Mode), String> {
+    match ctx.provider.kind {
+        ProviderKind::Anthropic => {
+            let body = if ctx.upstream_model == ctx.client_model {
+                ctx.request.body.clone()
+            } else {
+                rename_model(&ctx.request.body, ctx.model_span.clone(), ctx.upstream_model)
+            };
+            let request = UpstreamRequest {
+                url: upstream::anthropic_url(ctx.provider, &ctx.request.path_and_query),
+                headers: upstream::anthropic_headers(ctx.provider, &ctx.request.headers),
+                body,
+            };
+            Ok((request, Mode::Passthrough))
+        }
+        ProviderKind::OpenAi => {
+            let options = translate::request::RequestOptions {
+                model: ctx.upstream_model,
+                max_tokens_cap: ctx.provider.max_tokens.map(std::num::NonZeroU32::get),
+                reasoning: translate::request::ReasoningStyle::guess(
+                    ctx.provider.base_url.host_str().unwrap_or(""),
+                    ctx.upstream_model,
+                ),
+            };
+            let body = translate::request::to_openai(&ctx.request.body, &options)
+                .map_err(|e| e.to_string())?;
+            let request = UpstreamRequest {
+                url: upstream::openai_url(ctx.provider),
+                headers: upstream::openai_headers(ctx.provider, &ctx.request.headers),
+                body: Bytes::from(body),
+            };
+            let message_id = format!("msg_{}", ctx.request_id.trim_start_matches("req_"));
+            Ok((request, Mode::translate(ctx.client_model, message_id)))
+        }
+    }
+}
+
+/// The body with the value of its top-level `model` replaced, every other byte unchanged.
+fn rename_model(body: &Bytes, span: Range<usize>, model: &str) -> Bytes {
+    let literal = serde_json::to_string(model).unwrap_or_else(|_| format!("\"{model}\""));
+    let mut out = BytesMut::with_capacity(body.len() + literal.len());
+    out.extend_from_slice(&body[..span.start]);
+    out.extend_from_slice(literal.as_bytes());
+    out.extend_from_slice(&body[span.end..]);
+    out.freeze()
+}
+
+/// The headers that go to the client with a successful answer.
+fn client_headers(ctx: &Context<'_>, upstream: &HeaderMap, mode: &Mode) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    match mode {
+        Mode::Passthrough => {
+            for (name, value) in upstream {
+                if !upstream::is_dropped_response_header(name) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+        }
+        Mode::Translate(_) => {}
+    }
+    if let Ok(value) = HeaderValue::from_str(ctx.provider.id.as_str()) {
+        headers.insert("x-claude-lb-provider", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(ctx.request_id) {
+        headers.insert("x-claude-lb-request-id", value);
+    }
+    headers
+}
+
+/// A non-2xx answer: fail over, or hand it to the client as it came.
+async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mode) -> Result {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| crate::core::retry_after::parse(v, std::time::SystemTime::now()));
+    let outcome = classify::status(status.as_u16(), retry_after);
+    let upstream_headers = response.headers().clone();
+    let mut body: BodyStream = Box::pin(response.bytes_stream());
+    match outcome {
+        Some(classify::Outcome::ReturnToClient) | None => {
+            let Ok(bytes) = read_all(&mut body, ctx.settings.stream_idle_timeout).await else {
+                return failed(
+                    Failure::InvalidResponse,
+                    format!("HTTP {}: the error body broke off", status.as_u16()),
+                );
+            };
+            ctx.health.record_client_error(&ctx.provider.id, Instant::now());
+            let (status, headers, bytes) = match mode {
+                Mode::Passthrough => {
+                    let mut headers = client_headers(ctx, &upstream_headers, mode);
+                    headers.remove("content-length");
+                    (status, headers, bytes)
+                }
+                Mode::Translate(_) => {
+                    let (code, body) = translate::error::from_openai(status.as_u16(), &bytes);
+                    let mut headers = client_headers(ctx, &HeaderMap::new(), mode);
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    (
+                        StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
+                        headers,
+                        Bytes::from(body),
+                    )
+                }
+            };
+            let log = RequestLog::new(ctx, status);
+            Result::Answer(
+                Answer {
+                status,
+                headers,
+                body: AnswerBody::Full(bytes),
+                provider: ctx.provider.id.clone(),
+                failed_attempts: Vec::new(),
+                request_id: ctx.request_id.clone(),
+                },
+                Some((log, Usage::default(), "client error")),
+            )
+        }
+        Some(classify::Outcome::Failover { .. }) => {
+            let excerpt = read_excerpt(&mut body).await;
+            failed(
+                Failure::Status {
+                    status: status.as_u16(),
+                    retry_after,
+                },
+                describe_status(status, &excerpt),
+            )
+        }
+    }
+}
+
+/// "HTTP 529 overloaded_error: Overloaded", from whatever error body the provider sent.
+fn describe_status(status: StatusCode, body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        error: Option<Detail>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Detail {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        message: Option<String>,
+    }
+    let mut out = format!("HTTP {}", status.as_u16());
+    if let Ok(Envelope {
+        error: Some(detail),
+    }) = serde_json::from_slice::<Envelope>(body)
+    {
+        if let Some(kind) = detail.kind {
+            out.push(' ');
+            out.push_str(&kind);
+        }
+        if let Some(message) = detail.message {
+            out.push_str(": ");
+            out.extend(message.chars().take(ERROR_EXCERPT));
+        }
+    } else if let Some(reason) = status.canonical_reason() {
+        out.push(' ');
+        out.push_str(reason);
+    }
+    out
+}
+
+/// A non-streaming success: read it whole, translate it if needed.
+async fn complete(
+    ctx: Context<'_>,
+    status: StatusCode,
+    mut headers: HeaderMap,
+    mut body: BodyStream,
+    mode: &Mode,
+    attempt_started: Instant,
+) -> Result {
+    let bytes = match read_all(&mut body, ctx.settings.stream_idle_timeout).await {
+        Ok(bytes) => bytes,
+        Err(message) => return failed(Failure::InvalidResponse, message),
+    };
+    let bytes = match mode {
+        Mode::Passthrough => bytes,
+        Mode::Translate(_) => match translate::response::from_openai(&bytes, ctx.client_model) {
+            Ok(body) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                Bytes::from(body)
+            }
+            Err(error) => {
+                return failed(
+                    Failure::InvalidResponse,
+                    format!("the response cannot be translated: {error}"),
+                );
+            }
+        },
+    };
+    ctx.health
+        .record_success(&ctx.provider.id, attempt_started.elapsed(), Instant::now());
+    let usage = Usage::from_message_body(&bytes);
+    let log = RequestLog::new(&ctx, status);
+    Result::Answer(
+        Answer {
+            status,
+            headers,
+            body: AnswerBody::Full(bytes),
+            provider: ctx.provider.id.clone(),
+            failed_attempts: Vec::new(),
+            request_id: ctx.request_id.clone(),
+        },
+        Some((log, usage, "ok")),
+    )
+}
+
+/// A streaming success: wait for the first content event before committing.
+async fn peek(
+    ctx: Context<'_>,
+    status: StatusCode,
+    mut headers: HeaderMap,
+    mut body: BodyStream,
+    mut mode: Mode,
+    deadline: Instant,
+    attempt_started: Instant,
+) -> Result {
+    if matches!(mode, Mode::Translate(_)) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+    }
+    let mut parser = SseParser::new();
+    let mut held: Vec<u8> = Vec::new();
+    let mut usage = Usage::default();
+    loop {
+        // Complete events already parsed come first.
+        while let Some(event) = parser.next_event() {
+            let event = match event {
+                Ok(event) => event,
+                Err(error) => {
+                    return failed(
+                        Failure::InvalidResponse,
+                        format!("malformed event stream: {error}"),
+                    );
+                }
+            };
+            match mode.before_commit(&event, &mut held, &mut usage) {
+                Ok(false) => {}
+                Ok(true) => {
+                    let now = Instant::now();
+                    ctx.health
+                        .record_success(&ctx.provider.id, now - attempt_started, now);
+                    let log = RequestLog::new(&ctx, status);
+                    let stream = AnswerStream::new(
+                        Bytes::from(held),
+                        body,
+                        parser,
+                        mode,
+                        usage,
+                        log,
+                        ctx.health.clone(),
+                        ctx.generation.clone(),
+                        ctx.provider.id.clone(),
+                        ctx.settings.stream_idle_timeout,
+                    );
+                    return Result::Answer(Answer {
+                        status,
+                        headers,
+                        body: AnswerBody::Stream(stream),
+                        provider: ctx.provider.id.clone(),
+                        failed_attempts: Vec::new(),
+                        request_id: ctx.request_id.clone(),
+                    }, None);
+                }
+                Err((failure, message)) => return failed(failure, message),
+            }
+        }
+        match timeout_at(deadline, body.next()).await {
+            Err(_) => {
+                return failed(
+                    Failure::Timeout(TimeoutPhase::FirstEvent),
+                    format!(
+                        "no content event within {}s",
+                        ctx.settings.request_timeout.as_secs()
+                    ),
+                );
+            }
+            Ok(None) => {
+                if let Some(Ok(event)) = parser.finish() {
+                    if let Err((failure, message)) = mode.before_commit(&event, &mut held, &mut usage) {
+                        return failed(failure, message);
+                    }
+                }
+                if let Mode::Translate(translator) = &mut mode {
+                    // A complete answer with no content at all is still an answer.
+                    if translator.finish(&mut held).is_ok() {
+                        let log = RequestLog::new(&ctx, status);
+                        let stream = AnswerStream::finished(Bytes::from(held), log);
+                        ctx.health.record_success(
+                            &ctx.provider.id,
+                            attempt_started.elapsed(),
+                            Instant::now(),
+                        );
+                        return Result::Answer(Answer {
+                            status,
+                            headers,
+                            body: AnswerBody::Stream(stream),
+                            provider: ctx.provider.id.clone(),
+                            failed_attempts: Vec::new(),
+                            request_id: ctx.request_id.clone(),
+                        }, None);
+                    }
+                }
+                return failed(
+                    Failure::StreamEnded,
+                    "the stream ended before its first content event",
+                );
+            }
+            Ok(Some(Err(error))) => {
+                return failed(
+                    Failure::Connect,
+                    format!(
+                        "the stream broke before its first content event ({})",
+                        upstream::error_chain(&error)
+                    ),
+                );
+            }
+            Ok(Some(Ok(chunk))) => parser.push(&chunk),
+        }
+    }
+}
+
+impl Mode {
+    /// Takes one upstream event before the commit point. `Ok(true)` means the commit point
+    /// has been reached: `held` then holds everything to send first.
+    fn before_commit(
+        &mut self,
+        event: &SseEvent,
+        held: &mut Vec<u8>,
+        usage: &mut Usage,
+    ) -> std::result::Result<bool, (Failure, String)> {
+        match self {
+            Mode::Passthrough => {
+                let name = event.event.as_deref().unwrap_or("message");
+                if name == "error" {
+                    let (error_type, message) = error_event_fields(&event.data);
+                    return Err((
+                        Failure::StreamError {
+                            error_type: error_type.clone(),
+                        },
+                        format!(
+                            "error event before any content: {}{}",
+                            error_type.as_deref().unwrap_or("unknown"),
+                            message.map(|m| format!(": {m}")).unwrap_or_default()
+                        ),
+                    ));
+                }
+                usage.observe(name, &event.data);
+                held.extend_from_slice(&event.raw);
+                Ok(is_content_event(name))
+            }
+            Mode::Translate(translator) => match translator.push(&event.data, held) {
+                Ok(()) => Ok(translator.committed()),
+                Err(translate::TranslateError::UpstreamError { error_type, message, .. }) => Err((
+                    Failure::StreamError {
+                        error_type: Some(error_type.clone()),
+                    },
+                    format!("error chunk before any content: {error_type}: {message}"),
+                )),
+                Err(error) => Err((
+                    Failure::InvalidResponse,
+                    format!("the stream cannot be translated: {error}"),
+                )),
+            },
+        }
+    }
+}
+
+/// Whether an Anthropic event is at or past the commit point (SPEC 5).
+fn is_content_event(name: &str) -> bool {
+    matches!(
+        name,
+        "content_block_start" | "content_block_delta" | "content_block_stop" | "message_delta" | "message_stop"
+    )
+}
+
+/// The `error.type` and `error.message` of an Anthropic `error` event.
+pub(super) fn error_event_fields(data: &str) -> (Option<String>, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        error: Option<Detail>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Detail {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        message: Option<String>,
+    }
+    match serde_json::from_str::<Envelope>(data) {
+        Ok(Envelope {
+            error: Some(detail),
+        }) => (detail.kind, detail.message),
+        _ => (None, None),
+    }
+}
+
+/// Reads a whole body, failing when the provider goes silent for `idle`.
+async fn read_all(body: &mut BodyStream, idle: std::time::Duration) -> std::result::Result<Bytes, String> {
+    let mut out = BytesMut::new();
+    loop {
+        match tokio::time::timeout(idle, body.next()).await {
+            Err(_) => return Err(format!("the response body stalled for {}s", idle.as_secs())),
+            Ok(None) => return Ok(out.freeze()),
+            Ok(Some(Err(error))) => {
+                return Err(format!(
+                    "the response body broke off ({})",
+                    upstream::error_chain(&error)
+                ));
+            }
+            Ok(Some(Ok(chunk))) => out.extend_from_slice(&chunk),
+        }
+    }
+}
+
+/// The start of a failed answer's body, for the attempt's message; bounded in size and
+/// time so a provider cannot hold up failover.
+async fn read_excerpt(body: &mut BodyStream) -> Bytes {
+    let mut out = BytesMut::new();
+    let deadline = Instant::now() + std::time::Duration::from_secs(2);
+    while out.len() < 16 * 1024 {
+        match timeout_at(deadline, body.next()).await {
+            Ok(Some(Ok(chunk))) => out.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    out.freeze()
+}

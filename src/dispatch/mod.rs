@@ -1,0 +1,328 @@
+//! The one entry point that sends a Messages request through the pool.
+//!
+//! [`Dispatcher::send`] asks `core::select` for a plan, tries each candidate once in order,
+//! classifies every attempt with `core::classify`, records it in the health table, and
+//! returns the first answer that can go to the client. `serve`, `test` and `check` all go
+//! through here, so a passing `claude-lb test` means the proxy path works.
+//!
+//! The commit rule (SPEC 5) lives in [`attempt`]: a streaming answer is returned only once
+//! the upstream's first content event has arrived, so everything before it (an error
+//! status, an `error` event, a silent or empty stream) still fails over. After the commit,
+//! [`stream::AnswerStream`] owns the upstream and turns a failure into a clean Anthropic
+//! `error` event.
+
+mod attempt;
+pub mod scan;
+mod stream;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use tokio::time::Instant;
+
+pub use stream::AnswerStream;
+
+use crate::config::{Config, Provider};
+use crate::core::classify::{self, Failure, Verdict};
+use crate::core::health::{CooldownPolicy, HealthTable};
+use crate::core::provider::{ProviderId, ProviderKind};
+use crate::core::select::Selector;
+use crate::upstream::Upstream;
+
+/// The running configuration, swapped whole on reload.
+#[derive(Debug)]
+pub struct Generation {
+    pub config: Config,
+    pub policy: CooldownPolicy,
+}
+
+/// Shared state for sending requests: the current config generation, the health of every
+/// provider, the selection counters and the HTTP client.
+pub struct Dispatcher {
+    /// The running config. Each request loads it once and keeps that snapshot to the end,
+    /// so a reload never changes a request in flight.
+    generation: ArcSwap<Generation>,
+    /// Provider health survives reloads for providers whose identity is unchanged.
+    health: Arc<HealthTable>,
+    selector: Selector,
+    upstream: Upstream,
+    next_id: AtomicU64,
+    id_seed: u64,
+}
+
+impl fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatcher").finish_non_exhaustive()
+    }
+}
+
+/// A Messages request as the client sent it.
+#[derive(Clone, Debug)]
+pub struct ClientRequest {
+    /// The path and query, e.g. `/v1/messages?beta=true`.
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// One failed attempt, in the order it was made.
+#[derive(Clone, Debug)]
+pub struct AttemptRecord {
+    pub provider: ProviderId,
+    pub failure: Failure,
+    /// What happened, in words, without secrets.
+    pub message: String,
+    /// How long the provider now cools down.
+    pub cooldown: Duration,
+}
+
+impl fmt::Display for AttemptRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} (cooling down {}s)",
+            self.provider,
+            self.message,
+            self.cooldown.as_secs()
+        )
+    }
+}
+
+/// What goes back to the client.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: AnswerBody,
+    /// The provider that answered.
+    pub provider: ProviderId,
+    /// The attempts that failed before this answer.
+    pub failed_attempts: Vec<AttemptRecord>,
+    pub request_id: Arc<str>,
+}
+
+#[derive(Debug)]
+pub enum AnswerBody {
+    Full(Bytes),
+    Stream(AnswerStream),
+}
+
+/// Why no provider could answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("the request has no \"model\" string at its top level")]
+    NoModel,
+    #[error("no enabled provider serves model \"{model}\"")]
+    NoProviderServesModel { model: String },
+    #[error("{}", all_failed_message(.attempts))]
+    AllProvidersFailed {
+        attempts: Vec<AttemptRecord>,
+        verdict: Verdict,
+    },
+    #[error("the request cannot be translated for provider {provider}: {message}")]
+    Untranslatable { provider: ProviderId, message: String },
+}
+
+fn all_failed_message(attempts: &[AttemptRecord]) -> String {
+    let mut out = format!(
+        "all {} provider{} failed: ",
+        attempts.len(),
+        if attempts.len() == 1 { "" } else { "s" }
+    );
+    for (i, attempt) in attempts.iter().enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(&attempt.to_string());
+    }
+    out
+}
+
+/// What a request is for: which providers may take it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// `POST /v1/messages`: every provider kind.
+    Messages,
+    /// `POST /v1/messages/count_tokens`: Anthropic-type providers only.
+    CountTokens,
+}
+
+impl Dispatcher {
+    pub fn new(config: Config) -> Result<Self, crate::upstream::UpstreamError> {
+        let policy = CooldownPolicy::from_settings(&config.settings);
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Ok(Self {
+            generation: ArcSwap::from_pointee(Generation { config, policy }),
+            health: Arc::new(HealthTable::new()),
+            selector: Selector::new(),
+            upstream: Upstream::new()?,
+            next_id: AtomicU64::new(1),
+            id_seed: seed,
+        })
+    }
+
+    /// The running generation.
+    pub fn generation(&self) -> Arc<Generation> {
+        self.generation.load_full()
+    }
+
+    pub fn health(&self) -> &HealthTable {
+        &self.health
+    }
+
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
+    }
+
+    /// Swaps in a new, already validated config. Providers whose name, type and base URL
+    /// are unchanged keep their health; the others start afresh. Requests in flight keep
+    /// the generation they started with.
+    pub fn replace_config(&self, config: Config) {
+        let old = self.generation.load();
+        let same_identity = |id: &ProviderId| {
+            let before = old.config.providers.iter().find(|p| &p.id == id);
+            let after = config.providers.iter().find(|p| &p.id == id);
+            matches!((before, after), (Some(a), Some(b)) if a.kind == b.kind && a.base_url == b.base_url && a.auth_type == b.auth_type)
+        };
+        self.health.retain(same_identity);
+        let policy = CooldownPolicy::from_settings(&config.settings);
+        self.generation
+            .store(Arc::new(Generation { config, policy }));
+    }
+
+    fn request_id(&self) -> Arc<str> {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // A cheap, unique-per-process id with enough spread to be told apart in logs.
+        let mixed = (self.id_seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)).rotate_left(17);
+        Arc::from(format!("req_{mixed:016x}"))
+    }
+
+    /// Sends a Messages request through the pool (SPEC 5).
+    pub async fn send(&self, request: ClientRequest) -> Result<Answer, DispatchError> {
+        self.send_route(request, Route::Messages).await
+    }
+
+    /// Forwards a `count_tokens` request to an Anthropic-type provider that serves the
+    /// model; `Ok(None)` when none could answer, so the caller estimates locally.
+    pub async fn count_tokens(&self, request: ClientRequest) -> Result<Option<Answer>, DispatchError> {
+        match self.send_route(request, Route::CountTokens).await {
+            Ok(answer) if answer.status.is_success() => Ok(Some(answer)),
+            Ok(_) | Err(DispatchError::AllProvidersFailed { .. } | DispatchError::NoProviderServesModel { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn send_route(&self, request: ClientRequest, route: Route) -> Result<Answer, DispatchError> {
+        let started = Instant::now();
+        let request_id = self.request_id();
+        let generation = self.generation.load_full();
+        let Some(model) = scan::top_level_string(&request.body, "model") else {
+            return Err(DispatchError::NoModel);
+        };
+        let model_span = model.span.clone();
+        let model: Box<str> = model.value.into();
+        let plan = self.selector.plan(
+            &generation.config.providers,
+            &model,
+            generation.config.settings.strategy,
+            &self.health,
+            started,
+        );
+        let mut failed: Vec<AttemptRecord> = Vec::new();
+        let mut any_candidate = false;
+        for candidate in plan.iter() {
+            let provider: &Provider = &generation.config.providers[candidate.index];
+            if route == Route::CountTokens && provider.kind != ProviderKind::Anthropic {
+                continue;
+            }
+            any_candidate = true;
+            let ctx = attempt::Context {
+                provider,
+                settings: &generation.config.settings,
+                upstream: &self.upstream,
+                health: &self.health,
+                generation: &generation,
+                request: &request,
+                client_model: &model,
+                model_span: model_span.clone(),
+                upstream_model: candidate.upstream_model(&model),
+                request_id: &request_id,
+                started,
+                route,
+            };
+            match attempt::run(ctx).await {
+                attempt::Result::Answer(mut answer, pending) => {
+                    if let AnswerBody::Stream(stream) = &mut answer.body {
+                        stream.set_failed(&failed);
+                    }
+                    if let Some((mut log, usage, outcome)) = pending {
+                        log.set_failed(&failed);
+                        log.emit(outcome, &usage);
+                    }
+                    answer.failed_attempts = failed;
+                    return Ok(answer);
+                }
+                attempt::Result::Untranslatable(message) => {
+                    return Err(DispatchError::Untranslatable {
+                        provider: provider.id.clone(),
+                        message,
+                    });
+                }
+                attempt::Result::Failed { failure, message } => {
+                    let now = Instant::now();
+                    let outcome = classify::failure(&failure);
+                    let cooldown = match outcome {
+                        classify::Outcome::Failover { cooldown } => {
+                            self.health
+                                .record_failure(&provider.id, &cooldown, &message, &generation.policy, now)
+                        }
+                        classify::Outcome::ReturnToClient => Duration::ZERO,
+                    };
+                    tracing::debug!(
+                        request_id = &*request_id,
+                        provider = provider.id.as_str(),
+                        cooldown_s = cooldown.as_secs(),
+                        "attempt failed: {message}"
+                    );
+                    failed.push(AttemptRecord {
+                        provider: provider.id.clone(),
+                        failure,
+                        message,
+                        cooldown,
+                    });
+                }
+            }
+        }
+        if !any_candidate {
+            return Err(DispatchError::NoProviderServesModel {
+                model: model.into(),
+            });
+        }
+        let now = Instant::now();
+        let earliest = failed
+            .iter()
+            .filter_map(|a| self.health.cooldown_ends(&a.provider))
+            .min()
+            .map(|end| end.saturating_duration_since(now));
+        let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
+        let verdict = classify::all_failed(&failures, earliest);
+        let error = DispatchError::AllProvidersFailed {
+            attempts: failed,
+            verdict,
+        };
+        tracing::warn!(
+            request_id = &*request_id,
+            model = &*model,
+            latency_ms = started.elapsed().as_millis() as u64,
+            "request failed: {error}"
+        );
+        Err(error)
+    }
+}

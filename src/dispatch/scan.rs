@@ -1,0 +1,198 @@
+//! A fast look at the top level of a JSON request body, without parsing it.
+//!
+//! A pass-through request needs only its `model` (to route and perhaps rename it), so the
+//! body is walked until that key is found: strings are skipped with a byte search, nested
+//! values by counting brackets, and nothing is allocated. Claude Code writes `model` first,
+//! so the walk usually stops after a few bytes, whatever the size of the body. The result is
+//! not a validation of the JSON: an upstream that receives a malformed body says so itself.
+
+use std::ops::Range;
+
+/// Where a top-level string value sits in a body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found<'a> {
+    /// The unescaped value, borrowed when it has no escapes.
+    pub value: std::borrow::Cow<'a, str>,
+    /// The byte range of the value's JSON string literal, quotes included.
+    pub span: Range<usize>,
+}
+
+/// The value of the top-level key `key` when it is a string.
+pub fn top_level_string<'a>(body: &'a [u8], key: &str) -> Option<Found<'a>> {
+    let value = top_level_value(body, key)?;
+    if body.get(value.start) != Some(&b'"') {
+        return None;
+    }
+    let literal = std::str::from_utf8(&body[value.clone()]).ok()?;
+    let text = if literal.contains('\\') {
+        std::borrow::Cow::Owned(serde_json::from_str::<String>(literal).ok()?)
+    } else {
+        std::borrow::Cow::Borrowed(&literal[1..literal.len() - 1])
+    };
+    Some(Found {
+        value: text,
+        span: value,
+    })
+}
+
+/// The value of the top-level key `key` when it is `true` or `false`.
+pub fn top_level_bool(body: &[u8], key: &str) -> Option<bool> {
+    let value = top_level_value(body, key)?;
+    match &body[value] {
+        b"true" => Some(true),
+        b"false" => Some(false),
+        _ => None,
+    }
+}
+
+/// The byte range of the raw value of the top-level key `key`.
+pub fn top_level_value(body: &[u8], key: &str) -> Option<Range<usize>> {
+    let mut at = skip_ws(body, 0);
+    if body.get(at) != Some(&b'{') {
+        return None;
+    }
+    at += 1;
+    loop {
+        at = skip_ws(body, at);
+        match body.get(at)? {
+            b'}' => return None,
+            b',' => {
+                at += 1;
+                continue;
+            }
+            b'"' => {}
+            _ => return None,
+        }
+        let name_end = string_end(body, at)?;
+        let name = &body[at + 1..name_end - 1];
+        at = skip_ws(body, name_end);
+        if body.get(at) != Some(&b':') {
+            return None;
+        }
+        at = skip_ws(body, at + 1);
+        let value_end = value_end(body, at)?;
+        if name == key.as_bytes() {
+            return Some(at..value_end);
+        }
+        at = value_end;
+    }
+}
+
+fn skip_ws(body: &[u8], mut at: usize) -> usize {
+    while matches!(body.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// The index just past the closing quote of the string that opens at `at`.
+fn string_end(body: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    loop {
+        let rel = body.get(i..)?.iter().position(|&b| b == b'"' || b == b'\\')?;
+        i += rel;
+        if body[i] == b'\\' {
+            i += 2;
+        } else {
+            return Some(i + 1);
+        }
+    }
+}
+
+/// The index just past the value that starts at `at`.
+fn value_end(body: &[u8], at: usize) -> Option<usize> {
+    match body.get(at)? {
+        b'"' => string_end(body, at),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                let rel = body
+                    .get(i..)?
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'))?;
+                i += rel;
+                match body[i] {
+                    b'"' => {
+                        i = string_end(body, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    _ => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let rel = body[at..]
+                .iter()
+                .position(|&b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(body.len() - at);
+            (rel > 0).then_some(at + rel)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_model(body: &str, expect: Option<&str>) {
+        let found = top_level_string(body.as_bytes(), "model");
+        assert_eq!(found.as_ref().map(|f| &*f.value), expect, "{body}");
+        if let Some(found) = found {
+            let literal = &body[found.span];
+            assert_eq!(serde_json::from_str::<String>(literal).unwrap(), found.value);
+        }
+    }
+
+    #[test]
+    fn finds_top_level_model_only() {
+        check_model(r#"{"model":"claude-opus-5-5","max_tokens":1}"#, Some("claude-opus-5-5"));
+        check_model(
+            r#" { "max_tokens" : 1 , "model" : "m" } "#,
+            Some("m"),
+        );
+        check_model(
+            r#"{"messages":[{"model":"inner","content":"a \"model\": \"x\" {"}],"model":"outer"}"#,
+            Some("outer"),
+        );
+        check_model(r#"{"metadata":{"model":"inner"}}"#, None);
+        check_model(r#"{"model":"a\"b\\c"}"#, Some("a\"b\\c"));
+        check_model(r#"{"model":"é✓"}"#, Some("é✓"));
+        check_model(r#"{"model":42}"#, None);
+        check_model("[1,2]", None);
+        check_model("", None);
+        check_model(r#"{"model":"unterminated"#, None);
+        check_model(r#"{"a":[[[[{"b":"]]]"}]]]],"model":"deep"}"#, Some("deep"));
+    }
+
+    #[test]
+    fn finds_stream_flag() {
+        assert_eq!(top_level_bool(br#"{"stream":true}"#, "stream"), Some(true));
+        assert_eq!(top_level_bool(br#"{"a":{"stream":true},"stream":false}"#, "stream"), Some(false));
+        assert_eq!(top_level_bool(br#"{"a":1}"#, "stream"), None);
+        assert_eq!(top_level_bool(br#"{"stream":"yes"}"#, "stream"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = top_level_string(&bytes, "model");
+            let _ = top_level_bool(&bytes, "stream");
+        }
+
+        #[test]
+        fn agrees_with_serde(model in "\\PC{0,20}", extra in "\\PC{0,20}") {
+            let body = serde_json::json!({"messages":[{"role":"user","content":extra}],"model":model}).to_string();
+            let found = top_level_string(body.as_bytes(), "model").unwrap();
+            proptest::prop_assert_eq!(&*found.value, model.as_str());
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! A committed stream: the answer's events from the commit point to the end.
+//!
+//! [`AnswerStream`] pulls the upstream body only as fast as the client reads, forwards
+//! complete events only (so a cut mid-event never leaves half an event on the wire), sends
+//! `ping` events while a translated upstream is silent, and ends every stream cleanly:
+//! with the upstream's own last event, or with one Anthropic `error` event when the
+//! upstream fails after the commit point. Nothing is ever sent after that.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use http::StatusCode;
+use tokio::time::Instant;
+
+use super::Generation;
+use super::attempt::{Context, error_event_fields};
+use crate::core::classify::CooldownKind;
+use crate::core::health::HealthTable;
+use crate::core::provider::ProviderId;
+use crate::sse::SseParser;
+use crate::translate;
+use crate::translate::stream::OpenAiToAnthropic;
+
+/// How long a translated upstream may be silent before the client gets a `ping`, so that
+/// Claude Code's idle watchdog sees the stream alive (PROTOCOL 5.4).
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+
+type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// How upstream events become client events.
+pub(super) enum Mode {
+    /// Anthropic-type: events are forwarded byte for byte.
+    Passthrough,
+    /// OpenAI-type: chunks are translated into Anthropic events.
+    Translate(Box<OpenAiToAnthropic>),
+}
+
+impl Mode {
+    pub(super) fn translate(client_model: &str, message_id: String) -> Self {
+        Self::Translate(Box::new(OpenAiToAnthropic::new(client_model, message_id)))
+    }
+}
+
+/// Token counts seen in an answer, for the request log.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Usage {
+    input: Option<u64>,
+    output: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+struct UsageFields {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+}
+
+impl Usage {
+    /// Reads usage from an Anthropic `message_start` or `message_delta` event.
+    pub(super) fn observe(&mut self, event: &str, data: &str) {
+        #[derive(serde::Deserialize)]
+        struct Start {
+            message: Option<WithUsage>,
+        }
+        #[derive(serde::Deserialize)]
+        struct WithUsage {
+            usage: Option<UsageFields>,
+        }
+        let fields = match event {
+            "message_start" => serde_json::from_str::<Start>(data)
+                .ok()
+                .and_then(|s| s.message)
+                .and_then(|m| m.usage),
+            "message_delta" => serde_json::from_str::<WithUsage>(data)
+                .ok()
+                .and_then(|d| d.usage),
+            _ => None,
+        };
+        if let Some(fields) = fields {
+            self.input = fields.input_tokens.or(self.input);
+            self.output = fields.output_tokens.or(self.output);
+        }
+    }
+
+    /// Reads usage from a whole Anthropic Messages response body.
+    pub(super) fn from_message_body(body: &[u8]) -> Self {
+        let Some(span) = super::scan::top_level_value(body, "usage") else {
+            return Self::default();
+        };
+        match serde_json::from_slice::<UsageFields>(&body[span]) {
+            Ok(fields) => Self {
+                input: fields.input_tokens,
+                output: fields.output_tokens,
+            },
+            Err(_) => Self::default(),
+        }
+    }
+}
+
+/// The fields of the one log line a request gets, gathered as it goes.
+#[derive(Debug)]
+pub(super) struct RequestLog {
+    request_id: Arc<str>,
+    provider: ProviderId,
+    model: Box<str>,
+    status: StatusCode,
+    started: Instant,
+    /// Time to the answer's headers, or to a stream's first content event.
+    first: Duration,
+    failed_attempts: String,
+    attempts: usize,
+}
+
+impl RequestLog {
+    pub(super) fn new(ctx: &Context<'_>, status: StatusCode) -> Self {
+        Self {
+            request_id: ctx.request_id.clone(),
+            provider: ctx.provider.id.clone(),
+            model: ctx.client_model.into(),
+            status,
+            started: ctx.started,
+            first: ctx.started.elapsed(),
+            failed_attempts: String::new(),
+            attempts: 1,
+        }
+    }
+
+    /// Adds the attempts that failed before this answer.
+    pub(super) fn set_failed(&mut self, failed: &[super::AttemptRecord]) {
+        self.attempts = failed.len() + 1;
+        self.failed_attempts = failed
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+
+    pub(super) fn emit(&self, outcome: &str, usage: &Usage) {
+        tracing::info!(
+            request_id = &*self.request_id,
+            provider = self.provider.as_str(),
+            model = &*self.model,
+            status = self.status.as_u16(),
+            attempts = self.attempts,
+            failed_attempts = self.failed_attempts.as_str(),
+            first_ms = self.first.as_millis() as u64,
+            latency_ms = self.started.elapsed().as_millis() as u64,
+            input_tokens = usage.input,
+            output_tokens = usage.output,
+            "{outcome}"
+        );
+    }
+}
+
+/// The rest of a committed streaming answer.
+pub struct AnswerStream {
+    /// Everything held back until the commit point, sent first.
+    first: Option<Bytes>,
+    /// `None` once the stream has ended (cleanly or with an error event).
+    live: Option<Box<Live>>,
+    log: RequestLog,
+    usage: Usage,
+    /// Whether the stream reached its end; a stream dropped before that was abandoned by
+    /// the client.
+    ended: bool,
+}
+
+impl std::fmt::Debug for AnswerStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnswerStream")
+            .field("ended", &self.ended)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Live {
+    upstream: BodyStream,
+    parser: SseParser,
+    mode: Mode,
+    health: Arc<HealthTable>,
+    generation: Arc<Generation>,
+    provider: ProviderId,
+    idle_timeout: Duration,
+}
+
+impl AnswerStream {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        first: Bytes,
+        upstream: BodyStream,
+        parser: SseParser,
+        mode: Mode,
+        usage: Usage,
+        log: RequestLog,
+        health: Arc<HealthTable>,
+        generation: Arc<Generation>,
+        provider: ProviderId,
+        idle_timeout: Duration,
+    ) -> Self {
+        Self {
+            first: Some(first),
+            live: Some(Box::new(Live {
+                upstream,
+                parser,
+                mode,
+                health,
+                generation,
+                provider,
+                idle_timeout,
+            })),
+            log,
+            usage,
+            ended: false,
+        }
+    }
+
+    /// A stream whose every byte is already known.
+    pub(super) fn finished(all: Bytes, log: RequestLog) -> Self {
+        Self {
+            first: Some(all),
+            live: None,
+            log,
+            usage: Usage::default(),
+            ended: false,
+        }
+    }
+
+    pub(super) fn set_failed(&mut self, failed: &[super::AttemptRecord]) {
+        self.log.set_failed(failed);
+    }
+
+    /// The next bytes for the client, or `None` at the end of the stream.
+    pub async fn next_chunk(&mut self) -> Option<Bytes> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
+        let Some(live) = self.live.as_mut() else {
+            if !self.ended {
+                self.ended = true;
+                self.log.emit("ok", &self.usage);
+            }
+            return None;
+        };
+        let mut out = Vec::new();
+        let end = live.fill(&mut out, &mut self.usage).await;
+        if let Some(end) = end {
+            self.live = None;
+            self.ended = true;
+            match end {
+                End::Clean => self.log.emit("ok", &self.usage),
+                End::Failed(message) => {
+                    self.log
+                        .emit(&format!("stream failed after commit: {message}"), &self.usage);
+                }
+            }
+        }
+        if out.is_empty() { None } else { Some(Bytes::from(out)) }
+    }
+
+    /// The stream as a `futures` stream of chunks.
+    pub fn into_stream(self) -> impl Stream<Item = Bytes> + Send {
+        futures_util::stream::unfold(self, |mut stream| async move {
+            stream.next_chunk().await.map(|chunk| (chunk, stream))
+        })
+    }
+}
+
+impl Drop for AnswerStream {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.log
+                .emit("client closed the stream before its end", &self.usage);
+        }
+    }
+}
+
+enum End {
+    Clean,
+    Failed(String),
+}
+
+impl Live {
+    /// Appends the next complete events to `out`; returns how the stream ended, if it did.
+    async fn fill(&mut self, out: &mut Vec<u8>, usage: &mut Usage) -> Option<End> {
+        let tick = match self.mode {
+            Mode::Passthrough => self.idle_timeout,
+            Mode::Translate(_) => PING_INTERVAL.min(self.idle_timeout),
+        };
+        let mut silent = Duration::ZERO;
+        loop {
+            while let Some(event) = self.parser.next_event() {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(error) => {
+                        return Some(self.fail(out, &format!("the provider sent a malformed event stream: {error}")));
+                    }
+                };
+                match &mut self.mode {
+                    Mode::Passthrough => {
+                        let name = event.event.as_deref().unwrap_or("message");
+                        usage.observe(name, &event.data);
+                        out.extend_from_slice(&event.raw);
+                        match name {
+                            "message_stop" => return Some(End::Clean),
+                            "error" => {
+                                let (kind, message) = error_event_fields(&event.data);
+                                let message = format!(
+                                    "error event mid-stream: {}{}",
+                                    kind.as_deref().unwrap_or("unknown"),
+                                    message.map(|m| format!(": {m}")).unwrap_or_default()
+                                );
+                                self.blame(&message);
+                                return Some(End::Failed(message));
+                            }
+                            _ => {}
+                        }
+                    }
+                    Mode::Translate(translator) => {
+                        if let Err(error) = translator.push(&event.data, out) {
+                            let message = format!("the provider's stream failed: {error}");
+                            return Some(self.fail(out, &message));
+                        }
+                    }
+                }
+            }
+            if !out.is_empty() {
+                return None;
+            }
+            match tokio::time::timeout(tick, self.upstream.next()).await {
+                Err(_) => {
+                    silent += tick;
+                    if silent >= self.idle_timeout {
+                        let message = format!(
+                            "the provider sent nothing for {}s mid-stream",
+                            self.idle_timeout.as_secs()
+                        );
+                        return Some(self.fail(out, &message));
+                    }
+                    if matches!(self.mode, Mode::Translate(_)) {
+                        OpenAiToAnthropic::write_ping(out);
+                        return None;
+                    }
+                }
+                Ok(None) => {
+                    if let Some(Ok(event)) = self.parser.finish() {
+                        // A last event without its blank line: treat it as complete.
+                        if let Mode::Passthrough = self.mode {
+                            let name = event.event.as_deref().unwrap_or("message").to_owned();
+                            out.extend_from_slice(&event.raw);
+                            out.extend_from_slice(b"\n\n");
+                            if name == "message_stop" {
+                                return Some(End::Clean);
+                            }
+                        } else if let Mode::Translate(translator) = &mut self.mode {
+                            if let Err(error) = translator.push(&event.data, out) {
+                                let message = format!("the provider's stream failed: {error}");
+                                return Some(self.fail(out, &message));
+                            }
+                        }
+                    }
+                    return Some(match &mut self.mode {
+                        Mode::Passthrough => {
+                            self.fail(out, "the provider's stream ended before message_stop")
+                        }
+                        Mode::Translate(translator) => match translator.finish(out) {
+                            Ok(()) => End::Clean,
+                            Err(error) => {
+                                let message = format!("the provider's stream ended early: {error}");
+                                self.fail(out, &message)
+                            }
+                        },
+                    });
+                }
+                Ok(Some(Err(error))) => {
+                    let message = format!(
+                        "the provider's stream broke off ({})",
+                        crate::upstream::error_chain(&error)
+                    );
+                    return Some(self.fail(out, &message));
+                }
+                Ok(Some(Ok(chunk))) => {
+                    silent = Duration::ZERO;
+                    self.parser.push(&chunk);
+                }
+            }
+        }
+    }
+
+    /// Ends the stream with one Anthropic `error` event and blames the provider.
+    fn fail(&mut self, out: &mut Vec<u8>, message: &str) -> End {
+        match &mut self.mode {
+            Mode::Passthrough => {
+                let body = translate::error::anthropic_error_body("api_error", message);
+                crate::sse::write_event(out, "error", &String::from_utf8_lossy(&body));
+            }
+            Mode::Translate(translator) => translator.write_error("api_error", message, out),
+        }
+        self.blame(message);
+        End::Failed(message.to_owned())
+    }
+
+    fn blame(&self, message: &str) {
+        self.health.record_failure(
+            &self.provider,
+            &CooldownKind::Failure,
+            message,
+            &self.generation.policy,
+            Instant::now(),
+        );
+    }
+}

@@ -1,0 +1,263 @@
+//! Routes one HTTP request (SPEC 4) to the dispatcher or to the admin API.
+
+use std::collections::BTreeSet;
+
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::AppState;
+use super::response::{self, Body};
+use crate::core::health::ProviderState;
+use crate::dispatch::{AnswerBody, ClientRequest};
+
+/// Answers one request. Never fails: every problem becomes an Anthropic-shaped error.
+pub async fn handle(request: Request<Incoming>, state: &AppState) -> Response<Body> {
+    let path = request.uri().path();
+    let method = request.method().clone();
+    match (path, &method) {
+        (p, &Method::POST) if p.ends_with("/v1/messages") => messages(request, state).await,
+        (p, &Method::POST) if p.ends_with("/v1/messages/count_tokens") => {
+            count_tokens(request, state).await
+        }
+        (p, &Method::GET) if p.ends_with("/v1/models") => models(state),
+        ("/", &Method::GET | &Method::HEAD) => health(state, method == Method::HEAD),
+        ("/providers", &Method::GET) => providers(state),
+        ("/providers/reload", &Method::POST) => reload(state),
+        (p, _)
+            if p.ends_with("/v1/messages")
+                || p.ends_with("/v1/messages/count_tokens")
+                || p.ends_with("/v1/models")
+                || matches!(p, "/" | "/providers" | "/providers/reload") =>
+        {
+            response::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request_error",
+                &format!("method {method} is not allowed on {p}"),
+            )
+        }
+        (p, _) => response::error(
+            StatusCode::NOT_FOUND,
+            "not_found_error",
+            &format!("no route for {method} {p}"),
+        ),
+    }
+}
+
+/// Reads the whole request body, within the size limit.
+async fn client_request(
+    request: Request<Incoming>,
+    state: &AppState,
+) -> Result<ClientRequest, Response<Body>> {
+    let (parts, body) = request.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let body = match Limited::new(body, state.body_limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                return Err(response::error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "request_too_large",
+                    &format!(
+                        "the request body is larger than {} MiB",
+                        state.body_limit / (1024 * 1024)
+                    ),
+                ));
+            }
+            return Err(response::error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &format!("the request body could not be read: {error}"),
+            ));
+        }
+    };
+    Ok(ClientRequest {
+        path_and_query,
+        headers: parts.headers,
+        body,
+    })
+}
+
+async fn messages(request: Request<Incoming>, state: &AppState) -> Response<Body> {
+    let request = match client_request(request, state).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    match state.dispatcher.send(request).await {
+        Ok(answer) => response::answer(answer),
+        Err(error) => response::dispatch_error(&error),
+    }
+}
+
+async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<Body> {
+    let request = match client_request(request, state).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let body = request.body.clone();
+    match state.dispatcher.count_tokens(request).await {
+        Ok(Some(answer)) if matches!(answer.body, AnswerBody::Full(_)) => response::answer(answer),
+        Ok(_) => match crate::translate::tokens::estimate(&body) {
+            Ok(tokens) => {
+                let mut response = response::json(
+                    StatusCode::OK,
+                    &json!({ "input_tokens": tokens }),
+                );
+                response
+                    .headers_mut()
+                    .insert("x-claude-lb-estimate", HeaderValue::from_static("true"));
+                response
+            }
+            Err(error) => response::error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                &format!("cannot count tokens: {error}"),
+            ),
+        },
+        Err(error) => response::dispatch_error(&error),
+    }
+}
+
+/// `GET /v1/models`: the model names the pool routes by name (the literal patterns of every
+/// enabled provider's `models` map), in the Anthropic list format.
+fn models(state: &AppState) -> Response<Body> {
+    let generation = state.dispatcher.generation();
+    let names: BTreeSet<&str> = generation
+        .config
+        .providers
+        .iter()
+        .filter(|p| p.enabled)
+        .flat_map(|p| p.models.entries().iter())
+        .map(|(pattern, _)| pattern.as_str())
+        .filter(|pattern| !pattern.contains('*'))
+        .collect();
+    let data: Vec<_> = names
+        .iter()
+        .map(|name| {
+            json!({
+                "type": "model",
+                "id": name,
+                "display_name": name,
+                "created_at": "1970-01-01T00:00:00Z",
+            })
+        })
+        .collect();
+    response::json(
+        StatusCode::OK,
+        &json!({
+            "data": data,
+            "has_more": false,
+            "first_id": names.iter().next(),
+            "last_id": names.iter().next_back(),
+        }),
+    )
+}
+
+/// `GET /`: ok while every enabled provider is available, degraded while some are, down
+/// (503) when none is.
+fn health(state: &AppState, head: bool) -> Response<Body> {
+    let generation = state.dispatcher.generation();
+    let now = Instant::now();
+    let enabled: Vec<_> = generation
+        .config
+        .providers
+        .iter()
+        .filter(|p| p.enabled)
+        .collect();
+    let available = enabled
+        .iter()
+        .filter(|p| state.dispatcher.health().available(&p.id, now))
+        .count();
+    let status = if available == 0 {
+        "down"
+    } else if available < enabled.len() {
+        "degraded"
+    } else {
+        "ok"
+    };
+    let code = if available == 0 {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let mut response = response::json(
+        code,
+        &json!({
+            "status": status,
+            "version": env!("CARGO_PKG_VERSION"),
+            "uptime_s": state.started.elapsed().as_secs(),
+            "providers": { "total": enabled.len(), "available": available },
+        }),
+    );
+    if head {
+        *response.body_mut() = response::empty();
+    }
+    response
+}
+
+/// `GET /providers`: the live state of every provider, without secrets.
+fn providers(state: &AppState) -> Response<Body> {
+    let generation = state.dispatcher.generation();
+    let now = Instant::now();
+    let list: Vec<_> = generation
+        .config
+        .providers
+        .iter()
+        .map(|provider| {
+            let snapshot = state.dispatcher.health().snapshot(&provider.id, now);
+            let (state_name, remaining) = match (provider.enabled, &snapshot.state) {
+                (false, _) => ("disabled", 0.0),
+                (true, ProviderState::Available) => ("available", 0.0),
+                (true, ProviderState::CoolingDown { remaining }) => {
+                    ("cooling_down", remaining.as_secs_f64())
+                }
+            };
+            json!({
+                "name": provider.id.as_str(),
+                "type": provider.kind.as_str(),
+                "enabled": provider.enabled,
+                "state": state_name,
+                "cooldown_remaining_s": (remaining * 10.0).round() / 10.0,
+                "consecutive_failures": snapshot.consecutive_failures,
+                "requests": snapshot.requests,
+                "failures": snapshot.failures,
+                "last_error": snapshot.last_error,
+                "latency_ms": snapshot.latency_ms,
+            })
+        })
+        .collect();
+    response::json(StatusCode::OK, &serde_json::Value::Array(list))
+}
+
+fn reload(state: &AppState) -> Response<Body> {
+    match super::reload::reload(state) {
+        Ok(providers) => response::json(
+            StatusCode::OK,
+            &json!({ "reloaded": true, "providers": providers }),
+        ),
+        Err(problems) => {
+            let mut response = response::json(
+                StatusCode::BAD_REQUEST,
+                &json!({
+                    "type": "error",
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": format!("the config was not reloaded: {}", problems.join("; ")),
+                    },
+                    "reloaded": false,
+                    "problems": problems,
+                }),
+            );
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! `serve` end to end with an OpenAI-type provider: translation both ways, streaming and
+//! not, a tool round trip, and failover across provider types.
+
+use claude_lb::mock::{MockHandle, MockUpstream, Reply};
+
+use crate::support::proxy::{Proxy, body, sse_events};
+
+fn openai(name: &str, mock: &MockHandle) -> String {
+    format!(
+        "  - name: {name}\n    type: openai\n    auth_type: api_key\n    auth_value: \"${{TEST_SECRET}}\"\n    base_url: {}\n    models:\n      \"*\": upstream-model\n",
+        mock.base_url()
+    )
+}
+
+fn anthropic(name: &str, mock: &MockHandle) -> String {
+    format!(
+        "  - name: {name}\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{TEST_SECRET}}\"\n    base_url: {}\n",
+        mock.base_url()
+    )
+}
+
+fn config(providers: &[String]) -> String {
+    format!(
+        "providers:\n{}settings:\n  request_timeout: 2\n  stream_idle_timeout: 2\n",
+        providers.concat()
+    )
+}
+
+fn with_tools(stream: bool, messages: serde_json::Value) -> String {
+    serde_json::json!({
+        "model": "claude-opus-5-5",
+        "max_tokens": 256,
+        "stream": stream,
+        "system": [{"type": "text", "text": "You are Claude Code."}],
+        "tools": [{
+            "name": "Read",
+            "description": "Reads a file",
+            "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}, "required": ["file_path"]}
+        }],
+        "messages": messages,
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn non_streaming_answer_is_translated() {
+    let mock = MockUpstream::openai().start().await;
+    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
+    let response = proxy.messages(body("claude-opus-5-5", false)).await;
+    assert_eq!(response.status(), 200);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["type"], "message");
+    assert_eq!(answer["role"], "assistant");
+    assert_eq!(answer["model"], "claude-opus-5-5");
+    assert_eq!(answer["content"][0]["type"], "text");
+    assert!(answer["usage"]["input_tokens"].as_u64().is_some());
+    let sent = &mock.requests()[0];
+    assert_eq!(sent.path_and_query, "/v1/chat/completions");
+    assert_eq!(sent.headers["authorization"], "Bearer sk-test-secret-value");
+    assert!(sent.headers.get("anthropic-beta").is_none());
+    let json = sent.json.as_ref().unwrap();
+    assert_eq!(json["model"], "upstream-model");
+    assert_eq!(json["messages"][0]["role"], "user");
+}
+
+#[tokio::test]
+async fn streaming_tool_round_trip_is_well_formed() {
+    let mock = MockUpstream::openai().start().await;
+    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
+    let first_turn = serde_json::json!([{"role": "user", "content": "Read main.rs"}]);
+    let response = proxy.messages(with_tools(true, first_turn.clone())).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let events = sse_events(&response.text().await.unwrap());
+    let tool_start = events
+        .iter()
+        .find(|(n, d)| n == "content_block_start" && d["content_block"]["type"] == "tool_use")
+        .expect("a tool_use block");
+    let tool_id = tool_start.1["content_block"]["id"].as_str().unwrap().to_owned();
+    let index = tool_start.1["index"].clone();
+    let input: String = events
+        .iter()
+        .filter(|(n, d)| n == "content_block_delta" && d["index"] == index)
+        .map(|(_, d)| d["delta"]["partial_json"].as_str().unwrap().to_owned())
+        .collect();
+    let input: serde_json::Value = serde_json::from_str(&input).unwrap();
+    assert!(input.is_object());
+    let stop = events.iter().find(|(n, _)| n == "message_delta").unwrap();
+    assert_eq!(stop.1["delta"]["stop_reason"], "tool_use");
+    // Second turn: the tool result goes back and becomes a `tool` message.
+    let mut turns = first_turn.as_array().unwrap().clone();
+    turns.push(serde_json::json!({"role": "assistant", "content": [{"type": "tool_use", "id": tool_id, "name": "Read", "input": input}]}));
+    turns.push(serde_json::json!({"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": tool_id, "content": "fn main() {}"},
+        {"type": "text", "text": "<system-reminder>go on</system-reminder>"}
+    ]}));
+    let response = proxy.messages(with_tools(false, serde_json::Value::Array(turns))).await;
+    assert_eq!(response.status(), 200);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["stop_reason"], "end_turn", "{answer}");
+    let sent = mock.requests()[1].json.clone().unwrap();
+    let roles: Vec<&str> = sent["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "tool", "user"], "{sent}");
+    assert_eq!(sent["messages"][3]["tool_call_id"], tool_id);
+}
+
+#[tokio::test]
+async fn upstream_errors_become_anthropic_errors() {
+    let mock = MockUpstream::openai()
+        .reply(Reply::json(400, serde_json::json!({"error": {"message": "This model's maximum context length is 8192 tokens", "type": "invalid_request_error", "code": "context_length_exceeded"}})))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
+    let response = proxy.messages(body("m", true)).await;
+    assert_eq!(response.status(), 400);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["error"]["type"], "invalid_request_error");
+    assert!(error["error"]["message"].as_str().unwrap().contains("prompt is too long"));
+}
+
+#[tokio::test]
+async fn failover_crosses_provider_types_both_ways() {
+    let anthropic_down = MockUpstream::anthropic().reply(Reply::status(529)).start().await;
+    let oa = MockUpstream::openai().start().await;
+    let proxy = Proxy::start(&config(&[anthropic("a", &anthropic_down), openai("oa", &oa)])).await;
+    let response = proxy.messages(body("claude-opus-5-5", true)).await;
+    assert_eq!(response.headers()["x-claude-lb-provider"], "oa");
+    let events = sse_events(&response.text().await.unwrap());
+    assert_eq!(events.last().unwrap().0, "message_stop");
+
+    let oa_down = MockUpstream::openai().reply(Reply::status(503)).start().await;
+    let a = MockUpstream::anthropic().start().await;
+    let proxy = Proxy::start(&config(&[openai("oa", &oa_down), anthropic("a", &a)])).await;
+    let response = proxy.messages(body("claude-opus-5-5", true)).await;
+    assert_eq!(response.headers()["x-claude-lb-provider"], "a");
+    let events = sse_events(&response.text().await.unwrap());
+    assert_eq!(events.last().unwrap().0, "message_stop");
+    // Claude Code's own model name reached the Anthropic provider, not the OpenAI mapping.
+    assert_eq!(a.requests()[0].json.as_ref().unwrap()["model"], "claude-opus-5-5");
+}
+
+#[tokio::test]
+async fn an_openai_stream_cut_mid_way_ends_with_an_error_event() {
+    let chunk = |content: &str| {
+        format!(r#"{{"id":"c","object":"chat.completion.chunk","created":1,"model":"x","choices":[{{"index":0,"delta":{{"content":"{content}"}},"finish_reason":null}}]}}"#)
+    };
+    let chunks = [chunk("Hel"), chunk("lo"), chunk(" there")];
+    let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+    let mock = MockUpstream::openai().reply(Reply::sse_data(&refs).cut_after(2)).start().await;
+    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
+    let response = proxy.messages(body("m", true)).await;
+    let events = sse_events(&response.text().await.unwrap());
+    assert_eq!(events.last().unwrap().0, "error");
+    let text: String = events
+        .iter()
+        .filter(|(n, _)| n == "content_block_delta")
+        .map(|(_, d)| d["delta"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(text, "Hello");
+}

@@ -1,0 +1,163 @@
+//! `Proxy`: a real `serve` in-process on `127.0.0.1:0`, in front of mock providers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use claude_lb::dispatch::Dispatcher;
+use claude_lb::proxy::{self, AppState};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running proxy. Dropping it stops the server.
+pub struct Proxy {
+    pub url: String,
+    pub state: Arc<AppState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    pub client: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A Messages request body as Claude Code would send it, small.
+pub fn body(model: &str, stream: bool) -> String {
+    serde_json::json!({
+        "model": model,
+        "max_tokens": 64,
+        "stream": stream,
+        "messages": [{"role": "user", "content": "Say hello"}],
+    })
+    .to_string()
+}
+
+impl Proxy {
+    /// Starts a proxy on a config written to a temp file (so reload works).
+    pub async fn start(yaml: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("providers.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        Self::start_at(path, Some(dir)).await
+    }
+
+    pub async fn start_at(path: PathBuf, dir: Option<tempfile::TempDir>) -> Self {
+        let env: proxy::EnvLookup = Arc::new(|name: &str| match name {
+            "TEST_SECRET" => Some("sk-test-secret-value".to_owned()),
+            _ => None,
+        });
+        let loaded = claude_lb::config::load(&path, &*env).expect("test config is valid");
+        let dispatcher = Dispatcher::new(loaded.config).unwrap();
+        let state = Arc::new(AppState::new(dispatcher, Some(path), env));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(proxy::serve(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Self {
+            url,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    /// The config file path.
+    pub fn config_path(&self) -> PathBuf {
+        self.state.config_path.clone().unwrap()
+    }
+
+    /// `POST /v1/messages?beta=true` with Claude Code's headers.
+    pub async fn messages(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/messages?beta=true", self.url))
+            .header("content-type", "application/json")
+            .header("anthropic-version", "2023-06-01")
+            .header("anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14")
+            .header("x-api-key", "client-key-must-not-leak")
+            .header("authorization", "Bearer client-token-must-not-leak")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.client.get(format!("{}{path}", self.url)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// The admin API's entry for one provider.
+    pub async fn provider(&self, name: &str) -> serde_json::Value {
+        let (_, list) = self.get_json("/providers").await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap()
+    }
+
+    /// Stops accepting and waits for requests in flight.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    /// Sends the shutdown signal without waiting.
+    pub fn begin_shutdown(&mut self) -> JoinHandle<anyhow::Result<()>> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.take().unwrap()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Parses an Anthropic SSE body into (event, data) pairs and checks that it is well formed:
+/// one message_start first, blocks opened and closed in order, and exactly one terminal
+/// event (message_stop, or an error) with nothing after it.
+#[track_caller]
+pub fn sse_events(text: &str) -> Vec<(String, serde_json::Value)> {
+    let mut events = Vec::new();
+    for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        let mut name = String::new();
+        let mut data = String::new();
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("event:") {
+                name = v.trim().to_owned();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.trim_start());
+            }
+        }
+        let value: serde_json::Value = serde_json::from_str(&data)
+            .unwrap_or_else(|e| panic!("event {name} carries invalid JSON {data:?}: {e}"));
+        events.push((name, value));
+    }
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.first(), Some(&"message_start"), "stream: {names:?}");
+    assert_eq!(
+        names.iter().filter(|n| **n == "message_start").count(),
+        1,
+        "one message_start: {names:?}"
+    );
+    let terminal = names
+        .iter()
+        .position(|n| *n == "message_stop" || *n == "error")
+        .unwrap_or_else(|| panic!("no terminal event: {names:?}"));
+    assert_eq!(terminal, names.len() - 1, "nothing after the end: {names:?}");
+    events
+}
