@@ -3,4 +3,8 @@
 //!
 //! Nothing here does I/O or reads the clock: time comes in as a `now` argument.
 
+pub mod classify;
+pub mod health;
 pub mod provider;
+pub mod retry_after;
+pub mod select;

@@ -1,0 +1,333 @@
+// Tests may unwrap: a panic is a test failure with its location.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::*;
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn ms(m: u64) -> Duration {
+    Duration::from_millis(m)
+}
+
+const FAILURE: CooldownKind = CooldownKind::Failure { retry_after: None };
+
+/// A table and a clock origin, with one-line steps for the scenarios below.
+struct Scenario {
+    table: HealthTable,
+    policy: CooldownPolicy,
+    t0: Instant,
+    id: ProviderId,
+}
+
+impl Scenario {
+    fn new(base: u64) -> Self {
+        Self {
+            table: HealthTable::new(),
+            policy: CooldownPolicy::new(secs(base)),
+            t0: Instant::now(),
+            id: ProviderId::new("p"),
+        }
+    }
+
+    fn at(&self, t: Duration) -> Instant {
+        self.t0 + t
+    }
+
+    /// Records a failure of `kind` at `t` and checks the cooldown it reports.
+    #[track_caller]
+    fn fail(&self, t: Duration, kind: CooldownKind, expect_cooldown: Duration) {
+        let applied =
+            self.table
+                .record_failure(&self.id, &kind, "HTTP 503", &self.policy, self.at(t));
+        assert_eq!(
+            applied, expect_cooldown,
+            "cooldown after a failure at {t:?}"
+        );
+    }
+
+    /// Checks the state at `t`: `None` for available, else the remaining cooldown.
+    #[track_caller]
+    fn check(&self, t: Duration, expect_remaining: Option<Duration>) {
+        let now = self.at(t);
+        let expect_state = match expect_remaining {
+            None => HealthState::Available,
+            Some(remaining) => HealthState::CoolingDown { remaining },
+        };
+        assert_eq!(
+            self.table.snapshot(&self.id, now).state,
+            expect_state,
+            "state at {t:?}"
+        );
+        assert_eq!(
+            self.table.available(&self.id, now),
+            expect_remaining.is_none()
+        );
+        assert_eq!(
+            self.table.cooldown_remaining(&self.id, now),
+            expect_remaining
+        );
+    }
+}
+
+#[track_caller]
+fn check_policy(base: u64, max: u64, auth: u64) {
+    let policy = CooldownPolicy::new(secs(base));
+    assert_eq!(
+        (policy.base, policy.max, policy.auth),
+        (secs(base), secs(max), secs(auth))
+    );
+}
+
+#[test]
+fn policy_from_failure_cooldown() {
+    check_policy(0, 0, 0);
+    check_policy(1, 10, 300);
+    check_policy(10, 100, 300);
+    check_policy(60, 600, 300);
+    check_policy(90, 900, 450);
+    check_policy(180, 1800, 900);
+    check_policy(600, 1800, 3000);
+    check_policy(1800, 1800, 3600);
+    check_policy(7200, 7200, 7200);
+}
+
+#[test]
+fn policy_reads_settings() {
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        strategy: crate::config::Strategy::Priority,
+        failure_cooldown: secs(90),
+        request_timeout: secs(30),
+        stream_idle_timeout: secs(120),
+        log_level: crate::config::LogLevel::Info,
+    };
+    assert_eq!(
+        CooldownPolicy::from_settings(&settings),
+        CooldownPolicy::new(secs(90))
+    );
+}
+
+#[test]
+fn backoff_doubles_then_caps() {
+    let policy = CooldownPolicy::new(secs(60));
+    let steps: Vec<u64> = (0..=8).map(|step| policy.backoff(step).as_secs()).collect();
+    assert_eq!(steps, [60, 60, 120, 240, 480, 600, 600, 600, 600]);
+    assert_eq!(policy.backoff(u32::MAX), secs(600));
+    let huge = CooldownPolicy::new(Duration::MAX);
+    assert_eq!(
+        huge.backoff(40),
+        Duration::MAX,
+        "saturates instead of overflowing"
+    );
+}
+
+#[test]
+fn cooldown_expires() {
+    let s = Scenario::new(60);
+    s.check(secs(0), None);
+    s.fail(secs(0), FAILURE, secs(60));
+    s.check(secs(0), Some(secs(60)));
+    s.check(secs(59), Some(secs(1)));
+    s.check(ms(59_999), Some(ms(1)));
+    s.check(secs(60), None);
+    s.check(secs(3600), None);
+    assert_eq!(
+        s.table.cooldown_ends(&s.id),
+        Some(s.at(secs(60))),
+        "the end stays readable"
+    );
+}
+
+#[test]
+fn repeated_failures_double_the_cooldown_up_to_the_cap() {
+    let s = Scenario::new(60);
+    let mut t = secs(0);
+    for expect in [60, 120, 240, 480, 600, 600] {
+        s.fail(t, FAILURE, secs(expect));
+        s.check(t + ms(expect * 1000 - 1), Some(ms(1)));
+        t += secs(expect);
+    }
+    assert_eq!(s.table.snapshot(&s.id, s.at(t)).consecutive_failures, 6);
+}
+
+#[test]
+fn a_burst_of_failures_counts_once() {
+    let s = Scenario::new(60);
+    s.fail(secs(0), FAILURE, secs(60));
+    // In-flight requests failing during the cooldown extend it to what they would set...
+    s.fail(secs(1), FAILURE, secs(60));
+    s.fail(secs(2), FAILURE, secs(60));
+    s.check(secs(61), Some(secs(1)));
+    // ...but the streak is still at its first step: the next failure after it doubles once.
+    s.fail(secs(62), FAILURE, secs(120));
+    let snap = s.table.snapshot(&s.id, s.at(secs(62)));
+    assert_eq!(
+        (snap.consecutive_failures, snap.failures, snap.requests),
+        (4, 4, 4)
+    );
+}
+
+#[test]
+fn retry_after_longer_than_the_backoff_wins() {
+    let s = Scenario::new(60);
+    let limited = |r| CooldownKind::RateLimited {
+        retry_after: Some(secs(r)),
+    };
+    s.fail(secs(0), limited(300), secs(300));
+    s.check(secs(299), Some(secs(1)));
+    s.check(secs(300), None);
+    // Shorter than the backoff (now at its second step): the backoff wins.
+    s.fail(
+        secs(300),
+        CooldownKind::Failure {
+            retry_after: Some(secs(10)),
+        },
+        secs(120),
+    );
+    // A rate limit during a cooldown that asks for longer extends it.
+    s.fail(secs(310), limited(200), secs(200));
+    s.check(secs(310), Some(secs(200)));
+    s.check(secs(510), None);
+}
+
+#[test]
+fn success_resets_the_streak_and_the_cooldown() {
+    let s = Scenario::new(60);
+    s.fail(secs(0), FAILURE, secs(60));
+    s.fail(secs(60), FAILURE, secs(120));
+    // The fallback plan tried it while cooling down, and it answered.
+    s.table.record_success(&s.id, ms(200), s.at(secs(100)));
+    s.check(secs(100), None);
+    let snap = s.table.snapshot(&s.id, s.at(secs(100)));
+    assert_eq!(
+        (snap.consecutive_failures, snap.failures, snap.requests),
+        (0, 2, 3)
+    );
+    assert_eq!(
+        snap.last_error.as_deref(),
+        Some("HTTP 503"),
+        "the last error stays visible"
+    );
+    s.fail(secs(101), FAILURE, secs(60));
+}
+
+#[test]
+fn auth_cooldown_is_long_and_fixed() {
+    let s = Scenario::new(60);
+    s.fail(secs(0), CooldownKind::Auth, secs(300));
+    s.check(secs(299), Some(secs(1)));
+    s.check(secs(300), None);
+    s.fail(secs(300), CooldownKind::Auth, secs(300));
+    // A short failure cooldown does not shorten a running auth cooldown.
+    s.fail(secs(310), FAILURE, secs(290));
+    s.check(secs(310), Some(secs(290)));
+}
+
+#[test]
+fn zero_base_disables_cooldown_except_retry_after() {
+    let s = Scenario::new(0);
+    s.fail(secs(0), FAILURE, Duration::ZERO);
+    s.check(secs(0), None);
+    s.fail(secs(0), CooldownKind::Auth, Duration::ZERO);
+    s.check(secs(0), None);
+    s.fail(
+        secs(0),
+        CooldownKind::RateLimited {
+            retry_after: Some(secs(5)),
+        },
+        secs(5),
+    );
+    s.check(secs(4), Some(secs(1)));
+}
+
+#[test]
+fn client_errors_count_requests_only() {
+    let s = Scenario::new(60);
+    s.fail(secs(0), FAILURE, secs(60));
+    s.table.record_client_error(&s.id, s.at(secs(10)));
+    s.check(secs(10), Some(secs(50)));
+    let snap = s.table.snapshot(&s.id, s.at(secs(10)));
+    assert_eq!(
+        (snap.consecutive_failures, snap.failures, snap.requests),
+        (1, 1, 2)
+    );
+    assert_eq!(snap.latency, None);
+    let fresh = ProviderId::new("fresh");
+    s.table.record_client_error(&fresh, s.at(secs(0)));
+    assert_eq!(s.table.snapshot(&fresh, s.at(secs(0))).requests, 1);
+}
+
+#[test]
+fn latency_is_a_moving_average() {
+    let s = Scenario::new(60);
+    assert_eq!(s.table.snapshot(&s.id, s.t0).latency_ms(), None);
+    let mut expect = Vec::new();
+    for sample in [100, 200, 200, 1000] {
+        s.table.record_success(&s.id, ms(sample), s.t0);
+        expect.push(s.table.snapshot(&s.id, s.t0).latency_ms().unwrap());
+    }
+    // 100, then 0.7·100 + 0.3·200 = 130, then 0.7·130 + 0.3·200 = 151, then 0.7·151 + 0.3·1000.
+    assert_eq!(expect, [100, 130, 151, 406]);
+    // 0.7·405.7 ms + 0.3·1.499 ms = 284.4397 ms, give or take the float rounding.
+    s.table
+        .record_success(&s.id, Duration::from_micros(1499), s.t0);
+    let latency = s.table.snapshot(&s.id, s.t0).latency.unwrap();
+    assert!(
+        (284_439..=284_440).contains(&latency.as_micros()),
+        "{latency:?}"
+    );
+}
+
+#[test]
+fn unknown_providers_are_healthy() {
+    let table = HealthTable::new();
+    let id = ProviderId::new("never-used");
+    let now = Instant::now();
+    assert!(table.available(&id, now));
+    assert_eq!(table.cooldown_ends(&id), None);
+    assert_eq!(
+        table.snapshot(&id, now),
+        HealthSnapshot {
+            state: HealthState::Available,
+            consecutive_failures: 0,
+            requests: 0,
+            failures: 0,
+            last_error: None,
+            latency: None,
+        }
+    );
+}
+
+#[test]
+fn retain_drops_only_what_reload_removed() {
+    let s = Scenario::new(60);
+    let kept = ProviderId::new("kept");
+    let changed = ProviderId::new("changed");
+    for id in [&kept, &changed] {
+        s.table
+            .record_failure(id, &FAILURE, "connection failed", &s.policy, s.t0);
+    }
+    s.table.retain(|id| id == &kept);
+    assert!(
+        !s.table.available(&kept, s.t0),
+        "a kept provider keeps its cooldown"
+    );
+    assert!(
+        s.table.available(&changed, s.t0),
+        "a changed provider starts afresh"
+    );
+    assert_eq!(s.table.snapshot(&changed, s.t0).failures, 0);
+    assert_eq!(s.table.snapshot(&kept, s.t0).failures, 1);
+}
+
+#[test]
+fn table_is_shareable() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<HealthTable>();
+}
