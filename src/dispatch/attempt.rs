@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
-use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tokio::time::{Instant, timeout_at};
 
@@ -175,10 +175,8 @@ fn client_headers(ctx: &Context<'_>, upstream: &HeaderMap, mode: &Mode) -> Heade
 /// A non-2xx answer: fail over, or hand it to the client as it came.
 async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mode) -> Result {
     let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| crate::core::retry_after::parse(v, std::time::SystemTime::now()));
+    let retry_after =
+        crate::core::retry_after::from_headers(response.headers(), std::time::SystemTime::now());
     let outcome = classify::status(status.as_u16(), retry_after);
     let upstream_headers = response.headers().clone();
     let mut body: BodyStream = Box::pin(response.bytes_stream());
@@ -368,7 +366,7 @@ async fn peek(
                         request_id: ctx.request_id.clone(),
                     }, None);
                 }
-                Err((failure, message)) => return failed(failure, message),
+                Err(rejection) => return rejected(&ctx, rejection),
             }
         }
         match timeout_at(deadline, body.next()).await {
@@ -383,8 +381,8 @@ async fn peek(
             }
             Ok(None) => {
                 if let Some(Ok(event)) = parser.finish() {
-                    if let Err((failure, message)) = mode.before_commit(&event, &mut held, &mut usage) {
-                        return failed(failure, message);
+                    if let Err(rejection) = mode.before_commit(&event, &mut held, &mut usage) {
+                        return rejected(&ctx, rejection);
                     }
                 }
                 if let Mode::Translate(translator) = &mut mode {
@@ -426,6 +424,65 @@ async fn peek(
     }
 }
 
+/// An error event before the commit point: why, and the Anthropic error body to give the
+/// client if the error is the request's own fault.
+struct Rejection {
+    failure: Failure,
+    message: String,
+    body: Bytes,
+}
+
+/// Fails over, or, when the error event says the request itself is wrong (another provider
+/// would refuse it too), answers the client with that error as an HTTP error; nothing has
+/// been sent yet, so it can still have its proper status.
+fn rejected(ctx: &Context<'_>, rejection: Rejection) -> Result {
+    let Rejection {
+        failure,
+        message,
+        body,
+    } = rejection;
+    let Failure::StreamError {
+        error_type: Some(error_type),
+    } = &failure
+    else {
+        return failed(failure, message);
+    };
+    if classify::failure(&failure) != classify::Outcome::ReturnToClient {
+        return failed(failure, message);
+    }
+    let status = status_for_error_type(error_type);
+    ctx.health.record_client_error(&ctx.provider.id, Instant::now());
+    let mut headers = client_headers(ctx, &HeaderMap::new(), &Mode::Passthrough);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let log = RequestLog::new(ctx, status);
+    Result::Answer(
+        Answer {
+            status,
+            headers,
+            body: AnswerBody::Full(body),
+            provider: ctx.provider.id.clone(),
+            failed_attempts: Vec::new(),
+            request_id: ctx.request_id.clone(),
+        },
+        Some((log, Usage::default(), "client error")),
+    )
+}
+
+/// The HTTP status Anthropic gives an error type (PROTOCOL 5.3).
+fn status_for_error_type(error_type: &str) -> StatusCode {
+    match error_type {
+        "authentication_error" => StatusCode::UNAUTHORIZED,
+        "billing_error" => StatusCode::PAYMENT_REQUIRED,
+        "permission_error" => StatusCode::FORBIDDEN,
+        "not_found_error" => StatusCode::NOT_FOUND,
+        "request_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "rate_limit_error" => StatusCode::TOO_MANY_REQUESTS,
+        "api_error" => StatusCode::INTERNAL_SERVER_ERROR,
+        "timeout_error" => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
 impl Mode {
     /// Takes one upstream event before the commit point. `Ok(true)` means the commit point
     /// has been reached: `held` then holds everything to send first.
@@ -434,22 +491,21 @@ impl Mode {
         event: &SseEvent,
         held: &mut Vec<u8>,
         usage: &mut Usage,
-    ) -> std::result::Result<bool, (Failure, String)> {
+    ) -> std::result::Result<bool, Rejection> {
         match self {
             Mode::Passthrough => {
                 let name = event.event.as_deref().unwrap_or("message");
                 if name == "error" {
                     let (error_type, message) = error_event_fields(&event.data);
-                    return Err((
-                        Failure::StreamError {
-                            error_type: error_type.clone(),
-                        },
-                        format!(
+                    return Err(Rejection {
+                        message: format!(
                             "error event before any content: {}{}",
                             error_type.as_deref().unwrap_or("unknown"),
                             message.map(|m| format!(": {m}")).unwrap_or_default()
                         ),
-                    ));
+                        failure: Failure::StreamError { error_type },
+                        body: Bytes::copy_from_slice(event.data.as_bytes()),
+                    });
                 }
                 usage.observe(name, &event.data);
                 held.extend_from_slice(&event.raw);
@@ -457,16 +513,22 @@ impl Mode {
             }
             Mode::Translate(translator) => match translator.push(&event.data, held) {
                 Ok(()) => Ok(translator.committed()),
-                Err(translate::TranslateError::UpstreamError { error_type, message, .. }) => Err((
-                    Failure::StreamError {
-                        error_type: Some(error_type.clone()),
+                Err(translate::TranslateError::UpstreamError {
+                    error_type,
+                    message,
+                    ..
+                }) => Err(Rejection {
+                    body: Bytes::from(translate::error::anthropic_error_body(&error_type, &message)),
+                    message: format!("error chunk before any content: {error_type}: {message}"),
+                    failure: Failure::StreamError {
+                        error_type: Some(error_type),
                     },
-                    format!("error chunk before any content: {error_type}: {message}"),
-                )),
-                Err(error) => Err((
-                    Failure::InvalidResponse,
-                    format!("the stream cannot be translated: {error}"),
-                )),
+                }),
+                Err(error) => Err(Rejection {
+                    failure: Failure::InvalidResponse,
+                    message: format!("the stream cannot be translated: {error}"),
+                    body: Bytes::new(),
+                }),
             },
         }
     }

@@ -228,13 +228,17 @@ impl Dispatcher {
         };
         let model_span = model.span.clone();
         let model: Box<str> = model.value.into();
-        let plan = self.selector.plan(
+        let Ok(plan) = self.selector.plan(
             &generation.config.providers,
             &model,
             generation.config.settings.strategy,
             &self.health,
             started,
-        );
+        ) else {
+            return Err(DispatchError::NoProviderServesModel {
+                model: model.into(),
+            });
+        };
         let mut failed: Vec<AttemptRecord> = Vec::new();
         let mut any_candidate = false;
         for candidate in plan.iter() {
@@ -252,7 +256,7 @@ impl Dispatcher {
                 request: &request,
                 client_model: &model,
                 model_span: model_span.clone(),
-                upstream_model: candidate.upstream_model(&model),
+                upstream_model: candidate.model,
                 request_id: &request_id,
                 started,
                 route,

@@ -404,7 +404,7 @@ impl Live {
     fn blame(&self, message: &str) {
         self.health.record_failure(
             &self.provider,
-            &CooldownKind::Failure,
+            &CooldownKind::Failure { retry_after: None },
             message,
             &self.generation.policy,
             Instant::now(),

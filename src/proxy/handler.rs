@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::AppState;
 use super::response::{self, Body};
-use crate::core::health::ProviderState;
+use crate::core::health::HealthState;
 use crate::dispatch::{AnswerBody, ClientRequest};
 
 /// Answers one request. Never fails: every problem becomes an Anthropic-shaped error.
@@ -213,8 +213,8 @@ fn providers(state: &AppState) -> Response<Body> {
             let snapshot = state.dispatcher.health().snapshot(&provider.id, now);
             let (state_name, remaining) = match (provider.enabled, &snapshot.state) {
                 (false, _) => ("disabled", 0.0),
-                (true, ProviderState::Available) => ("available", 0.0),
-                (true, ProviderState::CoolingDown { remaining }) => {
+                (true, HealthState::Available) => ("available", 0.0),
+                (true, HealthState::CoolingDown { remaining }) => {
                     ("cooling_down", remaining.as_secs_f64())
                 }
             };
@@ -228,7 +228,7 @@ fn providers(state: &AppState) -> Response<Body> {
                 "requests": snapshot.requests,
                 "failures": snapshot.failures,
                 "last_error": snapshot.last_error,
-                "latency_ms": snapshot.latency_ms,
+                "latency_ms": snapshot.latency_ms(),
             })
         })
         .collect();
