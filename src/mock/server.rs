@@ -34,6 +34,10 @@ pub(crate) struct Cut;
 const EVENT_STREAM: &str = "text/event-stream";
 const JSON: &str = "application/json";
 
+/// How long a cut body stays pending before failing, so the chunks before the cut reach the
+/// socket.
+const CUT_FLUSH: Duration = Duration::from_millis(5);
+
 /// Accepts connections until `stop` fires (or its sender is dropped). Connection tasks live in
 /// a `JoinSet`, so they are all aborted when this function returns.
 pub(crate) async fn accept_loop(
@@ -344,7 +348,13 @@ fn streamed_body(chunks: Vec<SseChunk>, end: End) -> MockBody {
         }
         match end {
             End::Complete => None,
-            End::CutAfter(_) => Some((Err(Cut), (chunks, end, true))),
+            End::CutAfter(_) => {
+                // Let hyper flush what was sent before the cut: an error aborts the connection
+                // at once and would discard buffered frames (and possibly the headers). While
+                // the body is pending, hyper writes out its buffer as the socket allows.
+                tokio::time::sleep(CUT_FLUSH).await;
+                Some((Err(Cut), (chunks, end, true)))
+            }
             End::StallAfter(_) => {
                 std::future::pending::<()>().await;
                 None
