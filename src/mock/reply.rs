@@ -222,7 +222,8 @@ impl Reply {
 
     /// Sends the first `n` chunks (events) of the body, then closes the connection abruptly,
     /// without the terminating chunk. A whole (non-streamed) body counts as one chunk, so
-    /// `cut_after(0)` on it sends only the headers.
+    /// `cut_after(0)` on it sends only the headers; a simulated JSON answer is sent in two
+    /// halves, so `Reply::sim().cut_after(1)` sends half of it.
     #[must_use]
     pub fn cut_after(mut self, n: usize) -> Self {
         self.end = End::CutAfter(n);

@@ -256,6 +256,48 @@ async fn cut_after_sends_n_events_then_fails_the_body() {
 }
 
 #[tokio::test]
+async fn a_scripted_sim_reply_can_be_cut_or_delayed() {
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::sim().cut_after(3))
+        .reply(Reply::sim().delay(Duration::from_millis(120)))
+        .start()
+        .await;
+    let rsp = post(&messages_url(&mock), &user_request("cut me", true)).await;
+    assert_eq!(rsp.status(), 200);
+    let (bytes, error) = read_until_error(rsp).await;
+    let events = parse_sse(std::str::from_utf8(&bytes).unwrap());
+    let names: Vec<_> = events
+        .iter()
+        .map(|(name, _)| name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["message_start", "content_block_start", "ping"]);
+    assert!(
+        error.is_some(),
+        "the simulated stream must be cut after 3 events"
+    );
+
+    let start = Instant::now();
+    let rsp = post(&messages_url(&mock), &user_request("later", false)).await;
+    assert!(start.elapsed() >= Duration::from_millis(120));
+    check_anthropic_message(&rsp.json_value().await.unwrap());
+}
+
+#[tokio::test]
+async fn simulated_latency_comes_before_the_headers() {
+    let mock = MockUpstream::openai()
+        .sim(SimOptions {
+            latency: Duration::from_millis(120),
+            ..SimOptions::default()
+        })
+        .start()
+        .await;
+    let start = Instant::now();
+    let rsp = post(&chat_url(&mock), &openai_request(false, false)).await;
+    assert!(start.elapsed() >= Duration::from_millis(120));
+    assert_eq!(rsp.status(), 200);
+}
+
+#[tokio::test]
 async fn drop_connection_fails_before_any_response() {
     let mock = MockUpstream::anthropic()
         .reply(Reply::drop_connection())
