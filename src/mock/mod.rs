@@ -49,6 +49,23 @@ impl MockKind {
     }
 }
 
+impl std::str::FromStr for MockKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "anthropic" => Ok(Self::Anthropic),
+            "openai" => Ok(Self::OpenAi),
+            other => Err(UnknownKind(other.to_string())),
+        }
+    }
+}
+
+/// A mock kind name that is neither `anthropic` nor `openai`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown mock kind `{0}` (expected anthropic or openai)")]
+pub struct UnknownKind(pub String);
+
 /// Why a mock could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {

@@ -169,10 +169,12 @@ async fn simulate(
                     Some(Fault::Stall) => return stall().await,
                     Some(Fault::Overloaded) => {
                         let status = match kind {
-                            MockKind::Anthropic => 529,
-                            MockKind::OpenAi => 503,
+                            MockKind::Anthropic => {
+                                StatusCode::from_u16(529).expect("529 is a valid status code")
+                            }
+                            MockKind::OpenAi => StatusCode::SERVICE_UNAVAILABLE,
                         };
-                        kind_error(kind, StatusCode::from_u16(status).unwrap_or_default())
+                        kind_error(kind, status)
                     }
                     Some(Fault::RateLimited) => {
                         let mut r = kind_error(kind, StatusCode::TOO_MANY_REQUESTS);

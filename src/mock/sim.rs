@@ -267,6 +267,7 @@ struct Answer {
     stream: bool,
     include_usage: bool,
     words: Vec<String>,
+    /// The tool called and its input, serialised once.
     tool: Option<(Tool, String)>,
     truncated: bool,
     input_tokens: u64,
@@ -531,12 +532,12 @@ fn stop_reason(answer: &Answer) -> &'static str {
 
 fn anthropic_message(answer: &Answer, seq: u64) -> Generated {
     let mut content = vec![json!({"type": "text", "text": answer.text()})];
-    if let Some((tool, input)) = &answer.tool {
-        let input: Value = serde_json::from_str(input).unwrap_or_else(|_| json!({}));
-        content.push(json!({
-            "type": "tool_use", "id": format!("toolu_mock_{seq:016x}"),
-            "name": tool.name, "input": input,
-        }));
+    if let Some((tool, _)) = &answer.tool {
+        let mut block = json!({
+            "type": "tool_use", "id": format!("toolu_mock_{seq:016x}"), "name": tool.name,
+        });
+        block["input"] = Value::Object(sample_object(tool.schema.as_ref()));
+        content.push(block);
     }
     let body = json!({
         "id": format!("msg_mock_{seq:016x}"),

@@ -1247,3 +1247,18 @@ async fn mock_command_serves_until_shutdown() {
         "cannot start the mock provider: invalid simulation options: fail rate 3 is outside 0..=1"
     );
 }
+
+#[test]
+fn mock_kind_parses_its_names_and_explains_a_bad_one() {
+    assert_eq!("anthropic".parse::<MockKind>(), Ok(MockKind::Anthropic));
+    assert_eq!("openai".parse::<MockKind>(), Ok(MockKind::OpenAi));
+    let err = "opneai".parse::<MockKind>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown mock kind `opneai` (expected anthropic or openai)"
+    );
+    assert_eq!(
+        MockKind::OpenAi.as_str().parse::<MockKind>(),
+        Ok(MockKind::OpenAi)
+    );
+}
