@@ -311,9 +311,10 @@ fn plan(kind: MockKind, body: &[u8], options: &SimOptions) -> Result<Answer, Bad
     };
     let (source, after_tool) = last_text(kind, &last);
     let tool_allowed = !after_tool && !tool_choice_none(request.tool_choice.as_ref());
-    let tool = match request.tools.first() {
-        Some(raw) if tool_allowed => Some(parse_tool(kind, raw)?),
-        _ => None,
+    let tool = if tool_allowed {
+        choose_tool(kind, &request)?
+    } else {
+        None
     };
 
     let mut words: Vec<String> = Vec::with_capacity(options.words + 4);
@@ -406,9 +407,31 @@ fn tool_choice_none(choice: Option<&Value>) -> bool {
     }
 }
 
-fn parse_tool(kind: MockKind, raw: &RawValue) -> Result<Tool, BadRequest> {
+/// The tool named by `tool_choice` (Anthropic `{"type":"tool","name":..}`, `OpenAI`
+/// `{"type":"function","function":{"name":..}}`), else the first tool offered.
+fn choose_tool(kind: MockKind, request: &Request<'_>) -> Result<Option<Tool>, BadRequest> {
+    let named = request.tool_choice.as_ref().and_then(|choice| {
+        choice
+            .get("name")
+            .or_else(|| choice.get("function")?.get("name"))?
+            .as_str()
+    });
+    let mut first = None;
+    for (i, raw) in request.tools.iter().enumerate() {
+        let tool = parse_tool(kind, raw, i)?;
+        match named {
+            Some(name) if tool.name == name => return Ok(Some(tool)),
+            None => return Ok(Some(tool)),
+            Some(_) if first.is_none() => first = Some(tool),
+            Some(_) => {}
+        }
+    }
+    Ok(first)
+}
+
+fn parse_tool(kind: MockKind, raw: &RawValue, index: usize) -> Result<Tool, BadRequest> {
     let value: Value = serde_json::from_str(raw.get())
-        .map_err(|e| BadRequest(format!("tools[0] is not valid: {e}")))?;
+        .map_err(|e| BadRequest(format!("tools[{index}] is not valid: {e}")))?;
     let (holder, schema_key) = match kind {
         MockKind::Anthropic => (&value, "input_schema"),
         MockKind::OpenAi => (value.get("function").unwrap_or(&value), "parameters"),
@@ -416,7 +439,7 @@ fn parse_tool(kind: MockKind, raw: &RawValue) -> Result<Tool, BadRequest> {
     let name = holder
         .get("name")
         .and_then(Value::as_str)
-        .ok_or_else(|| BadRequest("tools[0]: a tool needs a `name`".into()))?
+        .ok_or_else(|| BadRequest(format!("tools[{index}]: a tool needs a `name`")))?
         .to_string();
     Ok(Tool {
         name,
@@ -825,6 +848,24 @@ mod tests {
         };
         assert_eq!(empty.validate(), Err(SimError::EmptyMix(0.5)));
         assert_eq!(SimOptions::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn tool_choice_picks_the_named_tool() {
+        let body = br#"{"model":"m","messages":[{"role":"user","content":"go"}],
+            "tools":[{"name":"A"},{"name":"B"}],"tool_choice":{"type":"tool","name":"B"}}"#;
+        let answer = plan(MockKind::Anthropic, body, &SimOptions::default()).unwrap();
+        assert_eq!(answer.tool.unwrap().0.name, "B");
+        let body = br#"{"model":"m","messages":[{"role":"user","content":"go"}],
+            "tools":[{"type":"function","function":{"name":"A"}},
+                     {"type":"function","function":{"name":"B"}}],
+            "tool_choice":{"type":"function","function":{"name":"B"}}}"#;
+        let answer = plan(MockKind::OpenAi, body, &SimOptions::default()).unwrap();
+        assert_eq!(answer.tool.unwrap().0.name, "B");
+        let body = br#"{"model":"m","messages":[{"role":"user","content":"go"}],
+            "tools":[{"name":"A"}],"tool_choice":{"type":"none"}}"#;
+        let answer = plan(MockKind::Anthropic, body, &SimOptions::default()).unwrap();
+        assert!(answer.tool.is_none());
     }
 
     #[test]
