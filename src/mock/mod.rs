@@ -282,6 +282,8 @@ pub struct Recorded {
     pub headers: HeaderMap,
     /// The body bytes exactly as received.
     pub body: Bytes,
+    /// The body parsed as JSON, `None` when it is not JSON.
+    pub json: Option<serde_json::Value>,
 }
 
 impl Recorded {
@@ -293,10 +295,5 @@ impl Recorded {
     /// A header's value, when present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body parsed as JSON, or `None` when it is not JSON (parsed on each call).
-    pub fn json(&self) -> Option<serde_json::Value> {
-        serde_json::from_slice(&self.body).ok()
     }
 }

@@ -104,7 +104,8 @@ impl Reply {
     /// # Panics
     ///
     /// When `status` is not a valid HTTP status code (100 to 999).
-    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+    #[allow(clippy::needless_pass_by_value)] // By value, so call sites read `json!(..)`.
+    pub fn json(status: u16, body: serde_json::Value) -> Self {
         let bytes = Bytes::from(body.to_string());
         Self::new(
             status_code(status),

@@ -91,6 +91,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             method: parts.method.clone(),
             path_and_query,
             headers: parts.headers.clone(),
+            json: serde_json::from_slice(&body).ok(),
             body: body.clone(),
         });
     }

@@ -150,7 +150,7 @@ async fn status_reply_has_a_kind_shaped_error_body_and_retry_after() {
 #[tokio::test]
 async fn json_and_raw_replies_carry_status_body_and_headers() {
     let mock = MockUpstream::anthropic()
-        .reply(Reply::json(418, &json!({"teapot": true})).header("x-extra", "yes"))
+        .reply(Reply::json(418, json!({"teapot": true})).header("x-extra", "yes"))
         .reply(Reply::raw(200, "text/plain", "not json at all"))
         .start()
         .await;
@@ -233,7 +233,7 @@ async fn cut_after_sends_n_events_then_fails_the_body() {
     ];
     let mock = MockUpstream::anthropic()
         .reply(Reply::sse_events(&events).cut_after(2))
-        .reply(Reply::json(200, &json!({"ok": 1})).cut_after(0))
+        .reply(Reply::json(200, json!({"ok": 1})).cut_after(0))
         .start()
         .await;
     let rsp = post(&messages_url(&mock), &json!({})).await;
@@ -371,7 +371,7 @@ async fn stall_after_headers_and_after_n_events_go_silent() {
 #[tokio::test]
 async fn delay_holds_the_headers_back() {
     let mock = MockUpstream::openai()
-        .reply(Reply::json(200, &json!({})).delay(Duration::from_millis(150)))
+        .reply(Reply::json(200, json!({})).delay(Duration::from_millis(150)))
         .start()
         .await;
     let start = Instant::now();
@@ -384,7 +384,7 @@ async fn delay_holds_the_headers_back() {
 async fn script_is_consumed_in_order_then_the_simulation_answers() {
     let mock = MockUpstream::anthropic()
         .reply(Reply::status(503))
-        .reply(Reply::json(200, &json!({"scripted": 2})))
+        .reply(Reply::json(200, json!({"scripted": 2})))
         .reply(Reply::sim())
         .start()
         .await;
@@ -444,7 +444,7 @@ async fn every_request_is_recorded_with_path_query_headers_and_exact_body() {
         "the body bytes must be recorded unchanged"
     );
     assert_eq!(
-        first.json().unwrap()["messages"][0]["content"][0]["text"]
+        first.json.as_ref().unwrap()["messages"][0]["content"][0]["text"]
             .as_str()
             .unwrap()
             .len(),
@@ -452,7 +452,7 @@ async fn every_request_is_recorded_with_path_query_headers_and_exact_body() {
     );
     assert_eq!(recorded[1].method, http::Method::GET);
     assert_eq!(recorded[1].path_and_query, "/v1/models");
-    assert!(recorded[1].json().is_none());
+    assert!(recorded[1].json.is_none());
 }
 
 #[tokio::test]
