@@ -300,16 +300,12 @@ const FILLER: &[&str] = &[
 fn plan(kind: MockKind, body: &[u8], options: &SimOptions) -> Result<Answer, BadRequest> {
     let request: Request<'_> = serde_json::from_slice(body)
         .map_err(|e| BadRequest(format!("request body is not a valid request: {e}")))?;
-    let last = match request.messages.last() {
-        Some(raw) => serde_json::from_str::<Message>(raw.get())
-            .map_err(|e| BadRequest(format!("last message is not valid: {e}")))?,
-        None => {
-            return Err(BadRequest(
-                "messages: at least one message is required".into(),
-            ));
-        }
-    };
-    let (source, after_tool) = last_text(kind, &last);
+    if request.messages.is_empty() {
+        return Err(BadRequest(
+            "messages: at least one message is required".into(),
+        ));
+    }
+    let (source, after_tool) = latest_turn(kind, &request.messages)?;
     let tool_allowed = !after_tool && !tool_choice_none(request.tool_choice.as_ref());
     let tool = if tool_allowed {
         choose_tool(kind, &request)?
@@ -360,7 +356,27 @@ fn plan(kind: MockKind, body: &[u8], options: &SimOptions) -> Result<Answer, Bad
     })
 }
 
-/// The text to echo from the last message, and whether that message is a tool result.
+/// The text to echo from the messages after the last assistant message (the client's
+/// latest turn), and whether that turn carries a tool result. A turn can span several
+/// messages: an `OpenAI` `tool` message followed by a `user` message, for instance.
+fn latest_turn(kind: MockKind, messages: &[&RawValue]) -> Result<(String, bool), BadRequest> {
+    let mut texts = Vec::new();
+    let mut after_tool = false;
+    for (i, raw) in messages.iter().enumerate().rev() {
+        let message: Message = serde_json::from_str(raw.get())
+            .map_err(|e| BadRequest(format!("messages[{i}] is not valid: {e}")))?;
+        if message.role == "assistant" {
+            break;
+        }
+        let (text, tool_result) = last_text(kind, &message);
+        after_tool |= tool_result;
+        texts.push(text);
+    }
+    texts.reverse();
+    Ok((texts.join(" "), after_tool))
+}
+
+/// The text to echo from one message, and whether that message is a tool result.
 fn last_text(kind: MockKind, message: &Message) -> (String, bool) {
     let openai_tool = kind == MockKind::OpenAi && message.role == "tool";
     match &message.content {

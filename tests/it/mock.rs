@@ -967,6 +967,20 @@ async fn simulated_openai_completion_with_and_without_tools() {
         {"role": "assistant", "content": null, "tool_calls": [call]},
         {"role": "tool", "tool_call_id": call["id"], "content": "main.rs lib.rs"},
     ]);
+    let mut with_reminder = request.clone();
+    with_reminder["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "user", "content": "<system-reminder>go on</system-reminder>"}));
+    let body: Value = post(&chat_url(&mock), &with_reminder)
+        .await
+        .json_value()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["choices"][0]["finish_reason"], "stop",
+        "a user message after the tool result is still the tool-result turn: {body}"
+    );
     let body: Value = post(&chat_url(&mock), &request)
         .await
         .json_value()
