@@ -1,1 +1,3 @@
-//! TODO
+//! One module per subcommand.
+
+pub mod mock;

@@ -1,1 +1,299 @@
-//! TODO
+//! Mock providers: an in-process hyper server that plays an Anthropic or an `OpenAI` upstream.
+//!
+//! One piece of code serves two purposes. Tests script it ([`Reply`]s consumed one per request,
+//! in order: statuses, SSE streams with delays, dropped connections, stalls, cut streams) and
+//! read back every request it received ([`Recorded`]). Once the script is used up it answers
+//! as a simulated provider ([`SimOptions`]): well-formed Messages or Chat Completions
+//! responses, streaming or not, with tool calls, and seeded fault injection; `claude-lb mock`,
+//! `claude-lb demo` and the benchmark run that simulation.
+//!
+//! The server stops when [`MockHandle::shutdown`] is awaited or the handle is dropped: the
+//! accept loop ends, the listener closes, and every connection task (stalled ones included)
+//! is aborted.
+
+mod reply;
+mod server;
+mod sim;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use parking_lot::Mutex;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use reply::{Reply, SseChunk};
+pub use sim::{Fault, FaultMix, SimError, SimOptions};
+
+/// Which API the mock speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MockKind {
+    /// Anthropic Messages: `POST */v1/messages`, `count_tokens`, `GET /v1/models`.
+    Anthropic,
+    /// `OpenAI` Chat Completions: `POST */chat/completions`, `GET */models`.
+    OpenAi,
+}
+
+impl MockKind {
+    /// `anthropic` or `openai`, as in the config's provider `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anthropic => "anthropic",
+            Self::OpenAi => "openai",
+        }
+    }
+}
+
+impl std::str::FromStr for MockKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "anthropic" => Ok(Self::Anthropic),
+            "openai" => Ok(Self::OpenAi),
+            other => Err(UnknownKind(other.to_string())),
+        }
+    }
+}
+
+/// A mock kind name that is neither `anthropic` nor `openai`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown mock kind `{0}` (expected anthropic or openai)")]
+pub struct UnknownKind(pub String);
+
+/// Why a mock could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid simulation options")]
+    Sim(#[from] SimError),
+}
+
+/// Entry point of the builder: `MockUpstream::anthropic().reply(..).start().await`.
+pub struct MockUpstream;
+
+impl MockUpstream {
+    /// A mock Anthropic Messages provider.
+    pub fn anthropic() -> MockBuilder {
+        MockBuilder::new(MockKind::Anthropic)
+    }
+
+    /// A mock `OpenAI` Chat Completions provider.
+    pub fn openai() -> MockBuilder {
+        MockBuilder::new(MockKind::OpenAi)
+    }
+
+    /// A mock of this kind.
+    pub fn of(kind: MockKind) -> MockBuilder {
+        MockBuilder::new(kind)
+    }
+}
+
+/// Configures a mock before it starts.
+#[derive(Debug)]
+pub struct MockBuilder {
+    kind: MockKind,
+    script: VecDeque<Reply>,
+    sim: SimOptions,
+    listen: SocketAddr,
+}
+
+impl MockBuilder {
+    fn new(kind: MockKind) -> Self {
+        Self {
+            kind,
+            script: VecDeque::new(),
+            sim: SimOptions::default(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+
+    /// Adds a scripted reply; scripted replies are consumed one per request (any route), in
+    /// order, before the simulated provider takes over.
+    #[must_use]
+    pub fn reply(mut self, reply: Reply) -> Self {
+        self.script.push_back(reply);
+        self
+    }
+
+    /// Sets how the simulated provider behaves once the script is used up.
+    #[must_use]
+    pub fn sim(mut self, options: SimOptions) -> Self {
+        self.sim = options;
+        self
+    }
+
+    /// Listens on this address instead of `127.0.0.1:0`.
+    #[must_use]
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Binds and starts serving.
+    ///
+    /// # Panics
+    ///
+    /// When the address cannot be bound or the simulation options are invalid; use
+    /// [`MockBuilder::try_start`] where that must be reported rather than panic.
+    pub async fn start(self) -> MockHandle {
+        match self.try_start().await {
+            Ok(handle) => handle,
+            Err(e) => panic!("mock upstream failed to start: {}", anyhow::Error::from(e)),
+        }
+    }
+
+    /// Binds and starts serving, reporting a bind failure or invalid options.
+    pub async fn try_start(self) -> Result<MockHandle, MockError> {
+        self.sim.validate()?;
+        let listener = TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| MockError::Bind {
+                addr: self.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| MockError::Bind {
+            addr: self.listen,
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            kind: self.kind,
+            script: Mutex::new(self.script),
+            sim: self.sim,
+            recorded: Mutex::new(Vec::new()),
+            request_count: AtomicUsize::new(0),
+            generation_seq: AtomicU64::new(0),
+        });
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), stop_rx));
+        Ok(MockHandle {
+            addr,
+            shared,
+            stop: Some(stop_tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// State shared by the accept loop, every connection, and the handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) kind: MockKind,
+    pub(crate) script: Mutex<VecDeque<Reply>>,
+    pub(crate) sim: SimOptions,
+    pub(crate) recorded: Mutex<Vec<Recorded>>,
+    pub(crate) request_count: AtomicUsize,
+    /// Numbers the simulated generation requests: response ids and the fault sequence.
+    pub(crate) generation_seq: AtomicU64,
+}
+
+/// A running mock. Dropping it stops the server.
+#[derive(Debug)]
+pub struct MockHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    /// Sending (or dropping) this ends the accept loop, which aborts every connection task.
+    stop: Option<oneshot::Sender<()>>,
+    /// The accept loop, awaited by [`MockHandle::shutdown`] so the port is free afterwards.
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The kind of provider this mock plays.
+    pub fn kind(&self) -> MockKind {
+        self.shared.kind
+    }
+
+    /// `http://ADDR`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The `base_url` to configure for this provider: `url()` for Anthropic (the client adds
+    /// `/v1/messages`), `url()/v1` for `OpenAI` (the client adds `/chat/completions`).
+    pub fn base_url(&self) -> String {
+        match self.shared.kind {
+            MockKind::Anthropic => self.url(),
+            MockKind::OpenAi => format!("{}/v1", self.url()),
+        }
+    }
+
+    /// Every request received so far, in arrival order (empty when recording is off).
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.recorded.lock().clone()
+    }
+
+    /// How many requests were received (counted even when recording is off).
+    pub fn request_count(&self) -> usize {
+        self.shared.request_count.load(Ordering::Relaxed)
+    }
+
+    /// Appends a scripted reply after the mock has started.
+    pub fn push_reply(&self, reply: Reply) {
+        self.shared.script.lock().push_back(reply);
+    }
+
+    /// Stops accepting, aborts every connection, and waits until the port is closed.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            // The loop may already be gone; there is nothing left to stop then.
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            if let Err(e) = task.await {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+        }
+    }
+}
+
+impl Drop for MockHandle {
+    fn drop(&mut self) {
+        // Dropping `stop` wakes the accept loop, which then ends on its own; its JoinHandle is
+        // detached, which is safe because the loop holds nothing but the listener and
+        // connection tasks it aborts as it ends.
+        self.stop.take();
+    }
+}
+
+/// One request as the mock received it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: Method,
+    /// The path and query, e.g. `/v1/messages?beta=true`.
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    /// The body bytes exactly as received.
+    pub body: Bytes,
+    /// The body parsed as JSON, `None` when it is not JSON.
+    pub json: Option<serde_json::Value>,
+}
+
+impl Recorded {
+    /// The path without the query.
+    pub fn path(&self) -> &str {
+        self.path_and_query.split('?').next().unwrap_or_default()
+    }
+
+    /// A header's value, when present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}

@@ -1,0 +1,292 @@
+//! Scripted replies: what the mock answers to one request, built with small constructors and
+//! modifiers (`Reply::status(529).retry_after(3)`, `Reply::sse_events(..).cut_after(2)`).
+//!
+//! A reply is a plan, not a response: the server turns it into bytes on the wire, including
+//! the misbehaviour a test asks for (a dropped connection, a stall, a stream cut mid-body).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, StatusCode};
+
+use super::MockKind;
+
+/// One piece of a streamed body, sent after waiting `delay`.
+#[derive(Clone, Debug)]
+pub struct SseChunk {
+    /// How long to wait before sending these bytes.
+    pub delay: Duration,
+    /// The raw bytes, sent as one body frame.
+    pub bytes: Bytes,
+}
+
+impl SseChunk {
+    /// Raw bytes, sent without delay.
+    pub fn new(bytes: impl Into<Bytes>) -> Self {
+        Self {
+            delay: Duration::ZERO,
+            bytes: bytes.into(),
+        }
+    }
+
+    /// An Anthropic-style event: `event: NAME\ndata: DATA\n\n`.
+    pub fn event(name: &str, data: &str) -> Self {
+        Self::new(format!("event: {name}\ndata: {data}\n\n"))
+    }
+
+    /// An OpenAI-style data line: `data: DATA\n\n`.
+    pub fn data(data: &str) -> Self {
+        Self::new(format!("data: {data}\n\n"))
+    }
+
+    /// Waits `delay` before sending this chunk.
+    #[must_use]
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+/// How a body ends once its chunks have been sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum End {
+    /// Every chunk is sent and the body ends normally.
+    Complete,
+    /// After this many chunks the connection is closed abruptly, without the terminating chunk.
+    CutAfter(usize),
+    /// After this many chunks nothing more is sent until the mock shuts down.
+    StallAfter(usize),
+}
+
+/// What a reply sends, before modifiers.
+#[derive(Clone, Debug)]
+pub(crate) enum Body {
+    /// A complete body with its content type.
+    Whole {
+        content_type: &'static str,
+        bytes: Bytes,
+    },
+    /// An error body shaped like the mock's kind (Anthropic or `OpenAI`) for this status.
+    KindError,
+    /// A streamed `text/event-stream` body.
+    Chunks(Vec<SseChunk>),
+    /// Close the connection before any response byte.
+    Drop,
+    /// Never send the response headers.
+    Stall,
+    /// Answer with the simulated provider.
+    Sim,
+}
+
+/// What the mock answers to one request.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Body,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) delay: Duration,
+    pub(crate) end: End,
+}
+
+impl Reply {
+    fn new(status: StatusCode, body: Body) -> Self {
+        Self {
+            status,
+            body,
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+            end: End::Complete,
+        }
+    }
+
+    /// A JSON body with this status.
+    ///
+    /// # Panics
+    ///
+    /// When `status` is not a valid HTTP status code (100 to 999).
+    #[allow(clippy::needless_pass_by_value)] // By value, so call sites read `json!(..)`.
+    pub fn json(status: u16, body: serde_json::Value) -> Self {
+        let bytes = Bytes::from(body.to_string());
+        Self::new(
+            status_code(status),
+            Body::Whole {
+                content_type: "application/json",
+                bytes,
+            },
+        )
+    }
+
+    /// Any body with this status and content type, sent as it is (for garbage and edge cases).
+    ///
+    /// # Panics
+    ///
+    /// When `status` is not a valid HTTP status code (100 to 999).
+    pub fn raw(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Self {
+        Self::new(
+            status_code(status),
+            Body::Whole {
+                content_type,
+                bytes: body.into(),
+            },
+        )
+    }
+
+    /// This status with an error body shaped like the mock's kind: Anthropic
+    /// `{"type":"error","error":{..}}` or `OpenAI` `{"error":{..}}`, with the error type that
+    /// goes with the status (`overloaded_error` for 529, `rate_limit_error` for 429, ...).
+    ///
+    /// # Panics
+    ///
+    /// When `status` is not a valid HTTP status code (100 to 999).
+    pub fn status(status: u16) -> Self {
+        Self::new(status_code(status), Body::KindError)
+    }
+
+    /// A 200 `text/event-stream` body made of these chunks.
+    pub fn sse(chunks: Vec<SseChunk>) -> Self {
+        Self::new(StatusCode::OK, Body::Chunks(chunks))
+    }
+
+    /// A 200 stream of Anthropic-style events, one chunk per `(event, data)` pair.
+    pub fn sse_events(events: &[(&str, &str)]) -> Self {
+        Self::sse(
+            events
+                .iter()
+                .map(|(name, data)| SseChunk::event(name, data))
+                .collect(),
+        )
+    }
+
+    /// A 200 stream of OpenAI-style `data:` lines, one chunk per line.
+    pub fn sse_data(lines: &[&str]) -> Self {
+        Self::sse(lines.iter().map(|data| SseChunk::data(data)).collect())
+    }
+
+    /// Closes the TCP connection before any response byte.
+    pub fn drop_connection() -> Self {
+        Self::new(StatusCode::OK, Body::Drop)
+    }
+
+    /// Accepts the request and never sends the response headers (until the mock shuts down).
+    pub fn stall() -> Self {
+        Self::new(StatusCode::OK, Body::Stall)
+    }
+
+    /// Sends 200 `text/event-stream` headers, then nothing until the mock shuts down.
+    pub fn stall_after_headers() -> Self {
+        Self::sse(Vec::new()).stall_after(0)
+    }
+
+    /// Answers this one request with the simulated provider (the mock's [`super::SimOptions`]).
+    pub fn sim() -> Self {
+        Self::new(StatusCode::OK, Body::Sim)
+    }
+
+    /// Adds a response header (a later header of the same name replaces an earlier one).
+    ///
+    /// # Panics
+    ///
+    /// When the name or the value is not a valid HTTP header name or value.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .unwrap_or_else(|e| panic!("invalid header name {name:?}: {e}"));
+        let value = HeaderValue::from_str(value)
+            .unwrap_or_else(|e| panic!("invalid header value {value:?}: {e}"));
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Adds `retry-after: SECS`.
+    #[must_use]
+    pub fn retry_after(self, secs: u64) -> Self {
+        self.header("retry-after", &secs.to_string())
+    }
+
+    /// Waits this long before sending the response headers.
+    #[must_use]
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// Waits this long before each chunk of a streamed body.
+    #[must_use]
+    pub fn delay_each(mut self, delay: Duration) -> Self {
+        if let Body::Chunks(chunks) = &mut self.body {
+            for chunk in chunks {
+                chunk.delay = delay;
+            }
+        }
+        self
+    }
+
+    /// Sends the first `n` chunks (events) of the body, then closes the connection abruptly,
+    /// without the terminating chunk. A whole (non-streamed) body counts as one chunk, so
+    /// `cut_after(0)` on it sends only the headers; a simulated JSON answer is sent in two
+    /// halves, so `Reply::sim().cut_after(1)` sends half of it.
+    #[must_use]
+    pub fn cut_after(mut self, n: usize) -> Self {
+        self.end = End::CutAfter(n);
+        self
+    }
+
+    /// Sends the first `n` chunks (events) of the body, then nothing until the mock shuts down.
+    #[must_use]
+    pub fn stall_after(mut self, n: usize) -> Self {
+        self.end = End::StallAfter(n);
+        self
+    }
+}
+
+/// The status for a test-facing constructor; panicking is its documented contract.
+fn status_code(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or_else(|e| panic!("invalid status {status}: {e}"))
+}
+
+/// The error body a provider of `kind` sends with `status`.
+pub(crate) fn error_body(kind: MockKind, status: StatusCode) -> Bytes {
+    let message = status.canonical_reason().unwrap_or(match status.as_u16() {
+        529 => "Overloaded",
+        _ => "Mock error",
+    });
+    let body = match kind {
+        MockKind::Anthropic => {
+            let kind = match status.as_u16() {
+                401 => "authentication_error",
+                402 => "billing_error",
+                403 => "permission_error",
+                404 => "not_found_error",
+                409 => "conflict_error",
+                413 => "request_too_large",
+                429 => "rate_limit_error",
+                504 => "timeout_error",
+                529 => "overloaded_error",
+                s if s >= 500 => "api_error",
+                _ => "invalid_request_error",
+            };
+            serde_json::json!({
+                "type": "error",
+                "error": {"type": kind, "message": message},
+                "request_id": "req_mock",
+            })
+        }
+        MockKind::OpenAi => {
+            let (kind, code) = match status.as_u16() {
+                401 => ("invalid_request_error", Some("invalid_api_key")),
+                403 => (
+                    "invalid_request_error",
+                    Some("unsupported_country_region_territory"),
+                ),
+                404 => ("invalid_request_error", Some("model_not_found")),
+                429 => ("requests", Some("rate_limit_exceeded")),
+                s if s >= 500 => ("server_error", None),
+                _ => ("invalid_request_error", None),
+            };
+            serde_json::json!({
+                "error": {"message": message, "type": kind, "param": null, "code": code},
+            })
+        }
+    };
+    Bytes::from(body.to_string())
+}

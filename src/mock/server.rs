@@ -1,0 +1,374 @@
+//! The hyper plumbing of the mock: the accept loop, one HTTP/1.1 keep-alive connection task
+//! per client, and the translation of a [`Reply`] into bytes on the wire (or into a dropped
+//! connection, a stall, a cut body).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinSet;
+
+use super::reply::{Body, End, Reply, SseChunk, error_body};
+use super::sim::{self, Fault, Generated};
+use super::{MockKind, Recorded, Shared};
+
+/// The response body type of every mock answer.
+type MockBody = UnsyncBoxBody<Bytes, Cut>;
+
+/// The error that makes hyper drop a connection: a deliberate cut or drop.
+#[derive(Debug, thiserror::Error)]
+#[error("connection closed on purpose by the mock")]
+pub(crate) struct Cut;
+
+const EVENT_STREAM: &str = "text/event-stream";
+const JSON: &str = "application/json";
+
+/// How long a cut body stays pending before failing, so the chunks before the cut reach the
+/// socket.
+const CUT_FLUSH: Duration = Duration::from_millis(5);
+
+/// Accepts connections until `stop` fires (or its sender is dropped). Connection tasks live in
+/// a `JoinSet`, so they are all aborted when this function returns.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+                }
+                Err(e) => {
+                    // Out of file descriptors or a similar transient failure: back off briefly.
+                    tracing::debug!(error = %e, "mock accept failed");
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.shutdown().await;
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    // Nagle would add delays between small SSE events; failure only costs latency.
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+    let result = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    if let Err(e) = result {
+        tracing::trace!(error = %e, "mock connection ended");
+    }
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<MockBody>, Cut> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(|_| Cut)?.to_bytes();
+    shared.request_count.fetch_add(1, Ordering::Relaxed);
+    if shared.sim.record {
+        let path_and_query = parts.uri.path_and_query().map_or_else(
+            || parts.uri.path().to_string(),
+            std::string::ToString::to_string,
+        );
+        shared.recorded.lock().push(Recorded {
+            method: parts.method.clone(),
+            path_and_query,
+            headers: parts.headers.clone(),
+            json: serde_json::from_slice(&body).ok(),
+            body: body.clone(),
+        });
+    }
+    let scripted = shared.script.lock().pop_front();
+    match scripted {
+        Some(reply) => scripted_reply(&shared, &parts.method, parts.uri.path(), &body, reply).await,
+        None => simulate(&shared, &parts.method, parts.uri.path(), &body, None).await,
+    }
+}
+
+async fn scripted_reply(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    body: &Bytes,
+    reply: Reply,
+) -> Result<Response<MockBody>, Cut> {
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    let Reply {
+        status,
+        body: planned,
+        headers,
+        end,
+        ..
+    } = reply;
+    let (content_type, chunks) = match planned {
+        Body::Drop => return Err(Cut),
+        Body::Stall => return stall().await,
+        Body::Sim => return simulate(shared, method, path, body, Some((headers, end))).await,
+        Body::KindError => (JSON, vec![SseChunk::new(error_body(shared.kind, status))]),
+        Body::Whole {
+            content_type,
+            bytes,
+        } => (content_type, vec![SseChunk::new(bytes)]),
+        Body::Chunks(chunks) => (EVENT_STREAM, chunks),
+    };
+    let streamed = content_type == EVENT_STREAM;
+    let mut response = if streamed || end != End::Complete {
+        respond(status, content_type, streamed_body(chunks, end))
+    } else {
+        let bytes = chunks
+            .into_iter()
+            .next()
+            .map(|c| c.bytes)
+            .unwrap_or_default();
+        respond(status, content_type, whole(bytes))
+    };
+    add_headers(&mut response, headers);
+    Ok(response)
+}
+
+/// Answers as the simulated provider; `overrides` carries the headers and ending of a
+/// scripted `Reply::sim()`.
+async fn simulate(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    body: &Bytes,
+    overrides: Option<(Vec<(HeaderName, HeaderValue)>, End)>,
+) -> Result<Response<MockBody>, Cut> {
+    let options = &shared.sim;
+    if !options.latency.is_zero() {
+        tokio::time::sleep(options.latency).await;
+    }
+    let (headers, mut end) = overrides.unwrap_or((Vec::new(), End::Complete));
+    let kind = shared.kind;
+    let mut response = match route(kind, method, path) {
+        Route::Generate => {
+            let seq = shared.generation_seq.fetch_add(1, Ordering::Relaxed);
+            match sim::generate(kind, body, options, seq) {
+                Err(bad) => bad_request(kind, &bad.0),
+                Ok(generated) => match options.fault_for(seq) {
+                    None => generated_response(kind, generated, options.event_gap, end, seq),
+                    Some(Fault::Stall) => return stall().await,
+                    Some(Fault::Overloaded) => {
+                        let status = match kind {
+                            MockKind::Anthropic => {
+                                StatusCode::from_u16(529).expect("529 is a valid status code")
+                            }
+                            MockKind::OpenAi => StatusCode::SERVICE_UNAVAILABLE,
+                        };
+                        kind_error(kind, status)
+                    }
+                    Some(Fault::RateLimited) => {
+                        let mut r = kind_error(kind, StatusCode::TOO_MANY_REQUESTS);
+                        r.headers_mut().insert(
+                            http::header::RETRY_AFTER,
+                            HeaderValue::from(options.retry_after_secs),
+                        );
+                        r
+                    }
+                    Some(Fault::CutStream) => {
+                        let events = generated.event_ends.len();
+                        end = End::CutAfter(if events == 0 { 1 } else { events / 2 });
+                        generated_response(kind, generated, options.event_gap, end, seq)
+                    }
+                },
+            }
+        }
+        Route::CountTokens => respond(StatusCode::OK, JSON, whole(sim::count_tokens(body))),
+        Route::Models => respond(StatusCode::OK, JSON, whole(sim::models(kind))),
+        Route::NotFound => {
+            let mut r = kind_error(kind, StatusCode::NOT_FOUND);
+            *r.body_mut() = whole(not_found_body(kind, method, path));
+            r
+        }
+    };
+    add_headers(&mut response, headers);
+    Ok(response)
+}
+
+enum Route {
+    Generate,
+    CountTokens,
+    Models,
+    NotFound,
+}
+
+fn route(kind: MockKind, method: &Method, path: &str) -> Route {
+    let path = path.trim_end_matches('/');
+    match (kind, method) {
+        (MockKind::Anthropic, &Method::POST) if path.ends_with("/v1/messages") => Route::Generate,
+        (MockKind::Anthropic, &Method::POST) if path.ends_with("/v1/messages/count_tokens") => {
+            Route::CountTokens
+        }
+        (MockKind::Anthropic, &Method::GET) if path.ends_with("/v1/models") => Route::Models,
+        (MockKind::OpenAi, &Method::POST) if path.ends_with("/chat/completions") => Route::Generate,
+        (MockKind::OpenAi, &Method::GET) if path.ends_with("/models") => Route::Models,
+        _ => Route::NotFound,
+    }
+}
+
+fn generated_response(
+    kind: MockKind,
+    generated: Generated,
+    gap: Duration,
+    end: End,
+    seq: u64,
+) -> Response<MockBody> {
+    let streamed = generated.is_stream();
+    let content_type = if streamed { EVENT_STREAM } else { JSON };
+    let mut response = if end == End::Complete && gap.is_zero() {
+        // The hot path: the whole answer in one write.
+        respond(StatusCode::OK, content_type, whole(generated.body))
+    } else if streamed {
+        let chunks = generated
+            .events()
+            .into_iter()
+            .enumerate()
+            .map(|(i, bytes)| SseChunk {
+                delay: if i == 0 { Duration::ZERO } else { gap },
+                bytes,
+            })
+            .collect();
+        respond(StatusCode::OK, content_type, streamed_body(chunks, end))
+    } else {
+        // A JSON body is sent in two halves, so that a cut lands in the middle of it.
+        let half = generated.body.len() / 2;
+        let chunks = vec![
+            SseChunk::new(generated.body.slice(..half)),
+            SseChunk::new(generated.body.slice(half..)),
+        ];
+        respond(StatusCode::OK, content_type, streamed_body(chunks, end))
+    };
+    let (name, value) = match kind {
+        MockKind::Anthropic => ("request-id", format!("req_mock_{seq:016x}")),
+        MockKind::OpenAi => ("x-request-id", format!("req_mock_{seq:016x}")),
+    };
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(name), value);
+    }
+    response
+}
+
+fn kind_error(kind: MockKind, status: StatusCode) -> Response<MockBody> {
+    respond(status, JSON, whole(error_body(kind, status)))
+}
+
+fn bad_request(kind: MockKind, message: &str) -> Response<MockBody> {
+    let body = match kind {
+        MockKind::Anthropic => serde_json::json!({
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": message},
+        }),
+        MockKind::OpenAi => serde_json::json!({
+            "error": {"message": message, "type": "invalid_request_error",
+                      "param": null, "code": null},
+        }),
+    };
+    respond(
+        StatusCode::BAD_REQUEST,
+        JSON,
+        whole(Bytes::from(body.to_string())),
+    )
+}
+
+fn not_found_body(kind: MockKind, method: &Method, path: &str) -> Bytes {
+    let message = format!(
+        "the mock {} provider has no route {method} {path}",
+        kind.as_str()
+    );
+    let body = match kind {
+        MockKind::Anthropic => serde_json::json!({
+            "type": "error", "error": {"type": "not_found_error", "message": message},
+        }),
+        MockKind::OpenAi => serde_json::json!({
+            "error": {"message": message, "type": "invalid_request_error",
+                      "param": null, "code": "not_found"},
+        }),
+    };
+    Bytes::from(body.to_string())
+}
+
+fn respond(status: StatusCode, content_type: &'static str, body: MockBody) -> Response<MockBody> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if content_type == EVENT_STREAM {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    response
+}
+
+fn add_headers(response: &mut Response<MockBody>, headers: Vec<(HeaderName, HeaderValue)>) {
+    for (name, value) in headers {
+        response.headers_mut().insert(name, value);
+    }
+}
+
+fn whole(bytes: Bytes) -> MockBody {
+    Full::new(bytes)
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync()
+}
+
+/// A body that sends `chunks` (each after its delay), then ends as `end` says.
+fn streamed_body(chunks: Vec<SseChunk>, end: End) -> MockBody {
+    let limit = match end {
+        End::Complete => chunks.len(),
+        End::CutAfter(n) | End::StallAfter(n) => n.min(chunks.len()),
+    };
+    let state = (chunks.into_iter().take(limit), end, false);
+    let stream = futures_util::stream::unfold(state, |(mut chunks, end, done)| async move {
+        if done {
+            return None;
+        }
+        if let Some(chunk) = chunks.next() {
+            if !chunk.delay.is_zero() {
+                tokio::time::sleep(chunk.delay).await;
+            }
+            return Some((Ok(Frame::data(chunk.bytes)), (chunks, end, false)));
+        }
+        match end {
+            End::Complete => None,
+            End::CutAfter(_) => {
+                // Let hyper flush what was sent before the cut: an error aborts the connection
+                // at once and would discard buffered frames (and possibly the headers). While
+                // the body is pending, hyper writes out its buffer as the socket allows.
+                tokio::time::sleep(CUT_FLUSH).await;
+                Some((Err(Cut), (chunks, end, true)))
+            }
+            End::StallAfter(_) => {
+                std::future::pending::<()>().await;
+                None
+            }
+        }
+    });
+    StreamBody::new(stream).boxed_unsync()
+}
+
+/// Never answers; the connection task is aborted when the mock shuts down.
+async fn stall() -> Result<Response<MockBody>, Cut> {
+    std::future::pending::<()>().await;
+    Err(Cut)
+}
