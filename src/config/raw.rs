@@ -15,7 +15,7 @@
 //! validation.
 
 use saphyr::{MarkedYaml, Marker, ScalarStyle, ScanError, YamlData, YamlLoader};
-use saphyr_parser::Parser;
+use saphyr_parser::{Event, Parser, SpannedEventReceiver};
 
 use super::diagnostic::{Pos, Problems, did_you_mean};
 
@@ -35,8 +35,10 @@ pub type TextMap = Vec<(Text, Text)>;
 /// The whole file, as written.
 #[derive(Clone, Debug, Default)]
 pub struct RawConfig {
-    /// The `providers:` list, when present.
+    /// The `providers:` list, when present and a list.
     pub providers: Option<Spanned<Vec<RawProvider>>>,
+    /// Where the `providers:` key is, when present (even if its value is not a list).
+    pub providers_key: Option<Pos>,
     pub settings: RawSettings,
 }
 
@@ -99,6 +101,9 @@ pub const SETTINGS_KEYS: &[&str] = &[
 
 type Node<'a> = MarkedYaml<'a>;
 
+/// How deeply collections may nest; a real config needs four levels.
+const MAX_DEPTH: usize = 32;
+
 /// Reads `text` into a [`RawConfig`], recording every structural problem in `problems`.
 ///
 /// Returns `None` when the text is not YAML, or not a mapping at the top, since nothing more can
@@ -106,10 +111,35 @@ type Node<'a> = MarkedYaml<'a>;
 pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
     let mut loader: YamlLoader<'_, Node<'_>> = YamlLoader::default();
     loader.early_parse(false);
-    let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut loader, true) {
-        scan_error(&e, problems);
-        return None;
+    // The parser's own `load` recurses once per nesting level, so a file of nested `- - - -`
+    // could overflow the stack: feed the loader event by event instead, with a depth limit.
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(e) => {
+                scan_error(&e, problems);
+                return None;
+            }
+        };
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            problems.error(
+                marker_pos(span.start),
+                "",
+                format!("nested more than {MAX_DEPTH} levels deep; a config never is"),
+            );
+            return None;
+        }
+        let end = event == Event::StreamEnd;
+        loader.on_event(event, span);
+        if end {
+            break;
+        }
     }
     if let Some(e) = loader.error() {
         scan_error(e, problems);
@@ -139,7 +169,7 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
         problems.error(
             Pos::START,
             "",
-            "the file has no settings (it needs a `providers:` list; `claude-lb config init` writes a starter)",
+            "the document is empty (it needs a `providers:` list; `claude-lb config init` writes a starter)",
         );
         return None;
     }
@@ -157,7 +187,10 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
     let mut raw = RawConfig::default();
     for (key, key_pos, value) in fields(root, "", TOP_KEYS, problems) {
         match key {
-            "providers" => raw.providers = providers(value, key_pos, problems),
+            "providers" => {
+                raw.providers_key = Some(key_pos);
+                raw.providers = providers(value, key_pos, problems);
+            }
             "settings" => raw.settings = settings(value, problems),
             _ => {}
         }
@@ -166,7 +199,11 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
 }
 
 fn scan_error(e: &ScanError, problems: &mut Problems) {
-    let info = e.info();
+    let info = match e.info() {
+        "duplicated key in mapping" => "a key appears twice in the same mapping",
+        "recursion limit exceeded" => "nested too deeply",
+        other => other,
+    };
     let hint = if info.contains("tab") {
         " (indent with spaces: YAML does not allow tabs in indentation)"
     } else {

@@ -92,6 +92,10 @@ pub(crate) fn validate(
 
 fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<Vec<Provider>> {
     let Some(list) = &raw.providers else {
+        if raw.providers_key.is_some() {
+            // The key is there but its value is not a list: already reported.
+            return None;
+        }
         problems.error(
             Pos::START,
             "providers",
