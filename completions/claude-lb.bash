@@ -22,9 +22,6 @@ _claude__lb() {
             claude__lb,config)
                 cmd="claude__lb__subcmd__config"
                 ;;
-            claude__lb,generate)
-                cmd="claude__lb__subcmd__generate"
-                ;;
             claude__lb,help)
                 cmd="claude__lb__subcmd__help"
                 ;;
@@ -52,9 +49,6 @@ _claude__lb() {
             claude__lb__subcmd__help,config)
                 cmd="claude__lb__subcmd__help__subcmd__config"
                 ;;
-            claude__lb__subcmd__help,generate)
-                cmd="claude__lb__subcmd__help__subcmd__generate"
-                ;;
             claude__lb__subcmd__help,help)
                 cmd="claude__lb__subcmd__help__subcmd__help"
                 ;;
@@ -71,7 +65,7 @@ _claude__lb() {
 
     case "${cmd}" in
         claude__lb)
-            opts="-v -q -h -V --config --verbose --quiet --help --version config completions generate help"
+            opts="-v -q -h -V --config --verbose --quiet --help --version config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,44 +265,8 @@ _claude__lb() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__lb__subcmd__generate)
-            opts="-v -q -h -V --out-dir --config --verbose --quiet --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out-dir)
-                    COMPREPLY=()
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                --config)
-                    local oldifs
-                    if [ -n "${IFS+x}" ]; then
-                        oldifs="$IFS"
-                    fi
-                    IFS=$'\n'
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    if [ -n "${oldifs+x}" ]; then
-                        IFS="$oldifs"
-                    fi
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o filenames
-                    fi
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         claude__subcmd__lb__subcmd__help)
-            opts="config completions generate help"
+            opts="config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,20 +324,6 @@ _claude__lb() {
         claude__subcmd__lb__subcmd__help__subcmd__config__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        claude__subcmd__lb__subcmd__help__subcmd__generate)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -29,7 +29,6 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand --version 'Print version'
             cand config 'Check or create the configuration file'
             cand completions 'Print the shell completion script for SHELL'
-            cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-lb;config'= {
@@ -90,22 +89,9 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'claude-lb;generate'= {
-            cand --out-dir 'The directory to write `completions/` and `man/` into (the repository root refreshes the committed copies)'
-            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
-            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
-            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
-            cand -q 'Log only errors and hide notices'
-            cand --quiet 'Log only errors and hide notices'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'claude-lb;help'= {
             cand config 'Check or create the configuration file'
             cand completions 'Print the shell completion script for SHELL'
-            cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-lb;help;config'= {
@@ -117,8 +103,6 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;config;init'= {
         }
         &'claude-lb;help;completions'= {
-        }
-        &'claude-lb;help;generate'= {
         }
         &'claude-lb;help;help'= {
         }

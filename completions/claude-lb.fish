@@ -31,7 +31,6 @@ complete -c claude-lb -n "__fish_claude_lb_needs_command" -s h -l help -d 'Print
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -s V -l version -d 'Print version'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "config" -d 'Check or create the configuration file'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
-complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -59,15 +58,8 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s v -l
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand generate" -l out-dir -d 'The directory to write `completions/` and `man/` into (the repository root refreshes the committed copies)' -r -f -a "(__fish_complete_directories)"
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand generate" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand generate" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand generate" -s q -l quiet -d 'Log only errors and hide notices'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions generate help" -f -a "config" -d 'Check or create the configuration file'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions generate help" -f -a "completions" -d 'Print the shell completion script for SHELL'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "config" -d 'Check or create the configuration file'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Load the config exactly as `serve` would and report every problem at once'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'

@@ -9,10 +9,11 @@ mod args;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 pub use args::{CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, ValidateArgs};
 
+use crate::commands::completions::BIN_NAME;
 use crate::commands::{self, ExitStatus};
 use crate::ui::{Printer, logging};
 
@@ -59,6 +60,32 @@ pub enum ConfigCommand {
     Init(InitArgs),
 }
 
+/// The command line as users see it: [`Cli`] without its hidden subcommands, for completion
+/// scripts and man pages (`clap_complete` would otherwise offer hidden subcommands too).
+pub fn documented_command() -> clap::Command {
+    let full = Cli::command();
+    let visible: Vec<clap::Command> = full
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    // clap cannot remove a subcommand, so rebuild the root with only the visible ones.
+    let mut root = clap::Command::new(BIN_NAME)
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(full.get_arguments().cloned())
+        .subcommands(visible)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .propagate_version(true);
+    if let Some(about) = full.get_about() {
+        root = root.about(about.clone());
+    }
+    if let Some(after) = full.get_after_help() {
+        root = root.after_help(after.clone());
+    }
+    root
+}
+
 /// Runs the command line and gives the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let printer = Printer::new(cli.global.quiet);
@@ -78,12 +105,26 @@ pub fn run(cli: Cli) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     use super::*;
 
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+        documented_command().debug_assert();
+    }
+
+    #[test]
+    fn documented_command_hides_only_hidden_subcommands() {
+        let names: Vec<String> = documented_command()
+            .get_subcommands()
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        let visible: Vec<String> = Cli::command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        assert_eq!(names, visible);
+        assert!(!names.iter().any(|n| n == "generate"));
     }
 }

@@ -2,9 +2,8 @@
 //! definition at run time.
 
 use anyhow::Context;
-use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::{CompletionsArgs, documented_command};
 use crate::commands::ExitStatus;
 use crate::ui::Printer;
 
@@ -13,7 +12,7 @@ pub const BIN_NAME: &str = "claude-lb";
 
 pub fn run(args: &CompletionsArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), BIN_NAME, &mut script);
+    clap_complete::generate(args.shell, &mut documented_command(), BIN_NAME, &mut script);
     printer
         .bytes(&script)
         .context("writing the completion script")?;

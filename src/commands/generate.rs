@@ -9,10 +9,10 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
-use clap::{CommandFactory, ValueEnum};
+use clap::ValueEnum;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, GenerateArgs};
+use crate::cli::{GenerateArgs, documented_command};
 use crate::commands::ExitStatus;
 use crate::commands::completions::BIN_NAME;
 use crate::ui::Printer;
@@ -24,12 +24,12 @@ pub fn run(args: &GenerateArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         clear_generated(dir)?;
         fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
     }
-    let mut cmd = Cli::command();
+    let mut cmd = documented_command();
     for shell in Shell::value_variants() {
         clap_complete::generate_to(*shell, &mut cmd, BIN_NAME, &completions)
             .with_context(|| format!("writing the {shell} completions"))?;
     }
-    clap_mangen::generate_to(Cli::command(), &man).context("writing the man pages")?;
+    clap_mangen::generate_to(documented_command(), &man).context("writing the man pages")?;
     printer
         .notice(format_args!(
             "wrote `{}` and `{}`",

@@ -163,6 +163,10 @@ fn completions_for_every_shell() {
         assert_eq!(run.code, 0, "{shell}: {run:?}");
         assert!(run.stdout.contains("claude-lb"), "{shell}");
         assert!(run.stdout.contains("validate"), "{shell}");
+        assert!(
+            !run.stdout.contains("generate"),
+            "{shell}: the generator is hidden"
+        );
     }
 }
 
