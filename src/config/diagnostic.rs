@@ -42,8 +42,10 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// The file name as the user gave it (or a label such as `<reload>` for text).
     pub file: Arc<str>,
-    /// Where the problem is: 1-based line and column.
-    pub pos: Pos,
+    /// The 1-based line.
+    pub line: usize,
+    /// The 1-based column, counted in characters.
+    pub column: usize,
     /// The field concerned, such as `providers[2].type`; empty for the document itself.
     pub path: String,
     /// What is wrong and, where it helps, what to write instead. Never contains a secret.
@@ -51,16 +53,6 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// The 1-based line.
-    pub fn line(&self) -> usize {
-        self.pos.line
-    }
-
-    /// The 1-based column.
-    pub fn column(&self) -> usize {
-        self.pos.column
-    }
-
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -68,7 +60,7 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.pos.line, self.pos.column)?;
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
         if self.severity == Severity::Warning {
             f.write_str("warning: ")?;
         }
@@ -100,7 +92,8 @@ impl Problems {
         Diagnostic {
             severity,
             file: Arc::clone(&self.file),
-            pos,
+            line: pos.line,
+            column: pos.column,
             path: path.to_owned(),
             message,
         }
@@ -118,8 +111,8 @@ impl Problems {
 
     /// Puts both lists in file order (stable, so problems at one spot keep their order).
     pub(crate) fn sort(&mut self) {
-        self.errors.sort_by_key(|d| d.pos);
-        self.warnings.sort_by_key(|d| d.pos);
+        self.errors.sort_by_key(|d| (d.line, d.column));
+        self.warnings.sort_by_key(|d| (d.line, d.column));
     }
 }
 

@@ -524,7 +524,11 @@ settings:
 ";
     let err = config::load_str(yaml, "p.yaml", &no_env).unwrap_err();
     assert_eq!(err.diagnostics().len(), 8, "{err}");
-    assert!(err.diagnostics().windows(2).all(|w| w[0].pos <= w[1].pos));
+    assert!(
+        err.diagnostics()
+            .windows(2)
+            .all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column))
+    );
     assert_snapshot!(err.to_string(), @r#"
 invalid config (8 errors):
 p.yaml:2:5: providers[0].auth_type: missing (api_key or auth_token)
@@ -536,6 +540,34 @@ p.yaml:10:15: providers[1].base_url: "ftp://x" is not an http or https URL; writ
 p.yaml:12:21: settings.failure_cooldown: must be more than zero, found "0"
 p.yaml:13:13: settings.strategy: unknown strategy "fastest" (expected priority, round_robin, weighted or latency)
 "#);
+}
+
+#[test]
+fn windows_line_endings_and_byte_order_mark() {
+    let yaml = format!("\u{feff}{}", ONE.replace('\n', "\r\n"));
+    assert_snapshot!(report(&yaml), @"ok");
+    let typo = format!("\u{feff}{}    tpye: x\r\n", ONE.replace('\n', "\r\n"));
+    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, base_url, enabled, weight, max_tokens, models, headers)"#);
+}
+
+/// The example in the README loads, given its variables.
+#[test]
+fn readme_example_loads() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("```yaml\n")
+        .expect("a yaml block in the README")
+        + 8;
+    let len = readme[start..].find("```").unwrap();
+    let env = env_of(&[
+        ("ANTHROPIC_API_KEY", "sk-ant-a"),
+        ("RELAY_TOKEN", "t"),
+        ("OPENROUTER_API_KEY", "sk-or-b"),
+    ]);
+    let loaded = config::load_str(&readme[start..start + len], "README.md", &env).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.config.providers.len(), 3);
 }
 
 // === No panic on any input ===
@@ -581,7 +613,7 @@ proptest! {
     fn config_like_text_never_panics(text in yamlish()) {
         if let Err(err) = config::load_str(&text, "fuzz.yaml", &|_: &str| None) {
             for d in err.diagnostics() {
-                prop_assert!(d.line() >= 1 && d.column() >= 1);
+                prop_assert!(d.line >= 1 && d.column >= 1);
             }
         }
     }
