@@ -117,8 +117,8 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
     for (index, rp) in list.value.iter().enumerate() {
         let path = format!("providers[{index}]");
         if let Some(name) = &rp.name {
-            if let Some(first) = names.insert(&name.value, index) {
-                names.insert(&name.value, first);
+            let first = *names.entry(&name.value).or_insert(index);
+            if first != index {
                 problems.error(
                     name.pos,
                     &format!("{path}.name"),
@@ -131,7 +131,10 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
         }
         // A provider whose `enabled` cannot be read counts as enabled, so that the error about
         // it is not followed by a second one about the pool.
-        any_enabled |= rp.enabled.as_ref().is_none_or(|e| e.value != "false");
+        any_enabled |= rp
+            .enabled
+            .as_ref()
+            .is_none_or(|e| !e.value.eq_ignore_ascii_case("false"));
         if let Some(p) = provider(rp, &path, env, problems) {
             out.push(p);
         }

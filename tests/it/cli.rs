@@ -56,6 +56,21 @@ bad.yaml: invalid, 2 errors, no warnings
 }
 
 #[test]
+fn a_closed_stdout_exits_0_quietly() {
+    // About 150 KB of report, far more than a pipe buffers.
+    let keys: String = (0..1000)
+        .map(|i| format!("  unknown_setting_{i}: 1\n"))
+        .collect();
+    let mut lb = ClaudeLb::new();
+    lb.write("big-report.yaml", &format!("{VALID}settings:\n{keys}"));
+    let run = lb
+        .args(["config", "validate", "--config", "big-report.yaml"])
+        .run_into_closed_pipe();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
 fn validate_without_any_config_says_where_it_looked() {
     let run = ClaudeLb::new().args(["config", "validate"]).run();
     assert_eq!(run.code, 1, "{run:?}");

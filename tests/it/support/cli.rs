@@ -101,4 +101,22 @@ impl ClaudeLb {
             stderr: clean(&out.stderr),
         }
     }
+
+    /// Runs with stdout going into a pipe whose reading end is closed at once, as in
+    /// `claude-lb ... | head -0`. Output larger than the pipe's buffer is sure to hit it.
+    pub(crate) fn run_into_closed_pipe(&mut self) -> Run {
+        let mut child = self
+            .cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::new(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
 }
