@@ -58,9 +58,15 @@ bad.yaml: invalid, 2 errors, no warnings
 #[test]
 fn a_closed_stdout_exits_0_quietly() {
     // About 150 KB of report, far more than a pipe buffers.
-    let keys: String = (0..1000)
-        .map(|i| format!("  unknown_setting_{i}: 1\n"))
-        .collect();
+    let keys = (0..1000)
+        .map(|i| {
+            format!(
+                "  unknown_setting_{i}: 1
+"
+            )
+        })
+        .collect::<Vec<_>>()
+        .concat();
     let mut lb = ClaudeLb::new();
     lb.write("big-report.yaml", &format!("{VALID}settings:\n{keys}"));
     let run = lb
