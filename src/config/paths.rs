@@ -25,16 +25,21 @@ pub fn resolve(
     cwd: &Path,
     user_config_dir: Option<&Path>,
 ) -> Result<PathBuf, ConfigError> {
-    if let Some(path) = named(explicit, env) {
+    if let Some(path) = explicit {
+        tracing::info!("config file `{}` (from --config)", path.display());
+        return Ok(path.to_path_buf());
+    }
+    if let Some(path) = from_env(env) {
+        tracing::info!("config file `{}` (from {CLAUDE_LB_CONFIG})", path.display());
         return Ok(path);
     }
     let mut tried = vec![cwd.join(FILE_NAME)];
     tried.extend(user_config_dir.map(|dir| dir.join(FILE_NAME)));
-    tried
-        .iter()
-        .find(|p| p.exists())
-        .cloned()
-        .ok_or(ConfigError::NotFound { tried })
+    let Some(found) = tried.iter().find(|p| p.exists()).cloned() else {
+        return Err(ConfigError::NotFound { tried });
+    };
+    tracing::info!("config file `{}` (found)", found.display());
+    Ok(found)
 }
 
 /// Where `config init` writes a new file: `--config`, else `CLAUDE_LB_CONFIG`, else
@@ -47,13 +52,16 @@ pub fn init_target(
     named(explicit, env).or_else(|| user_config_dir.map(|dir| dir.join(FILE_NAME)))
 }
 
-/// The path given with `--config` or `CLAUDE_LB_CONFIG` (an empty variable counts as unset).
+/// The path given with `--config` or `CLAUDE_LB_CONFIG`.
 fn named(explicit: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    explicit.map(Path::to_path_buf).or_else(|| {
-        env(CLAUDE_LB_CONFIG)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    })
+    explicit.map(Path::to_path_buf).or_else(|| from_env(env))
+}
+
+/// The path in `CLAUDE_LB_CONFIG` (an empty variable counts as unset).
+fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    env(CLAUDE_LB_CONFIG)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// The user's claude-lb config directory (`~/.config/claude-lb` on Linux), from `directories`.

@@ -8,6 +8,7 @@
 //! a reload handle, so `serve` can apply a new `log_level` after a config reload with
 //! [`set_config_level`].
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use tracing_subscriber::layer::SubscriberExt;
@@ -76,6 +77,7 @@ pub fn init(verbosity: Verbosity, config_level: Option<LogLevel>) {
     let (layer, handle) = reload::Layer::new(filter);
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     if tracing_subscriber::registry()
         .with(layer)
