@@ -109,43 +109,7 @@ const MAX_DEPTH: usize = 32;
 /// Returns `None` when the text is not YAML, or not a mapping at the top, since nothing more can
 /// be checked then.
 pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
-    let mut loader: YamlLoader<'_, Node<'_>> = YamlLoader::default();
-    loader.early_parse(false);
-    // The parser's own `load` recurses once per nesting level, so a file of nested `- - - -`
-    // could overflow the stack: feed the loader event by event instead, with a depth limit.
-    let mut depth = 0usize;
-    for event in Parser::new_from_str(text) {
-        let (event, span) = match event {
-            Ok(event) => event,
-            Err(e) => {
-                scan_error(&e, problems);
-                return None;
-            }
-        };
-        match event {
-            Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
-            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if depth > MAX_DEPTH {
-            problems.error(
-                marker_pos(span.start),
-                "",
-                format!("nested more than {MAX_DEPTH} levels deep; a config never is"),
-            );
-            return None;
-        }
-        let end = event == Event::StreamEnd;
-        loader.on_event(event, span);
-        if end {
-            break;
-        }
-    }
-    if let Some(e) = loader.error() {
-        scan_error(e, problems);
-        return None;
-    }
-    let docs = loader.into_documents();
+    let docs = documents(text, problems)?;
     let mut docs = docs
         .iter()
         .filter(|d| !matches!(d.data, YamlData::BadValue));
@@ -196,6 +160,47 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
         }
     }
     Some(raw)
+}
+
+/// The YAML documents in `text`, or `None` (with the problem recorded) when it is not YAML.
+fn documents<'a>(text: &'a str, problems: &mut Problems) -> Option<Vec<Node<'a>>> {
+    let mut loader: YamlLoader<'a, Node<'a>> = YamlLoader::default();
+    loader.early_parse(false);
+    // The parser's own `load` recurses once per nesting level, so a file of nested `- - - -`
+    // could overflow the stack: feed the loader event by event instead, with a depth limit.
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(e) => {
+                scan_error(&e, problems);
+                return None;
+            }
+        };
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            problems.error(
+                marker_pos(span.start),
+                "",
+                format!("nested more than {MAX_DEPTH} levels deep; a config never is"),
+            );
+            return None;
+        }
+        let end = event == Event::StreamEnd;
+        loader.on_event(event, span);
+        if end {
+            break;
+        }
+    }
+    if let Some(e) = loader.error() {
+        scan_error(e, problems);
+        return None;
+    }
+    Some(loader.into_documents())
 }
 
 fn scan_error(e: &ScanError, problems: &mut Problems) {
