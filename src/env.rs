@@ -1,1 +1,21 @@
-//! TODO
+//! Every environment variable claude-lb reads, as documented constants.
+//!
+//! Code never spells a variable name inline: it names one of these constants, so a grep for a
+//! constant finds every reader. Reading the process environment happens only at the edge (the
+//! binary's commands, through [`process`]); library code takes a lookup function instead, so
+//! tests never touch the process environment.
+
+/// The configuration file to use, when `--config` is not given (SPEC 2.1).
+pub const CLAUDE_LB_CONFIG: &str = "CLAUDE_LB_CONFIG";
+
+/// A `tracing` filter (`debug`, `claude_lb=trace,hyper=warn`, ...) that overrides `-v`/`-q` and
+/// the config's `log_level`.
+pub const CLAUDE_LB_LOG: &str = "CLAUDE_LB_LOG";
+
+/// Looks a variable up in the real process environment.
+///
+/// A variable that is unset, or whose value is not valid Unicode, reads as `None`. Pass this
+/// function where a library function takes an `env` lookup; tests pass their own closure.
+pub fn process(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}

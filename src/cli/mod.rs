@@ -1,12 +1,130 @@
-//! The command line: clap types only, and `run`, which dispatches to a command.
+//! The command line: clap types only, and [`run`], which dispatches to a command.
+//!
+//! Adding a subcommand is one variant in [`Command`] (its doc comment is its `--help` line, its
+//! man page and its completion description) and one arm in [`run`] calling
+//! `commands::<name>::run`. Then run `cargo run -- generate --out-dir .` to refresh
+//! `completions/` and `man/`.
 
-use clap::Parser;
+mod args;
 
-/// Placeholder until the CLI surface lands.
-#[derive(Parser, Debug)]
-#[command(name = "claude-lb", version)]
-pub struct Cli {}
+use std::process::ExitCode;
 
-pub fn run(_cli: Cli) -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub use args::{CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, ValidateArgs};
+
+use crate::commands::completions::BIN_NAME;
+use crate::commands::{self, ExitStatus};
+use crate::ui::{Printer, logging};
+
+const EXAMPLES: &str = "\
+Examples:
+  claude-lb config init                     Write a commented starter config
+  claude-lb config validate                 Check the config exactly as `serve` would load it
+  claude-lb --config team.yaml config validate
+  claude-lb completions zsh > ~/.zfunc/_claude-lb
+
+The config file is the first of: --config PATH, $CLAUDE_LB_CONFIG, ./providers.yaml,
+~/.config/claude-lb/providers.yaml. Set CLAUDE_LB_LOG (e.g. debug) for detailed logs.";
+
+/// A load balancer for Claude Code: failover, cooldown and Anthropic/OpenAI translation in one
+/// binary.
+#[derive(Debug, Parser)]
+#[command(name = "claude-lb", version, propagate_version = true, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check or create the configuration file
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print the shell completion script for SHELL
+    Completions(CompletionsArgs),
+    /// Write the completion scripts and man pages into a directory (for packagers)
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+/// `claude-lb config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load the config exactly as `serve` would and report every problem at once
+    Validate(ValidateArgs),
+    /// Write a commented starter config to the default path (never overwrites)
+    Init(InitArgs),
+}
+
+/// The command line as users see it: [`Cli`] without its hidden subcommands, for completion
+/// scripts and man pages (`clap_complete` would otherwise offer hidden subcommands too).
+pub fn documented_command() -> clap::Command {
+    let full = Cli::command();
+    let visible: Vec<clap::Command> = full
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    // clap cannot remove a subcommand, so rebuild the root with only the visible ones.
+    let mut root = clap::Command::new(BIN_NAME)
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(full.get_arguments().cloned())
+        .subcommands(visible)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .propagate_version(true);
+    if let Some(about) = full.get_about() {
+        root = root.about(about.clone());
+    }
+    if let Some(after) = full.get_after_help() {
+        root = root.after_help(after.clone());
+    }
+    root
+}
+
+/// Runs the command line and gives the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let printer = Printer::new(cli.global.quiet);
+    logging::init(cli.global.verbosity(), None);
+    let result = match cli.command {
+        Command::Config(ConfigCommand::Validate(args)) => {
+            commands::config_validate::run(&cli.global, &args, &printer)
+        }
+        Command::Config(ConfigCommand::Init(args)) => {
+            commands::config_init::run(&cli.global, &args, &printer)
+        }
+        Command::Completions(args) => commands::completions::run(&args, &printer),
+        Command::Generate(args) => commands::generate::run(&args, &printer),
+    };
+    ExitStatus::from_result(result, &printer).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+        documented_command().debug_assert();
+    }
+
+    #[test]
+    fn documented_command_hides_only_hidden_subcommands() {
+        let names: Vec<String> = documented_command()
+            .get_subcommands()
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        let visible: Vec<String> = Cli::command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        assert_eq!(names, visible);
+        assert!(!names.iter().any(|n| n == "generate"));
+    }
 }

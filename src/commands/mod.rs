@@ -1,3 +1,82 @@
-//! One module per subcommand.
+//! One module per subcommand, each with a `run` function that `cli::run` calls.
+//!
+//! A command returns `anyhow::Result<ExitStatus>`: `Ok` with the answer (success, or "no": an
+//! invalid config, a failed check), `Err` when it could not run at all. The error is printed
+//! once, with its full chain, by [`ExitStatus::from_result`].
 
+pub mod completions;
+pub mod config_init;
+pub mod config_validate;
+pub mod generate;
 pub mod mock;
+pub mod serve;
+
+use std::io;
+use std::process::ExitCode;
+
+use crate::ui::Printer;
+
+/// The process exit codes, in one place (SPEC 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the command did what was asked and the answer is yes.
+    Success = 0,
+    /// 1: the command ran and the answer is no (invalid config, unhealthy provider, failed
+    /// test), or it could not run (no config found, an I/O error).
+    Failure = 1,
+    /// 2: the command line itself is wrong (clap reports its own usage errors with 2 too).
+    Usage = 2,
+}
+
+impl ExitStatus {
+    /// The status for a command's result, printing the error (with its chain) if there is one.
+    ///
+    /// A closed stdout (`claude-lb ... | head`) is not an error: it exits 0 quietly.
+    pub fn from_result(result: anyhow::Result<Self>, printer: &Printer) -> Self {
+        match result {
+            Ok(status) => status,
+            Err(err) if is_broken_pipe(&err) => Self::Success,
+            Err(err) => {
+                printer.error(format_args!("{err:#}"));
+                Self::Failure
+            }
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(status as u8)
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_pipe_is_success_and_other_errors_fail() {
+        let printer = Printer::new(true);
+        let pipe =
+            anyhow::Error::from(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
+        assert_eq!(
+            ExitStatus::from_result(Err(pipe), &printer),
+            ExitStatus::Success
+        );
+        let other = anyhow::anyhow!("boom");
+        assert_eq!(
+            ExitStatus::from_result(Err(other), &printer),
+            ExitStatus::Failure
+        );
+        assert_eq!(
+            ExitStatus::from_result(Ok(ExitStatus::Usage), &printer),
+            ExitStatus::Usage
+        );
+    }
+}

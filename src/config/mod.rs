@@ -4,16 +4,25 @@
 //! problem at once. `serve`, `config validate` and every other command call the same `load`,
 //! so "validate passes" means "serve will start".
 
+pub mod diagnostic;
+pub mod duration;
+pub mod expand;
+pub mod paths;
+pub mod raw;
 pub mod secret;
+pub mod validate;
 
+use std::fmt;
+use std::io::Read;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 use url::Url;
 
+pub use diagnostic::{Diagnostic, Pos, Severity};
 pub use secret::Secret;
 
 use crate::core::provider::{AuthType, ModelMap, ProviderId, ProviderKind};
@@ -87,4 +96,210 @@ pub enum LogLevel {
     Info,
     Warn,
     Error,
+}
+
+impl LogLevel {
+    /// The name used in the config file and in `tracing` filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trace => "trace",
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl Strategy {
+    /// The name used in the config file (`strategy:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Priority => "priority",
+            Self::RoundRobin => "round_robin",
+            Self::Weighted => "weighted",
+            Self::Latency => "latency",
+        }
+    }
+}
+
+impl fmt::Display for SecretOrigin {
+    /// `set`, `from $VAR` (`from $VAR (default)` when its `:-default` was used) or `missing`:
+    /// how `providers list` and `config validate` show a credential.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Literal => f.write_str("set"),
+            Self::Env {
+                var,
+                from_default: false,
+            } => write!(f, "from ${var}"),
+            Self::Env {
+                var,
+                from_default: true,
+            } => write!(f, "from ${var} (default)"),
+            Self::Missing { var } => write!(f, "missing (${var} is not set)"),
+        }
+    }
+}
+
+/// The largest config file claude-lb reads: anything bigger is surely not a config.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// A configuration that loaded, and the warnings about it.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub config: Config,
+    /// Things that load but probably do not do what was meant, in file order.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Why no configuration could be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No `--config`, no `CLAUDE_LB_CONFIG`, and no `providers.yaml` in the usual places.
+    #[error(
+        "no config file found; tried {}\n(create one with `claude-lb providers add` or `claude-lb config init`, or name one with `--config PATH` or ${})",
+        .tried.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", "),
+        crate::env::CLAUDE_LB_CONFIG
+    )]
+    NotFound { tried: Vec<PathBuf> },
+    /// The file exists (or was named) but cannot be read.
+    #[error("cannot read config file `{}`: {reason}", .path.display())]
+    Read {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    /// The file is larger than [`MAX_CONFIG_BYTES`].
+    #[error("config file `{}` is larger than 1 MiB ({size} bytes); is it the right file?", .path.display())]
+    TooLarge { path: PathBuf, size: u64 },
+    /// The file was read but has errors: every one of them, in file order.
+    #[error("{}", render_invalid(.errors))]
+    Invalid {
+        errors: Vec<Diagnostic>,
+        /// The warnings found along the way, for `config validate` to show too.
+        warnings: Vec<Diagnostic>,
+    },
+}
+
+fn render_invalid(errors: &[Diagnostic]) -> String {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    format!(
+        "invalid config ({}):\n{}",
+        plural(errors.len(), "error"),
+        lines.join("\n")
+    )
+}
+
+/// `1 error`, `2 errors`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+impl ConfigError {
+    /// The errors found in the file (empty when the file could not be read at all).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Self::Invalid { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+
+    /// Every problem as one line each: the diagnostics of an invalid file, or the one reason
+    /// the file could not be found or read. Fits a log or a JSON array of strings.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Self::Invalid { errors, .. } => errors.iter().map(ToString::to_string).collect(),
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+/// Reads and validates the configuration file at `path`, taking `${VAR}` values from `env`.
+///
+/// This is the one function `serve`, its reloads, `config validate` and every other command use,
+/// so "validate passes" means "serve will start".
+pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+    let read_error = |reason| ConfigError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Err(ConfigError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+        });
+    }
+    let name = path.display().to_string();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let text = String::from_utf8_lossy(valid);
+            let mut problems = diagnostic::Problems::new(&name);
+            problems.error(
+                position_at_end(&text),
+                "",
+                "the file is not UTF-8 text (save it as UTF-8)",
+            );
+            return Err(ConfigError::Invalid {
+                errors: problems.errors,
+                warnings: Vec::new(),
+            });
+        }
+    };
+    load_text(&text, &name, Some(path.to_path_buf()), env)
+}
+
+/// Validates configuration `text` as if read from a file called `file_name` (used in messages).
+pub fn load_str(
+    text: &str,
+    file_name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, ConfigError> {
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooLarge {
+            path: PathBuf::from(file_name),
+            size: text.len() as u64,
+        });
+    }
+    load_text(text, file_name, None, env)
+}
+
+fn load_text(
+    text: &str,
+    file_name: &str,
+    source: Option<PathBuf>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, ConfigError> {
+    let mut problems = diagnostic::Problems::new(file_name);
+    let config = raw::parse(text, &mut problems)
+        .and_then(|raw| validate::validate(&raw, env, source, &mut problems));
+    problems.sort();
+    match config {
+        Some(config) if problems.errors.is_empty() => Ok(Loaded {
+            config,
+            warnings: problems.warnings,
+        }),
+        _ => Err(ConfigError::Invalid {
+            errors: problems.errors,
+            warnings: problems.warnings,
+        }),
+    }
+}
+
+/// The position just after `text`.
+fn position_at_end(text: &str) -> Pos {
+    let line = text.matches('\n').count() + 1;
+    let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Pos::new(line, column)
 }

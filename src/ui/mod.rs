@@ -1,1 +1,10 @@
-//! TODO
+//! Everything claude-lb shows a person: the [`Printer`] for command output and
+//! [`logging`] for `tracing` logs.
+//!
+//! This is the only module that writes to the terminal. Data (what a command answers) goes to
+//! stdout, diagnostics and logs go to stderr, so `claude-lb ... | jq` and `2>/dev/null` work.
+
+pub mod logging;
+pub mod printer;
+
+pub use printer::Printer;

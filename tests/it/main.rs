@@ -1,2 +1,14 @@
 //! Integration tests: the real library and binary against in-process mock providers.
-mod mock; // the mock provider: scripted replies, recording, simulated providers
+
+// The `claude-lb` binary: exit codes, messages, generated completions and man pages.
+mod cli;
+// Loading and validating configuration files: every problem, with file, line and column.
+mod config;
+// `serve` against mock Anthropic-type providers: failover, cooldown, streams, reload, admin API.
+mod failover;
+// The mock provider: scripted replies, recording, simulated providers.
+mod mock;
+// `serve` with OpenAI-type providers: translation end to end.
+mod openai_e2e;
+// Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.
+mod support;

@@ -1,0 +1,111 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[claude-lb] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'claude-lb'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'claude-lb'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand config 'Check or create the configuration file'
+            cand completions 'Print the shell completion script for SHELL'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;config'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand validate 'Load the config exactly as `serve` would and report every problem at once'
+            cand init 'Write a commented starter config to the default path (never overwrites)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;config;validate'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;config;init'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;config;help'= {
+            cand validate 'Load the config exactly as `serve` would and report every problem at once'
+            cand init 'Write a commented starter config to the default path (never overwrites)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;config;help;validate'= {
+        }
+        &'claude-lb;config;help;init'= {
+        }
+        &'claude-lb;config;help;help'= {
+        }
+        &'claude-lb;completions'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;help'= {
+            cand config 'Check or create the configuration file'
+            cand completions 'Print the shell completion script for SHELL'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;help;config'= {
+            cand validate 'Load the config exactly as `serve` would and report every problem at once'
+            cand init 'Write a commented starter config to the default path (never overwrites)'
+        }
+        &'claude-lb;help;config;validate'= {
+        }
+        &'claude-lb;help;config;init'= {
+        }
+        &'claude-lb;help;completions'= {
+        }
+        &'claude-lb;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

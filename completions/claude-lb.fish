@@ -1,0 +1,65 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_claude_lb_global_optspecs
+    string join \n config= v/verbose q/quiet h/help V/version
+end
+
+function __fish_claude_lb_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_claude_lb_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_claude_lb_using_subcommand
+    set -l cmd (__fish_claude_lb_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "config" -d 'Check or create the configuration file'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -f -a "validate" -d 'Load the config exactly as `serve` would and report every problem at once'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from init" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Load the config exactly as `serve` would and report every problem at once'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "config" -d 'Check or create the configuration file'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Load the config exactly as `serve` would and report every problem at once'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'

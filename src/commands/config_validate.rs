@@ -1,0 +1,62 @@
+//! `claude-lb config validate`: load the config exactly as `serve` would and report every
+//! problem at once.
+//!
+//! Output (stdout): each error line, then each warning line, then a one-line summary such as
+//! `providers.yaml: valid, 3 providers (3 enabled), 3 warnings`. Exit 0 when the config is
+//! valid (warnings included), 1 when it is invalid or cannot be found or read.
+
+use anyhow::Context;
+
+use crate::cli::{GlobalArgs, ValidateArgs};
+use crate::commands::ExitStatus;
+use crate::config::{self, ConfigError, paths};
+use crate::ui::Printer;
+
+pub fn run(
+    global: &GlobalArgs,
+    _args: &ValidateArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let path = paths::resolve_for_process(global.config.as_deref())?;
+    let file = path.display().to_string();
+    match config::load(&path, &crate::env::process) {
+        Ok(loaded) => {
+            for warning in &loaded.warnings {
+                printer.line(warning).context("writing the report")?;
+            }
+            let providers = &loaded.config.providers;
+            let enabled = providers.iter().filter(|p| p.enabled).count();
+            printer
+                .line(format_args!(
+                    "{file}: valid, {} ({enabled} enabled), {}",
+                    config::plural(providers.len(), "provider"),
+                    count(loaded.warnings.len(), "warning"),
+                ))
+                .context("writing the report")?;
+            Ok(ExitStatus::Success)
+        }
+        Err(ConfigError::Invalid { errors, warnings }) => {
+            for line in errors.iter().chain(&warnings) {
+                printer.line(line).context("writing the report")?;
+            }
+            printer
+                .line(format_args!(
+                    "{file}: invalid, {}, {}",
+                    config::plural(errors.len(), "error"),
+                    count(warnings.len(), "warning"),
+                ))
+                .context("writing the report")?;
+            Ok(ExitStatus::Failure)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `no warnings`, `1 warning`, `2 warnings`.
+fn count(n: usize, word: &str) -> String {
+    if n == 0 {
+        format!("no {word}s")
+    } else {
+        config::plural(n, word)
+    }
+}

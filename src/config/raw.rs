@@ -1,0 +1,463 @@
+//! The shape of a configuration file: YAML read into plain types that remember where each value
+//! was written, with every structural problem (wrong kind of node, unknown key) collected.
+//!
+//! # Why saphyr, and why by hand
+//!
+//! `serde_yaml` is deprecated upstream. `saphyr` (with `saphyr-parser`) is its maintained
+//! successor and gives a start marker for every node, so each value below keeps its line and
+//! column. Walking that spanned tree by hand, rather than deserialising with serde, is what lets
+//! one pass report *every* problem at once (serde stops at the first), with
+//! `FILE:LINE:COL: field.path: message` for each. Scalars are loaded unparsed
+//! (`early_parse(false)`), so a value keeps the exact text the user wrote (`007` stays `007`)
+//! and [`super::validate`] decides what it means. This is the only module that reads YAML.
+//!
+//! Nothing here interprets a value: names, URLs, numbers and durations stay text until
+//! validation.
+
+use saphyr::{MarkedYaml, Marker, ScalarStyle, ScanError, YamlData, YamlLoader};
+use saphyr_parser::{Event, Parser, SpannedEventReceiver};
+
+use super::diagnostic::{Pos, Problems, did_you_mean};
+
+/// A value and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub pos: Pos,
+}
+
+/// A text value from the file, as written (quotes removed).
+pub type Text = Spanned<String>;
+
+/// An ordered `key: value` map of text, such as `models` or `headers`.
+pub type TextMap = Vec<(Text, Text)>;
+
+/// The whole file, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawConfig {
+    /// The `providers:` list, when present and a list.
+    pub providers: Option<Spanned<Vec<RawProvider>>>,
+    /// Where the `providers:` key is, when present (even if its value is not a list).
+    pub providers_key: Option<Pos>,
+    pub settings: RawSettings,
+}
+
+/// One entry of `providers:`, as written. Every key is optional here; validation decides which
+/// ones are required.
+#[derive(Clone, Debug, Default)]
+pub struct RawProvider {
+    /// Where the entry starts (its first key).
+    pub pos: Pos,
+    pub name: Option<Text>,
+    /// `type:`.
+    pub kind: Option<Text>,
+    pub auth_type: Option<Text>,
+    pub auth_value: Option<Text>,
+    pub base_url: Option<Text>,
+    pub enabled: Option<Text>,
+    pub weight: Option<Text>,
+    pub max_tokens: Option<Text>,
+    pub models: Option<Spanned<TextMap>>,
+    pub headers: Option<Spanned<TextMap>>,
+}
+
+/// The `settings:` section, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawSettings {
+    pub listen: Option<Text>,
+    pub strategy: Option<Text>,
+    pub failure_cooldown: Option<Text>,
+    pub request_timeout: Option<Text>,
+    pub stream_idle_timeout: Option<Text>,
+    pub log_level: Option<Text>,
+}
+
+/// The keys allowed at the top level.
+pub const TOP_KEYS: &[&str] = &["providers", "settings"];
+
+/// The keys allowed in a provider.
+pub const PROVIDER_KEYS: &[&str] = &[
+    "name",
+    "type",
+    "auth_type",
+    "auth_value",
+    "base_url",
+    "enabled",
+    "weight",
+    "max_tokens",
+    "models",
+    "headers",
+];
+
+/// The keys allowed in `settings:`.
+pub const SETTINGS_KEYS: &[&str] = &[
+    "listen",
+    "strategy",
+    "failure_cooldown",
+    "request_timeout",
+    "stream_idle_timeout",
+    "log_level",
+];
+
+type Node<'a> = MarkedYaml<'a>;
+
+/// How deeply collections may nest; a real config needs four levels.
+const MAX_DEPTH: usize = 32;
+
+/// Reads `text` into a [`RawConfig`], recording every structural problem in `problems`.
+///
+/// Returns `None` when the text is not YAML, or not a mapping at the top, since nothing more can
+/// be checked then.
+pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
+    let docs = documents(text, problems)?;
+    let mut docs = docs
+        .iter()
+        .filter(|d| !matches!(d.data, YamlData::BadValue));
+    let Some(root) = docs.next() else {
+        problems.error(
+            Pos::START,
+            "",
+            "the file is empty (it needs a `providers:` list; `claude-lb config init` writes a starter)",
+        );
+        return None;
+    };
+    if let Some(extra) = docs.next() {
+        problems.error(
+            pos(extra),
+            "",
+            "a second YAML document (`---`): the config must be a single document",
+        );
+    }
+    let root = untag(root);
+    if is_null(root) {
+        problems.error(
+            Pos::START,
+            "",
+            "the document is empty (it needs a `providers:` list; `claude-lb config init` writes a starter)",
+        );
+        return None;
+    }
+    if !root.data.is_mapping() {
+        problems.error(
+            pos(root),
+            "",
+            format!(
+                "expected a mapping with `providers:` and `settings:` at the top, found {}",
+                describe(root)
+            ),
+        );
+        return None;
+    }
+    let mut raw = RawConfig::default();
+    for (key, key_pos, value) in fields(root, "", TOP_KEYS, problems) {
+        match key {
+            "providers" => {
+                raw.providers_key = Some(key_pos);
+                raw.providers = providers(value, key_pos, problems);
+            }
+            "settings" => raw.settings = settings(value, problems),
+            _ => {}
+        }
+    }
+    Some(raw)
+}
+
+/// The YAML documents in `text`, or `None` (with the problem recorded) when it is not YAML.
+fn documents<'a>(text: &'a str, problems: &mut Problems) -> Option<Vec<Node<'a>>> {
+    let mut loader: YamlLoader<'a, Node<'a>> = YamlLoader::default();
+    loader.early_parse(false);
+    // The parser's own `load` recurses once per nesting level, so a file of nested `- - - -`
+    // could overflow the stack: feed the loader event by event instead, with a depth limit.
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(e) => {
+                scan_error(&e, problems);
+                return None;
+            }
+        };
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            problems.error(
+                marker_pos(span.start),
+                "",
+                format!("nested more than {MAX_DEPTH} levels deep; a config never is"),
+            );
+            return None;
+        }
+        let end = event == Event::StreamEnd;
+        loader.on_event(event, span);
+        if end {
+            break;
+        }
+    }
+    if let Some(e) = loader.error() {
+        scan_error(e, problems);
+        return None;
+    }
+    Some(loader.into_documents())
+}
+
+fn scan_error(e: &ScanError, problems: &mut Problems) {
+    let info = match e.info() {
+        "duplicated key in mapping" => "a key appears twice in the same mapping",
+        "recursion limit exceeded" => "nested too deeply",
+        other => other,
+    };
+    let hint = if info.contains("tab") {
+        " (indent with spaces: YAML does not allow tabs in indentation)"
+    } else {
+        ""
+    };
+    problems.error(
+        marker_pos(*e.marker()),
+        "",
+        format!("not valid YAML: {info}{hint}"),
+    );
+}
+
+fn marker_pos(m: Marker) -> Pos {
+    // saphyr's lines are 1-based and its columns 0-based.
+    Pos::new(m.line(), m.col() + 1)
+}
+
+fn pos(node: &Node<'_>) -> Pos {
+    marker_pos(node.span.start)
+}
+
+/// Looks through a tag (`!foo [..]`) to the node it applies to.
+fn untag<'n, 'a>(mut node: &'n Node<'a>) -> &'n Node<'a> {
+    while let YamlData::Tagged(_, inner) = &node.data {
+        node = inner;
+    }
+    node
+}
+
+fn is_null(node: &Node<'_>) -> bool {
+    match &node.data {
+        YamlData::Representation(text, ScalarStyle::Plain, _) => {
+            matches!(&**text, "" | "~" | "null" | "Null" | "NULL")
+        }
+        _ => false,
+    }
+}
+
+/// What a node is, for messages ("found a list").
+fn describe(node: &Node<'_>) -> &'static str {
+    let node = untag(node);
+    if is_null(node) {
+        return "nothing";
+    }
+    match &node.data {
+        YamlData::Sequence(_) => "a list",
+        YamlData::Mapping(_) => "a mapping",
+        YamlData::Representation(..) | YamlData::Value(_) => "a single value",
+        _ => "an unsupported value",
+    }
+}
+
+/// The keys of a struct-like mapping that are in `allowed`, with their values, in file order.
+///
+/// Unknown keys, and keys that are not plain names, are reported (with the closest allowed key
+/// when one is near) and left out. A node that is not a mapping is reported and gives nothing.
+fn fields<'n, 'a>(
+    node: &'n Node<'a>,
+    path: &str,
+    allowed: &[&'static str],
+    problems: &mut Problems,
+) -> Vec<(&'static str, Pos, &'n Node<'a>)> {
+    let node = untag(node);
+    let YamlData::Mapping(map) = &node.data else {
+        problems.error(
+            pos(node),
+            path,
+            format!(
+                "expected a mapping (`key: value` lines), found {}",
+                describe(node)
+            ),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let Some(name) = key_text(key) else {
+            problems.error(pos(key), path, "expected a key name here");
+            continue;
+        };
+        let here = join(path, name);
+        match allowed.iter().find(|k| **k == name) {
+            Some(k) if out.iter().any(|(seen, _, _)| seen == k) => {
+                problems.error(pos(key), &here, "duplicate key");
+            }
+            Some(k) => out.push((*k, pos(key), value)),
+            None => problems.error(
+                pos(key),
+                &here,
+                format!(
+                    "unknown key {name:?}{} (allowed here: {})",
+                    did_you_mean(name, allowed),
+                    allowed.join(", ")
+                ),
+            ),
+        }
+    }
+    out
+}
+
+fn key_text<'n>(key: &'n Node<'_>) -> Option<&'n str> {
+    match &untag(key).data {
+        YamlData::Representation(text, ..) => Some(text),
+        _ => None,
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// A single value as text, or a reported problem.
+fn text(node: &Node<'_>, path: &str, problems: &mut Problems) -> Option<Text> {
+    let node = untag(node);
+    match &node.data {
+        YamlData::Representation(..) if is_null(node) => {
+            problems.error(pos(node), path, "no value (write one, or remove the key)");
+            None
+        }
+        YamlData::Representation(value, ..) => Some(Spanned {
+            value: value.to_string(),
+            pos: pos(node),
+        }),
+        _ => {
+            problems.error(
+                pos(node),
+                path,
+                format!("expected a single value, found {}", describe(node)),
+            );
+            None
+        }
+    }
+}
+
+/// A `key: value` map of text (`models`, `headers`), in file order.
+fn text_map(node: &Node<'_>, path: &str, problems: &mut Problems) -> Option<Spanned<TextMap>> {
+    let node = untag(node);
+    let YamlData::Mapping(map) = &node.data else {
+        problems.error(
+            pos(node),
+            path,
+            format!(
+                "expected a mapping (`\"pattern\": \"value\"` lines), found {}",
+                describe(node)
+            ),
+        );
+        return None;
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let Some(k) = text(key, path, problems) else {
+            continue;
+        };
+        let here = format!("{path}.{:?}", k.value);
+        if let Some(v) = text(value, &here, problems) {
+            out.push((k, v));
+        }
+    }
+    Some(Spanned {
+        value: out,
+        pos: pos(node),
+    })
+}
+
+fn providers(
+    node: &Node<'_>,
+    key_pos: Pos,
+    problems: &mut Problems,
+) -> Option<Spanned<Vec<RawProvider>>> {
+    let node = untag(node);
+    if is_null(node) {
+        return Some(Spanned {
+            value: Vec::new(),
+            pos: key_pos,
+        });
+    }
+    let YamlData::Sequence(items) = &node.data else {
+        problems.error(
+            pos(node),
+            "providers",
+            format!(
+                "expected a list of providers (`- name: ...` entries), found {}",
+                describe(node)
+            ),
+        );
+        return None;
+    };
+    let list = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| provider(item, &format!("providers[{i}]"), problems))
+        .collect();
+    Some(Spanned {
+        value: list,
+        pos: pos(node),
+    })
+}
+
+fn provider(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawProvider {
+    let mut raw = RawProvider {
+        pos: pos(untag(node)),
+        ..RawProvider::default()
+    };
+    for (key, _, value) in fields(node, path, PROVIDER_KEYS, problems) {
+        let here = join(path, key);
+        let slot = match key {
+            "name" => &mut raw.name,
+            "type" => &mut raw.kind,
+            "auth_type" => &mut raw.auth_type,
+            "auth_value" => &mut raw.auth_value,
+            "base_url" => &mut raw.base_url,
+            "enabled" => &mut raw.enabled,
+            "weight" => &mut raw.weight,
+            "max_tokens" => &mut raw.max_tokens,
+            "models" => {
+                raw.models = text_map(value, &here, problems);
+                continue;
+            }
+            "headers" => {
+                raw.headers = text_map(value, &here, problems);
+                continue;
+            }
+            _ => continue,
+        };
+        *slot = text(value, &here, problems);
+    }
+    raw
+}
+
+fn settings(node: &Node<'_>, problems: &mut Problems) -> RawSettings {
+    let mut raw = RawSettings::default();
+    if is_null(untag(node)) {
+        return raw;
+    }
+    for (key, _, value) in fields(node, "settings", SETTINGS_KEYS, problems) {
+        let slot = match key {
+            "listen" => &mut raw.listen,
+            "strategy" => &mut raw.strategy,
+            "failure_cooldown" => &mut raw.failure_cooldown,
+            "request_timeout" => &mut raw.request_timeout,
+            "stream_idle_timeout" => &mut raw.stream_idle_timeout,
+            "log_level" => &mut raw.log_level,
+            _ => continue,
+        };
+        *slot = text(value, &join("settings", key), problems);
+    }
+    raw
+}

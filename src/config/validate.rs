@@ -1,0 +1,801 @@
+//! From [`RawConfig`] to [`Config`]: every value checked, defaults applied, `${VAR}` expanded,
+//! and every problem collected rather than stopping at the first.
+//!
+//! Errors make the configuration unusable; warnings flag a file that loads but probably does not
+//! do what its author meant (SPEC 2.2), each saying what will happen and what to write instead.
+//! No message ever contains a credential: problems with `auth_value` or a header value name the
+//! field or the variable, never the value.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue};
+use url::Url;
+
+use super::diagnostic::{Pos, Problems, did_you_mean};
+use super::expand::{Expanded, expand};
+use super::raw::{RawConfig, RawProvider, RawSettings, Spanned, Text};
+use super::{Config, LogLevel, Provider, SecretOrigin, Settings, Strategy, duration};
+use crate::config::Secret;
+use crate::core::provider::{AuthType, ModelMap, ModelPattern, ProviderId, ProviderKind};
+
+/// The default `base_url` for type anthropic.
+pub const DEFAULT_ANTHROPIC_URL: &str = "https://api.anthropic.com";
+/// The default `base_url` for type openai.
+pub const DEFAULT_OPENAI_URL: &str = "https://api.openai.com/v1";
+/// The default `settings.listen`.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
+/// The default `settings.failure_cooldown`.
+pub const DEFAULT_FAILURE_COOLDOWN: Duration = Duration::from_secs(60);
+/// The default `settings.request_timeout`.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default `settings.stream_idle_timeout`.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+const KINDS: &[(&str, ProviderKind)] = &[
+    ("anthropic", ProviderKind::Anthropic),
+    ("openai", ProviderKind::OpenAi),
+];
+const AUTH_TYPES: &[(&str, AuthType)] = &[
+    ("api_key", AuthType::ApiKey),
+    ("auth_token", AuthType::AuthToken),
+];
+const STRATEGIES: &[(&str, Strategy)] = &[
+    ("priority", Strategy::Priority),
+    ("round_robin", Strategy::RoundRobin),
+    ("weighted", Strategy::Weighted),
+    ("latency", Strategy::Latency),
+];
+const LOG_LEVELS: &[(&str, LogLevel)] = &[
+    ("trace", LogLevel::Trace),
+    ("debug", LogLevel::Debug),
+    ("info", LogLevel::Info),
+    ("warn", LogLevel::Warn),
+    ("error", LogLevel::Error),
+];
+
+/// Headers that claude-lb sets itself for every request, which a provider may not override.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "authorization",
+    "x-api-key",
+];
+
+/// Checks `raw` and builds the [`Config`], or records why it cannot.
+///
+/// Returns `None` when `problems` has at least one error.
+pub(crate) fn validate(
+    raw: &RawConfig,
+    env: Env<'_>,
+    source: Option<PathBuf>,
+    problems: &mut Problems,
+) -> Option<Config> {
+    let providers = providers(raw, env, problems);
+    let settings = settings(&raw.settings, problems);
+    if !problems.errors.is_empty() {
+        return None;
+    }
+    Some(Config {
+        source,
+        providers: providers?,
+        settings: settings?,
+    })
+}
+
+fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<Vec<Provider>> {
+    let Some(list) = &raw.providers else {
+        if raw.providers_key.is_some() {
+            // The key is there but its value is not a list: already reported.
+            return None;
+        }
+        problems.error(
+            Pos::START,
+            "providers",
+            "missing (a list of providers; `claude-lb providers add` adds one)",
+        );
+        return None;
+    };
+    if list.value.is_empty() {
+        problems.error(
+            list.pos,
+            "providers",
+            "no providers (add one with `claude-lb providers add`)",
+        );
+        return None;
+    }
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(list.value.len());
+    let mut any_enabled = false;
+    for (index, rp) in list.value.iter().enumerate() {
+        let path = format!("providers[{index}]");
+        if let Some(name) = &rp.name {
+            let first = *names.entry(&name.value).or_insert(index);
+            if first != index {
+                problems.error(
+                    name.pos,
+                    &format!("{path}.name"),
+                    format!(
+                        "duplicate provider name {:?} (providers[{first}] already has it)",
+                        name.value
+                    ),
+                );
+            }
+        }
+        // A provider whose `enabled` cannot be read counts as enabled, so that the error about
+        // it is not followed by a second one about the pool.
+        any_enabled |= rp
+            .enabled
+            .as_ref()
+            .is_none_or(|e| !e.value.eq_ignore_ascii_case("false"));
+        if let Some(p) = provider(rp, &path, env, problems) {
+            out.push(p);
+        }
+    }
+    if !any_enabled {
+        problems.error(
+            list.pos,
+            "providers",
+            "no enabled provider (set `enabled: true` on at least one, or `serve` has nowhere to send requests)",
+        );
+    }
+    Some(out)
+}
+
+/// One provider; `None` when it has an error (all of its errors are recorded).
+fn provider(
+    raw: &RawProvider,
+    path: &str,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<Provider> {
+    let errors_before = problems.errors.len();
+    let field = |key: &str| format!("{path}.{key}");
+
+    let name = required(
+        raw.name.as_ref(),
+        raw.pos,
+        &field("name"),
+        "a unique name such as `openrouter`",
+        problems,
+    )
+    .and_then(|t| provider_name(t, &field("name"), problems));
+    let display = name.as_deref().unwrap_or(path);
+    let enabled = raw
+        .enabled
+        .as_ref()
+        .map_or(Some(true), |t| boolean(t, &field("enabled"), problems));
+    let kind = required(
+        raw.kind.as_ref(),
+        raw.pos,
+        &field("type"),
+        "anthropic or openai",
+        problems,
+    )
+    .and_then(|t| choice(t, &field("type"), "provider type", KINDS, false, problems));
+    let auth_type = required(
+        raw.auth_type.as_ref(),
+        raw.pos,
+        &field("auth_type"),
+        "api_key or auth_token",
+        problems,
+    )
+    .and_then(|t| {
+        choice(
+            t,
+            &field("auth_type"),
+            "auth type",
+            AUTH_TYPES,
+            false,
+            problems,
+        )
+    });
+    let is_enabled = enabled.unwrap_or(true);
+
+    let secret = required(
+        raw.auth_value.as_ref(),
+        raw.pos,
+        &field("auth_value"),
+        "the key or token, or \"${VAR}\" to read it from the environment",
+        problems,
+    )
+    .and_then(|t| secret(t, &field("auth_value"), display, is_enabled, env, problems));
+
+    let base_url = match (&raw.base_url, kind) {
+        (Some(t), _) => base_url(
+            t,
+            &field("base_url"),
+            display,
+            is_enabled,
+            kind,
+            env,
+            problems,
+        ),
+        (None, Some(ProviderKind::Anthropic)) => Some(default_url(DEFAULT_ANTHROPIC_URL)),
+        (None, Some(ProviderKind::OpenAi)) => Some(default_url(DEFAULT_OPENAI_URL)),
+        (None, None) => None,
+    };
+    let weight = raw.weight.as_ref().map_or(Some(NonZeroU32::MIN), |t| {
+        positive(t, &field("weight"), problems)
+    });
+    let max_tokens = raw
+        .max_tokens
+        .as_ref()
+        .map(|t| positive(t, &field("max_tokens"), problems));
+    let models = raw.models.as_ref().map_or(Some(ModelMap::default()), |m| {
+        models(m, &field("models"), problems)
+    });
+    let headers = raw.headers.as_ref().map_or(Some(Vec::new()), |h| {
+        headers(h, &field("headers"), display, is_enabled, env, problems)
+    });
+
+    if problems.errors.len() > errors_before {
+        return None;
+    }
+    let (secret, secret_origin) = secret?;
+    let provider = Provider {
+        id: ProviderId::new(&name?),
+        kind: kind?,
+        auth_type: auth_type?,
+        secret,
+        secret_origin,
+        base_url: base_url?,
+        enabled: enabled?,
+        weight: weight?,
+        models: models?,
+        headers: headers?,
+        max_tokens: max_tokens.flatten(),
+    };
+    warn_about(&provider, raw, path, problems);
+    Some(provider)
+}
+
+/// The warnings for a provider that loads but probably does not do what was meant.
+fn warn_about(p: &Provider, raw: &RawProvider, path: &str, problems: &mut Problems) {
+    let key = p.secret.as_ref().map_or("", Secret::expose);
+    if p.kind == ProviderKind::OpenAi
+        && key.starts_with("sk-or-")
+        && p.base_url.host_str() == Some("api.openai.com")
+    {
+        let at = raw.auth_value.as_ref().map_or(raw.pos, |t| t.pos);
+        problems.warn(
+            at,
+            &format!("{path}.auth_value"),
+            format!(
+                "this looks like an OpenRouter key (it starts with \"sk-or-\") but it would be sent to {}; set `base_url: https://openrouter.ai/api/v1`",
+                p.base_url
+            ),
+        );
+    }
+    if p.kind == ProviderKind::Anthropic
+        && p.auth_type == AuthType::AuthToken
+        && raw.base_url.is_none()
+    {
+        problems.warn(
+            raw.pos,
+            path,
+            format!(
+                "`auth_type: auth_token` without `base_url`: provider {:?} would send its token to the official API ({DEFAULT_ANTHROPIC_URL}); set `base_url` to the relay's URL",
+                p.id.as_str()
+            ),
+        );
+    }
+    if p.kind == ProviderKind::OpenAi && raw.models.is_none() {
+        problems.warn(
+            raw.pos,
+            path,
+            format!(
+                "openai provider {:?} has no `models` map, so Claude model names such as claude-opus-5-5 would be sent to it as they are; add a map such as `models: {{\"claude-*haiku*\": \"SMALL_MODEL\", \"*\": \"LARGE_MODEL\"}}`",
+                p.id.as_str()
+            ),
+        );
+    }
+}
+
+// === Values ===
+
+fn required<'t>(
+    value: Option<&'t Text>,
+    at: Pos,
+    path: &str,
+    what: &str,
+    problems: &mut Problems,
+) -> Option<&'t Text> {
+    if value.is_none() {
+        problems.error(at, path, format!("missing ({what})"));
+    }
+    value
+}
+
+fn provider_name(t: &Text, path: &str, problems: &mut Problems) -> Option<String> {
+    let ok = !t.value.is_empty()
+        && t.value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Some(t.value.clone())
+    } else {
+        problems.error(
+            t.pos,
+            path,
+            format!(
+                "invalid provider name {:?} (use only letters, digits, `_`, `.` and `-`, such as \"my_relay\")",
+                t.value
+            ),
+        );
+        None
+    }
+}
+
+fn boolean(t: &Text, path: &str, problems: &mut Problems) -> Option<bool> {
+    match t.value.as_str() {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        other => {
+            problems.error(
+                t.pos,
+                path,
+                format!("expected true or false, found {other:?}"),
+            );
+            None
+        }
+    }
+}
+
+fn positive(t: &Text, path: &str, problems: &mut Problems) -> Option<NonZeroU32> {
+    let parsed = t.value.trim().parse::<i64>();
+    match parsed {
+        Ok(n) if n >= 1 => NonZeroU32::new(u32::try_from(n).unwrap_or(0)).or_else(|| {
+            problems.error(
+                t.pos,
+                path,
+                format!("is too large, found {n} (at most {})", u32::MAX),
+            );
+            None
+        }),
+        Ok(n) => {
+            problems.error(t.pos, path, format!("must be at least 1, found {n}"));
+            None
+        }
+        Err(_) => {
+            problems.error(
+                t.pos,
+                path,
+                format!("expected a whole number of at least 1, found {:?}", t.value),
+            );
+            None
+        }
+    }
+}
+
+fn choice<T: Copy>(
+    t: &Text,
+    path: &str,
+    what: &str,
+    choices: &[(&'static str, T)],
+    case_insensitive: bool,
+    problems: &mut Problems,
+) -> Option<T> {
+    let found = choices.iter().find(|(name, _)| {
+        if case_insensitive {
+            name.eq_ignore_ascii_case(&t.value)
+        } else {
+            *name == t.value
+        }
+    });
+    if let Some((_, v)) = found {
+        return Some(*v);
+    }
+    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+    let expected = match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    };
+    problems.error(
+        t.pos,
+        path,
+        format!(
+            "unknown {what} {:?} (expected {expected}){}",
+            t.value,
+            did_you_mean(&t.value, &names)
+        ),
+    );
+    None
+}
+
+/// Expands a value's `${VAR}`s: an unset variable is an error in an enabled provider and a
+/// warning in a disabled one (`Ok(None)` then carries the first missing variable).
+fn expand_field(
+    t: &Text,
+    path: &str,
+    provider: &str,
+    enabled: bool,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<Result<Expanded, String>> {
+    let expanded = match expand(&t.value, env) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.error(t.pos, path, e.to_string());
+            return None;
+        }
+    };
+    let Some(var) = expanded.missing.first().cloned() else {
+        return Some(Ok(expanded));
+    };
+    for var in &expanded.missing {
+        if enabled {
+            problems.error(
+                t.pos,
+                path,
+                format!(
+                    "environment variable {var} is not set (needed by enabled provider {provider:?}); set it, write \"${{{var}:-default}}\", or set `enabled: false`"
+                ),
+            );
+        } else {
+            problems.warn(
+                t.pos,
+                path,
+                format!("environment variable {var} is not set; provider {provider:?} is disabled, so it will need it only once enabled"),
+            );
+        }
+    }
+    if enabled { None } else { Some(Err(var)) }
+}
+
+fn secret(
+    t: &Text,
+    path: &str,
+    provider: &str,
+    enabled: bool,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<(Option<Secret>, SecretOrigin)> {
+    let expanded = match expand_field(t, path, provider, enabled, env, problems)? {
+        Ok(e) => e,
+        Err(var) => return Some((None, SecretOrigin::Missing { var })),
+    };
+    if expanded.value.trim().is_empty() {
+        problems.error(
+            t.pos,
+            path,
+            "is empty (write the key or token, or \"${VAR}\" to read it from the environment)",
+        );
+        return None;
+    }
+    if HeaderValue::from_str(&expanded.value).is_err() {
+        problems.error(
+            t.pos,
+            path,
+            "contains characters that cannot be sent in an HTTP header (such as a line break)",
+        );
+        return None;
+    }
+    let origin = match expanded.vars.first() {
+        None => SecretOrigin::Literal,
+        Some(v) => SecretOrigin::Env {
+            var: v.name.clone(),
+            from_default: v.from_default,
+        },
+    };
+    Some((Some(Secret::new(expanded.value)), origin))
+}
+
+fn default_url(text: &str) -> Url {
+    // unwrap: the defaults are valid URL constants, checked by a test.
+    #[allow(clippy::unwrap_used)]
+    Url::parse(text).unwrap()
+}
+
+fn base_url(
+    t: &Text,
+    path: &str,
+    provider: &str,
+    enabled: bool,
+    kind: Option<ProviderKind>,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<Url> {
+    let text = match expand_field(t, path, provider, enabled, env, problems)? {
+        Ok(e) => e.value,
+        // A disabled provider whose URL variable is unset keeps its type's default meanwhile.
+        Err(_) => {
+            return Some(default_url(match kind {
+                Some(ProviderKind::OpenAi) => DEFAULT_OPENAI_URL,
+                _ => DEFAULT_ANTHROPIC_URL,
+            }));
+        }
+    };
+    let example = "such as \"https://relay.example.com\"";
+    let mut url = match Url::parse(text.trim()) {
+        Ok(url) => url,
+        Err(e) => {
+            problems.error(
+                t.pos,
+                path,
+                format!(
+                    "{:?} is not a URL ({e}); write an http(s) URL {example}",
+                    t.value
+                ),
+            );
+            return None;
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        problems.error(
+            t.pos,
+            path,
+            format!(
+                "{:?} is not an http or https URL; write one {example}",
+                t.value
+            ),
+        );
+        return None;
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        problems.error(
+            t.pos,
+            path,
+            format!(
+                "{:?} has a query or fragment (`?`, `#`); write the URL without it",
+                t.value
+            ),
+        );
+        return None;
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        problems.error(
+            t.pos,
+            path,
+            "has a user name or password in it; put the credential in `auth_value`",
+        );
+        return None;
+    }
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+
+    if url.scheme() == "http" && !is_loopback_host(&url) {
+        problems.warn(
+            t.pos,
+            path,
+            format!("{url} is plain http to another machine, so the credential travels unencrypted; use https if the provider supports it"),
+        );
+    }
+    match kind {
+        Some(ProviderKind::Anthropic) if url.path().ends_with("/v1") => problems.warn(
+            t.pos,
+            path,
+            format!("ends in `/v1`, but for type anthropic the client's path (`/v1/messages`) is appended, giving `{}/v1/messages`; remove the `/v1`", url.as_str().trim_end_matches('/')),
+        ),
+        Some(ProviderKind::OpenAi) if url.path().ends_with("/chat/completions") => problems.warn(
+            t.pos,
+            path,
+            "ends in `/chat/completions`, which claude-lb appends itself; remove it (for example `https://openrouter.ai/api/v1`)",
+        ),
+        _ => {}
+    }
+    Some(url)
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn models(
+    map: &Spanned<Vec<(Text, Text)>>,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<ModelMap> {
+    if map.value.is_empty() {
+        problems.error(
+            map.pos,
+            path,
+            "is empty, so this provider would serve no model; remove `models` to serve every model under its own name, or add patterns",
+        );
+        return None;
+    }
+    let mut entries = Vec::with_capacity(map.value.len());
+    let mut catch_all: Option<&str> = None;
+    for (pattern, target) in &map.value {
+        let here = format!("{path}.{:?}", pattern.value);
+        if pattern.value.trim().is_empty() {
+            problems.error(
+                pattern.pos,
+                path,
+                "a pattern is empty (use \"*\" to match every model)",
+            );
+            continue;
+        }
+        if target.value.trim().is_empty() {
+            problems.error(
+                target.pos,
+                &here,
+                format!(
+                    "pattern {:?} maps to an empty model name; write the provider's model name",
+                    pattern.value
+                ),
+            );
+            continue;
+        }
+        if let Some(all) = catch_all {
+            problems.warn(
+                pattern.pos,
+                &here,
+                format!("never used: the earlier pattern {all:?} already matches every model (the first match wins)"),
+            );
+        } else if pattern.value.chars().all(|c| c == '*') {
+            catch_all = Some(&pattern.value);
+        }
+        entries.push((
+            ModelPattern::new(&pattern.value),
+            Box::from(target.value.trim()),
+        ));
+    }
+    Some(ModelMap::new(entries))
+}
+
+fn headers(
+    map: &Spanned<Vec<(Text, Text)>>,
+    path: &str,
+    provider: &str,
+    enabled: bool,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<Vec<(HeaderName, HeaderValue)>> {
+    let mut out = Vec::with_capacity(map.value.len());
+    let mut failed = false;
+    for (name, value) in &map.value {
+        let here = format!("{path}.{:?}", name.value);
+        let Ok(header) = HeaderName::from_bytes(name.value.as_bytes()) else {
+            problems.error(
+                name.pos,
+                &here,
+                format!("{:?} is not a valid HTTP header name", name.value),
+            );
+            failed = true;
+            continue;
+        };
+        if RESERVED_HEADERS.contains(&header.as_str()) {
+            problems.error(
+                name.pos,
+                &here,
+                format!("{:?} is set by claude-lb itself (the credential comes from `auth_value`); remove it", name.value),
+            );
+            failed = true;
+            continue;
+        }
+        let text = match expand_field(value, &here, provider, enabled, env, problems) {
+            Some(Ok(e)) => e.value,
+            Some(Err(_)) => continue,
+            None => {
+                failed = true;
+                continue;
+            }
+        };
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            out.push((header, v));
+        } else {
+            problems.error(
+                value.pos,
+                &here,
+                "the value contains characters that cannot be sent in an HTTP header",
+            );
+            failed = true;
+        }
+    }
+    (!failed).then_some(out)
+}
+
+// === Settings ===
+
+fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
+    let listen = raw
+        .listen
+        .as_ref()
+        .map_or(Some(DEFAULT_LISTEN), |t| listen(t, problems));
+    let strategy = raw.strategy.as_ref().map_or(Some(Strategy::Priority), |t| {
+        choice(
+            t,
+            "settings.strategy",
+            "strategy",
+            STRATEGIES,
+            false,
+            problems,
+        )
+    });
+    let log_level = raw.log_level.as_ref().map_or(Some(LogLevel::Info), |t| {
+        choice(
+            t,
+            "settings.log_level",
+            "log level",
+            LOG_LEVELS,
+            true,
+            problems,
+        )
+    });
+    let dur = |t: Option<&Text>, key: &str, default: Duration, problems: &mut Problems| {
+        let Some(t) = t else { return Some(default) };
+        duration::parse(&t.value)
+            .map_err(|e| problems.error(t.pos, &format!("settings.{key}"), e.to_string()))
+            .ok()
+    };
+    let failure_cooldown = dur(
+        raw.failure_cooldown.as_ref(),
+        "failure_cooldown",
+        DEFAULT_FAILURE_COOLDOWN,
+        problems,
+    );
+    let request_timeout = dur(
+        raw.request_timeout.as_ref(),
+        "request_timeout",
+        DEFAULT_REQUEST_TIMEOUT,
+        problems,
+    );
+    let stream_idle_timeout = dur(
+        raw.stream_idle_timeout.as_ref(),
+        "stream_idle_timeout",
+        DEFAULT_STREAM_IDLE_TIMEOUT,
+        problems,
+    );
+    Some(Settings {
+        listen: listen?,
+        strategy: strategy?,
+        failure_cooldown: failure_cooldown?,
+        request_timeout: request_timeout?,
+        stream_idle_timeout: stream_idle_timeout?,
+        log_level: log_level?,
+    })
+}
+
+fn listen(t: &Text, problems: &mut Problems) -> Option<SocketAddr> {
+    let text = t.value.trim();
+    let parsed = text.parse::<SocketAddr>().ok().or_else(|| {
+        let port = text.strip_prefix("localhost:")?.parse::<u16>().ok()?;
+        Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
+    });
+    let Some(addr) = parsed else {
+        problems.error(
+            t.pos,
+            "settings.listen",
+            format!(
+                "expected an address and port such as \"127.0.0.1:8080\", found {:?}",
+                t.value
+            ),
+        );
+        return None;
+    };
+    if !addr.ip().is_loopback() {
+        problems.warn(
+            t.pos,
+            "settings.listen",
+            format!("{addr} accepts connections from other machines, and claude-lb does not authenticate its clients; use 127.0.0.1 unless that is what you want"),
+        );
+    }
+    Some(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_urls_parse() {
+        assert_eq!(
+            default_url(DEFAULT_ANTHROPIC_URL).host_str(),
+            Some("api.anthropic.com")
+        );
+        assert_eq!(default_url(DEFAULT_OPENAI_URL).path(), "/v1");
+    }
+}

@@ -1,0 +1,138 @@
+//! `tracing` logs on stderr, filtered by `CLAUDE_LB_LOG`, the `-v`/`-q` flags and the config's
+//! `log_level`.
+//!
+//! Precedence: `CLAUDE_LB_LOG` (a full `tracing` filter such as `debug` or
+//! `claude_lb=trace,hyper=info`) wins. Otherwise the base level is the config's `log_level`
+//! (once a command has loaded one; `warn` before), and each `-v` raises it one step
+//! (`warn` → `info` → `debug` → `trace`) while `-q` lowers it to `error`. The filter sits behind
+//! a reload handle, so `serve` can apply a new `log_level` after a config reload with
+//! [`set_config_level`].
+
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Registry, reload};
+
+use crate::config::LogLevel;
+use crate::env::CLAUDE_LB_LOG;
+
+/// How much logging the command line asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verbosity {
+    /// How many times `-v` was given.
+    pub verbose: u8,
+    /// Whether `-q` was given.
+    pub quiet: bool,
+}
+
+/// What [`set_config_level`] needs to recompute the filter.
+struct State {
+    env_filter: Option<String>,
+    verbosity: Verbosity,
+    handle: reload::Handle<EnvFilter, Registry>,
+}
+
+static STATE: OnceLock<State> = OnceLock::new();
+
+/// The filter directive for the given inputs (pure, so the precedence is testable).
+///
+/// `env_filter` is the value of `CLAUDE_LB_LOG`; an empty or unparsable value is ignored.
+pub fn directive(
+    env_filter: Option<&str>,
+    verbosity: Verbosity,
+    config_level: Option<LogLevel>,
+) -> String {
+    if let Some(env) = env_filter.map(str::trim).filter(|e| !e.is_empty()) {
+        if EnvFilter::try_new(env).is_ok() {
+            return env.to_owned();
+        }
+    }
+    let level = if verbosity.quiet {
+        LogLevel::Error
+    } else {
+        (0..verbosity.verbose).fold(config_level.unwrap_or(LogLevel::Warn), |l, _| louder(l))
+    };
+    match level {
+        LogLevel::Error | LogLevel::Warn => level.as_str().to_owned(),
+        // Other crates stay at `warn` so that `-v` shows claude-lb's own story.
+        _ => format!("warn,claude_lb={}", level.as_str()),
+    }
+}
+
+fn louder(level: LogLevel) -> LogLevel {
+    match level {
+        LogLevel::Error => LogLevel::Warn,
+        LogLevel::Warn => LogLevel::Info,
+        LogLevel::Info => LogLevel::Debug,
+        LogLevel::Debug | LogLevel::Trace => LogLevel::Trace,
+    }
+}
+
+/// Installs the global log subscriber (stderr); later calls do nothing.
+pub fn init(verbosity: Verbosity, config_level: Option<LogLevel>) {
+    let env_filter = crate::env::process(CLAUDE_LB_LOG);
+    let filter = EnvFilter::new(directive(env_filter.as_deref(), verbosity, config_level));
+    let (layer, handle) = reload::Layer::new(filter);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false);
+    if tracing_subscriber::registry()
+        .with(layer)
+        .with(fmt)
+        .try_init()
+        .is_err()
+    {
+        return;
+    }
+    if let Some(bad) = env_filter
+        .as_deref()
+        .filter(|e| EnvFilter::try_new(e.trim()).is_err())
+    {
+        tracing::warn!("ignoring {CLAUDE_LB_LOG}={bad:?}: not a valid log filter");
+    }
+    let _ = STATE.set(State {
+        env_filter,
+        verbosity,
+        handle,
+    });
+}
+
+/// Applies a (re)loaded config's `log_level`, unless `CLAUDE_LB_LOG` overrides it.
+pub fn set_config_level(level: LogLevel) {
+    if let Some(state) = STATE.get() {
+        let filter = EnvFilter::new(directive(
+            state.env_filter.as_deref(),
+            state.verbosity,
+            Some(level),
+        ));
+        let _ = state.handle.reload(filter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(env: Option<&str>, verbose: u8, quiet: bool, config: Option<LogLevel>, expect: &str) {
+        assert_eq!(directive(env, Verbosity { verbose, quiet }, config), expect);
+    }
+
+    #[test]
+    fn precedence() {
+        check(None, 0, false, None, "warn");
+        check(None, 1, false, None, "warn,claude_lb=info");
+        check(None, 2, false, None, "warn,claude_lb=debug");
+        check(None, 9, false, None, "warn,claude_lb=trace");
+        check(None, 0, true, None, "error");
+        check(None, 0, false, Some(LogLevel::Info), "warn,claude_lb=info");
+        check(None, 1, false, Some(LogLevel::Info), "warn,claude_lb=debug");
+        check(None, 0, true, Some(LogLevel::Debug), "error");
+        check(Some("hyper=trace"), 0, true, None, "hyper=trace");
+        check(Some("  "), 0, false, Some(LogLevel::Error), "error");
+        check(Some("=[bad"), 0, false, None, "warn");
+    }
+}

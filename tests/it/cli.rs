@@ -1,0 +1,279 @@
+//! The binary's contract: exit codes, messages, where the config is looked for, `config init`,
+//! completions, and the committed `completions/` and `man/` being up to date.
+
+use std::path::Path;
+
+use insta::assert_snapshot;
+
+use crate::support::cli::ClaudeLb;
+use crate::support::fixture;
+
+const VALID: &str = "\
+providers:
+  - name: main
+    type: anthropic
+    auth_type: api_key
+    auth_value: sk-ant-test
+";
+
+#[test]
+fn validate_seed_fixture_passes_with_warnings() {
+    let seed = fixture("seed-providers.yaml");
+    let run = ClaudeLb::new()
+        .args(["config", "validate", "--config"])
+        .arg_path(&seed)
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    let stdout = run
+        .stdout
+        .replace(&seed.display().to_string(), "seed-providers.yaml");
+    assert_snapshot!(stdout, @r#"
+seed-providers.yaml:10:5: warning: providers[1]: `auth_type: auth_token` without `base_url`: provider "custom_provider" would send its token to the official API (https://api.anthropic.com); set `base_url` to the relay's URL
+seed-providers.yaml:17:5: warning: providers[2]: openai provider "openrouter" has no `models` map, so Claude model names such as claude-opus-5-5 would be sent to it as they are; add a map such as `models: {"claude-*haiku*": "SMALL_MODEL", "*": "LARGE_MODEL"}`
+seed-providers.yaml:20:17: warning: providers[2].auth_value: this looks like an OpenRouter key (it starts with "sk-or-") but it would be sent to https://api.openai.com/v1; set `base_url: https://openrouter.ai/api/v1`
+seed-providers.yaml: valid, 3 providers (3 enabled), 3 warnings
+"#);
+}
+
+#[test]
+fn validate_reports_every_error_and_exits_1() {
+    let mut lb = ClaudeLb::new();
+    lb.write(
+        "bad.yaml",
+        "providers:\n  - name: x y\n    type: opneai\n    auth_type: api_key\n    auth_value: k\n",
+    );
+    let run = lb
+        .args(["config", "validate", "--config", "bad.yaml"])
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr, "");
+    assert_snapshot!(run.stdout, @r#"
+bad.yaml:2:11: providers[0].name: invalid provider name "x y" (use only letters, digits, `_`, `.` and `-`, such as "my_relay")
+bad.yaml:3:11: providers[0].type: unknown provider type "opneai" (expected anthropic or openai), did you mean "openai"?
+bad.yaml: invalid, 2 errors, no warnings
+"#);
+}
+
+#[test]
+fn a_closed_stdout_exits_0_quietly() {
+    // About 150 KB of report, far more than a pipe buffers.
+    let keys = (0..1000)
+        .map(|i| {
+            format!(
+                "  unknown_setting_{i}: 1
+"
+            )
+        })
+        .collect::<Vec<_>>()
+        .concat();
+    let mut lb = ClaudeLb::new();
+    lb.write("big-report.yaml", &format!("{VALID}settings:\n{keys}"));
+    let run = lb
+        .args(["config", "validate", "--config", "big-report.yaml"])
+        .run_into_closed_pipe();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn validate_without_any_config_says_where_it_looked() {
+    let run = ClaudeLb::new().args(["config", "validate"]).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_snapshot!(run.stderr, @"
+error: no config file found; tried `[HOME]/providers.yaml`, `[HOME]/.config/claude-lb/providers.yaml`
+(create one with `claude-lb providers add` or `claude-lb config init`, or name one with `--config PATH` or $CLAUDE_LB_CONFIG)
+");
+}
+
+#[test]
+fn validate_names_a_missing_explicit_file_and_the_os_reason() {
+    let run = ClaudeLb::new()
+        .args(["config", "validate", "--config", "missing.yaml"])
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_snapshot!(run.stderr, @"error: cannot read config file `missing.yaml`: No such file or directory (os error 2)");
+}
+
+#[test]
+fn config_is_found_by_env_then_working_directory_then_user_dir() {
+    let mut lb = ClaudeLb::new();
+    let user = lb.user_config();
+    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+    std::fs::write(&user, VALID).unwrap();
+    let run = lb.args(["config", "validate"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with("[HOME]/.config/claude-lb/providers.yaml: valid"),
+        "{run:?}"
+    );
+
+    let mut lb = ClaudeLb::new();
+    lb.write("providers.yaml", VALID);
+    let run = lb.args(["config", "validate"]).run();
+    assert!(
+        run.stdout.starts_with("[HOME]/providers.yaml: valid"),
+        "{run:?}"
+    );
+
+    let mut lb = ClaudeLb::new();
+    lb.write("providers.yaml", "not: [valid");
+    let other = lb.write("elsewhere/team.yaml", VALID);
+    let run = lb
+        .args(["config", "validate"])
+        .env("CLAUDE_LB_CONFIG", &other)
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.starts_with("[HOME]/elsewhere/team.yaml: valid"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn config_init_writes_a_private_starter_once() {
+    let mut lb = ClaudeLb::new();
+    let path = lb.user_config();
+    let run = lb.args(["config", "init"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_snapshot!(run.stdout, @"wrote a starter config to `[HOME]/.config/claude-lb/providers.yaml`");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(written, claude_lb::commands::config_init::STARTER);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let again = lb.run();
+    assert_eq!(again.code, 1, "{again:?}");
+    assert_snapshot!(again.stderr, @"error: `[HOME]/.config/claude-lb/providers.yaml` already exists; not overwriting it (move it away first, or write elsewhere with `--config PATH`)");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+
+    let mut check = ClaudeLb::new();
+    check
+        .args(["config", "validate", "--config"])
+        .arg_path(&path);
+    let without_key = check.run();
+    assert_eq!(without_key.code, 1, "{without_key:?}");
+    assert!(
+        without_key.stdout.contains("ANTHROPIC_API_KEY is not set"),
+        "{without_key:?}"
+    );
+    let with_key = check.env("ANTHROPIC_API_KEY", "sk-ant-x").run();
+    assert_eq!(with_key.code, 0, "{with_key:?}");
+}
+
+#[test]
+fn config_init_honours_explicit_path() {
+    let mut lb = ClaudeLb::new();
+    let run = lb
+        .args(["config", "init", "--config", "sub/dir/lb.yaml"])
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(lb.home().join("sub/dir/lb.yaml").is_file());
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = ClaudeLb::new().args(["completions", shell]).run();
+        assert_eq!(run.code, 0, "{shell}: {run:?}");
+        assert!(run.stdout.contains("claude-lb"), "{shell}");
+        assert!(run.stdout.contains("validate"), "{shell}");
+        assert!(
+            !run.stdout.contains("generate"),
+            "{shell}: the generator is hidden"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["config", "bogus"][..],
+        &["completions", "tcsh"],
+        &["-v", "-q", "config", "validate"],
+        &["--no-such-flag"],
+        &[],
+    ] {
+        let run = ClaudeLb::new().args(args).run();
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+    }
+}
+
+#[test]
+fn help_and_version() {
+    let run = ClaudeLb::new().args(["--help"]).run();
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Examples:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("claude-lb config validate"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("generate"), "the generator is hidden");
+    let run = ClaudeLb::new().args(["--version"]).run();
+    assert_eq!(
+        run.stdout,
+        format!("claude-lb {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// The committed `completions/` and `man/` are what the current CLI generates.
+#[test]
+fn generated_files_are_up_to_date() {
+    let mut lb = ClaudeLb::new();
+    let out = lb.home().join("generated");
+    let run = lb.args(["generate", "--out-dir"]).arg_path(&out).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stale = Vec::new();
+    for dir in ["completions", "man"] {
+        let fresh = list(&out.join(dir));
+        assert!(!fresh.is_empty(), "nothing generated in {dir}/");
+        let committed = list(&repo.join(dir));
+        for name in fresh.iter().chain(&committed) {
+            let a = std::fs::read(out.join(dir).join(name)).ok();
+            let b = std::fs::read(repo.join(dir).join(name)).ok();
+            if a != b {
+                stale.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    stale.dedup();
+    assert!(
+        stale.is_empty(),
+        "out of date: {stale:?}\nrefresh them with `cargo run -- generate --out-dir .` and commit the result"
+    );
+    let man = list(&out.join("man"));
+    for page in [
+        "claude-lb.1",
+        "claude-lb-config.1",
+        "claude-lb-config-validate.1",
+        "claude-lb-config-init.1",
+        "claude-lb-completions.1",
+    ] {
+        assert!(man.iter().any(|m| m == page), "{page} missing from {man:?}");
+    }
+}
+
+fn list(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| {
+                    e.expect("listing a directory")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
