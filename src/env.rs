@@ -19,3 +19,6 @@ pub const CLAUDE_LB_LOG: &str = "CLAUDE_LB_LOG";
 pub fn process(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
+
+/// The address `serve` listens on, when `--listen` is not given; wins over `settings.listen`.
+pub const CLAUDE_LB_LISTEN: &str = "CLAUDE_LB_LISTEN";

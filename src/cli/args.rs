@@ -1,5 +1,6 @@
 //! Argument groups: the global flags every subcommand takes, and each subcommand's own.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, ValueHint};
@@ -55,4 +56,49 @@ pub struct GenerateArgs {
     /// committed copies)
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub out_dir: PathBuf,
+}
+
+/// `serve`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb serve
+  claude-lb serve --listen 127.0.0.1:9000
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
+
+The config is reloaded when its file changes, on SIGHUP, and on POST /providers/reload.
+SIGINT or SIGTERM stops accepting and lets requests in flight finish.")]
+pub struct ServeArgs {
+    /// Listen on this address instead of `settings.listen` (default 127.0.0.1:8080)
+    #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN)]
+    pub listen: Option<SocketAddr>,
+}
+
+/// `mock`.
+#[derive(Clone, Debug, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb mock --type anthropic --listen 127.0.0.1:9001
+  claude-lb mock --type openai --listen 127.0.0.1:9002 --latency-ms 200 --fail-rate 0.1
+
+An OpenAI-type mock's base_url is http://ADDR/v1; an Anthropic-type one's is http://ADDR.")]
+pub struct MockArgs {
+    /// Which API to simulate: anthropic or openai
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: crate::mock::MockKind,
+    /// Where to listen
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9001")]
+    pub listen: SocketAddr,
+    /// Milliseconds before the response headers of every answer
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Milliseconds between streamed events
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub event_gap_ms: u64,
+    /// Share of requests that fail (529/503, 429 with retry-after, cut streams), 0 to 1
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Seed of the fault sequence, for a repeatable run
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
 }

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-pub use args::{CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, ValidateArgs};
+pub use args::{
+    CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs, ValidateArgs,
+};
 
 use crate::commands::completions::BIN_NAME;
 use crate::commands::{self, ExitStatus};
@@ -19,6 +21,8 @@ use crate::ui::{Printer, logging};
 
 const EXAMPLES: &str = "\
 Examples:
+  claude-lb serve                           Run the proxy on 127.0.0.1:8080
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
   claude-lb config init                     Write a commented starter config
   claude-lb config validate                 Check the config exactly as `serve` would load it
   claude-lb --config team.yaml config validate
@@ -41,6 +45,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the proxy: Claude Code talks to it through ANTHROPIC_BASE_URL
+    Serve(ServeArgs),
+    /// Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks
+    Mock(MockArgs),
     /// Check or create the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -91,6 +99,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let printer = Printer::new(cli.global.quiet);
     logging::init(cli.global.verbosity(), None);
     let result = match cli.command {
+        Command::Serve(args) => commands::serve::run_cli(&cli.global, &args, &printer),
+        Command::Mock(args) => commands::mock::run_cli(&args),
         Command::Config(ConfigCommand::Validate(args)) => {
             commands::config_validate::run(&cli.global, &args, &printer)
         }

@@ -82,3 +82,16 @@ pub async fn run(args: MockArgs, shutdown: impl Future<Output = ()>) -> anyhow::
     tracing::info!(requests = served, "mock provider stopped");
     Ok(())
 }
+
+/// `claude-lb mock` from the command line: runs until SIGINT or SIGTERM.
+pub fn run_cli(args: &crate::cli::MockArgs) -> anyhow::Result<super::ExitStatus> {
+    let mut mock = MockArgs::new(args.kind, args.listen);
+    mock.latency_ms = args.latency_ms;
+    mock.event_gap_ms = args.event_gap_ms;
+    mock.fail_rate = args.fail_rate;
+    mock.seed = args.seed;
+    mock.sim_options().validate()?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run(mock, super::serve::shutdown_signal()))?;
+    Ok(super::ExitStatus::Success)
+}

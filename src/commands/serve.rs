@@ -7,9 +7,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::cli::{GlobalArgs, ServeArgs};
+use crate::commands::ExitStatus;
+use crate::config::{self, Config, ConfigError, paths};
 use crate::dispatch::Dispatcher;
 use crate::proxy::{self, AppState, EnvLookup};
+use crate::ui::Printer;
 
 /// What `serve` runs with, resolved from the flags and the config.
 pub struct ServeSettings {
@@ -18,6 +21,38 @@ pub struct ServeSettings {
     /// `--listen`, which wins over `settings.listen`.
     pub listen: Option<SocketAddr>,
     pub env: EnvLookup,
+}
+
+/// `claude-lb serve` from the command line: loads the config as `config validate` does,
+/// and runs the proxy until SIGINT or SIGTERM.
+pub fn run_cli(global: &GlobalArgs, args: &ServeArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let path = paths::resolve_for_process(global.config.as_deref())?;
+    let loaded = match config::load(&path, &crate::env::process) {
+        Ok(loaded) => loaded,
+        Err(ConfigError::Invalid { errors, warnings }) => {
+            for line in errors.iter().chain(&warnings) {
+                printer.error(line);
+            }
+            printer.error(format_args!(
+                "{}: invalid config, not starting (run `claude-lb config validate` after fixing it)",
+                path.display()
+            ));
+            return Ok(ExitStatus::Failure);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    crate::ui::logging::set_config_level(loaded.config.settings.log_level);
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run(ServeSettings {
+        config: loaded.config,
+        config_path: Some(path),
+        listen: args.listen,
+        env: std::sync::Arc::new(crate::env::process),
+    }))?;
+    Ok(ExitStatus::Success)
 }
 
 pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {

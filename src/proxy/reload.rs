@@ -37,12 +37,13 @@ pub fn reload(state: &AppState) -> Result<usize, Vec<String>> {
                 tracing::warn!("{warning}");
             }
             let providers = loaded.config.providers.len();
+            crate::ui::logging::set_config_level(loaded.config.settings.log_level);
             state.dispatcher.replace_config(loaded.config);
             tracing::info!(providers, path = %path.display(), "config reloaded");
             Ok(providers)
         }
         Err(error) => {
-            let problems: Vec<String> = error.problems();
+            let problems: Vec<String> = error.lines();
             for problem in &problems {
                 tracing::error!("config not reloaded: {problem}");
             }
