@@ -12,7 +12,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-/// The largest event the parser accepts by default (16 MiB).
+/// The largest event the parser accepts by default (16 `MiB`).
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
 
 /// One dispatched server-sent event.
@@ -35,7 +35,9 @@ pub struct SseEvent {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SseError {
     /// A field line is not valid UTF-8.
-    #[error("server-sent event field is not valid utf-8 (invalid byte at offset {valid_up_to} of the line)")]
+    #[error(
+        "server-sent event field is not valid utf-8 (invalid byte at offset {valid_up_to} of the line)"
+    )]
     InvalidUtf8 {
         /// How many bytes of the line were valid.
         valid_up_to: usize,
@@ -54,6 +56,10 @@ pub enum SseError {
 /// offset up to which complete lines have already been parsed into `event` and `data`, so every
 /// byte is examined once however the stream is chunked.
 #[derive(Debug)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent flags of one line-level state"
+)]
 pub struct SseParser {
     buf: BytesMut,
     /// Bytes of `buf` already consumed as complete lines of the current event.
@@ -231,10 +237,7 @@ impl SseParser {
         let (name, value) = match memchr::memchr(b':', line) {
             Some(colon) => {
                 let value = &line[colon + 1..];
-                (
-                    &line[..colon],
-                    value.strip_prefix(b" ").unwrap_or(value),
-                )
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
             }
             None => (line, &line[line.len()..]),
         };

@@ -44,7 +44,11 @@ mod tests {
         let secret = Secret::new("sk-ant-very-secret");
         assert!(!format!("{secret:?}").contains("very-secret"));
         assert!(!format!("{secret}").contains("very-secret"));
-        assert!(!serde_json::to_string(&secret).unwrap().contains("very-secret"));
+        assert!(
+            !serde_json::to_string(&secret)
+                .unwrap()
+                .contains("very-secret")
+        );
         assert_eq!(secret.expose(), "sk-ant-very-secret");
     }
 }

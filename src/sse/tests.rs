@@ -32,7 +32,9 @@ fn events(input: &[u8]) -> Vec<(Option<String>, String, Vec<u8>)> {
 /// The `\n` of a final `\r\n` is not part of any event when the chunk before it ended with
 /// the `\r` (the event was dispatched at once); it is the only byte the raw framing can lose.
 fn trim_final_lf(bytes: &[u8]) -> &[u8] {
-    bytes.strip_suffix(b"\r\n").map_or(bytes, |rest| &bytes[..=rest.len()])
+    bytes
+        .strip_suffix(b"\r\n")
+        .map_or(bytes, |rest| &bytes[..=rest.len()])
 }
 
 #[track_caller]
@@ -71,10 +73,17 @@ fn check(input: &str, expect: &[(Option<&str>, &str, &str)]) {
 fn parses_line_ending_variants() {
     check(
         "event: ping\ndata: {\"type\":\"ping\"}\n\n",
-        &[(Some("ping"), "{\"type\":\"ping\"}", "event: ping\ndata: {\"type\":\"ping\"}\n\n")],
+        &[(
+            Some("ping"),
+            "{\"type\":\"ping\"}",
+            "event: ping\ndata: {\"type\":\"ping\"}\n\n",
+        )],
     );
     check("data: a\r\n\r\n", &[(None, "a", "data: a\r\n\r\n")]);
-    check("data: a\r\rdata: b\r\r", &[(None, "a", "data: a\r\r"), (None, "b", "data: b\r\r")]);
+    check(
+        "data: a\r\rdata: b\r\r",
+        &[(None, "a", "data: a\r\r"), (None, "b", "data: b\r\r")],
+    );
     check(
         "data: a\n\ndata: b\r\n\r\ndata: c\r\r",
         &[
@@ -87,7 +96,10 @@ fn parses_line_ending_variants() {
 
 #[test]
 fn joins_multi_line_data_and_accepts_data_without_space() {
-    check("data:x\ndata:  y\ndata\n\n", &[(None, "x\n y\n", "data:x\ndata:  y\ndata\n\n")]);
+    check(
+        "data:x\ndata:  y\ndata\n\n",
+        &[(None, "x\n y\n", "data:x\ndata:  y\ndata\n\n")],
+    );
 }
 
 #[test]
@@ -101,7 +113,10 @@ fn skips_comments_but_keeps_them_in_raw() {
 
 #[test]
 fn ignores_id_and_retry_fields() {
-    check("id: 7\nretry: 10\ndata: x\n\n", &[(None, "x", "id: 7\nretry: 10\ndata: x\n\n")]);
+    check(
+        "id: 7\nretry: 10\ndata: x\n\n",
+        &[(None, "x", "id: 7\nretry: 10\ndata: x\n\n")],
+    );
 }
 
 #[test]
@@ -111,14 +126,26 @@ fn strips_byte_order_mark() {
 
 #[test]
 fn keeps_multi_byte_utf8_split_across_chunks() {
-    check("data: héllo 日本 🎉\n\n", &[(None, "héllo 日本 🎉", "data: héllo 日本 🎉\n\n")]);
+    check(
+        "data: héllo 日本 🎉\n\n",
+        &[(None, "héllo 日本 🎉", "data: héllo 日本 🎉\n\n")],
+    );
 }
 
 #[test]
 fn finish_returns_an_event_without_blank_line() {
-    check("data: a\n\ndata: b", &[(None, "a", "data: a\n\n"), (None, "b", "data: b")]);
-    check("data: a\n\ndata: b\n", &[(None, "a", "data: a\n\n"), (None, "b", "data: b\n")]);
-    check("data: a\n\n: trailing comment", &[(None, "a", "data: a\n\n")]);
+    check(
+        "data: a\n\ndata: b",
+        &[(None, "a", "data: a\n\n"), (None, "b", "data: b")],
+    );
+    check(
+        "data: a\n\ndata: b\n",
+        &[(None, "a", "data: a\n\n"), (None, "b", "data: b\n")],
+    );
+    check(
+        "data: a\n\n: trailing comment",
+        &[(None, "a", "data: a\n\n")],
+    );
 }
 
 #[test]
@@ -162,7 +189,11 @@ fn bounds_memory_for_an_endless_line() {
             assert!(item.is_err());
             errors += 1;
         }
-        assert!(parser.buf.len() <= 1124, "buffer grew to {}", parser.buf.len());
+        assert!(
+            parser.buf.len() <= 1124,
+            "buffer grew to {}",
+            parser.buf.len()
+        );
     }
     assert_eq!(errors, 1);
     parser.push(b"\n\ndata: after\n\n");
@@ -173,7 +204,10 @@ fn bounds_memory_for_an_endless_line() {
 #[test]
 fn garbage_line_without_blank_separator_stays_in_the_event() {
     // A line that is neither a field nor a comment is ignored, as the SSE standard says.
-    check("garbage\ndata: x\n\n", &[(None, "x", "garbage\ndata: x\n\n")]);
+    check(
+        "garbage\ndata: x\n\n",
+        &[(None, "x", "garbage\ndata: x\n\n")],
+    );
 }
 
 #[test]

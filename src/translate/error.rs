@@ -52,7 +52,12 @@ pub fn error_type_for_status(status: u16) -> &'static str {
 pub fn from_openai(status: u16, body: &[u8]) -> (u16, Vec<u8>) {
     let upstream = parse_error_body(body);
     let message = upstream.message.unwrap_or_else(|| quote_body(status, body));
-    let mapped = map(Some(status), upstream.kind.as_deref(), upstream.code.as_ref(), message);
+    let mapped = map(
+        Some(status),
+        upstream.kind.as_deref(),
+        upstream.code.as_ref(),
+        message,
+    );
     (
         mapped.status,
         anthropic_error_body(mapped.error_type, &mapped.message),
@@ -223,7 +228,11 @@ fn parse_error_body(body: &[u8]) -> UpstreamError {
         },
         _ => UpstreamError {
             message: text(body.message.as_ref()).or_else(|| text(body.detail.as_ref())),
-            kind: body.kind.as_ref().and_then(Value::as_str).map(str::to_owned),
+            kind: body
+                .kind
+                .as_ref()
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             code: body.code,
         },
     }
@@ -241,7 +250,10 @@ fn quote_body(status: u16, body: &[u8]) -> String {
         end -= 1;
     }
     let ellipsis = if end < text.len() { "…" } else { "" };
-    format!("upstream returned HTTP {status}: {}{ellipsis}", &text[..end])
+    format!(
+        "upstream returned HTTP {status}: {}{ellipsis}",
+        &text[..end]
+    )
 }
 
 #[cfg(test)]
@@ -256,8 +268,14 @@ mod tests {
         let got: Value = serde_json::from_slice(&got_body).expect("json");
         assert_eq!(got_status, expect_status, "status for {status} {body}");
         assert_eq!(got["type"], "error");
-        assert_eq!(got["error"]["type"], expect_type, "type for {status} {body}");
-        assert_eq!(got["error"]["message"], expect_msg, "message for {status} {body}");
+        assert_eq!(
+            got["error"]["type"], expect_type,
+            "type for {status} {body}"
+        );
+        assert_eq!(
+            got["error"]["message"], expect_msg,
+            "message for {status} {body}"
+        );
     }
 
     #[test]
@@ -283,7 +301,13 @@ mod tests {
 
     #[test]
     fn reads_every_error_body_shape() {
-        check(400, r#"{"error":"plain"}"#, 400, "invalid_request_error", "plain");
+        check(
+            400,
+            r#"{"error":"plain"}"#,
+            400,
+            "invalid_request_error",
+            "plain",
+        );
         check(
             400,
             r#"{"object":"error","message":"vllm says no","type":"BadRequestError","code":400}"#,
@@ -291,7 +315,13 @@ mod tests {
             "invalid_request_error",
             "vllm says no",
         );
-        check(422, r#"{"detail":"bad field"}"#, 400, "invalid_request_error", "bad field");
+        check(
+            422,
+            r#"{"detail":"bad field"}"#,
+            400,
+            "invalid_request_error",
+            "bad field",
+        );
         check(
             429,
             r#"{"error":{"code":429,"message":"Rate limited","metadata":{}}}"#,
@@ -310,7 +340,13 @@ mod tests {
             "api_error",
             "upstream returned HTTP 502: <html>Bad Gateway</html>",
         );
-        check(500, "", 500, "api_error", "upstream returned HTTP 500 with an empty body");
+        check(
+            500,
+            "",
+            500,
+            "api_error",
+            "upstream returned HTTP 500 with an empty body",
+        );
         let (_, body) = from_openai(500, &[0xff, 0xfe, b'x']);
         assert!(serde_json::from_slice::<Value>(&body).is_ok());
         let long = "é".repeat(400);

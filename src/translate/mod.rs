@@ -38,7 +38,7 @@ pub enum TranslateError {
     /// A streamed chunk is not a Chat Completions chunk.
     #[error("an upstream stream chunk is not valid JSON: {0}")]
     InvalidChunk(serde_json::Error),
-    /// The upstream reported an error (an error object, or a finish_reason that means one).
+    /// The upstream reported an error (an error object, or a `finish_reason` that means one).
     /// `status` and `error_type` are the Anthropic equivalents.
     #[error("upstream error ({error_type}): {message}")]
     UpstreamError {
@@ -46,7 +46,7 @@ pub enum TranslateError {
         error_type: String,
         message: String,
     },
-    /// The upstream stream ended (EOF or `[DONE]`) before any finish_reason.
+    /// The upstream stream ended (EOF or `[DONE]`) before any `finish_reason`.
     #[error("the upstream stream ended without a finish_reason")]
     Truncated,
     /// Argument text arrived for a tool call whose block was already closed.

@@ -97,7 +97,8 @@ impl ReasoningStyle {
 fn is_openai_reasoning_model(model: &str) -> bool {
     let model = model.strip_prefix("openai/").unwrap_or(model);
     let bytes = model.as_bytes();
-    (bytes.len() >= 2 && bytes[0] == b'o' && bytes[1].is_ascii_digit()) || model.starts_with("gpt-5")
+    (bytes.len() >= 2 && bytes[0] == b'o' && bytes[1].is_ascii_digit())
+        || model.starts_with("gpt-5")
 }
 
 /// Translates an Anthropic Messages request body into a Chat Completions request body.
@@ -236,7 +237,9 @@ impl<'a> ThinkingMode<'a> {
             .as_ref()
             .and_then(|c| c.effort.as_deref());
         match request.thinking.as_ref() {
-            Some(t) if t.kind == "enabled" => t.budget_tokens.map_or(Self::Adaptive(effort), Self::Budget),
+            Some(t) if t.kind == "enabled" => {
+                t.budget_tokens.map_or(Self::Adaptive(effort), Self::Budget)
+            }
             Some(t) if t.kind == "adaptive" => Self::Adaptive(effort),
             _ => Self::Off,
         }
@@ -309,12 +312,20 @@ fn join<'a>(texts: impl Iterator<Item = &'a str>, separator: &str) -> Option<Cow
     result
 }
 
-fn convert_message<'a>(message: &'a Message, style: ReasoningStyle, out: &mut Vec<ChatMessage<'a>>) {
+fn convert_message<'a>(
+    message: &'a Message,
+    style: ReasoningStyle,
+    out: &mut Vec<ChatMessage<'a>>,
+) {
     match message.role {
         Role::System => {
             let text = match &message.content {
-                MessageContent::Text(text) => (!text.is_empty()).then_some(Cow::Borrowed(text.as_str())),
-                MessageContent::Blocks(blocks) => join(blocks.iter().filter_map(block_text), "\n\n"),
+                MessageContent::Text(text) => {
+                    (!text.is_empty()).then_some(Cow::Borrowed(text.as_str()))
+                }
+                MessageContent::Blocks(blocks) => {
+                    join(blocks.iter().filter_map(block_text), "\n\n")
+                }
             };
             if let Some(content) = text {
                 out.push(ChatMessage::System { content });
@@ -332,7 +343,11 @@ fn block_text(block: &ContentBlock) -> Option<&str> {
     }
 }
 
-fn convert_assistant<'a>(content: &'a MessageContent, style: ReasoningStyle, out: &mut Vec<ChatMessage<'a>>) {
+fn convert_assistant<'a>(
+    content: &'a MessageContent,
+    style: ReasoningStyle,
+    out: &mut Vec<ChatMessage<'a>>,
+) {
     let blocks = match content {
         MessageContent::Text(text) => {
             if !text.is_empty() {
@@ -458,17 +473,22 @@ fn tool_result_text<'a>(
                     ContentBlock::Image { source } => {
                         if let Some(part) = image_part(source) {
                             lifted.push(part);
-                            pieces.push(Cow::Borrowed("[image: attached to the next user message]"));
+                            pieces
+                                .push(Cow::Borrowed("[image: attached to the next user message]"));
                         }
                     }
-                    ContentBlock::Document { source, title } => match document_part(source, title.as_deref()) {
-                        Some(ContentPart::Text { text }) => pieces.push(text),
-                        Some(part) => {
-                            lifted.push(part);
-                            pieces.push(Cow::Borrowed("[document: attached to the next user message]"));
+                    ContentBlock::Document { source, title } => {
+                        match document_part(source, title.as_deref()) {
+                            Some(ContentPart::Text { text }) => pieces.push(text),
+                            Some(part) => {
+                                lifted.push(part);
+                                pieces.push(Cow::Borrowed(
+                                    "[document: attached to the next user message]",
+                                ));
+                            }
+                            None => {}
                         }
-                        None => {}
-                    },
+                    }
                     _ => {}
                 }
             }
@@ -493,11 +513,15 @@ fn tool_result_text<'a>(
 
 fn image_part(source: &ImageSource) -> Option<ContentPart<'_>> {
     let url = match source {
-        ImageSource::Base64 { media_type, data } => Cow::Owned(format!("data:{media_type};base64,{data}")),
+        ImageSource::Base64 { media_type, data } => {
+            Cow::Owned(format!("data:{media_type};base64,{data}"))
+        }
         ImageSource::Url { url } => Cow::Borrowed(url.as_str()),
         ImageSource::File { file_id } => {
             return Some(ContentPart::Text {
-                text: Cow::Owned(format!("[image file {file_id}: Anthropic Files API content cannot be sent to this provider]")),
+                text: Cow::Owned(format!(
+                    "[image file {file_id}: Anthropic Files API content cannot be sent to this provider]"
+                )),
             });
         }
         ImageSource::Unknown => return None,
@@ -507,7 +531,10 @@ fn image_part(source: &ImageSource) -> Option<ContentPart<'_>> {
     })
 }
 
-fn document_part<'a>(source: &'a DocumentSource, title: Option<&'a str>) -> Option<ContentPart<'a>> {
+fn document_part<'a>(
+    source: &'a DocumentSource,
+    title: Option<&'a str>,
+) -> Option<ContentPart<'a>> {
     let text = match source {
         DocumentSource::Base64 { media_type, data } => {
             return Some(ContentPart::File {
@@ -555,7 +582,11 @@ fn answer_every_tool_call(messages: Vec<ChatMessage<'_>>) -> Vec<ChatMessage<'_>
         out.push(message);
         let mut answered = vec![false; ids.len()];
         while let Some(ChatMessage::Tool { .. }) = iter.peek() {
-            let Some(ChatMessage::Tool { tool_call_id, content }) = iter.next() else {
+            let Some(ChatMessage::Tool {
+                tool_call_id,
+                content,
+            }) = iter.next()
+            else {
                 break;
             };
             if let Some(i) = ids
@@ -564,7 +595,10 @@ fn answer_every_tool_call(messages: Vec<ChatMessage<'_>>) -> Vec<ChatMessage<'_>
                 .position(|(id, done)| *id == tool_call_id && !done)
             {
                 answered[i] = true;
-                out.push(ChatMessage::Tool { tool_call_id, content });
+                out.push(ChatMessage::Tool {
+                    tool_call_id,
+                    content,
+                });
             }
         }
         for (id, done) in ids.iter().zip(&answered) {
@@ -680,7 +714,10 @@ fn tool_choice<'a>(
         ToolChoice::None => (ChatToolChoice::Mode("none"), None),
         ToolChoice::Unknown => return (None, None),
     };
-    (Some(mapped), (disable_parallel == Some(true)).then_some(false))
+    (
+        Some(mapped),
+        (disable_parallel == Some(true)).then_some(false),
+    )
 }
 
 /// `output_config.format` (`{type:"json_schema", schema}`) as `response_format`.

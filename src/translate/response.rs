@@ -130,7 +130,10 @@ pub(crate) fn reasoning_text<'a>(
     if let Some(text) = reasoning.filter(|t| !t.is_empty()) {
         return Cow::Borrowed(text);
     }
-    let mut readable = details.unwrap_or_default().iter().filter_map(ReasoningDetail::readable);
+    let mut readable = details
+        .unwrap_or_default()
+        .iter()
+        .filter_map(ReasoningDetail::readable);
     match (readable.next(), readable.next()) {
         (None, _) => Cow::Borrowed(""),
         (Some(one), None) => Cow::Borrowed(one),
@@ -143,7 +146,7 @@ pub(crate) fn reasoning_text<'a>(
 }
 
 /// Maps `finish_reason` to `stop_reason` (`PROTOCOL.md` 7.8). `stop` and `tool_calls` become
-/// `tool_use` exactly when a tool_use block was produced (Ollama says `stop` with tool calls).
+/// `tool_use` exactly when a `tool_use` block was produced (Ollama says `stop` with tool calls).
 /// The finish reasons that mean an upstream failure are errors.
 pub(crate) fn stop_reason(
     finish_reason: Option<&str>,
@@ -196,25 +199,29 @@ pub(crate) fn map_usage(usage: Option<&CompletionUsage>) -> Usage {
     }
 }
 
-/// A tool_use id matching Anthropic's `^[a-zA-Z0-9_-]+$`: the upstream id with other
+/// A `tool_use` id matching Anthropic's `^[a-zA-Z0-9_-]+$`: the upstream id with other
 /// characters replaced by `_`, or, when the upstream sent none, `toolu_` + the message id +
 /// the block index (deterministic, so the same response always gets the same ids).
 pub(crate) fn tool_use_id(upstream: Option<&str>, message_id: &str, index: u32) -> String {
-    match upstream.filter(|id| !id.is_empty()) {
-        Some(id) => id
+    if let Some(id) = upstream.filter(|id| !id.is_empty()) {
+        return id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
-            .collect(),
-        None => {
-            let base: String = message_id
-                .strip_prefix("msg_")
-                .unwrap_or(message_id)
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                .collect();
-            format!("toolu_{base}_{index}")
-        }
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
     }
+    let base: String = message_id
+        .strip_prefix("msg_")
+        .unwrap_or(message_id)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    format!("toolu_{base}_{index}")
 }
 
 /// `msg_` + the upstream id's safe characters, or + a hash of the body when there is none.

@@ -70,6 +70,10 @@ struct ToolSlot {
 
 /// Translates one OpenAI Chat Completions stream into Anthropic SSE events.
 #[derive(Debug)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about one response"
+)]
 pub struct OpenAiToAnthropic {
     model: String,
     message_id: String,
@@ -147,7 +151,11 @@ impl OpenAiToAnthropic {
             let message = err
                 .message
                 .unwrap_or_else(|| "the upstream reported an error mid-stream".to_owned());
-            return Err(upstream_error(err.kind.as_deref(), err.code.as_ref(), message));
+            return Err(upstream_error(
+                err.kind.as_deref(),
+                err.code.as_ref(),
+                message,
+            ));
         }
         if chunk.object.as_deref() == Some("error") {
             let message = chunk
@@ -436,7 +444,9 @@ impl OpenAiToAnthropic {
             _ if self.tools[slot].name.is_none() => {}
             Open::Tool(open) if !args_complete(&self.tools[open].args) => {}
             // An earlier call is still incomplete: keep the order of first appearance.
-            _ if self.waiting(slot).any(|w| !args_complete(&self.tools[w].args)) => {}
+            _ if self
+                .waiting(slot)
+                .any(|w| !args_complete(&self.tools[w].args)) => {}
             _ => {
                 self.close_open(out);
                 // Complete calls that were waiting behind the closed one go first, in order.

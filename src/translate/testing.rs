@@ -5,7 +5,13 @@
 //! reassembles the message the events describe, the way the SDK accumulator does, so a stream
 //! can be compared with a non-streaming response.
 
-use serde_json::{Map, Value, json};
+#![allow(
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    reason = "test support: one linear validator, helpers taking json! literals"
+)]
+
+use serde_json::{Value, json};
 
 use crate::sse::SseParser;
 
@@ -48,7 +54,10 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Outcome, String> {
     }
     if let Some(event) = parser.finish() {
         let event = event.map_err(|e| format!("unparseable SSE: {e}"))?;
-        return Err(format!("event without terminating blank line: {:?}", event.data));
+        return Err(format!(
+            "event without terminating blank line: {:?}",
+            event.data
+        ));
     }
 
     let mut message: Option<Value> = None;
@@ -60,7 +69,10 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Outcome, String> {
     for (n, event) in events.iter().enumerate() {
         if let Some(outcome) = ended.take() {
             let _: Outcome = outcome;
-            return Err(format!("event {n} after the end of the stream: {}", event.data));
+            return Err(format!(
+                "event {n} after the end of the stream: {}",
+                event.data
+            ));
         }
         let name = event
             .event
@@ -99,7 +111,10 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Outcome, String> {
                 }
                 let index = data["index"].as_u64().ok_or("start without index")?;
                 if usize::try_from(index).ok() != Some(blocks.len()) {
-                    return Err(format!("event {n}: start of block {index}, expected {}", blocks.len()));
+                    return Err(format!(
+                        "event {n}: start of block {index}, expected {}",
+                        blocks.len()
+                    ));
                 }
                 let block = data["content_block"].clone();
                 let block_type = block["type"].as_str().unwrap_or_default().to_owned();
@@ -122,16 +137,28 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Outcome, String> {
                     return Err(format!("event {n}: delta for block {index} with none open"));
                 };
                 if usize::try_from(index).ok() != Some(*open_index) {
-                    return Err(format!("event {n}: delta for block {index}, open is {open_index}"));
+                    return Err(format!(
+                        "event {n}: delta for block {index}, open is {open_index}"
+                    ));
                 }
                 let delta = &data["delta"];
                 let block = &mut blocks[*open_index];
-                match (delta["type"].as_str().unwrap_or_default(), block_type.as_str()) {
+                match (
+                    delta["type"].as_str().unwrap_or_default(),
+                    block_type.as_str(),
+                ) {
                     ("text_delta", "text") => append(block, "text", &delta["text"])?,
-                    ("thinking_delta", "thinking") => append(block, "thinking", &delta["thinking"])?,
-                    ("signature_delta", "thinking") => append(block, "signature", &delta["signature"])?,
-                    ("input_json_delta", "tool_use") => partial_json[*open_index]
-                        .push_str(delta["partial_json"].as_str().ok_or("partial_json not a string")?),
+                    ("thinking_delta", "thinking") => {
+                        append(block, "thinking", &delta["thinking"])?;
+                    }
+                    ("signature_delta", "thinking") => {
+                        append(block, "signature", &delta["signature"])?;
+                    }
+                    ("input_json_delta", "tool_use") => partial_json[*open_index].push_str(
+                        delta["partial_json"]
+                            .as_str()
+                            .ok_or("partial_json not a string")?,
+                    ),
                     (delta_type, block_type) => {
                         return Err(format!("event {n}: {delta_type} in a {block_type} block"));
                     }
@@ -143,15 +170,18 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Outcome, String> {
                     return Err(format!("event {n}: stop for block {index} with none open"));
                 };
                 if usize::try_from(index).ok() != Some(open_index) {
-                    return Err(format!("event {n}: stop for block {index}, open is {open_index}"));
+                    return Err(format!(
+                        "event {n}: stop for block {index}, open is {open_index}"
+                    ));
                 }
                 if block_type == "tool_use" {
                     let text = &partial_json[open_index];
                     let input: Value = if text.is_empty() {
                         json!({})
                     } else {
-                        serde_json::from_str(text)
-                            .map_err(|e| format!("event {n}: tool input does not parse ({e}): {text}"))?
+                        serde_json::from_str(text).map_err(|e| {
+                            format!("event {n}: tool input does not parse ({e}): {text}")
+                        })?
                     };
                     if !input.is_object() {
                         return Err(format!("event {n}: tool input is not an object: {input}"));
@@ -174,7 +204,9 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Outcome, String> {
                     return Err(format!("event {n}: message_delta without stop_sequence"));
                 }
                 check_usage(&data["usage"]).map_err(|e| format!("message_delta usage: {e}"))?;
-                let m = message.as_mut().ok_or("message_delta before message_start")?;
+                let m = message
+                    .as_mut()
+                    .ok_or("message_delta before message_start")?;
                 m["stop_reason"] = delta["stop_reason"].clone();
                 m["stop_sequence"] = delta["stop_sequence"].clone();
                 m["usage"] = data["usage"].clone();
@@ -195,7 +227,10 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Outcome, String> {
                     partial["content"] = Value::Array(std::mem::take(&mut blocks));
                 }
                 ended = Some(Outcome::Error {
-                    error_type: data["error"]["type"].as_str().ok_or("error without type")?.to_owned(),
+                    error_type: data["error"]["type"]
+                        .as_str()
+                        .ok_or("error without type")?
+                        .to_owned(),
                     message: data["error"]["message"]
                         .as_str()
                         .ok_or("error without message")?
@@ -210,7 +245,9 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<Outcome, String> {
 }
 
 fn append(block: &mut Value, field: &str, piece: &Value) -> Result<(), String> {
-    let piece = piece.as_str().ok_or_else(|| format!("{field} delta is not a string"))?;
+    let piece = piece
+        .as_str()
+        .ok_or_else(|| format!("{field} delta is not a string"))?;
     let Some(Value::String(text)) = block.get_mut(field) else {
         return Err(format!("block has no {field}"));
     };
@@ -236,7 +273,10 @@ fn check_usage(usage: &Value) -> Result<(), String> {
 }
 
 fn valid_tool_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// The result of running an upstream byte stream through `SseParser` and the translator.
@@ -256,7 +296,10 @@ pub(crate) fn translate_bytes(upstream: &[u8], chunk_sizes: &[usize]) -> Transla
     let mut error = None;
     let mut rest = upstream;
     let mut i = 0;
-    let mut handle = |data: &str, translator: &mut OpenAiToAnthropic, out: &mut Vec<u8>, error: &mut Option<_>| {
+    let handle = |data: &str,
+                  translator: &mut OpenAiToAnthropic,
+                  out: &mut Vec<u8>,
+                  error: &mut Option<_>| {
         if error.is_none()
             && let Err(e) = translator.push(data, out)
         {
@@ -266,7 +309,11 @@ pub(crate) fn translate_bytes(upstream: &[u8], chunk_sizes: &[usize]) -> Transla
         }
     };
     while !rest.is_empty() {
-        let size = chunk_sizes.get(i % chunk_sizes.len().max(1)).copied().unwrap_or(rest.len()).clamp(1, rest.len());
+        let size = chunk_sizes
+            .get(i % chunk_sizes.len().max(1))
+            .copied()
+            .unwrap_or(rest.len())
+            .clamp(1, rest.len());
         i += 1;
         parser.push(&rest[..size]);
         rest = &rest[size..];
@@ -308,7 +355,7 @@ pub(crate) fn delta_chunk(delta: Value) -> Value {
     json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": null}]})
 }
 
-/// A chunk that carries a finish_reason (and optionally usage).
+/// A chunk that carries a `finish_reason` (and optionally usage).
 pub(crate) fn finish_chunk(reason: &str, usage: Option<Value>) -> Value {
     let mut chunk = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]});
     if let Some(usage) = usage {
@@ -320,9 +367,4 @@ pub(crate) fn finish_chunk(reason: &str, usage: Option<Value>) -> Value {
 /// A `choices: []` usage chunk.
 pub(crate) fn usage_chunk(usage: Value) -> Value {
     json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [], "usage": usage})
-}
-
-/// An empty JSON object.
-pub(crate) fn empty() -> Value {
-    Value::Object(Map::new())
 }

@@ -54,7 +54,10 @@ pub(crate) fn repair_suffix(args: &str) -> Option<String> {
             let mut candidate = String::with_capacity(args.len() + suffix.len());
             candidate.push_str(args);
             candidate.push_str(suffix);
-            matches!(serde_json::from_str::<Value>(&candidate), Ok(Value::Object(_)))
+            matches!(
+                serde_json::from_str::<Value>(&candidate),
+                Ok(Value::Object(_))
+            )
         })
 }
 
@@ -107,7 +110,10 @@ mod tests {
         assert_eq!(to_input(r#"{"command":"ls"}"#), json!({"command": "ls"}));
         assert_eq!(to_input(""), json!({}));
         assert_eq!(to_input(r#""{\"a\":1}""#), json!({"a": 1}));
-        assert_eq!(to_input(r#"{"command":"ls -la"#), json!({"command": "ls -la"}));
+        assert_eq!(
+            to_input(r#"{"command":"ls -la"#),
+            json!({"command": "ls -la"})
+        );
         assert_eq!(to_input("[1,2]"), json!({}));
         assert_eq!(to_input("not json at all"), json!({}));
     }

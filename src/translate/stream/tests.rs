@@ -5,7 +5,7 @@ use super::OpenAiToAnthropic;
 use crate::translate::TranslateError;
 use crate::translate::response::from_openai_with_id;
 use crate::translate::testing::{
-    Outcome, delta_chunk, empty, finish_chunk, sse_body, translate_bytes, usage_chunk, validate,
+    Outcome, delta_chunk, finish_chunk, sse_body, translate_bytes, usage_chunk, validate,
 };
 
 /// Runs an upstream SSE body through the parser and translator in every chunk size from 1 to
@@ -104,7 +104,9 @@ fn deepseek_reasoning_content_and_cache_hit_tokens() {
             delta_chunk(json!({"content": " they are."})),
             finish_chunk(
                 "stop",
-                Some(json!({"prompt_tokens": 1000, "completion_tokens": 40, "prompt_cache_hit_tokens": 600, "prompt_cache_miss_tokens": 400})),
+                Some(
+                    json!({"prompt_tokens": 1000, "completion_tokens": 40, "prompt_cache_hit_tokens": 600, "prompt_cache_miss_tokens": 400}),
+                ),
             ),
         ],
         true,
@@ -129,17 +131,27 @@ fn openrouter_reasoning_comments_and_usage_in_finish_chunk() {
     let mut upstream = b": OPENROUTER PROCESSING\n\n: OPENROUTER PROCESSING\n\n".to_vec();
     let chunks = [
         // OpenRouter sends the same reasoning in `reasoning` and `reasoning_details`.
-        delta_chunk(json!({"role": "assistant", "content": "", "reasoning": "Think", "reasoning_details": [{"type": "reasoning.text", "text": "Think", "format": "unknown", "index": 0}]})),
-        delta_chunk(json!({"content": "", "reasoning": "ing.", "reasoning_details": [{"type": "reasoning.text", "text": "ing.", "index": 0}]})),
-        delta_chunk(json!({"content": "", "reasoning": null, "reasoning_details": [{"type": "reasoning.text", "text": " More."}]})),
+        delta_chunk(
+            json!({"role": "assistant", "content": "", "reasoning": "Think", "reasoning_details": [{"type": "reasoning.text", "text": "Think", "format": "unknown", "index": 0}]}),
+        ),
+        delta_chunk(
+            json!({"content": "", "reasoning": "ing.", "reasoning_details": [{"type": "reasoning.text", "text": "ing.", "index": 0}]}),
+        ),
+        delta_chunk(
+            json!({"content": "", "reasoning": null, "reasoning_details": [{"type": "reasoning.text", "text": " More."}]}),
+        ),
         delta_chunk(json!({"content": "Answer."})),
         finish_chunk(
             "stop",
-            Some(json!({"prompt_tokens": 50, "completion_tokens": 9, "total_tokens": 59, "prompt_tokens_details": {"cached_tokens": 0}})),
+            Some(
+                json!({"prompt_tokens": 50, "completion_tokens": 9, "total_tokens": 59, "prompt_tokens_details": {"cached_tokens": 0}}),
+            ),
         ),
     ];
     for chunk in &chunks {
-        upstream.extend_from_slice(format!("data: {chunk}\r\n\r\n: OPENROUTER PROCESSING\r\n\r\n").as_bytes());
+        upstream.extend_from_slice(
+            format!("data: {chunk}\r\n\r\n: OPENROUTER PROCESSING\r\n\r\n").as_bytes(),
+        );
     }
     upstream.extend_from_slice(b"data: [DONE]\r\n\r\n");
     let message = run(&upstream).message();
@@ -203,7 +215,9 @@ fn argument_fragments_of_one_to_three_characters() {
         json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "Bash", "arguments": ""}}]}),
     )];
     for piece in small_pieces(args) {
-        chunks.push(delta_chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})));
+        chunks.push(delta_chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+        ));
     }
     chunks.push(finish_chunk("tool_calls", None));
     let message = run(&sse_body(&chunks, true)).message();
@@ -218,16 +232,24 @@ fn two_parallel_calls_interleaved_by_index() {
     let b = r#"{"pattern":"TODO","path":"src"}"#;
     let mut chunks = vec![
         delta_chunk(json!({"content": "Looking."})),
-        delta_chunk(json!({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "Read", "arguments": ""}}]})),
-        delta_chunk(json!({"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "Grep", "arguments": ""}}]})),
+        delta_chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "Read", "arguments": ""}}]}),
+        ),
+        delta_chunk(
+            json!({"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "Grep", "arguments": ""}}]}),
+        ),
     ];
     let (pa, pb) = (small_pieces(a), small_pieces(b));
     for i in 0..pa.len().max(pb.len()) {
         if let Some(p) = pb.get(i) {
-            chunks.push(delta_chunk(json!({"tool_calls": [{"index": 1, "function": {"arguments": p}}]})));
+            chunks.push(delta_chunk(
+                json!({"tool_calls": [{"index": 1, "function": {"arguments": p}}]}),
+            ));
         }
         if let Some(p) = pa.get(i) {
-            chunks.push(delta_chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": p}}]})));
+            chunks.push(delta_chunk(
+                json!({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}),
+            ));
         }
     }
     chunks.push(finish_chunk("tool_calls", None));
@@ -265,14 +287,21 @@ fn cumulative_argument_snapshots_are_reduced_to_new_text() {
     }
     chunks.push(finish_chunk("tool_calls", None));
     let message = run(&sse_body(&chunks, true)).message();
-    assert_eq!(message["content"][0]["input"], json!({"command": "cargo test"}));
+    assert_eq!(
+        message["content"][0]["input"],
+        json!({"command": "cargo test"})
+    );
 }
 
 #[test]
 fn parallel_calls_reported_under_one_index_with_different_ids() {
     let chunks = vec![
-        delta_chunk(json!({"tool_calls": [{"index": 0, "id": "call_x", "type": "function", "function": {"name": "Read", "arguments": "{\"file_path\":\"/x\"}"}}]})),
-        delta_chunk(json!({"tool_calls": [{"index": 0, "id": "call_y", "type": "function", "function": {"name": "Read", "arguments": "{\"file_path\":"}}]})),
+        delta_chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_x", "type": "function", "function": {"name": "Read", "arguments": "{\"file_path\":\"/x\"}"}}]}),
+        ),
+        delta_chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_y", "type": "function", "function": {"name": "Read", "arguments": "{\"file_path\":"}}]}),
+        ),
         delta_chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": "\"/y\"}"}}]})),
         finish_chunk("tool_calls", None),
     ];
@@ -299,8 +328,12 @@ fn missing_index_missing_id_and_foreign_ids() {
 #[test]
 fn tool_without_arguments_gets_an_empty_object_and_nameless_calls_are_dropped() {
     let chunks = vec![
-        delta_chunk(json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "TodoRead"}}]})),
-        delta_chunk(json!({"tool_calls": [{"index": 1, "id": "call_2", "type": "function", "function": {"arguments": "{}"}}]})),
+        delta_chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "TodoRead"}}]}),
+        ),
+        delta_chunk(
+            json!({"tool_calls": [{"index": 1, "id": "call_2", "type": "function", "function": {"arguments": "{}"}}]}),
+        ),
         finish_chunk("tool_calls", None),
     ];
     let upstream = sse_body(&chunks, true);
@@ -322,7 +355,9 @@ fn tool_without_arguments_gets_an_empty_object_and_nameless_calls_are_dropped() 
 #[test]
 fn arguments_cut_by_length_are_closed_so_they_parse() {
     let chunks = vec![
-        delta_chunk(json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "Write", "arguments": "{\"file_path\":\"/a\",\"content\":\"fn main() {"}}]})),
+        delta_chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "Write", "arguments": "{\"file_path\":\"/a\",\"content\":\"fn main() {"}}]}),
+        ),
         finish_chunk("length", None),
     ];
     let message = run(&sse_body(&chunks, true)).message();
@@ -338,7 +373,9 @@ fn text_after_a_tool_call_opens_a_new_block_and_late_reasoning_is_dropped() {
     let chunks = vec![
         delta_chunk(json!({"content": "First."})),
         delta_chunk(json!({"reasoning_content": "too late"})),
-        delta_chunk(json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "Bash", "arguments": "{\"command\":\"ls\"}"}}]})),
+        delta_chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "Bash", "arguments": "{\"command\":\"ls\"}"}}]}),
+        ),
         delta_chunk(json!({"content": "Then."})),
         finish_chunk("stop", None),
     ];
@@ -364,11 +401,16 @@ fn commit_point_is_the_first_content_block() {
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
     translator
-        .push(&delta_chunk(json!({"role": "assistant", "content": ""})).to_string(), &mut out)
+        .push(
+            &delta_chunk(json!({"role": "assistant", "content": ""})).to_string(),
+            &mut out,
+        )
         .expect("push");
     assert!(!translator.committed());
     assert!(String::from_utf8_lossy(&out).starts_with("event: message_start\n"));
-    translator.push(": not json but ignored\n", &mut out).expect_err("garbage is an error");
+    translator
+        .push(": not json but ignored\n", &mut out)
+        .expect_err("garbage is an error");
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
     translator
@@ -383,7 +425,10 @@ fn error_chunk_writes_nothing_and_write_error_ends_the_stream() {
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
     let err = translator
-        .push(r#"{"error":{"message":"Rate limited","code":429}}"#, &mut out)
+        .push(
+            r#"{"error":{"message":"Rate limited","code":429}}"#,
+            &mut out,
+        )
         .expect_err("error chunk");
     assert!(out.is_empty());
     assert!(matches!(
@@ -395,7 +440,10 @@ fn error_chunk_writes_nothing_and_write_error_ends_the_stream() {
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
     translator
-        .push(&delta_chunk(json!({"content": "partial"})).to_string(), &mut out)
+        .push(
+            &delta_chunk(json!({"content": "partial"})).to_string(),
+            &mut out,
+        )
         .expect("push");
     let before = out.len();
     let err = translator
@@ -410,7 +458,10 @@ fn error_chunk_writes_nothing_and_write_error_ends_the_stream() {
     translator.write_error(error_type, &message, &mut out);
     translator.write_error("api_error", "again", &mut out);
     translator
-        .push(&delta_chunk(json!({"content": "more"})).to_string(), &mut out)
+        .push(
+            &delta_chunk(json!({"content": "more"})).to_string(),
+            &mut out,
+        )
         .expect("ignored");
     translator.finish(&mut out).expect("ignored");
     match validate(&out).expect("well formed") {
@@ -425,7 +476,12 @@ fn error_chunk_writes_nothing_and_write_error_ends_the_stream() {
         }
         Outcome::Message(m) => panic!("expected an error, got {m}"),
     }
-    assert_eq!(String::from_utf8_lossy(&out).matches("event: error").count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&out)
+            .matches("event: error")
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -433,17 +489,28 @@ fn vllm_error_objects_and_failure_finish_reasons_are_errors() {
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
     let err = translator
-        .push(r#"{"object":"error","message":"engine dead","type":"InternalServerError","code":500}"#, &mut out)
+        .push(
+            r#"{"object":"error","message":"engine dead","type":"InternalServerError","code":500}"#,
+            &mut out,
+        )
         .expect_err("error");
-    assert!(matches!(err, TranslateError::UpstreamError { ref message, .. } if message == "engine dead"));
+    assert!(
+        matches!(err, TranslateError::UpstreamError { ref message, .. } if message == "engine dead")
+    );
 
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
     let err = translator
-        .push(&finish_chunk("insufficient_system_resource", None).to_string(), &mut out)
+        .push(
+            &finish_chunk("insufficient_system_resource", None).to_string(),
+            &mut out,
+        )
         .expect_err("error");
     assert!(out.is_empty());
-    assert!(matches!(err, TranslateError::UpstreamError { status: 529, .. }));
+    assert!(matches!(
+        err,
+        TranslateError::UpstreamError { status: 529, .. }
+    ));
 }
 
 #[test]
@@ -451,17 +518,28 @@ fn a_stream_without_finish_reason_is_truncated_not_end_turn() {
     let chunks = [delta_chunk(json!({"content": "half an ans"}))];
     for done in [false, true] {
         let got = translate_bytes(&sse_body(&chunks, done), &[7]);
-        assert!(matches!(got.error, Some(TranslateError::Truncated)), "done={done}");
+        assert!(
+            matches!(got.error, Some(TranslateError::Truncated)),
+            "done={done}"
+        );
         let outcome = validate(&got.bytes).expect("well formed");
-        assert!(matches!(outcome, Outcome::Error { .. }), "done={done}: {outcome:?}");
+        assert!(
+            matches!(outcome, Outcome::Error { .. }),
+            "done={done}: {outcome:?}"
+        );
         assert!(!String::from_utf8_lossy(&got.bytes).contains("end_turn"));
     }
     // And `finish` itself writes nothing when it fails.
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
-    translator.push(&chunks[0].to_string(), &mut out).expect("push");
+    translator
+        .push(&chunks[0].to_string(), &mut out)
+        .expect("push");
     let before = out.len();
-    assert!(matches!(translator.finish(&mut out), Err(TranslateError::Truncated)));
+    assert!(matches!(
+        translator.finish(&mut out),
+        Err(TranslateError::Truncated)
+    ));
     assert_eq!(out.len(), before);
 }
 
@@ -469,11 +547,18 @@ fn a_stream_without_finish_reason_is_truncated_not_end_turn() {
 fn nothing_is_written_after_message_stop() {
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
-    translator.push(&finish_chunk("stop", None).to_string(), &mut out).expect("push");
+    translator
+        .push(&finish_chunk("stop", None).to_string(), &mut out)
+        .expect("push");
     translator.push("[DONE]", &mut out).expect("done");
     assert!(translator.is_ended());
     let len = out.len();
-    translator.push(&delta_chunk(json!({"content": "late"})).to_string(), &mut out).expect("ignored");
+    translator
+        .push(
+            &delta_chunk(json!({"content": "late"})).to_string(),
+            &mut out,
+        )
+        .expect("ignored");
     translator.finish(&mut out).expect("idempotent");
     translator.write_error("api_error", "late", &mut out);
     assert_eq!(out.len(), len);
@@ -488,7 +573,6 @@ fn ping_is_a_valid_event() {
     let mut out = Vec::new();
     OpenAiToAnthropic::write_ping(&mut out);
     assert_eq!(out, b"event: ping\ndata: {\"type\":\"ping\"}\n\n");
-    let _ = empty();
 }
 
 /// A generated upstream answer, rendered both as a non-streaming response and as a stream.
@@ -502,6 +586,7 @@ struct Answer {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools, reason = "independent upstream quirks")]
 struct Style {
     reasoning_field: usize,
     usage_in_finish: bool,
@@ -558,13 +643,24 @@ fn arb_answer() -> impl Strategy<Value = Answer> {
 
 fn arb_style() -> impl Strategy<Value = Style> {
     (
-        (0..3usize, any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        (
+            0..3usize,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
         (any::<bool>(), any::<bool>(), any::<bool>()),
         proptest::collection::vec(1..6usize, 1..8),
         proptest::collection::vec(1..200usize, 1..8),
     )
         .prop_map(
-            |((reasoning_field, usage_in_finish, done, crlf, comments), (cumulative, interleave, id_every_fragment), piece_sizes, byte_chunks)| Style {
+            |(
+                (reasoning_field, usage_in_finish, done, crlf, comments),
+                (cumulative, interleave, id_every_fragment),
+                piece_sizes,
+                byte_chunks,
+            )| Style {
                 reasoning_field,
                 usage_in_finish,
                 done,
@@ -643,11 +739,17 @@ fn streaming(answer: &Answer, style: &Style) -> Vec<u8> {
     let mut per_tool: Vec<Vec<Value>> = Vec::new();
     for (i, (name, args, has_id)) in answer.tools.iter().enumerate() {
         let id = has_id.then(|| format!("call_{i}"));
-        let mut fragments = vec![json!({"index": i, "id": id, "type": "function", "function": {"name": name, "arguments": ""}})];
+        let mut fragments = vec![
+            json!({"index": i, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}),
+        ];
         let mut so_far = String::new();
         for piece in pieces(&args.to_string(), &style.piece_sizes) {
             so_far.push_str(&piece);
-            let arguments = if style.cumulative { so_far.clone() } else { piece };
+            let arguments = if style.cumulative {
+                so_far.clone()
+            } else {
+                piece
+            };
             let mut fragment = json!({"index": i, "function": {"arguments": arguments}});
             if style.id_every_fragment && *has_id {
                 fragment["id"] = json!(format!("call_{i}"));
