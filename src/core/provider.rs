@@ -148,7 +148,11 @@ mod tests {
 
     #[track_caller]
     fn check(pattern: &str, model: &str, expect: bool) {
-        assert_eq!(ModelPattern::new(pattern).matches(model), expect, "{pattern} ~ {model}");
+        assert_eq!(
+            ModelPattern::new(pattern).matches(model),
+            expect,
+            "{pattern} ~ {model}"
+        );
     }
 
     #[test]

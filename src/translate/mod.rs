@@ -1,1 +1,75 @@
-//! TODO
+//! Pure Anthropic ⇄ OpenAI translation, streaming included.
+//!
+//! Everything here is a function of its inputs: no I/O, no clock, no async. The dispatcher
+//! calls [`request::to_openai`] to turn a Claude Code request into a Chat Completions body,
+//! [`response::from_openai`] or a [`stream::OpenAiToAnthropic`] to turn the answer back,
+//! [`error::from_openai`] for upstream error bodies, and [`tokens::estimate`] for
+//! `count_tokens`. The wire types live in [`anthropic`] and [`openai`], named as the APIs name
+//! them. `PROTOCOL.md` section 7 is the mapping reference; the decisions it leaves open are
+//! documented where they are made.
+
+pub mod anthropic;
+pub mod error;
+pub mod openai;
+pub mod request;
+pub mod response;
+pub mod stream;
+pub mod tokens;
+mod tool_args;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use request::{ReasoningStyle, RequestOptions};
+pub use stream::OpenAiToAnthropic;
+
+/// Everything that can go wrong while translating.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslateError {
+    /// The client's body is not a Messages request.
+    #[error("the request body is not a valid Anthropic Messages request: {0}")]
+    InvalidRequest(serde_json::Error),
+    /// The upstream's non-streaming body is not a Chat Completions response.
+    #[error("the upstream response is not a valid Chat Completions response: {0}")]
+    InvalidResponse(serde_json::Error),
+    /// The upstream's non-streaming body has no choice to translate.
+    #[error("the upstream response has no choices")]
+    NoChoices,
+    /// A streamed chunk is not a Chat Completions chunk.
+    #[error("an upstream stream chunk is not valid JSON: {0}")]
+    InvalidChunk(serde_json::Error),
+    /// The upstream reported an error (an error object, or a `finish_reason` that means one).
+    /// `status` and `error_type` are the Anthropic equivalents.
+    #[error("upstream error ({error_type}): {message}")]
+    UpstreamError {
+        status: u16,
+        error_type: String,
+        message: String,
+    },
+    /// The upstream stream ended (EOF or `[DONE]`) before any `finish_reason`.
+    #[error("the upstream stream ended without a finish_reason")]
+    Truncated,
+    /// Argument text arrived for a tool call whose block was already closed.
+    #[error("the upstream sent arguments for tool call {index} after its block was closed")]
+    LateToolArguments { index: u32 },
+}
+
+impl TranslateError {
+    /// The Anthropic status, error type and message to report this error with, either as an
+    /// HTTP error (before a stream is committed) or as an `error` event (after).
+    pub fn to_anthropic(&self) -> (u16, &str, String) {
+        match self {
+            Self::InvalidRequest(_) => (400, "invalid_request_error", self.to_string()),
+            Self::UpstreamError {
+                status,
+                error_type,
+                message,
+            } => (*status, error_type, message.clone()),
+            Self::InvalidResponse(_)
+            | Self::NoChoices
+            | Self::InvalidChunk(_)
+            | Self::Truncated
+            | Self::LateToolArguments { .. } => (500, "api_error", self.to_string()),
+        }
+    }
+}
