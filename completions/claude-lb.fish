@@ -29,9 +29,28 @@ complete -c claude-lb -n "__fish_claude_lb_needs_command" -s v -l verbose -d 'Lo
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "config" -d 'Check or create the configuration file'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l listen -d 'Listen on this address instead of `settings.listen` (default 127.0.0.1:8080)' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l type -d 'Which API to simulate: anthropic or openai' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l listen -d 'Where to listen' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l latency-ms -d 'Milliseconds before the response headers of every answer' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l event-gap-ms -d 'Milliseconds between streamed events' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l fail-rate -d 'Share of requests that fail (529/503, 429 with retry-after, cut streams), 0 to 1' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l seed -d 'Seed of the fault sequence, for a repeatable run' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -s V -l version -d 'Print version'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s q -l quiet -d 'Log only errors and hide notices'
@@ -58,8 +77,10 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s v -l
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "config" -d 'Check or create the configuration file'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "config" -d 'Check or create the configuration file'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Load the config exactly as `serve` would and report every problem at once'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'

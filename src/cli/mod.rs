@@ -45,7 +45,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the proxy: Claude Code talks to it through ANTHROPIC_BASE_URL
+    /// Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`
     Serve(ServeArgs),
     /// Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks
     Mock(MockArgs),

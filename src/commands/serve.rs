@@ -25,7 +25,11 @@ pub struct ServeSettings {
 
 /// `claude-lb serve` from the command line: loads the config as `config validate` does,
 /// and runs the proxy until SIGINT or SIGTERM.
-pub fn run_cli(global: &GlobalArgs, args: &ServeArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub fn run_cli(
+    global: &GlobalArgs,
+    args: &ServeArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let path = paths::resolve_for_process(global.config.as_deref())?;
     let loaded = match config::load(&path, &crate::env::process) {
         Ok(loaded) => loaded,
@@ -60,14 +64,27 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr().context("cannot read the listening address")?;
-    let enabled = settings.config.providers.iter().filter(|p| p.enabled).count();
+    let addr = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    let enabled = settings
+        .config
+        .providers
+        .iter()
+        .filter(|p| p.enabled)
+        .count();
     let dispatcher = Dispatcher::new(settings.config)?;
-    let state = Arc::new(AppState::new(dispatcher, settings.config_path, settings.env));
+    let state = Arc::new(AppState::new(
+        dispatcher,
+        settings.config_path,
+        settings.env,
+    ));
     let _watch = match proxy::reload::watch(state.clone()) {
         Ok(watch) => watch,
         Err(error) => {
-            tracing::warn!("cannot watch the config file, reload with SIGHUP or POST /providers/reload: {error:#}");
+            tracing::warn!(
+                "cannot watch the config file, reload with SIGHUP or POST /providers/reload: {error:#}"
+            );
             None
         }
     };
@@ -105,8 +122,7 @@ pub async fn shutdown_signal() {
 fn spawn_sighup_reload(state: Arc<AppState>) {
     #[cfg(unix)]
     {
-        let Ok(mut hangup) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         else {
             tracing::warn!("cannot listen for SIGHUP");
             return;

@@ -15,7 +15,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use tokio::time::{Instant, timeout_at};
 
 use super::stream::{AnswerStream, Mode, RequestLog, Usage};
-use super::{Answer, AnswerBody, ClientRequest, Route};
+use super::{Answer, AnswerBody, ClientRequest};
 use crate::config::{Provider, Settings};
 use crate::core::classify::{self, Failure, TimeoutPhase};
 use crate::core::health::HealthTable;
@@ -39,7 +39,6 @@ pub(super) struct Context<'a> {
     pub upstream_model: &'a str,
     pub request_id: &'a Arc<str>,
     pub started: Instant,
-    pub route: Route,
 }
 
 /// The log line of a whole answer, emitted by the caller once it knows the failed attempts
@@ -47,7 +46,7 @@ pub(super) struct Context<'a> {
 pub(super) type PendingLog = Option<(RequestLog, Usage, &'static str)>;
 
 pub(super) enum Result {
-    Answer(Answer, PendingLog),
+    Answer(Box<Answer>, PendingLog),
     Failed { failure: Failure, message: String },
     Untranslatable(String),
 }
@@ -109,7 +108,11 @@ fn prepare(ctx: &Context<'_>) -> std::result::Result<(UpstreamRequest, Mode), St
             let body = if ctx.upstream_model == ctx.client_model {
                 ctx.request.body.clone()
             } else {
-                rename_model(&ctx.request.body, ctx.model_span.clone(), ctx.upstream_model)
+                rename_model(
+                    &ctx.request.body,
+                    ctx.model_span.clone(),
+                    ctx.upstream_model,
+                )
             };
             let request = UpstreamRequest {
                 url: upstream::anthropic_url(ctx.provider, &ctx.request.path_and_query),
@@ -188,7 +191,8 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
                     format!("HTTP {}: the error body broke off", status.as_u16()),
                 );
             };
-            ctx.health.record_client_error(&ctx.provider.id, Instant::now());
+            ctx.health
+                .record_client_error(&ctx.provider.id, Instant::now());
             let (status, headers, bytes) = match mode {
                 Mode::Passthrough => {
                     let mut headers = client_headers(ctx, &upstream_headers, mode);
@@ -208,14 +212,14 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
             };
             let log = RequestLog::new(ctx, status);
             Result::Answer(
-                Answer {
-                status,
-                headers,
-                body: AnswerBody::Full(bytes),
-                provider: ctx.provider.id.clone(),
-                failed_attempts: Vec::new(),
-                request_id: ctx.request_id.clone(),
-                },
+                Box::new(Answer {
+                    status,
+                    headers,
+                    body: AnswerBody::Full(bytes),
+                    provider: ctx.provider.id.clone(),
+                    failed_attempts: Vec::new(),
+                    request_id: ctx.request_id.clone(),
+                }),
                 Some((log, Usage::default(), "client error")),
             )
         }
@@ -232,7 +236,7 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
     }
 }
 
-/// "HTTP 529 overloaded_error: Overloaded", from whatever error body the provider sent.
+/// `HTTP 529 overloaded_error: Overloaded`, from whatever error body the provider sent.
 fn describe_status(status: StatusCode, body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Envelope {
@@ -297,19 +301,20 @@ async fn complete(
     let usage = Usage::from_message_body(&bytes);
     let log = RequestLog::new(&ctx, status);
     Result::Answer(
-        Answer {
+        Box::new(Answer {
             status,
             headers,
             body: AnswerBody::Full(bytes),
             provider: ctx.provider.id.clone(),
             failed_attempts: Vec::new(),
             request_id: ctx.request_id.clone(),
-        },
+        }),
         Some((log, usage, "ok")),
     )
 }
 
 /// A streaming success: wait for the first content event before committing.
+#[allow(clippy::too_many_lines)] // One loop with the commit rule in one place reads best whole.
 async fn peek(
     ctx: Context<'_>,
     status: StatusCode,
@@ -357,14 +362,17 @@ async fn peek(
                         ctx.provider.id.clone(),
                         ctx.settings.stream_idle_timeout,
                     );
-                    return Result::Answer(Answer {
-                        status,
-                        headers,
-                        body: AnswerBody::Stream(stream),
-                        provider: ctx.provider.id.clone(),
-                        failed_attempts: Vec::new(),
-                        request_id: ctx.request_id.clone(),
-                    }, None);
+                    return Result::Answer(
+                        Box::new(Answer {
+                            status,
+                            headers,
+                            body: AnswerBody::Stream(stream),
+                            provider: ctx.provider.id.clone(),
+                            failed_attempts: Vec::new(),
+                            request_id: ctx.request_id.clone(),
+                        }),
+                        None,
+                    );
                 }
                 Err(rejection) => return rejected(&ctx, rejection),
             }
@@ -395,14 +403,17 @@ async fn peek(
                             attempt_started.elapsed(),
                             Instant::now(),
                         );
-                        return Result::Answer(Answer {
-                            status,
-                            headers,
-                            body: AnswerBody::Stream(stream),
-                            provider: ctx.provider.id.clone(),
-                            failed_attempts: Vec::new(),
-                            request_id: ctx.request_id.clone(),
-                        }, None);
+                        return Result::Answer(
+                            Box::new(Answer {
+                                status,
+                                headers,
+                                body: AnswerBody::Stream(stream),
+                                provider: ctx.provider.id.clone(),
+                                failed_attempts: Vec::new(),
+                                request_id: ctx.request_id.clone(),
+                            }),
+                            None,
+                        );
                     }
                 }
                 return failed(
@@ -451,19 +462,20 @@ fn rejected(ctx: &Context<'_>, rejection: Rejection) -> Result {
         return failed(failure, message);
     }
     let status = status_for_error_type(error_type);
-    ctx.health.record_client_error(&ctx.provider.id, Instant::now());
+    ctx.health
+        .record_client_error(&ctx.provider.id, Instant::now());
     let mut headers = client_headers(ctx, &HeaderMap::new(), &Mode::Passthrough);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let log = RequestLog::new(ctx, status);
     Result::Answer(
-        Answer {
+        Box::new(Answer {
             status,
             headers,
             body: AnswerBody::Full(body),
             provider: ctx.provider.id.clone(),
             failed_attempts: Vec::new(),
             request_id: ctx.request_id.clone(),
-        },
+        }),
         Some((log, Usage::default(), "client error")),
     )
 }
@@ -518,7 +530,10 @@ impl Mode {
                     message,
                     ..
                 }) => Err(Rejection {
-                    body: Bytes::from(translate::error::anthropic_error_body(&error_type, &message)),
+                    body: Bytes::from(translate::error::anthropic_error_body(
+                        &error_type,
+                        &message,
+                    )),
                     message: format!("error chunk before any content: {error_type}: {message}"),
                     failure: Failure::StreamError {
                         error_type: Some(error_type),
@@ -538,7 +553,11 @@ impl Mode {
 fn is_content_event(name: &str) -> bool {
     matches!(
         name,
-        "content_block_start" | "content_block_delta" | "content_block_stop" | "message_delta" | "message_stop"
+        "content_block_start"
+            | "content_block_delta"
+            | "content_block_stop"
+            | "message_delta"
+            | "message_stop"
     )
 }
 
@@ -563,7 +582,10 @@ pub(super) fn error_event_fields(data: &str) -> (Option<String>, Option<String>)
 }
 
 /// Reads a whole body, failing when the provider goes silent for `idle`.
-async fn read_all(body: &mut BodyStream, idle: std::time::Duration) -> std::result::Result<Bytes, String> {
+async fn read_all(
+    body: &mut BodyStream,
+    idle: std::time::Duration,
+) -> std::result::Result<Bytes, String> {
     let mut out = BytesMut::new();
     loop {
         match tokio::time::timeout(idle, body.next()).await {

@@ -125,7 +125,10 @@ pub enum DispatchError {
         verdict: Verdict,
     },
     #[error("the request cannot be translated for provider {provider}: {message}")]
-    Untranslatable { provider: ProviderId, message: String },
+    Untranslatable {
+        provider: ProviderId,
+        message: String,
+    },
 }
 
 fn all_failed_message(attempts: &[AttemptRecord]) -> String {
@@ -157,7 +160,9 @@ impl Dispatcher {
         let policy = CooldownPolicy::from_settings(&config.settings);
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
+            .map_or(0, |d| {
+                u64::try_from(d.as_nanos() % u128::from(u64::MAX)).unwrap_or(0)
+            });
         Ok(Self {
             generation: ArcSwap::from_pointee(Generation { config, policy }),
             health: Arc::new(HealthTable::new()),
@@ -211,15 +216,27 @@ impl Dispatcher {
 
     /// Forwards a `count_tokens` request to an Anthropic-type provider that serves the
     /// model; `Ok(None)` when none could answer, so the caller estimates locally.
-    pub async fn count_tokens(&self, request: ClientRequest) -> Result<Option<Answer>, DispatchError> {
+    pub async fn count_tokens(
+        &self,
+        request: ClientRequest,
+    ) -> Result<Option<Answer>, DispatchError> {
         match self.send_route(request, Route::CountTokens).await {
             Ok(answer) if answer.status.is_success() => Ok(Some(answer)),
-            Ok(_) | Err(DispatchError::AllProvidersFailed { .. } | DispatchError::NoProviderServesModel { .. }) => Ok(None),
+            Ok(_)
+            | Err(
+                DispatchError::AllProvidersFailed { .. }
+                | DispatchError::NoProviderServesModel { .. },
+            ) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    async fn send_route(&self, request: ClientRequest, route: Route) -> Result<Answer, DispatchError> {
+    #[allow(clippy::too_many_lines)] // The failover loop reads best in one piece.
+    async fn send_route(
+        &self,
+        request: ClientRequest,
+        route: Route,
+    ) -> Result<Answer, DispatchError> {
         let started = Instant::now();
         let request_id = self.request_id();
         let generation = self.generation.load_full();
@@ -241,7 +258,7 @@ impl Dispatcher {
         };
         let mut failed: Vec<AttemptRecord> = Vec::new();
         let mut any_candidate = false;
-        for candidate in plan.iter() {
+        for candidate in &plan {
             let provider: &Provider = &generation.config.providers[candidate.index];
             if route == Route::CountTokens && provider.kind != ProviderKind::Anthropic {
                 continue;
@@ -259,7 +276,6 @@ impl Dispatcher {
                 upstream_model: candidate.model,
                 request_id: &request_id,
                 started,
-                route,
             };
             match attempt::run(ctx).await {
                 attempt::Result::Answer(mut answer, pending) => {
@@ -271,7 +287,7 @@ impl Dispatcher {
                         log.emit(outcome, &usage);
                     }
                     answer.failed_attempts = failed;
-                    return Ok(answer);
+                    return Ok(*answer);
                 }
                 attempt::Result::Untranslatable(message) => {
                     return Err(DispatchError::Untranslatable {
@@ -283,10 +299,13 @@ impl Dispatcher {
                     let now = Instant::now();
                     let outcome = classify::failure(&failure);
                     let cooldown = match outcome {
-                        classify::Outcome::Failover { cooldown } => {
-                            self.health
-                                .record_failure(&provider.id, &cooldown, &message, &generation.policy, now)
-                        }
+                        classify::Outcome::Failover { cooldown } => self.health.record_failure(
+                            &provider.id,
+                            &cooldown,
+                            &message,
+                            &generation.policy,
+                            now,
+                        ),
                         classify::Outcome::ReturnToClient => Duration::ZERO,
                     };
                     tracing::debug!(
@@ -324,9 +343,14 @@ impl Dispatcher {
         tracing::warn!(
             request_id = &*request_id,
             model = &*model,
-            latency_ms = started.elapsed().as_millis() as u64,
+            latency_ms = millis(started.elapsed()),
             "request failed: {error}"
         );
         Err(error)
     }
+}
+
+/// Whole milliseconds, for log fields.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

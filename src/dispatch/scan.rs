@@ -55,7 +55,6 @@ pub fn top_level_value(body: &[u8], key: &str) -> Option<Range<usize>> {
     loop {
         at = skip_ws(body, at);
         match body.get(at)? {
-            b'}' => return None,
             b',' => {
                 at += 1;
                 continue;
@@ -89,7 +88,10 @@ fn skip_ws(body: &[u8], mut at: usize) -> usize {
 fn string_end(body: &[u8], at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
-        let rel = body.get(i..)?.iter().position(|&b| b == b'"' || b == b'\\')?;
+        let rel = body
+            .get(i..)?
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\')?;
         i += rel;
         if body[i] == b'\\' {
             i += 2;
@@ -148,17 +150,20 @@ mod tests {
         assert_eq!(found.as_ref().map(|f| &*f.value), expect, "{body}");
         if let Some(found) = found {
             let literal = &body[found.span];
-            assert_eq!(serde_json::from_str::<String>(literal).unwrap(), found.value);
+            assert_eq!(
+                serde_json::from_str::<String>(literal).unwrap(),
+                found.value
+            );
         }
     }
 
     #[test]
     fn finds_top_level_model_only() {
-        check_model(r#"{"model":"claude-opus-5-5","max_tokens":1}"#, Some("claude-opus-5-5"));
         check_model(
-            r#" { "max_tokens" : 1 , "model" : "m" } "#,
-            Some("m"),
+            r#"{"model":"claude-opus-5-5","max_tokens":1}"#,
+            Some("claude-opus-5-5"),
         );
+        check_model(r#" { "max_tokens" : 1 , "model" : "m" } "#, Some("m"));
         check_model(
             r#"{"messages":[{"model":"inner","content":"a \"model\": \"x\" {"}],"model":"outer"}"#,
             Some("outer"),
@@ -176,7 +181,10 @@ mod tests {
     #[test]
     fn finds_stream_flag() {
         assert_eq!(top_level_bool(br#"{"stream":true}"#, "stream"), Some(true));
-        assert_eq!(top_level_bool(br#"{"a":{"stream":true},"stream":false}"#, "stream"), Some(false));
+        assert_eq!(
+            top_level_bool(br#"{"a":{"stream":true},"stream":false}"#, "stream"),
+            Some(false)
+        );
         assert_eq!(top_level_bool(br#"{"a":1}"#, "stream"), None);
         assert_eq!(top_level_bool(br#"{"stream":"yes"}"#, "stream"), None);
     }

@@ -145,8 +145,8 @@ impl RequestLog {
             status = self.status.as_u16(),
             attempts = self.attempts,
             failed_attempts = self.failed_attempts.as_str(),
-            first_ms = self.first.as_millis() as u64,
-            latency_ms = self.started.elapsed().as_millis() as u64,
+            first_ms = super::millis(self.first),
+            latency_ms = super::millis(self.started.elapsed()),
             input_tokens = usage.input,
             output_tokens = usage.output,
             "{outcome}"
@@ -251,12 +251,18 @@ impl AnswerStream {
             match end {
                 End::Clean => self.log.emit("ok", &self.usage),
                 End::Failed(message) => {
-                    self.log
-                        .emit(&format!("stream failed after commit: {message}"), &self.usage);
+                    self.log.emit(
+                        &format!("stream failed after commit: {message}"),
+                        &self.usage,
+                    );
                 }
             }
         }
-        if out.is_empty() { None } else { Some(Bytes::from(out)) }
+        if out.is_empty() {
+            None
+        } else {
+            Some(Bytes::from(out))
+        }
     }
 
     /// The stream as a `futures` stream of chunks.
@@ -283,6 +289,7 @@ enum End {
 
 impl Live {
     /// Appends the next complete events to `out`; returns how the stream ended, if it did.
+    #[allow(clippy::too_many_lines)] // One loop over the stream's states reads best whole.
     async fn fill(&mut self, out: &mut Vec<u8>, usage: &mut Usage) -> Option<End> {
         let tick = match self.mode {
             Mode::Passthrough => self.idle_timeout,
@@ -294,7 +301,10 @@ impl Live {
                 let event = match event {
                     Ok(event) => event,
                     Err(error) => {
-                        return Some(self.fail(out, &format!("the provider sent a malformed event stream: {error}")));
+                        return Some(self.fail(
+                            out,
+                            &format!("the provider sent a malformed event stream: {error}"),
+                        ));
                     }
                 };
                 match &mut self.mode {

@@ -60,7 +60,10 @@ async fn client_request(
     let body = match Limited::new(body, state.body_limit).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) => {
-            if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 return Err(response::error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "request_too_large",
@@ -105,10 +108,8 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
         Ok(Some(answer)) if matches!(answer.body, AnswerBody::Full(_)) => response::answer(answer),
         Ok(_) => match crate::translate::tokens::estimate(&body) {
             Ok(tokens) => {
-                let mut response = response::json(
-                    StatusCode::OK,
-                    &json!({ "input_tokens": tokens }),
-                );
+                let mut response =
+                    response::json(StatusCode::OK, &json!({ "input_tokens": tokens }));
                 response
                     .headers_mut()
                     .insert("x-claude-lb-estimate", HeaderValue::from_static("true"));

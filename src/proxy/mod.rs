@@ -91,7 +91,9 @@ pub async fn serve(
             let state = state.clone();
             async move { Ok::<_, std::convert::Infallible>(handler::handle(request, &state).await) }
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
         let connection = graceful.watch(connection);
         // Safe to detach: `graceful` tracks the connection, and shutdown waits for it.
         tokio::spawn(async move {
@@ -106,7 +108,10 @@ pub async fn serve(
         "shutting down: waiting up to {}s for requests in flight",
         SHUTDOWN_GRACE.as_secs()
     );
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("grace period over: closing the remaining connections");
     }
     Ok(())

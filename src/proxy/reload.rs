@@ -16,7 +16,9 @@ use super::AppState;
 /// Re-reads the config file. Returns the number of providers, or every problem found.
 pub fn reload(state: &AppState) -> Result<usize, Vec<String>> {
     let Some(path) = &state.config_path else {
-        return Err(vec!["this instance was not started from a config file".to_owned()]);
+        return Err(vec![
+            "this instance was not started from a config file".to_owned(),
+        ]);
     };
     // A poisoned lock only means an earlier reload panicked; the swap itself is atomic.
     let _guard = state
@@ -66,20 +68,25 @@ pub fn watch(state: Arc<AppState>) -> anyhow::Result<Option<impl Drop>> {
         .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
     let file_name = path.file_name().map(std::ffi::OsStr::to_os_string);
     let handle = tokio::runtime::Handle::current();
-    let mut debouncer = new_debouncer(Duration::from_millis(250), move |result: DebounceEventResult| {
-        let Ok(events) = result else { return };
-        let touched = events
-            .iter()
-            .any(|event| event.path.file_name().map(std::ffi::OsStr::to_os_string) == file_name);
-        if touched {
-            let state = state.clone();
-            // Reloading reads a small file: it runs on the blocking pool, and the handle
-            // keeps nothing alive past shutdown.
-            handle.spawn_blocking(move || {
-                let _ = reload(&state);
+    let mut debouncer = new_debouncer(
+        Duration::from_millis(250),
+        move |result: DebounceEventResult| {
+            let Ok(events) = result else { return };
+            let touched = events.iter().any(|event| {
+                event.path.file_name().map(std::ffi::OsStr::to_os_string) == file_name
             });
-        }
-    })?;
-    debouncer.watcher().watch(&dir, RecursiveMode::NonRecursive)?;
+            if touched {
+                let state = state.clone();
+                // Reloading reads a small file: it runs on the blocking pool, and the handle
+                // keeps nothing alive past shutdown.
+                handle.spawn_blocking(move || {
+                    let _ = reload(&state);
+                });
+            }
+        },
+    )?;
+    debouncer
+        .watcher()
+        .watch(&dir, RecursiveMode::NonRecursive)?;
     Ok(Some(debouncer))
 }

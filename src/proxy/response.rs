@@ -66,7 +66,8 @@ pub fn dispatch_error(error: &DispatchError) -> Response<Body> {
     let message = error.to_string();
     match error {
         DispatchError::NoModel | DispatchError::Untranslatable { .. } => {
-            let mut response = self::error(StatusCode::BAD_REQUEST, "invalid_request_error", &message);
+            let mut response =
+                self::error(StatusCode::BAD_REQUEST, "invalid_request_error", &message);
             response
                 .headers_mut()
                 .insert("x-should-retry", HeaderValue::from_static("false"));
@@ -80,13 +81,21 @@ pub fn dispatch_error(error: &DispatchError) -> Response<Body> {
             response
         }
         DispatchError::AllProvidersFailed { verdict, .. } => {
-            let status = StatusCode::from_u16(verdict.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let status =
+                StatusCode::from_u16(verdict.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let mut response = self::error(status, verdict.error_type, &message);
             let headers = response.headers_mut();
-            headers.insert(RETRY_AFTER, HeaderValue::from(verdict.retry_after.as_secs().max(1)));
+            headers.insert(
+                RETRY_AFTER,
+                HeaderValue::from(verdict.retry_after.as_secs().max(1)),
+            );
             headers.insert(
                 "x-should-retry",
-                HeaderValue::from_static(if verdict.should_retry { "true" } else { "false" }),
+                HeaderValue::from_static(if verdict.should_retry {
+                    "true"
+                } else {
+                    "false"
+                }),
             );
             response
         }

@@ -73,7 +73,11 @@ impl Upstream {
     }
 
     /// Sends a GET (used by probes and model listings).
-    pub async fn get(&self, url: &str, headers: HeaderMap) -> Result<reqwest::Response, UpstreamError> {
+    pub async fn get(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+    ) -> Result<reqwest::Response, UpstreamError> {
         self.client
             .get(url)
             .headers(headers)
@@ -150,7 +154,10 @@ pub fn anthropic_headers(provider: &Provider, client: &HeaderMap) -> HeaderMap {
 /// nothing there and are not sent.
 pub fn openai_headers(provider: &Provider, client: &HeaderMap) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(provider.headers.len() + 4);
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Some(agent) = client.get(header::USER_AGENT) {
         headers.insert(header::USER_AGENT, agent.clone());
     }
@@ -172,7 +179,10 @@ fn apply_provider_headers(provider: &Provider, headers: &mut HeaderMap) {
     let (name, value) = if bearer {
         (header::AUTHORIZATION, format!("Bearer {}", secret.expose()))
     } else {
-        (HeaderName::from_static("x-api-key"), secret.expose().to_owned())
+        (
+            HeaderName::from_static("x-api-key"),
+            secret.expose().to_owned(),
+        )
     };
     // A secret that is not a valid header value was rejected at config load; if one slips
     // through, the request goes without it and the provider answers 401, which fails over.
@@ -209,7 +219,8 @@ pub fn describe_send_error(error: &reqwest::Error) -> String {
         "name not resolved"
     } else if lower.contains("connection refused") {
         "connection refused"
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
         "TLS error"
     } else if lower.contains("connection reset") || lower.contains("connection closed") {
         "connection closed before the response"

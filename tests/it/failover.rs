@@ -1,5 +1,6 @@
 //! `serve` end to end against mock Anthropic-type providers: SPEC 4 and 5.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use claude_lb::mock::{MockHandle, MockUpstream, Reply};
@@ -24,18 +25,25 @@ fn config(providers: &[String], settings: &str) -> String {
 
 async fn two(first: MockHandle, second: MockHandle) -> (Proxy, MockHandle, MockHandle) {
     let yaml = config(
-        &[provider("first", &first, "api_key"), provider("second", &second, "api_key")],
+        &[
+            provider("first", &first, "api_key"),
+            provider("second", &second, "api_key"),
+        ],
         "",
     );
     (Proxy::start(&yaml).await, first, second)
 }
 
-const OVERLOADED: &str = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+const OVERLOADED: &str =
+    r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
 
 #[tokio::test]
 async fn fails_over_on_statuses_that_blame_the_provider() {
     for status in [408u16, 409, 429, 500, 502, 503, 504, 529, 401, 403] {
-        let first = MockUpstream::anthropic().reply(Reply::status(status)).start().await;
+        let first = MockUpstream::anthropic()
+            .reply(Reply::status(status))
+            .start()
+            .await;
         let second = MockUpstream::anthropic().start().await;
         let (proxy, first, second) = two(first, second).await;
         let response = proxy.messages(body("claude-opus-5-5", false)).await;
@@ -48,7 +56,12 @@ async fn fails_over_on_statuses_that_blame_the_provider() {
         let state = proxy.provider("first").await;
         assert_eq!(state["state"], "cooling_down", "status {status}");
         assert_eq!(state["consecutive_failures"], 1);
-        assert!(state["last_error"].as_str().unwrap().contains(&status.to_string()));
+        assert!(
+            state["last_error"]
+                .as_str()
+                .unwrap()
+                .contains(&status.to_string())
+        );
     }
 }
 
@@ -59,7 +72,10 @@ async fn client_errors_go_back_unchanged_and_do_not_blame_the_provider() {
             r#"{{"type":"error","error":{{"type":"invalid_request_error","message":"bad {status}"}}}}"#
         );
         let first = MockUpstream::anthropic()
-            .reply(Reply::json(status, serde_json::from_str(&error).unwrap()).header("request-id", "req_upstream"))
+            .reply(
+                Reply::json(status, serde_json::from_str(&error).unwrap())
+                    .header("request-id", "req_upstream"),
+            )
             .start()
             .await;
         let second = MockUpstream::anthropic().start().await;
@@ -68,26 +84,41 @@ async fn client_errors_go_back_unchanged_and_do_not_blame_the_provider() {
         assert_eq!(response.status(), status);
         assert_eq!(response.headers()["request-id"], "req_upstream");
         let text = response.text().await.unwrap();
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), serde_json::from_str::<serde_json::Value>(&error).unwrap());
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            serde_json::from_str::<serde_json::Value>(&error).unwrap()
+        );
         assert_eq!(first.request_count(), 1);
-        assert_eq!(second.request_count(), 0, "status {status} must not fail over");
+        assert_eq!(
+            second.request_count(),
+            0,
+            "status {status} must not fail over"
+        );
         assert_eq!(proxy.provider("first").await["state"], "available");
     }
 }
 
 #[tokio::test]
 async fn retry_after_longer_than_the_cooldown_wins() {
-    let first = MockUpstream::anthropic().reply(Reply::status(429).retry_after(600)).start().await;
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(429).retry_after(600))
+        .start()
+        .await;
     let second = MockUpstream::anthropic().start().await;
     let (proxy, _first, _second) = two(first, second).await;
     assert_eq!(proxy.messages(body("m", false)).await.status(), 200);
-    let remaining = proxy.provider("first").await["cooldown_remaining_s"].as_f64().unwrap();
+    let remaining = proxy.provider("first").await["cooldown_remaining_s"]
+        .as_f64()
+        .unwrap();
     assert!(remaining > 590.0, "{remaining}");
 }
 
 #[tokio::test]
 async fn a_cooling_provider_is_skipped() {
-    let first = MockUpstream::anthropic().reply(Reply::status(529)).start().await;
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
     let second = MockUpstream::anthropic().start().await;
     let (proxy, first, second) = two(first, second).await;
     for _ in 0..3 {
@@ -102,11 +133,16 @@ async fn connection_refused_and_stalls_fail_over() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let stalled = MockUpstream::anthropic().reply(Reply::stall()).start().await;
+    let stalled = MockUpstream::anthropic()
+        .reply(Reply::stall())
+        .start()
+        .await;
     let good = MockUpstream::anthropic().start().await;
     let yaml = config(
         &[
-            format!("  - name: dead\n    type: anthropic\n    auth_type: api_key\n    auth_value: x\n    base_url: {dead_url}\n"),
+            format!(
+                "  - name: dead\n    type: anthropic\n    auth_type: api_key\n    auth_value: x\n    base_url: {dead_url}\n"
+            ),
             provider("stalled", &stalled, "api_key"),
             provider("good", &good, "api_key"),
         ],
@@ -117,18 +153,38 @@ async fn connection_refused_and_stalls_fail_over() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-claude-lb-provider"], "good");
     sse_events(&response.text().await.unwrap());
-    assert!(proxy.provider("dead").await["last_error"].as_str().unwrap().contains("connection refused"));
-    assert!(proxy.provider("stalled").await["last_error"].as_str().unwrap().contains("no response headers within 2s"));
+    assert!(
+        proxy.provider("dead").await["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused")
+    );
+    assert!(
+        proxy.provider("stalled").await["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no response headers within 2s")
+    );
 }
 
 #[tokio::test]
 async fn all_failed_says_why_with_retry_after_and_never_529() {
-    let first = MockUpstream::anthropic().reply(Reply::status(529)).start().await;
-    let second = MockUpstream::anthropic().reply(Reply::status(500)).start().await;
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
+    let second = MockUpstream::anthropic()
+        .reply(Reply::status(500))
+        .start()
+        .await;
     let (proxy, _first, _second) = two(first, second).await;
     let response = proxy.messages(body("m", false)).await;
     assert_eq!(response.status(), 503);
-    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["type"], "error");
@@ -137,33 +193,59 @@ async fn all_failed_says_why_with_retry_after_and_never_529() {
     assert!(message.contains("first: HTTP 529"), "{message}");
     assert!(message.contains("second: HTTP 500"), "{message}");
 
-    let first = MockUpstream::anthropic().reply(Reply::status(429).retry_after(30)).start().await;
-    let second = MockUpstream::anthropic().reply(Reply::status(429).retry_after(20)).start().await;
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(429).retry_after(30))
+        .start()
+        .await;
+    let second = MockUpstream::anthropic()
+        .reply(Reply::status(429).retry_after(20))
+        .start()
+        .await;
     let (proxy, _first, _second) = two(first, second).await;
     let response = proxy.messages(body("m", false)).await;
     assert_eq!(response.status(), 429);
-    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((59..=60).contains(&retry_after), "both cool down for failure_cooldown, 60s: {retry_after}");
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (59..=60).contains(&retry_after),
+        "both cool down for failure_cooldown, 60s: {retry_after}"
+    );
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["error"]["type"], "rate_limit_error");
 }
 
 #[tokio::test]
 async fn every_provider_cooling_down_still_tries_the_one_that_ends_first() {
-    let only = MockUpstream::anthropic().reply(Reply::status(503)).start().await;
+    let only = MockUpstream::anthropic()
+        .reply(Reply::status(503))
+        .start()
+        .await;
     let proxy = Proxy::start(&config(&[provider("only", &only, "api_key")], "")).await;
     assert_eq!(proxy.messages(body("m", false)).await.status(), 503);
     assert_eq!(proxy.messages(body("m", false)).await.status(), 200);
     assert_eq!(only.request_count(), 2);
-    assert_eq!(proxy.provider("only").await["state"], "available", "a success resets the cooldown");
+    assert_eq!(
+        proxy.provider("only").await["state"],
+        "available",
+        "a success resets the cooldown"
+    );
 }
 
 #[tokio::test]
 async fn credentials_per_auth_type_and_the_clients_never_leak() {
     let key = MockUpstream::anthropic().start().await;
-    let token = MockUpstream::anthropic().reply(Reply::status(529)).start().await;
+    let token = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
     let yaml = config(
-        &[provider("token", &token, "auth_token"), provider("key", &key, "api_key")],
+        &[
+            provider("token", &token, "auth_token"),
+            provider("key", &key, "api_key"),
+        ],
         "",
     );
     let proxy = Proxy::start(&yaml).await;
@@ -197,7 +279,10 @@ async fn passthrough_is_byte_faithful() {
     assert_eq!(received.body.as_ref(), sent.as_bytes());
     assert_eq!(received.path_and_query, "/v1/messages?beta=true");
     assert_eq!(received.headers["anthropic-version"], "2023-06-01");
-    assert_eq!(received.headers["anthropic-beta"], "claude-code-20250219,interleaved-thinking-2025-05-14");
+    assert_eq!(
+        received.headers["anthropic-beta"],
+        "claude-code-20250219,interleaved-thinking-2025-05-14"
+    );
 }
 
 #[tokio::test]
@@ -217,7 +302,10 @@ async fn a_models_map_renames_only_the_model() {
 #[tokio::test]
 async fn a_model_no_provider_serves_is_a_404() {
     let mock = MockUpstream::anthropic().start().await;
-    let yaml = format!("{}    models:\n      \"gpt-*\": \"x\"\n", provider("only", &mock, "api_key"));
+    let yaml = format!(
+        "{}    models:\n      \"gpt-*\": \"x\"\n",
+        provider("only", &mock, "api_key")
+    );
     let proxy = Proxy::start(&config(&[yaml], "")).await;
     let response = proxy.messages(body("claude-opus-5-5", false)).await;
     assert_eq!(response.status(), 404);
@@ -227,8 +315,10 @@ async fn a_model_no_provider_serves_is_a_404() {
 }
 
 const START: &str = r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}}"#;
-const BLOCK_START: &str = r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#;
-const DELTA: &str = r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}"#;
+const BLOCK_START: &str =
+    r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#;
+const DELTA: &str =
+    r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}"#;
 const BLOCK_STOP: &str = r#"{"type":"content_block_stop","index":0}"#;
 const MESSAGE_DELTA: &str = r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":5}}"#;
 const STOP: &str = r#"{"type":"message_stop"}"#;
@@ -248,30 +338,53 @@ fn full_stream() -> Vec<(&'static str, &'static str)> {
 #[tokio::test]
 async fn an_error_event_before_content_fails_over_without_a_second_message_start() {
     let first = MockUpstream::anthropic()
-        .reply(Reply::sse_events(&[("message_start", START), ("error", OVERLOADED)]))
+        .reply(Reply::sse_events(&[
+            ("message_start", START),
+            ("error", OVERLOADED),
+        ]))
         .start()
         .await;
-    let second = MockUpstream::anthropic().reply(Reply::sse_events(&full_stream())).start().await;
+    let second = MockUpstream::anthropic()
+        .reply(Reply::sse_events(&full_stream()))
+        .start()
+        .await;
     let (proxy, _first, second) = two(first, second).await;
     let response = proxy.messages(body("m", true)).await;
     assert_eq!(response.status(), 200);
     let events = sse_events(&response.text().await.unwrap());
     assert_eq!(events.last().unwrap().0, "message_stop");
     assert_eq!(second.request_count(), 1);
-    assert!(proxy.provider("first").await["last_error"].as_str().unwrap().contains("overloaded_error"));
+    assert!(
+        proxy.provider("first").await["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("overloaded_error")
+    );
 }
 
 #[tokio::test]
 async fn a_stream_that_ends_before_content_fails_over() {
     let first = MockUpstream::anthropic()
-        .reply(Reply::sse_events(&[("message_start", START), ("ping", r#"{"type":"ping"}"#)]))
+        .reply(Reply::sse_events(&[
+            ("message_start", START),
+            ("ping", r#"{"type":"ping"}"#),
+        ]))
         .start()
         .await;
-    let second = MockUpstream::anthropic().reply(Reply::sse_events(&full_stream())).start().await;
+    let second = MockUpstream::anthropic()
+        .reply(Reply::sse_events(&full_stream()))
+        .start()
+        .await;
     let (proxy, _first, _second) = two(first, second).await;
     let response = proxy.messages(body("m", true)).await;
     let events = sse_events(&response.text().await.unwrap());
-    assert_eq!(events.iter().filter(|(n, _)| n == "content_block_delta").count(), 1);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(n, _)| n == "content_block_delta")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -284,10 +397,10 @@ async fn a_stream_forwards_every_event_byte_for_byte() {
     let response = proxy.messages(body("m", true)).await;
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let text = response.text().await.unwrap();
-    let expected: String = full_stream()
-        .iter()
-        .map(|(event, data)| format!("event: {event}\ndata: {data}\n\n"))
-        .collect();
+    let mut expected = String::new();
+    for (event, data) in full_stream() {
+        write!(expected, "event: {event}\ndata: {data}\n\n").unwrap();
+    }
     assert_eq!(text, expected);
 }
 
@@ -304,11 +417,20 @@ async fn a_stream_cut_after_the_commit_ends_with_one_error_event() {
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["message_start", "ping", "content_block_start", "content_block_delta", "error"]
+        [
+            "message_start",
+            "ping",
+            "content_block_start",
+            "content_block_delta",
+            "error"
+        ]
     );
     assert_eq!(events[4].1["error"]["type"], "api_error");
     let state = proxy.provider("only").await;
-    assert_eq!(state["state"], "cooling_down", "a failure after the commit still counts");
+    assert_eq!(
+        state["state"], "cooling_down",
+        "a failure after the commit still counts"
+    );
 }
 
 #[tokio::test]
@@ -322,7 +444,12 @@ async fn a_stream_silent_past_the_idle_timeout_ends_with_an_error_event() {
     let events = sse_events(&response.text().await.unwrap());
     let (name, data) = events.last().unwrap();
     assert_eq!(name, "error");
-    assert!(data["error"]["message"].as_str().unwrap().contains("nothing for 2s"));
+    assert!(
+        data["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing for 2s")
+    );
 }
 
 #[tokio::test]
@@ -338,7 +465,10 @@ async fn oversized_bodies_get_a_413() {
 
 #[tokio::test]
 async fn admin_api_reports_state_without_secrets() {
-    let first = MockUpstream::anthropic().reply(Reply::status(529)).start().await;
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
     let second = MockUpstream::anthropic().start().await;
     let (proxy, _first, _second) = two(first, second).await;
     proxy.messages(body("m", false)).await;
@@ -355,13 +485,21 @@ async fn admin_api_reports_state_without_secrets() {
     assert_eq!(second["failures"], 0);
     assert_eq!(second["state"], "available");
     assert!(second["latency_ms"].as_f64().is_some());
-    let response = proxy.client.get(format!("{}/nope", proxy.url)).send().await.unwrap();
+    let response = proxy
+        .client
+        .get(format!("{}/nope", proxy.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }
 
 #[tokio::test]
 async fn health_is_down_when_every_provider_cools_down() {
-    let only = MockUpstream::anthropic().reply(Reply::status(529)).start().await;
+    let only = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
     let proxy = Proxy::start(&config(&[provider("only", &only, "api_key")], "")).await;
     proxy.messages(body("m", false)).await;
     let (status, health) = proxy.get_json("/").await;
@@ -371,29 +509,62 @@ async fn health_is_down_when_every_provider_cools_down() {
 
 #[tokio::test]
 async fn reload_applies_a_good_config_and_keeps_the_old_one_on_a_bad_one() {
-    let first = MockUpstream::anthropic().reply(Reply::status(529)).start().await;
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
     let second = MockUpstream::anthropic().start().await;
     let (proxy, first, second) = two(first, second).await;
     proxy.messages(body("m", false)).await;
     // Bad: nothing changes, every problem is listed.
-    std::fs::write(proxy.config_path(), "providers:\n  - name: bad name\n    type: opneai\n").unwrap();
-    let response = proxy.client.post(format!("{}/providers/reload", proxy.url)).send().await.unwrap();
+    std::fs::write(
+        proxy.config_path(),
+        "providers:\n  - name: bad name\n    type: opneai\n",
+    )
+    .unwrap();
+    let response = proxy
+        .client
+        .post(format!("{}/providers/reload", proxy.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["reloaded"], false);
     assert!(error["problems"].as_array().unwrap().len() >= 2, "{error}");
-    assert_eq!(proxy.get_json("/providers").await.1.as_array().unwrap().len(), 2);
+    assert_eq!(
+        proxy
+            .get_json("/providers")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     // Good: a third provider; `first` keeps its cooldown, being unchanged.
     let third = MockUpstream::anthropic().start().await;
     let yaml = config(
-        &[provider("first", &first, "api_key"), provider("second", &second, "api_key"), provider("third", &third, "api_key")],
+        &[
+            provider("first", &first, "api_key"),
+            provider("second", &second, "api_key"),
+            provider("third", &third, "api_key"),
+        ],
         "",
     );
     std::fs::write(proxy.config_path(), yaml).unwrap();
-    let response = proxy.client.post(format!("{}/providers/reload", proxy.url)).send().await.unwrap();
+    let response = proxy
+        .client
+        .post(format!("{}/providers/reload", proxy.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let answer: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(answer, serde_json::json!({"reloaded": true, "providers": 3}));
+    assert_eq!(
+        answer,
+        serde_json::json!({"reloaded": true, "providers": 3})
+    );
     assert_eq!(proxy.provider("first").await["state"], "cooling_down");
     assert_eq!(proxy.provider("third").await["state"], "available");
 }
@@ -408,14 +579,29 @@ async fn reload_under_load_loses_no_request() {
     for i in 0..200 {
         let proxy = proxy.clone();
         tasks.push(tokio::spawn(async move {
-            proxy.messages(body("m", i % 2 == 0)).await.status().as_u16()
+            proxy
+                .messages(body("m", i % 2 == 0))
+                .await
+                .status()
+                .as_u16()
         }));
     }
     for i in 0..20 {
         let order = if i % 2 == 0 { [&b, &a] } else { [&a, &b] };
-        let yaml = config(&[provider("a", order[0], "api_key"), provider("b", order[1], "api_key")], "");
+        let yaml = config(
+            &[
+                provider("a", order[0], "api_key"),
+                provider("b", order[1], "api_key"),
+            ],
+            "",
+        );
         std::fs::write(proxy.config_path(), yaml).unwrap();
-        let response = proxy.client.post(format!("{}/providers/reload", proxy.url)).send().await.unwrap();
+        let response = proxy
+            .client
+            .post(format!("{}/providers/reload", proxy.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
     }
     for task in tasks {
@@ -435,7 +621,10 @@ async fn shutdown_lets_a_stream_in_flight_finish() {
     let events = sse_events(&response.text().await.unwrap());
     assert_eq!(events.last().unwrap().0, "message_stop");
     server.await.unwrap().unwrap();
-    assert!(reqwest::get(format!("{}/", proxy.url)).await.is_err(), "no longer accepting");
+    assert!(
+        reqwest::get(format!("{}/", proxy.url)).await.is_err(),
+        "no longer accepting"
+    );
 }
 
 #[tokio::test]
@@ -451,7 +640,10 @@ async fn count_tokens_goes_to_an_anthropic_provider_or_is_estimated() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("x-claude-lb-estimate").is_none());
-    assert_eq!(mock.requests()[0].path_and_query, "/v1/messages/count_tokens?beta=true");
+    assert_eq!(
+        mock.requests()[0].path_and_query,
+        "/v1/messages/count_tokens?beta=true"
+    );
 
     let openai = MockUpstream::openai().start().await;
     let yaml = format!(
@@ -479,7 +671,10 @@ async fn count_tokens_goes_to_an_anthropic_provider_or_is_estimated() {
         .json()
         .await
         .unwrap();
-    let (short, long) = (short["input_tokens"].as_u64().unwrap(), long["input_tokens"].as_u64().unwrap());
+    let (short, long) = (
+        short["input_tokens"].as_u64().unwrap(),
+        long["input_tokens"].as_u64().unwrap(),
+    );
     assert!(short > 0 && long > short + 300, "{short} {long}");
     assert_eq!(openai.request_count(), 0);
 }

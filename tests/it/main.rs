@@ -1,5 +1,14 @@
 //! Integration tests: the real library and binary against in-process mock providers.
 
+// Test code favours directness: an unwrap is an assertion, and a long table-driven test reads
+// best whole.
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    clippy::needless_pass_by_value,
+    clippy::type_complexity
+)]
+
 // The `claude-lb` binary: exit codes, messages, generated completions and man pages.
 mod cli;
 // Loading and validating configuration files: every problem, with file, line and column.

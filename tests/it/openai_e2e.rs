@@ -76,7 +76,10 @@ async fn streaming_tool_round_trip_is_well_formed() {
         .iter()
         .find(|(n, d)| n == "content_block_start" && d["content_block"]["type"] == "tool_use")
         .expect("a tool_use block");
-    let tool_id = tool_start.1["content_block"]["id"].as_str().unwrap().to_owned();
+    let tool_id = tool_start.1["content_block"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let index = tool_start.1["index"].clone();
     let input: String = events
         .iter()
@@ -94,13 +97,24 @@ async fn streaming_tool_round_trip_is_well_formed() {
         {"type": "tool_result", "tool_use_id": tool_id, "content": "fn main() {}"},
         {"type": "text", "text": "<system-reminder>go on</system-reminder>"}
     ]}));
-    let response = proxy.messages(with_tools(false, serde_json::Value::Array(turns))).await;
+    let response = proxy
+        .messages(with_tools(false, serde_json::Value::Array(turns)))
+        .await;
     assert_eq!(response.status(), 200);
     let answer: serde_json::Value = response.json().await.unwrap();
     assert_eq!(answer["stop_reason"], "end_turn", "{answer}");
     let sent = mock.requests()[1].json.clone().unwrap();
-    let roles: Vec<&str> = sent["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
-    assert_eq!(roles, ["system", "user", "assistant", "tool", "user"], "{sent}");
+    let roles: Vec<&str> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["system", "user", "assistant", "tool", "user"],
+        "{sent}"
+    );
     assert_eq!(sent["messages"][3]["tool_call_id"], tool_id);
 }
 
@@ -116,20 +130,35 @@ async fn upstream_errors_become_anthropic_errors() {
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["type"], "error");
     assert_eq!(error["error"]["type"], "invalid_request_error");
-    assert!(error["error"]["message"].as_str().unwrap().contains("prompt is too long"));
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prompt is too long")
+    );
 }
 
 #[tokio::test]
 async fn failover_crosses_provider_types_both_ways() {
-    let anthropic_down = MockUpstream::anthropic().reply(Reply::status(529)).start().await;
+    let anthropic_down = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
     let oa = MockUpstream::openai().start().await;
-    let proxy = Proxy::start(&config(&[anthropic("a", &anthropic_down), openai("oa", &oa)])).await;
+    let proxy = Proxy::start(&config(&[
+        anthropic("a", &anthropic_down),
+        openai("oa", &oa),
+    ]))
+    .await;
     let response = proxy.messages(body("claude-opus-5-5", true)).await;
     assert_eq!(response.headers()["x-claude-lb-provider"], "oa");
     let events = sse_events(&response.text().await.unwrap());
     assert_eq!(events.last().unwrap().0, "message_stop");
 
-    let oa_down = MockUpstream::openai().reply(Reply::status(503)).start().await;
+    let oa_down = MockUpstream::openai()
+        .reply(Reply::status(503))
+        .start()
+        .await;
     let a = MockUpstream::anthropic().start().await;
     let proxy = Proxy::start(&config(&[openai("oa", &oa_down), anthropic("a", &a)])).await;
     let response = proxy.messages(body("claude-opus-5-5", true)).await;
@@ -137,17 +166,25 @@ async fn failover_crosses_provider_types_both_ways() {
     let events = sse_events(&response.text().await.unwrap());
     assert_eq!(events.last().unwrap().0, "message_stop");
     // Claude Code's own model name reached the Anthropic provider, not the OpenAI mapping.
-    assert_eq!(a.requests()[0].json.as_ref().unwrap()["model"], "claude-opus-5-5");
+    assert_eq!(
+        a.requests()[0].json.as_ref().unwrap()["model"],
+        "claude-opus-5-5"
+    );
 }
 
 #[tokio::test]
 async fn an_openai_stream_cut_mid_way_ends_with_an_error_event() {
     let chunk = |content: &str| {
-        format!(r#"{{"id":"c","object":"chat.completion.chunk","created":1,"model":"x","choices":[{{"index":0,"delta":{{"content":"{content}"}},"finish_reason":null}}]}}"#)
+        format!(
+            r#"{{"id":"c","object":"chat.completion.chunk","created":1,"model":"x","choices":[{{"index":0,"delta":{{"content":"{content}"}},"finish_reason":null}}]}}"#
+        )
     };
     let chunks = [chunk("Hel"), chunk("lo"), chunk(" there")];
     let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
-    let mock = MockUpstream::openai().reply(Reply::sse_data(&refs).cut_after(2)).start().await;
+    let mock = MockUpstream::openai()
+        .reply(Reply::sse_data(&refs).cut_after(2))
+        .start()
+        .await;
     let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
     let response = proxy.messages(body("m", true)).await;
     let events = sse_events(&response.text().await.unwrap());

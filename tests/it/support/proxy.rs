@@ -10,17 +10,17 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// A running proxy. Dropping it stops the server.
-pub struct Proxy {
-    pub url: String,
-    pub state: Arc<AppState>,
+pub(crate) struct Proxy {
+    pub(crate) url: String,
+    pub(crate) state: Arc<AppState>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
-    pub client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
 }
 
 /// A Messages request body as Claude Code would send it, small.
-pub fn body(model: &str, stream: bool) -> String {
+pub(crate) fn body(model: &str, stream: bool) -> String {
     serde_json::json!({
         "model": model,
         "max_tokens": 64,
@@ -32,14 +32,14 @@ pub fn body(model: &str, stream: bool) -> String {
 
 impl Proxy {
     /// Starts a proxy on a config written to a temp file (so reload works).
-    pub async fn start(yaml: &str) -> Self {
+    pub(crate) async fn start(yaml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("providers.yaml");
         std::fs::write(&path, yaml).unwrap();
         Self::start_at(path, Some(dir)).await
     }
 
-    pub async fn start_at(path: PathBuf, dir: Option<tempfile::TempDir>) -> Self {
+    pub(crate) async fn start_at(path: PathBuf, dir: Option<tempfile::TempDir>) -> Self {
         let env: proxy::EnvLookup = Arc::new(|name: &str| match name {
             "TEST_SECRET" => Some("sk-test-secret-value".to_owned()),
             _ => None,
@@ -64,17 +64,20 @@ impl Proxy {
     }
 
     /// The config file path.
-    pub fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.state.config_path.clone().unwrap()
     }
 
     /// `POST /v1/messages?beta=true` with Claude Code's headers.
-    pub async fn messages(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    pub(crate) async fn messages(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
         self.client
             .post(format!("{}/v1/messages?beta=true", self.url))
             .header("content-type", "application/json")
             .header("anthropic-version", "2023-06-01")
-            .header("anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14")
+            .header(
+                "anthropic-beta",
+                "claude-code-20250219,interleaved-thinking-2025-05-14",
+            )
             .header("x-api-key", "client-key-must-not-leak")
             .header("authorization", "Bearer client-token-must-not-leak")
             .body(body)
@@ -83,14 +86,19 @@ impl Proxy {
             .unwrap()
     }
 
-    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let response = self.client.get(format!("{}{path}", self.url)).send().await.unwrap();
+    pub(crate) async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
     }
 
     /// The admin API's entry for one provider.
-    pub async fn provider(&self, name: &str) -> serde_json::Value {
+    pub(crate) async fn provider(&self, name: &str) -> serde_json::Value {
         let (_, list) = self.get_json("/providers").await;
         list.as_array()
             .unwrap()
@@ -100,18 +108,8 @@ impl Proxy {
             .unwrap()
     }
 
-    /// Stops accepting and waits for requests in flight.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap().unwrap();
-        }
-    }
-
     /// Sends the shutdown signal without waiting.
-    pub fn begin_shutdown(&mut self) -> JoinHandle<anyhow::Result<()>> {
+    pub(crate) fn begin_shutdown(&mut self) -> JoinHandle<anyhow::Result<()>> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -128,17 +126,17 @@ impl Drop for Proxy {
 }
 
 /// Parses an Anthropic SSE body into (event, data) pairs and checks that it is well formed:
-/// one message_start first, blocks opened and closed in order, and exactly one terminal
-/// event (message_stop, or an error) with nothing after it.
+/// one `message_start` first, and exactly one terminal event (`message_stop`, or an `error`)
+/// with nothing after it.
 #[track_caller]
-pub fn sse_events(text: &str) -> Vec<(String, serde_json::Value)> {
+pub(crate) fn sse_events(text: &str) -> Vec<(String, serde_json::Value)> {
     let mut events = Vec::new();
     for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
         let mut name = String::new();
         let mut data = String::new();
         for line in block.lines() {
             if let Some(v) = line.strip_prefix("event:") {
-                name = v.trim().to_owned();
+                v.trim().clone_into(&mut name);
             } else if let Some(v) = line.strip_prefix("data:") {
                 data.push_str(v.trim_start());
             }
@@ -158,6 +156,10 @@ pub fn sse_events(text: &str) -> Vec<(String, serde_json::Value)> {
         .iter()
         .position(|n| *n == "message_stop" || *n == "error")
         .unwrap_or_else(|| panic!("no terminal event: {names:?}"));
-    assert_eq!(terminal, names.len() - 1, "nothing after the end: {names:?}");
+    assert_eq!(
+        terminal,
+        names.len() - 1,
+        "nothing after the end: {names:?}"
+    );
     events
 }
