@@ -19,5 +19,7 @@ mod failover;
 mod mock;
 // `serve` with OpenAI-type providers: translation end to end.
 mod openai_e2e;
+// The real `serve` binary: log lines, reload by file watch and SIGHUP, graceful SIGTERM.
+mod serve_bin;
 // Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.
 mod support;

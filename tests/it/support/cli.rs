@@ -102,6 +102,16 @@ impl ClaudeLb {
         }
     }
 
+    /// Starts the binary in the background with stdout and stderr piped.
+    pub(crate) fn spawn(&mut self) -> std::process::Child {
+        self.cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Runs with stdout going into a pipe whose reading end is closed at once, as in
     /// `claude-lb ... | head -0`. Output larger than the pipe's buffer is sure to hit it.
     pub(crate) fn run_into_closed_pipe(&mut self) -> Run {
