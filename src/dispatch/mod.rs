@@ -231,7 +231,6 @@ impl Dispatcher {
         }
     }
 
-    #[allow(clippy::too_many_lines)] // The failover loop reads best in one piece.
     async fn send_route(
         &self,
         request: ClientRequest,
@@ -239,6 +238,26 @@ impl Dispatcher {
     ) -> Result<Answer, DispatchError> {
         let started = Instant::now();
         let request_id = self.request_id();
+        let result = self.run_plan(request, route, started, &request_id).await;
+        if let Err(error) = &result {
+            // Every request gets its log line; a successful answer logs its own when it ends.
+            tracing::warn!(
+                request_id = &*request_id,
+                latency_ms = millis(started.elapsed()),
+                "request failed: {error}"
+            );
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_lines)] // The failover loop reads best in one piece.
+    async fn run_plan(
+        &self,
+        request: ClientRequest,
+        route: Route,
+        started: Instant,
+        request_id: &Arc<str>,
+    ) -> Result<Answer, DispatchError> {
         let generation = self.generation.load_full();
         let Some(model) = scan::top_level_string(&request.body, "model") else {
             return Err(DispatchError::NoModel);
@@ -274,7 +293,7 @@ impl Dispatcher {
                 client_model: &model,
                 model_span: model_span.clone(),
                 upstream_model: candidate.model,
-                request_id: &request_id,
+                request_id,
                 started,
             };
             match attempt::run(ctx).await {
@@ -309,7 +328,7 @@ impl Dispatcher {
                         classify::Outcome::ReturnToClient => Duration::ZERO,
                     };
                     tracing::debug!(
-                        request_id = &*request_id,
+                        request_id = &**request_id,
                         provider = provider.id.as_str(),
                         cooldown_s = cooldown.as_secs(),
                         "attempt failed: {message}"
@@ -336,17 +355,10 @@ impl Dispatcher {
             .map(|end| end.saturating_duration_since(now));
         let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
         let verdict = classify::all_failed(&failures, earliest);
-        let error = DispatchError::AllProvidersFailed {
+        Err(DispatchError::AllProvidersFailed {
             attempts: failed,
             verdict,
-        };
-        tracing::warn!(
-            request_id = &*request_id,
-            model = &*model,
-            latency_ms = millis(started.elapsed()),
-            "request failed: {error}"
-        );
-        Err(error)
+        })
     }
 }
 
