@@ -16,6 +16,7 @@
 //! - [`upstream`]: the only module that talks HTTP to providers.
 //! - [`dispatch`]: the one entry point that sends a Messages request through the pool.
 //! - [`proxy`]: the hyper server behind `claude-lb serve`.
+//! - [`metrics`]: the counters behind `GET /metrics`.
 //! - [`mock`]: simulated providers, for tests, rehearsals and the benchmark.
 //! - [`ui`]: the only module that prints.
 //! - [`env`]: every environment variable claude-lb reads.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod core;
 pub mod dispatch;
 pub mod env;
+pub mod metrics;
 pub mod mock;
 pub mod proxy;
 pub mod sse;

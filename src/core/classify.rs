@@ -135,6 +135,28 @@ pub fn failure(failure: &Failure) -> Outcome {
     Outcome::Failover { cooldown }
 }
 
+impl Failure {
+    /// A short, fixed label for metrics (`/metrics` `reason`).
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Timeout(_) => "timeout",
+            Self::Status { status: 429, .. } => "status_429",
+            Self::Status { status: 529, .. } => "status_529",
+            Self::Status {
+                status: 401 | 403, ..
+            } => "status_auth",
+            Self::Status {
+                status: 500..=599, ..
+            } => "status_5xx",
+            Self::Status { .. } => "status_other",
+            Self::StreamError { .. } => "stream_error",
+            Self::StreamEnded => "stream_ended",
+            Self::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
 impl fmt::Display for Failure {
     /// A short description for logs, the admin API and the all-failed message; never a secret.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

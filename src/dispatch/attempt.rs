@@ -32,6 +32,7 @@ pub(super) struct Context<'a> {
     pub settings: &'a Settings,
     pub upstream: &'a Upstream,
     pub health: &'a Arc<HealthTable>,
+    pub metrics: &'a Arc<crate::metrics::Metrics>,
     pub generation: &'a Arc<super::Generation>,
     pub request: &'a ClientRequest,
     pub client_model: &'a str,

@@ -32,6 +32,7 @@ use crate::core::classify::{self, Failure, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::provider::{ProviderId, ProviderKind};
 use crate::core::select::Selector;
+use crate::metrics::Metrics;
 use crate::upstream::Upstream;
 
 /// The running configuration, swapped whole on reload.
@@ -49,6 +50,8 @@ pub struct Dispatcher {
     generation: ArcSwap<Generation>,
     /// Provider health survives reloads for providers whose identity is unchanged.
     health: Arc<HealthTable>,
+    /// Counters for `/metrics`; like the health table, they outlive reloads.
+    metrics: Arc<Metrics>,
     selector: Selector,
     upstream: Upstream,
     next_id: AtomicU64,
@@ -166,6 +169,7 @@ impl Dispatcher {
         Ok(Self {
             generation: ArcSwap::from_pointee(Generation { config, policy }),
             health: Arc::new(HealthTable::new()),
+            metrics: Arc::new(Metrics::new()),
             selector: Selector::new(),
             upstream: Upstream::new()?,
             next_id: AtomicU64::new(1),
@@ -180,6 +184,10 @@ impl Dispatcher {
 
     pub fn health(&self) -> &HealthTable {
         &self.health
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     pub fn upstream(&self) -> &Upstream {
@@ -240,6 +248,7 @@ impl Dispatcher {
         let request_id = self.request_id();
         let result = self.run_plan(request, route, started, &request_id).await;
         if let Err(error) = &result {
+            self.metrics.record_failed_request();
             // Every request gets its log line; a successful answer logs its own when it ends.
             tracing::warn!(
                 request_id = &*request_id,
@@ -288,6 +297,7 @@ impl Dispatcher {
                 settings: &generation.config.settings,
                 upstream: &self.upstream,
                 health: &self.health,
+                metrics: &self.metrics,
                 generation: &generation,
                 request: &request,
                 client_model: &model,
@@ -316,6 +326,7 @@ impl Dispatcher {
                 }
                 attempt::Result::Failed { failure, message } => {
                     let now = Instant::now();
+                    let was_available = self.health.available(&provider.id, now);
                     let outcome = classify::failure(&failure);
                     let cooldown = match outcome {
                         classify::Outcome::Failover { cooldown } => self.health.record_failure(
@@ -332,6 +343,11 @@ impl Dispatcher {
                         provider = provider.id.as_str(),
                         cooldown_s = cooldown.as_secs(),
                         "attempt failed: {message}"
+                    );
+                    self.metrics.record_failed_attempt(
+                        &provider.id,
+                        failure.metric_label(),
+                        was_available && !cooldown.is_zero(),
                     );
                     failed.push(AttemptRecord {
                         provider: provider.id.clone(),

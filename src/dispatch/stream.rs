@@ -111,6 +111,7 @@ pub(super) struct RequestLog {
     first: Duration,
     failed_attempts: String,
     attempts: usize,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl RequestLog {
@@ -124,6 +125,7 @@ impl RequestLog {
             first: ctx.started.elapsed(),
             failed_attempts: String::new(),
             attempts: 1,
+            metrics: ctx.metrics.clone(),
         }
     }
 
@@ -138,6 +140,12 @@ impl RequestLog {
     }
 
     pub(super) fn emit(&self, outcome: &str, usage: &Usage) {
+        self.metrics.record_answer(
+            &self.provider,
+            self.status.as_u16(),
+            self.started.elapsed(),
+            (usage.input, usage.output),
+        );
         tracing::info!(
             request_id = &*self.request_id,
             provider = self.provider.as_str(),

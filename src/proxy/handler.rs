@@ -26,12 +26,20 @@ pub async fn handle(request: Request<Incoming>, state: &AppState) -> Response<Bo
         (p, &Method::GET) if p.ends_with("/v1/models") => models(state),
         ("/", &Method::GET | &Method::HEAD) => health(state, method == Method::HEAD),
         ("/providers", &Method::GET) => providers(state),
+        ("/metrics", &Method::GET) => {
+            let mut response = Response::new(response::full(state.dispatcher.metrics().render()));
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            response
+        }
         ("/providers/reload", &Method::POST) => reload(state),
         (p, _)
             if p.ends_with("/v1/messages")
                 || p.ends_with("/v1/messages/count_tokens")
                 || p.ends_with("/v1/models")
-                || matches!(p, "/" | "/providers" | "/providers/reload") =>
+                || matches!(p, "/" | "/providers" | "/providers/reload" | "/metrics") =>
         {
             response::error(
                 StatusCode::METHOD_NOT_ALLOWED,

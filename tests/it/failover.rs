@@ -678,3 +678,43 @@ async fn count_tokens_goes_to_an_anthropic_provider_or_is_estimated() {
     assert!(short > 0 && long > short + 300, "{short} {long}");
     assert_eq!(openai.request_count(), 0);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_failovers_cooldowns_and_tokens() {
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
+    let second = MockUpstream::anthropic().start().await;
+    let (proxy, _first, _second) = two(first, second).await;
+    assert_eq!(proxy.messages(body("m", false)).await.status(), 200);
+    let streamed = proxy.messages(body("m", true)).await.text().await.unwrap();
+    sse_events(&streamed);
+    let response = proxy
+        .client
+        .get(format!("{}/metrics", proxy.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    for line in [
+        "claude_lb_requests_total{provider=\"second\",status=\"200\"} 2",
+        "claude_lb_failovers_total 1",
+        "claude_lb_failed_attempts_total{provider=\"first\",reason=\"status_529\"} 1",
+        "claude_lb_cooldowns_total{provider=\"first\"} 1",
+        "claude_lb_request_duration_seconds_count{provider=\"second\"} 2",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    assert!(
+        !text.contains("claude_lb_input_tokens_total{provider=\"second\"} 0"),
+        "{text}"
+    );
+}
