@@ -40,7 +40,8 @@ use super::anthropic::{
 };
 use super::openai::{Arguments, ChatCompletionChunk, CompletionUsage, ToolCallDelta};
 use super::response::{map_usage, reasoning_text, stop_reason, tool_use_id};
-use super::{TranslateError, error, tool_args};
+use super::tool_args::JsonPrefix;
+use super::{TranslateError, error};
 
 /// The block that is open, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,9 +60,14 @@ struct ToolSlot {
     key: u32,
     id: Option<String>,
     name: Option<String>,
-    /// Every argument byte received so far.
+    /// Every argument byte received so far, as received (to recognise cumulative snapshots).
     args: String,
-    /// How many bytes of `args` have been written as deltas.
+    /// Checks the arguments as they arrive.
+    json: JsonPrefix,
+    /// The argument text to forward: `args` as far as it can be part of a JSON object, with
+    /// control characters escaped, plus its completion once the block closes.
+    forward: String,
+    /// How many bytes of `forward` have been written as deltas.
     flushed: usize,
     /// The Anthropic block index, once the block is started.
     index: Option<u32>,
@@ -396,6 +402,8 @@ impl OpenAiToAnthropic {
                     id: None,
                     name: None,
                     args: String::new(),
+                    json: JsonPrefix::default(),
+                    forward: String::new(),
                     flushed: 0,
                     index: None,
                     closed: false,
@@ -434,6 +442,7 @@ impl OpenAiToAnthropic {
                 }
                 return Err(TranslateError::LateToolArguments { index: key });
             }
+            tool.json.feed(new, &mut tool.forward);
             tool.args.push_str(new);
         }
         if tool.closed {
@@ -442,11 +451,11 @@ impl OpenAiToAnthropic {
         match self.open {
             Open::Tool(open) if open == slot => self.flush_args(slot, out),
             _ if self.tools[slot].name.is_none() => {}
-            Open::Tool(open) if !args_complete(&self.tools[open].args) => {}
+            Open::Tool(open) if !self.tools[open].json.is_complete() => {}
             // An earlier call is still incomplete: keep the order of first appearance.
             _ if self
                 .waiting(slot)
-                .any(|w| !args_complete(&self.tools[w].args)) => {}
+                .any(|w| !self.tools[w].json.is_complete()) => {}
             _ => {
                 self.close_open(out);
                 // Complete calls that were waiting behind the closed one go first, in order.
@@ -489,7 +498,7 @@ impl OpenAiToAnthropic {
 
     fn flush_args(&mut self, slot: usize, out: &mut Vec<u8>) {
         let tool = &mut self.tools[slot];
-        let (Some(index), false) = (tool.index, tool.flushed == tool.args.len()) else {
+        let (Some(index), false) = (tool.index, tool.flushed == tool.forward.len()) else {
             return;
         };
         emit(
@@ -497,11 +506,11 @@ impl OpenAiToAnthropic {
             &StreamEvent::ContentBlockDelta {
                 index,
                 delta: Delta::InputJsonDelta {
-                    partial_json: Cow::Borrowed(&tool.args[tool.flushed..]),
+                    partial_json: Cow::Borrowed(&tool.forward[tool.flushed..]),
                 },
             },
         );
-        tool.flushed = tool.args.len();
+        tool.flushed = tool.forward.len();
     }
 
     /// Opens, flushes and closes, one at a time in order of first appearance, every call that
@@ -543,9 +552,8 @@ impl OpenAiToAnthropic {
             Open::Thinking(index) | Open::Text(index) => index,
             Open::Tool(slot) => {
                 let tool = &mut self.tools[slot];
-                if let Some(suffix) = tool_args::repair_suffix(&tool.args) {
-                    tool.args.push_str(&suffix);
-                }
+                let completion = tool.json.completion();
+                tool.forward.push_str(&completion);
                 tool.closed = true;
                 self.flush_args(slot, out);
                 // unwrap-free: an open tool always has its block index.
@@ -555,11 +563,6 @@ impl OpenAiToAnthropic {
         emit(out, &StreamEvent::ContentBlockStop { index });
         self.open = Open::None;
     }
-}
-
-/// Whether buffered arguments already form a complete JSON value (the call is done).
-fn args_complete(args: &str) -> bool {
-    !args.trim().is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(args).is_ok()
 }
 
 fn upstream_error(kind: Option<&str>, code: Option<&Value>, message: String) -> TranslateError {

@@ -5,8 +5,9 @@ use super::OpenAiToAnthropic;
 use crate::translate::TranslateError;
 use crate::translate::response::from_openai_with_id;
 use crate::translate::testing::{
-    Outcome, delta_chunk, finish_chunk, sse_body, translate_bytes, usage_chunk, validate,
+    delta_chunk, finish_chunk, sse_body, translate_bytes, usage_chunk,
 };
+use crate::translate::validate::{Outcome, validate};
 
 /// Runs an upstream SSE body through the parser and translator in every chunk size from 1 to
 /// 9 bytes and whole; checks that every run gives the same bytes, that they are a well-formed
