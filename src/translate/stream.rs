@@ -14,17 +14,19 @@
 //!   [`OpenAiToAnthropic::dropped_reasoning_bytes`]).
 //! - **Tool calls** are keyed by `index` (by position in the chunk when it is missing; a new
 //!   `id` under a known key starts a new call). A call's block opens as soon as its name is
-//!   known, and its arguments stream as `input_json_delta` fragments exactly as received.
+//!   known, and its arguments stream as `input_json_delta` fragments as they arrive.
 //!   Cumulative argument snapshots are reduced to their new suffix.
 //! - **Interleaved parallel calls**: only one block can be open, so the fragments of a call
-//!   that cannot open yet are buffered in its slot. A new call takes over from the open one
-//!   as soon as the open one's arguments form complete JSON (the usual sequential case, which
-//!   keeps streaming); otherwise it waits, and is flushed as one block, in order of first
-//!   appearance, when the open call completes or at the `finish_reason`. A call that never got
-//!   a name is dropped ([`OpenAiToAnthropic::dropped_tool_calls`]).
-//! - **Closing a tool block** appends what its arguments need to parse (`{}` for none, closing
-//!   quotes and brackets for arguments cut short), so Claude Code can always parse the input at
-//!   `content_block_stop`.
+//!   that cannot open yet are buffered in its slot. A call takes over from the open one as
+//!   soon as the open one's arguments form a complete JSON object and every call that appeared
+//!   before it is complete too (the usual sequential case, which keeps streaming); otherwise it
+//!   waits, and is flushed as one block, in order of first appearance, at the `finish_reason`.
+//!   A call that never got a name is dropped ([`OpenAiToAnthropic::dropped_tool_calls`]).
+//! - **Tool arguments always parse**: they pass through an incremental JSON check that forwards
+//!   only what can still be part of a JSON object (escaping raw control characters, dropping
+//!   a garbage tail), and closing a tool block appends what completes them (`{}` for none,
+//!   closing quotes and brackets for arguments cut short by `length`), so Claude Code can
+//!   always parse the input at `content_block_stop`.
 //! - **Usage** is kept until the end (it may come on any chunk, or after the finish chunk) and
 //!   reported in `message_delta`; `message_start` carries zeros.
 //! - **The end**: `[DONE]`, or [`OpenAiToAnthropic::finish`] at EOF, writes `message_delta` and
