@@ -136,10 +136,12 @@ impl OpenAiToAnthropic {
         if self.ended || self.failed {
             return Ok(());
         }
-        let mark = out.len();
+        let (mark, started, committed) = (out.len(), self.started, self.committed);
         let result = self.push_inner(data, out);
         if result.is_err() {
+            // Nothing of a failed chunk reaches the client, so the commit point stays put.
             out.truncate(mark);
+            (self.started, self.committed) = (started, committed);
             self.failed = true;
         }
         result
