@@ -79,6 +79,8 @@ pub struct SseParser {
     in_junk_line: bool,
     /// Whether the start of the stream (where a byte order mark may sit) has been passed.
     past_bom: bool,
+    /// Comment lines seen so far (upstream keep-alives such as `: OPENROUTER PROCESSING`).
+    comments: u64,
     max_event_size: usize,
 }
 
@@ -107,6 +109,7 @@ impl SseParser {
             discarding: false,
             in_junk_line: false,
             past_bom: false,
+            comments: 0,
             max_event_size,
         }
     }
@@ -193,6 +196,12 @@ impl SseParser {
         }
     }
 
+    /// How many comment lines (`: keep-alive`, `: OPENROUTER PROCESSING`) the stream has
+    /// carried so far: they are not events, but they show the upstream is alive.
+    pub fn comment_count(&self) -> u64 {
+        self.comments
+    }
+
     /// Ends the stream: returns a last event that had no terminating blank line, if any.
     /// The parser is empty afterwards.
     pub fn finish(&mut self) -> Option<Result<SseEvent, SseError>> {
@@ -232,6 +241,7 @@ impl SseParser {
     fn field(&mut self, start: usize, end: usize) -> Result<(), SseError> {
         let line = &self.buf[start..end];
         if line.first() == Some(&b':') {
+            self.comments += 1;
             return Ok(());
         }
         let (name, value) = match memchr::memchr(b':', line) {

@@ -109,6 +109,10 @@ fn skips_comments_but_keeps_them_in_raw() {
         &[(None, "{}", ": keep-alive\ndata: {}\n: inside\n\n")],
     );
     check(": only a comment\n\n\n\n", &[]);
+    let mut parser = SseParser::new();
+    parser.push(b": OPENROUTER PROCESSING\n\n: keep-alive\n\n");
+    assert!(parser.next_event().is_none());
+    assert_eq!(parser.comment_count(), 2);
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod response;
 pub mod stream;
 pub mod tokens;
 mod tool_args;
+pub mod validate;
 
 #[cfg(test)]
 pub(crate) mod testing;

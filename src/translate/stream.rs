@@ -14,17 +14,19 @@
 //!   [`OpenAiToAnthropic::dropped_reasoning_bytes`]).
 //! - **Tool calls** are keyed by `index` (by position in the chunk when it is missing; a new
 //!   `id` under a known key starts a new call). A call's block opens as soon as its name is
-//!   known, and its arguments stream as `input_json_delta` fragments exactly as received.
+//!   known, and its arguments stream as `input_json_delta` fragments as they arrive.
 //!   Cumulative argument snapshots are reduced to their new suffix.
 //! - **Interleaved parallel calls**: only one block can be open, so the fragments of a call
-//!   that cannot open yet are buffered in its slot. A new call takes over from the open one
-//!   as soon as the open one's arguments form complete JSON (the usual sequential case, which
-//!   keeps streaming); otherwise it waits, and is flushed as one block, in order of first
-//!   appearance, when the open call completes or at the `finish_reason`. A call that never got
-//!   a name is dropped ([`OpenAiToAnthropic::dropped_tool_calls`]).
-//! - **Closing a tool block** appends what its arguments need to parse (`{}` for none, closing
-//!   quotes and brackets for arguments cut short), so Claude Code can always parse the input at
-//!   `content_block_stop`.
+//!   that cannot open yet are buffered in its slot. A call takes over from the open one as
+//!   soon as the open one's arguments form a complete JSON object and every call that appeared
+//!   before it is complete too (the usual sequential case, which keeps streaming); otherwise it
+//!   waits, and is flushed as one block, in order of first appearance, at the `finish_reason`.
+//!   A call that never got a name is dropped ([`OpenAiToAnthropic::dropped_tool_calls`]).
+//! - **Tool arguments always parse**: they pass through an incremental JSON check that forwards
+//!   only what can still be part of a JSON object (escaping raw control characters, dropping
+//!   a garbage tail), and closing a tool block appends what completes them (`{}` for none,
+//!   closing quotes and brackets for arguments cut short by `length`), so Claude Code can
+//!   always parse the input at `content_block_stop`.
 //! - **Usage** is kept until the end (it may come on any chunk, or after the finish chunk) and
 //!   reported in `message_delta`; `message_start` carries zeros.
 //! - **The end**: `[DONE]`, or [`OpenAiToAnthropic::finish`] at EOF, writes `message_delta` and
@@ -40,7 +42,8 @@ use super::anthropic::{
 };
 use super::openai::{Arguments, ChatCompletionChunk, CompletionUsage, ToolCallDelta};
 use super::response::{map_usage, reasoning_text, stop_reason, tool_use_id};
-use super::{TranslateError, error, tool_args};
+use super::tool_args::JsonPrefix;
+use super::{TranslateError, error};
 
 /// The block that is open, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,9 +62,14 @@ struct ToolSlot {
     key: u32,
     id: Option<String>,
     name: Option<String>,
-    /// Every argument byte received so far.
+    /// Every argument byte received so far, as received (to recognise cumulative snapshots).
     args: String,
-    /// How many bytes of `args` have been written as deltas.
+    /// Checks the arguments as they arrive.
+    json: JsonPrefix,
+    /// The argument text to forward: `args` as far as it can be part of a JSON object, with
+    /// control characters escaped, plus its completion once the block closes.
+    forward: String,
+    /// How many bytes of `forward` have been written as deltas.
     flushed: usize,
     /// The Anthropic block index, once the block is started.
     index: Option<u32>,
@@ -128,10 +136,12 @@ impl OpenAiToAnthropic {
         if self.ended || self.failed {
             return Ok(());
         }
-        let mark = out.len();
+        let (mark, started, committed) = (out.len(), self.started, self.committed);
         let result = self.push_inner(data, out);
         if result.is_err() {
+            // Nothing of a failed chunk reaches the client, so the commit point stays put.
             out.truncate(mark);
+            (self.started, self.committed) = (started, committed);
             self.failed = true;
         }
         result
@@ -396,6 +406,8 @@ impl OpenAiToAnthropic {
                     id: None,
                     name: None,
                     args: String::new(),
+                    json: JsonPrefix::default(),
+                    forward: String::new(),
                     flushed: 0,
                     index: None,
                     closed: false,
@@ -434,6 +446,7 @@ impl OpenAiToAnthropic {
                 }
                 return Err(TranslateError::LateToolArguments { index: key });
             }
+            tool.json.feed(new, &mut tool.forward);
             tool.args.push_str(new);
         }
         if tool.closed {
@@ -442,11 +455,11 @@ impl OpenAiToAnthropic {
         match self.open {
             Open::Tool(open) if open == slot => self.flush_args(slot, out),
             _ if self.tools[slot].name.is_none() => {}
-            Open::Tool(open) if !args_complete(&self.tools[open].args) => {}
+            Open::Tool(open) if !self.tools[open].json.is_complete() => {}
             // An earlier call is still incomplete: keep the order of first appearance.
             _ if self
                 .waiting(slot)
-                .any(|w| !args_complete(&self.tools[w].args)) => {}
+                .any(|w| !self.tools[w].json.is_complete()) => {}
             _ => {
                 self.close_open(out);
                 // Complete calls that were waiting behind the closed one go first, in order.
@@ -489,7 +502,7 @@ impl OpenAiToAnthropic {
 
     fn flush_args(&mut self, slot: usize, out: &mut Vec<u8>) {
         let tool = &mut self.tools[slot];
-        let (Some(index), false) = (tool.index, tool.flushed == tool.args.len()) else {
+        let (Some(index), false) = (tool.index, tool.flushed == tool.forward.len()) else {
             return;
         };
         emit(
@@ -497,11 +510,11 @@ impl OpenAiToAnthropic {
             &StreamEvent::ContentBlockDelta {
                 index,
                 delta: Delta::InputJsonDelta {
-                    partial_json: Cow::Borrowed(&tool.args[tool.flushed..]),
+                    partial_json: Cow::Borrowed(&tool.forward[tool.flushed..]),
                 },
             },
         );
-        tool.flushed = tool.args.len();
+        tool.flushed = tool.forward.len();
     }
 
     /// Opens, flushes and closes, one at a time in order of first appearance, every call that
@@ -543,9 +556,8 @@ impl OpenAiToAnthropic {
             Open::Thinking(index) | Open::Text(index) => index,
             Open::Tool(slot) => {
                 let tool = &mut self.tools[slot];
-                if let Some(suffix) = tool_args::repair_suffix(&tool.args) {
-                    tool.args.push_str(&suffix);
-                }
+                let completion = tool.json.completion();
+                tool.forward.push_str(&completion);
                 tool.closed = true;
                 self.flush_args(slot, out);
                 // unwrap-free: an open tool always has its block index.
@@ -555,11 +567,6 @@ impl OpenAiToAnthropic {
         emit(out, &StreamEvent::ContentBlockStop { index });
         self.open = Open::None;
     }
-}
-
-/// Whether buffered arguments already form a complete JSON value (the call is done).
-fn args_complete(args: &str) -> bool {
-    !args.trim().is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(args).is_ok()
 }
 
 fn upstream_error(kind: Option<&str>, code: Option<&Value>, message: String) -> TranslateError {

@@ -23,3 +23,5 @@ mod openai_e2e;
 mod serve_bin;
 // Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.
 mod support;
+// Streaming translation under grammar-aware fuzzing (the cargo-fuzz target's body).
+mod translate;

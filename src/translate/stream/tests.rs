@@ -5,8 +5,9 @@ use super::OpenAiToAnthropic;
 use crate::translate::TranslateError;
 use crate::translate::response::from_openai_with_id;
 use crate::translate::testing::{
-    Outcome, delta_chunk, finish_chunk, sse_body, translate_bytes, usage_chunk, validate,
+    delta_chunk, finish_chunk, sse_body, translate_bytes, usage_chunk,
 };
+use crate::translate::validate::{Outcome, validate};
 
 /// Runs an upstream SSE body through the parser and translator in every chunk size from 1 to
 /// 9 bytes and whole; checks that every run gives the same bytes, that they are a well-formed
@@ -500,13 +501,13 @@ fn vllm_error_objects_and_failure_finish_reasons_are_errors() {
 
     let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
     let mut out = Vec::new();
+    let mut chunk = delta_chunk(json!({"content": "x"}));
+    chunk["choices"][0]["finish_reason"] = json!("insufficient_system_resource");
     let err = translator
-        .push(
-            &finish_chunk("insufficient_system_resource", None).to_string(),
-            &mut out,
-        )
+        .push(&chunk.to_string(), &mut out)
         .expect_err("error");
     assert!(out.is_empty());
+    assert!(!translator.committed(), "nothing reached the client");
     assert!(matches!(
         err,
         TranslateError::UpstreamError { status: 529, .. }
