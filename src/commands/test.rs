@@ -285,6 +285,7 @@ impl<'a> Session<'a> {
 
     /// Every provider failed (or none serves the model).
     fn all_failed(&self, error: &DispatchError) -> anyhow::Result<ExitStatus> {
+        let message = failure_message(error);
         if self.json {
             let attempts: Vec<Value> = match error {
                 DispatchError::AllProvidersFailed { attempts, .. } => attempts
@@ -298,13 +299,13 @@ impl<'a> Session<'a> {
                 "provider": null,
                 "model": self.model,
                 "attempts": attempts,
-                "error": error.to_string(),
+                "error": message,
             });
             self.printer
                 .line(serde_json::to_string_pretty(&document)?)
                 .context("writing the report")?;
         }
-        self.printer.error(error);
+        self.printer.error(message);
         Ok(ExitStatus::Failure)
     }
 
@@ -598,6 +599,25 @@ impl Transcript {
             "http_status": self.http_status,
             "error": self.error,
         })
+    }
+}
+
+/// The dispatcher's message, without the cooldowns it mentions: they belong to this
+/// command's own short-lived dispatcher, not to a running `serve`.
+fn failure_message(error: &DispatchError) -> String {
+    match error {
+        DispatchError::AllProvidersFailed { attempts, .. } => {
+            let list: Vec<String> = attempts
+                .iter()
+                .map(|a| format!("{}: {}", a.provider, a.message))
+                .collect();
+            format!(
+                "all {} failed: {}",
+                crate::config::plural(attempts.len(), "provider"),
+                list.join("; ")
+            )
+        }
+        other => other.to_string(),
     }
 }
 

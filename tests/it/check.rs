@@ -266,3 +266,40 @@ async fn a_rate_limited_provider_passes_and_an_overloaded_one_fails() {
     assert_eq!(list[1]["status"], "overloaded");
     assert_eq!(list[1]["ok"], false);
 }
+
+#[tokio::test]
+async fn a_silent_provider_times_out_and_an_unknown_model_is_named() {
+    let silent = MockUpstream::anthropic()
+        .reply(Reply::stall())
+        .start()
+        .await;
+    let unknown = MockUpstream::anthropic()
+        .reply(Reply::json(
+            404,
+            serde_json::json!({"type": "error", "error": {"type": "not_found_error", "message": "model: claude-haiku-5-5"}}),
+        ))
+        .start()
+        .await;
+    let lb = ClaudeLb::new();
+    lb.write(
+        "providers.yaml",
+        &format!(
+            "providers:\n{}{}settings:\n  request_timeout: 1\n",
+            provider("silent", "anthropic", &silent.base_url(), ""),
+            provider("unknown", "anthropic", &unknown.base_url(), ""),
+        ),
+    );
+    let mut lb = lb;
+    lb.args(["check", "--json"]);
+    let run = run_bin(lb).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let list: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(list[0]["status"], "timeout");
+    assert_eq!(list[0]["error"], "no answer within 1s");
+    assert!(list[0]["latency_ms"].as_u64().unwrap() >= 1000);
+    assert_eq!(list[1]["status"], "model_not_found");
+    assert_eq!(
+        list[1]["error"],
+        "model not found (HTTP 404): not_found_error: model: claude-haiku-5-5"
+    );
+}

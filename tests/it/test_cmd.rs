@@ -173,6 +173,8 @@ async fn test_fails_with_every_attempt_when_no_provider_answers() {
         "{run:?}"
     );
     assert!(run.stderr.contains("; second: HTTP 503"), "{run:?}");
+    // The cooldowns of the command's own short-lived dispatcher mean nothing to the user.
+    assert!(!run.stderr.contains("cooling down"), "{run:?}");
     // The dispatcher's own warning is not repeated at the default verbosity.
     assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
 }
