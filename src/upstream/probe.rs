@@ -332,7 +332,7 @@ fn classify(
 /// `connection refused (Connection refused (os error 111))` from the long form
 /// `connection refused (error sending request: client error (Connect): tcp connect error:
 /// Connection refused (os error 111))`: the words, then the innermost cause only.
-fn short_reason(reason: &str) -> String {
+pub(crate) fn short_reason(reason: &str) -> String {
     let Some((what, chain)) = reason.split_once(" (") else {
         return reason.to_owned();
     };

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use comfy_table::Cell;
+use serde::Deserialize as _;
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, ProvidersListArgs};
@@ -17,6 +18,7 @@ use crate::commands::ExitStatus;
 use crate::commands::check::load_config;
 use crate::config::Provider;
 use crate::ui::{Printer, table};
+use crate::upstream::probe::short_reason;
 use crate::upstream::{Upstream, remote};
 
 /// How long a running instance may take to answer `GET /providers`.
@@ -107,7 +109,7 @@ fn provider_json(p: &Provider) -> serde_json::Value {
 }
 
 /// One provider as `GET /providers` describes it (SPEC 4).
-#[derive(Debug, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, serde::Deserialize)]
 struct RemoteProvider {
     name: String,
     #[serde(rename = "type")]
@@ -125,9 +127,9 @@ struct RemoteProvider {
 fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitStatus> {
     let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let list = runtime.block_on(fetch(&remote::join(&base, "/providers")))?;
+    let (raw, list) = runtime.block_on(fetch(&remote::join(&base, "/providers")))?;
     let out = if json {
-        serde_json::to_string_pretty(&list)?
+        serde_json::to_string_pretty(&raw)?
     } else if list.is_empty() {
         "the instance has no providers".to_owned()
     } else {
@@ -137,7 +139,9 @@ fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitSta
     Ok(ExitStatus::Success)
 }
 
-async fn fetch(url: &str) -> anyhow::Result<Vec<RemoteProvider>> {
+/// The instance's provider list as it sent it (for `--json`), checked to have the shape of
+/// SPEC 4 (for the table).
+async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<RemoteProvider>)> {
     let hint = "is `claude-lb serve` running there?";
     let upstream = Upstream::new()?;
     let exchange = async {
@@ -151,7 +155,10 @@ async fn fetch(url: &str) -> anyhow::Result<Vec<RemoteProvider>> {
             "cannot reach claude-lb at {url}: no answer within {}s; {hint}",
             REMOTE_TIMEOUT.as_secs()
         ),
-        Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
+        Ok(Err(error)) => bail!(
+            "cannot reach claude-lb at {url}: {}; {hint}",
+            short_reason(&error.to_string())
+        ),
         Ok(Ok(answer)) => answer,
     };
     if !status.is_success() {
@@ -161,12 +168,15 @@ async fn fetch(url: &str) -> anyhow::Result<Vec<RemoteProvider>> {
             excerpt(&body)
         );
     }
-    serde_json::from_slice(&body).map_err(|error| {
+    let not_a_list = |error: serde_json::Error| {
         anyhow::anyhow!(
             "{url} did not answer with claude-lb's provider list ({error}; it sent {}); {hint}",
             excerpt(&body)
         )
-    })
+    };
+    let raw: serde_json::Value = serde_json::from_slice(&body).map_err(not_a_list)?;
+    let list = Vec::<RemoteProvider>::deserialize(&raw).map_err(not_a_list)?;
+    Ok((raw, list))
 }
 
 fn remote_table(list: &[RemoteProvider]) -> String {
@@ -181,15 +191,15 @@ fn remote_table(list: &[RemoteProvider]) -> String {
         "last error",
     ]);
     for p in list {
-        let state = match p.state.as_str() {
-            "available" => Cell::new("available").fg(comfy_table::Color::Green),
-            "cooling_down" => Cell::new(format!(
+        let state = match (p.enabled, p.state.as_str()) {
+            (false, _) | (_, "disabled") => table::dim("disabled"),
+            (_, "available") => Cell::new("available").fg(comfy_table::Color::Green),
+            (_, "cooling_down") => Cell::new(format!(
                 "cooling down ({}s left)",
                 p.cooldown_remaining_s.ceil()
             ))
             .fg(comfy_table::Color::Yellow),
-            "disabled" => table::dim("disabled"),
-            other => Cell::new(other),
+            (_, other) => Cell::new(other),
         };
         out.add_row(vec![
             Cell::new(&p.name),
