@@ -35,6 +35,12 @@ Examples:
 The config file is the first of: --config PATH, $CLAUDE_LB_CONFIG, ./providers.yaml,
 ~/.config/claude-lb/providers.yaml. Set CLAUDE_LB_LOG (e.g. debug) for detailed logs.";
 
+const PROVIDERS_EXAMPLES: &str = "\
+Examples:
+  claude-lb providers list
+  claude-lb providers list --remote http://127.0.0.1:8080
+  claude-lb providers list --json";
+
 /// A load balancer for Claude Code: failover, cooldown and Anthropic/OpenAI translation in one
 /// binary.
 #[derive(Debug, Parser)]
@@ -56,7 +62,7 @@ pub enum Command {
     /// Probe every enabled provider with a minimal real request and report which work
     Check(CheckArgs),
     /// Show the configured providers, or the live state of a running instance
-    #[command(subcommand)]
+    #[command(subcommand, after_help = PROVIDERS_EXAMPLES)]
     Providers(ProvidersCommand),
     /// Send one real request through the pool (or a running instance) and show the answer
     Test(TestArgs),
