@@ -32,6 +32,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Probe every enabled provider with a minimal real request and report which work')
+            [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'Show the configured providers, or the live state of a running instance')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send one real request through the pool (or a running instance) and show the answer')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -58,6 +61,76 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--fail-rate', '--fail-rate', [CompletionResultType]::ParameterName, 'Share of requests that fail (529/503, 429 with retry-after, cut streams), 0 to 1')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the fault sequence, for a repeatable run')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;check' {
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Probe only this provider (by its `name`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (an array, one object per provider) instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;providers' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the providers of the config file, or with `--remote` their live state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-lb;providers;list' {
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Show the live state of a running `claude-lb serve` at this URL instead of the config file (availability, cooldowns, failures, latency)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (an array, one object per provider) instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;providers;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the providers of the config file, or with `--remote` their live state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-lb;providers;help;list' {
+            break
+        }
+        'claude-lb;providers;help;help' {
+            break
+        }
+        'claude-lb;test' {
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Send only to this provider (by its `name`), as if it were the only one enabled')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Send the request through a running `claude-lb serve` at this URL')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Ask for the whole answer at once (`stream: false`) instead of a stream')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document at the end instead of the streamed text and footer')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
@@ -137,6 +210,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
         'claude-lb;help' {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Probe every enabled provider with a minimal real request and report which work')
+            [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'Show the configured providers, or the live state of a running instance')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send one real request through the pool (or a running instance) and show the answer')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -146,6 +222,19 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             break
         }
         'claude-lb;help;mock' {
+            break
+        }
+        'claude-lb;help;check' {
+            break
+        }
+        'claude-lb;help;providers' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the providers of the config file, or with `--remote` their live state')
+            break
+        }
+        'claude-lb;help;providers;list' {
+            break
+        }
+        'claude-lb;help;test' {
             break
         }
         'claude-lb;help;config' {

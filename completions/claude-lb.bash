@@ -16,6 +16,9 @@ _claude__lb() {
             ",$1")
                 cmd="claude__lb"
                 ;;
+            claude__lb,check)
+                cmd="claude__lb__subcmd__check"
+                ;;
             claude__lb,completions)
                 cmd="claude__lb__subcmd__completions"
                 ;;
@@ -28,8 +31,14 @@ _claude__lb() {
             claude__lb,mock)
                 cmd="claude__lb__subcmd__mock"
                 ;;
+            claude__lb,providers)
+                cmd="claude__lb__subcmd__providers"
+                ;;
             claude__lb,serve)
                 cmd="claude__lb__subcmd__serve"
+                ;;
+            claude__lb,test)
+                cmd="claude__lb__subcmd__test"
                 ;;
             claude__lb__subcmd__config,help)
                 cmd="claude__lb__subcmd__config__subcmd__help"
@@ -49,6 +58,9 @@ _claude__lb() {
             claude__lb__subcmd__config__subcmd__help,validate)
                 cmd="claude__lb__subcmd__config__subcmd__help__subcmd__validate"
                 ;;
+            claude__lb__subcmd__help,check)
+                cmd="claude__lb__subcmd__help__subcmd__check"
+                ;;
             claude__lb__subcmd__help,completions)
                 cmd="claude__lb__subcmd__help__subcmd__completions"
                 ;;
@@ -61,14 +73,35 @@ _claude__lb() {
             claude__lb__subcmd__help,mock)
                 cmd="claude__lb__subcmd__help__subcmd__mock"
                 ;;
+            claude__lb__subcmd__help,providers)
+                cmd="claude__lb__subcmd__help__subcmd__providers"
+                ;;
             claude__lb__subcmd__help,serve)
                 cmd="claude__lb__subcmd__help__subcmd__serve"
+                ;;
+            claude__lb__subcmd__help,test)
+                cmd="claude__lb__subcmd__help__subcmd__test"
                 ;;
             claude__lb__subcmd__help__subcmd__config,init)
                 cmd="claude__lb__subcmd__help__subcmd__config__subcmd__init"
                 ;;
             claude__lb__subcmd__help__subcmd__config,validate)
                 cmd="claude__lb__subcmd__help__subcmd__config__subcmd__validate"
+                ;;
+            claude__lb__subcmd__help__subcmd__providers,list)
+                cmd="claude__lb__subcmd__help__subcmd__providers__subcmd__list"
+                ;;
+            claude__lb__subcmd__providers,help)
+                cmd="claude__lb__subcmd__providers__subcmd__help"
+                ;;
+            claude__lb__subcmd__providers,list)
+                cmd="claude__lb__subcmd__providers__subcmd__list"
+                ;;
+            claude__lb__subcmd__providers__subcmd__help,help)
+                cmd="claude__lb__subcmd__providers__subcmd__help__subcmd__help"
+                ;;
+            claude__lb__subcmd__providers__subcmd__help,list)
+                cmd="claude__lb__subcmd__providers__subcmd__help__subcmd__list"
                 ;;
             *)
                 ;;
@@ -77,12 +110,45 @@ _claude__lb() {
 
     case "${cmd}" in
         claude__lb)
-            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock config completions help"
+            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers test config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__check)
+            opts="-v -q -h -V --provider --json --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -278,8 +344,22 @@ _claude__lb() {
             return 0
             ;;
         claude__subcmd__lb__subcmd__help)
-            opts="serve mock config completions help"
+            opts="serve mock check providers test config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -375,7 +455,49 @@ _claude__lb() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__lb__subcmd__help__subcmd__providers)
+            opts="list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__help__subcmd__providers__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__lb__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__help__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -442,6 +564,110 @@ _claude__lb() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__lb__subcmd__providers)
+            opts="-v -q -h -V --config --verbose --quiet --help --version list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__providers__subcmd__help)
+            opts="list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__providers__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__providers__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__providers__subcmd__list)
+            opts="-v -q -h -V --remote --json --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__lb__subcmd__serve)
             opts="-v -q -h -V --listen --config --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -450,6 +676,47 @@ _claude__lb() {
             fi
             case "${prev}" in
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__test)
+            opts="-v -q -h -V --provider --model --no-stream --json --remote --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

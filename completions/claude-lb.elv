@@ -29,6 +29,9 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand --version 'Print version'
             cand serve 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
             cand mock 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
+            cand check 'Probe every enabled provider with a minimal real request and report which work'
+            cand providers 'Show the configured providers, or the live state of a running instance'
+            cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand config 'Check or create the configuration file'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -53,6 +56,69 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand --fail-rate 'Share of requests that fail (529/503, 429 with retry-after, cut streams), 0 to 1'
             cand --seed 'Seed of the fault sequence, for a repeatable run'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;check'= {
+            cand --provider 'Probe only this provider (by its `name`)'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --json 'Print one JSON document (an array, one object per provider) instead of a table'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;providers'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List the providers of the config file, or with `--remote` their live state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;providers;list'= {
+            cand --remote 'Show the live state of a running `claude-lb serve` at this URL instead of the config file (availability, cooldowns, failures, latency)'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --json 'Print one JSON document (an array, one object per provider) instead of a table'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;providers;help'= {
+            cand list 'List the providers of the config file, or with `--remote` their live state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;providers;help;list'= {
+        }
+        &'claude-lb;providers;help;help'= {
+        }
+        &'claude-lb;test'= {
+            cand --provider 'Send only to this provider (by its `name`), as if it were the only one enabled'
+            cand --model 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)'
+            cand --remote 'Send the request through a running `claude-lb serve` at this URL'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --no-stream 'Ask for the whole answer at once (`stream: false`) instead of a stream'
+            cand --json 'Print one JSON document at the end instead of the streamed text and footer'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
             cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
             cand -q 'Log only errors and hide notices'
@@ -123,6 +189,9 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help'= {
             cand serve 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
             cand mock 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
+            cand check 'Probe every enabled provider with a minimal real request and report which work'
+            cand providers 'Show the configured providers, or the live state of a running instance'
+            cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand config 'Check or create the configuration file'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -130,6 +199,15 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;serve'= {
         }
         &'claude-lb;help;mock'= {
+        }
+        &'claude-lb;help;check'= {
+        }
+        &'claude-lb;help;providers'= {
+            cand list 'List the providers of the config file, or with `--remote` their live state'
+        }
+        &'claude-lb;help;providers;list'= {
+        }
+        &'claude-lb;help;test'= {
         }
         &'claude-lb;help;config'= {
             cand validate 'Load the config exactly as `serve` would and report every problem at once'

@@ -102,3 +102,82 @@ pub struct MockArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
 }
+
+/// `check`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb check                        Probe every enabled provider at once
+  claude-lb check --provider openrouter  Probe one provider
+  claude-lb check --json | jq '.[] | select(.ok | not)'
+
+Each probe is one real, minimal request (max_tokens 1) for the model the provider's
+`models` map names first (claude-haiku-5-5 when the map names none), sent exactly as
+`serve` would send it. A rate-limited provider (HTTP 429) passes: it was reachable and
+accepted the key. Exit 0 when every probed provider passes, 1 when any fails.
+Probes do not change the cooldown state of a running `serve`.")]
+pub struct CheckArgs {
+    /// Probe only this provider (by its `name`)
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Print one JSON document (an array, one object per provider) instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `providers list`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb providers list                               The providers of the config file
+  claude-lb providers list --remote http://127.0.0.1:8080  Live state of a running `serve`
+  claude-lb providers list --json | jq '.[].name'
+
+Secrets are never shown: the auth column says `set`, `from $VAR` or `missing`.")]
+pub struct ProvidersListArgs {
+    /// Show the live state of a running `claude-lb serve` at this URL instead of the config
+    /// file (availability, cooldowns, failures, latency)
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub remote: Option<String>,
+    /// Print one JSON document (an array, one object per provider) instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `test`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb test                                   Say hello through the configured pool
+  claude-lb test \"What is 2+2?\" --model claude-opus-5-5
+  claude-lb test --provider openrouter --no-stream
+  claude-lb test --remote http://127.0.0.1:8080    Through a running `serve`
+  claude-lb test --json | jq .provider
+
+The request goes through the same failover as `serve`: the footer names the provider that
+answered and every failed attempt. The default model is claude-sonnet-5-5 when the pool
+serves it, else the first model a `models` map names. Exit 0 on an answer, 1 when every
+provider failed.")]
+pub struct TestArgs {
+    /// The user message to send
+    #[arg(
+        value_name = "PROMPT",
+        default_value = "Say hello in one short sentence."
+    )]
+    pub prompt: String,
+    /// Send only to this provider (by its `name`), as if it were the only one enabled
+    #[arg(long, value_name = "NAME", conflicts_with = "remote")]
+    pub provider: Option<String>,
+    /// The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Ask for the whole answer at once (`stream: false`) instead of a stream
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Print one JSON document at the end instead of the streamed text and footer
+    #[arg(long)]
+    pub json: bool,
+    /// Send the request through a running `claude-lb serve` at this URL
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub remote: Option<String>,
+}

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+pub use args::{CheckArgs, ProvidersListArgs, TestArgs};
 pub use args::{
     CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs, ValidateArgs,
 };
@@ -24,12 +25,21 @@ Examples:
   claude-lb serve                           Run the proxy on 127.0.0.1:8080
   ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
   claude-lb config init                     Write a commented starter config
+  claude-lb check                           Probe every enabled provider
+  claude-lb providers list                  Show the configured providers
+  claude-lb test                            Send one request through the pool
   claude-lb config validate                 Check the config exactly as `serve` would load it
   claude-lb --config team.yaml config validate
   claude-lb completions zsh > ~/.zfunc/_claude-lb
 
 The config file is the first of: --config PATH, $CLAUDE_LB_CONFIG, ./providers.yaml,
 ~/.config/claude-lb/providers.yaml. Set CLAUDE_LB_LOG (e.g. debug) for detailed logs.";
+
+const PROVIDERS_EXAMPLES: &str = "\
+Examples:
+  claude-lb providers list
+  claude-lb providers list --remote http://127.0.0.1:8080
+  claude-lb providers list --json";
 
 /// A load balancer for Claude Code: failover, cooldown and Anthropic/OpenAI translation in one
 /// binary.
@@ -49,6 +59,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks
     Mock(MockArgs),
+    /// Probe every enabled provider with a minimal real request and report which work
+    Check(CheckArgs),
+    /// Show the configured providers, or the live state of a running instance
+    #[command(subcommand, after_help = PROVIDERS_EXAMPLES)]
+    Providers(ProvidersCommand),
+    /// Send one real request through the pool (or a running instance) and show the answer
+    Test(TestArgs),
     /// Check or create the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -57,6 +74,13 @@ pub enum Command {
     /// Write the completion scripts and man pages into a directory (for packagers)
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+/// `claude-lb providers ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// List the providers of the config file, or with `--remote` their live state
+    List(ProvidersListArgs),
 }
 
 /// `claude-lb config ...`.
@@ -101,6 +125,11 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run_cli(&cli.global, &args, &printer),
         Command::Mock(args) => commands::mock::run_cli(&args),
+        Command::Check(args) => commands::check::run_cli(&cli.global, &args, &printer),
+        Command::Providers(ProvidersCommand::List(args)) => {
+            commands::providers::list::run_cli(&cli.global, &args, &printer)
+        }
+        Command::Test(args) => commands::test::run_cli(&cli.global, &args, &printer),
         Command::Config(ConfigCommand::Validate(args)) => {
             commands::config_validate::run(&cli.global, &args, &printer)
         }

@@ -4,12 +4,15 @@
 //! invalid config, a failed check), `Err` when it could not run at all. The error is printed
 //! once, with its full chain, by [`ExitStatus::from_result`].
 
+pub mod check;
 pub mod completions;
 pub mod config_init;
 pub mod config_validate;
 pub mod generate;
 pub mod mock;
+pub mod providers;
 pub mod serve;
+pub mod test;
 
 use std::io;
 use std::process::ExitCode;

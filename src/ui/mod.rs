@@ -6,5 +6,7 @@
 
 pub mod logging;
 pub mod printer;
+pub mod progress;
+pub mod table;
 
 pub use printer::Printer;

@@ -5,6 +5,9 @@
 //! how each provider is authenticated (SPEC 2.3) and which client headers may travel
 //! upstream; it knows nothing about failover, which is `dispatch`'s job.
 
+pub mod probe;
+pub mod remote;
+
 use std::time::Duration;
 
 use bytes::Bytes;

@@ -9,6 +9,8 @@
     clippy::type_complexity
 )]
 
+// `claude-lb check`: probes, verdicts, exit codes.
+mod check;
 // The `claude-lb` binary: exit codes, messages, generated completions and man pages.
 mod cli;
 // Loading and validating configuration files: every problem, with file, line and column.
@@ -19,9 +21,13 @@ mod failover;
 mod mock;
 // `serve` with OpenAI-type providers: translation end to end.
 mod openai_e2e;
+// `claude-lb providers list`: from the file, and from a running instance.
+mod providers_list;
 // The real `serve` binary: log lines, reload by file watch and SIGHUP, graceful SIGTERM.
 mod serve_bin;
 // Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.
 mod support;
+// `claude-lb test`: one request through the pool or a running instance.
+mod test_cmd;
 // Streaming translation under grammar-aware fuzzing (the cargo-fuzz target's body).
 mod translate;

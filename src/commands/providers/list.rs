@@ -1,0 +1,232 @@
+//! `claude-lb providers list`: the providers of the config file, or with `--remote` the live
+//! state of a running `claude-lb serve` (its `GET /providers` admin route).
+//!
+//! Both show a table on stdout, or with `--json` one JSON array. Secrets are never shown: a
+//! credential appears as `set`, `from $VAR` or `missing`. An unreachable instance, or one that
+//! answers something other than claude-lb's provider list, is an error (exit 1) that names the
+//! URL and the reason.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use comfy_table::Cell;
+use serde::Deserialize as _;
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, ProvidersListArgs};
+use crate::commands::ExitStatus;
+use crate::commands::check::load_config;
+use crate::config::Provider;
+use crate::ui::{Printer, table};
+use crate::upstream::probe::short_reason;
+use crate::upstream::{Upstream, remote};
+
+/// How long a running instance may take to answer `GET /providers`.
+const REMOTE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest admin answer read.
+const REMOTE_LIMIT: usize = 4 * 1024 * 1024;
+
+/// `claude-lb providers list` from the command line.
+pub fn run_cli(
+    global: &GlobalArgs,
+    args: &ProvidersListArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    if let Some(url) = &args.remote {
+        return run_remote(url, args.json, *printer);
+    }
+    let loaded = load_config(global, *printer)?;
+    let providers = &loaded.config.providers;
+    let out = if args.json {
+        let list: Vec<serde_json::Value> = providers.iter().map(provider_json).collect();
+        serde_json::to_string_pretty(&list)?
+    } else if providers.is_empty() {
+        "no providers (add one with `claude-lb providers add`)".to_owned()
+    } else {
+        local_table(providers)
+    };
+    printer.line(out).context("writing the list")?;
+    Ok(ExitStatus::Success)
+}
+
+fn local_table(providers: &[Provider]) -> String {
+    let mut out = table::new(&[
+        "name", "type", "auth", "base URL", "enabled", "models", "weight",
+    ]);
+    for p in providers {
+        let models = if p.models.is_empty() {
+            table::dim("every model, as named")
+        } else {
+            Cell::new(
+                p.models
+                    .entries()
+                    .iter()
+                    .map(|(pattern, model)| format!("{} → {model}", pattern.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        };
+        out.add_row(vec![
+            Cell::new(p.id.as_str()),
+            Cell::new(p.kind.as_str()),
+            Cell::new(format!("{} ({})", p.auth_type.as_str(), p.secret_origin)),
+            Cell::new(p.base_url.as_str().trim_end_matches('/')),
+            if p.enabled {
+                Cell::new("yes")
+            } else {
+                table::dim("no")
+            },
+            models,
+            Cell::new(p.weight),
+        ]);
+    }
+    out.to_string()
+}
+
+fn provider_json(p: &Provider) -> serde_json::Value {
+    let models: Vec<serde_json::Value> = p
+        .models
+        .entries()
+        .iter()
+        .map(|(pattern, model)| json!({ "pattern": pattern.as_str(), "model": &**model }))
+        .collect();
+    // Header values may be credentials too: only their names are shown.
+    let headers: Vec<&str> = p.headers.iter().map(|(name, _)| name.as_str()).collect();
+    json!({
+        "name": p.id.as_str(),
+        "type": p.kind.as_str(),
+        "auth_type": p.auth_type.as_str(),
+        "secret": p.secret_origin.to_string(),
+        "secret_set": p.secret.is_some(),
+        "base_url": p.base_url.as_str(),
+        "enabled": p.enabled,
+        "weight": p.weight.get(),
+        "models": models,
+        "headers": headers,
+        "max_tokens": p.max_tokens.map(std::num::NonZeroU32::get),
+    })
+}
+
+/// One provider as `GET /providers` describes it (SPEC 4).
+#[derive(Debug, serde::Deserialize)]
+struct RemoteProvider {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    enabled: bool,
+    state: String,
+    cooldown_remaining_s: f64,
+    consecutive_failures: u64,
+    requests: u64,
+    failures: u64,
+    last_error: Option<String>,
+    latency_ms: Option<u64>,
+}
+
+fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitStatus> {
+    let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let (raw, list) = runtime.block_on(fetch(&remote::join(&base, "/providers")))?;
+    let out = if json {
+        serde_json::to_string_pretty(&raw)?
+    } else if list.is_empty() {
+        "the instance has no providers".to_owned()
+    } else {
+        remote_table(&list)
+    };
+    printer.line(out).context("writing the list")?;
+    Ok(ExitStatus::Success)
+}
+
+/// The instance's provider list as it sent it (for `--json`), checked to have the shape of
+/// SPEC 4 (for the table).
+async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<RemoteProvider>)> {
+    let hint = "is `claude-lb serve` running there?";
+    let upstream = Upstream::new()?;
+    let exchange = async {
+        let response = remote::get(&upstream, url).await?;
+        let status = response.status;
+        let body = response.collect(REMOTE_LIMIT).await?;
+        Ok::<_, crate::upstream::UpstreamError>((status, body))
+    };
+    let (status, body) = match tokio::time::timeout(REMOTE_TIMEOUT, exchange).await {
+        Err(_) => bail!(
+            "cannot reach claude-lb at {url}: no answer within {}s; {hint}",
+            REMOTE_TIMEOUT.as_secs()
+        ),
+        Ok(Err(error)) => bail!(
+            "cannot reach claude-lb at {url}: {}; {hint}",
+            short_reason(&error.to_string())
+        ),
+        Ok(Ok(answer)) => answer,
+    };
+    if !status.is_success() {
+        bail!(
+            "{url} answered HTTP {} ({}), not claude-lb's provider list; {hint}",
+            status.as_u16(),
+            excerpt(&body)
+        );
+    }
+    let not_a_list = |error: serde_json::Error| {
+        anyhow::anyhow!(
+            "{url} did not answer with claude-lb's provider list ({error}; it sent {}); {hint}",
+            excerpt(&body)
+        )
+    };
+    let raw: serde_json::Value = serde_json::from_slice(&body).map_err(not_a_list)?;
+    let list = Vec::<RemoteProvider>::deserialize(&raw).map_err(not_a_list)?;
+    Ok((raw, list))
+}
+
+fn remote_table(list: &[RemoteProvider]) -> String {
+    let mut out = table::new(&[
+        "name",
+        "type",
+        "state",
+        "failures in a row",
+        "requests",
+        "failures",
+        "latency",
+        "last error",
+    ]);
+    for p in list {
+        let state = match (p.enabled, p.state.as_str()) {
+            (false, _) | (_, "disabled") => table::dim("disabled"),
+            (_, "available") => Cell::new("available").fg(comfy_table::Color::Green),
+            (_, "cooling_down") => Cell::new(format!(
+                "cooling down ({}s left)",
+                p.cooldown_remaining_s.ceil()
+            ))
+            .fg(comfy_table::Color::Yellow),
+            (_, other) => Cell::new(other),
+        };
+        out.add_row(vec![
+            Cell::new(&p.name),
+            Cell::new(&p.kind),
+            state,
+            Cell::new(p.consecutive_failures),
+            Cell::new(p.requests),
+            Cell::new(p.failures),
+            Cell::new(table::millis(p.latency_ms)),
+            p.last_error
+                .as_deref()
+                .map_or_else(|| table::dim("-"), Cell::new),
+        ]);
+    }
+    out.to_string()
+}
+
+/// The start of a body, on one line, for messages.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.is_empty() {
+        return "an empty body".to_owned();
+    }
+    let mut short: String = line.chars().take(120).collect();
+    if short.len() < line.len() {
+        short.push('…');
+    }
+    format!("`{short}`")
+}

@@ -1,0 +1,134 @@
+//! The HTTP client side of a running `claude-lb serve`, for the commands that take `--remote`.
+//!
+//! `providers list --remote` reads the admin API (`GET /providers`) and `test --remote` sends a
+//! Messages request through the instance. Both go through the shared [`Upstream`] client, so
+//! this module, like the rest of `upstream`, is the only one that knows `reqwest`.
+
+use std::pin::Pin;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
+use http::{HeaderMap, StatusCode};
+use url::Url;
+
+use super::{Upstream, UpstreamError, UpstreamRequest};
+
+type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// An answer from a running instance, its body still to be read.
+pub struct RemoteResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    body: BodyStream,
+}
+
+impl std::fmt::Debug for RemoteResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteResponse")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteResponse {
+    fn new(response: reqwest::Response) -> Self {
+        Self {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: Box::pin(response.bytes_stream()),
+        }
+    }
+
+    /// The next piece of the body, `None` at its end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, UpstreamError> {
+        match self.body.next().await {
+            None => Ok(None),
+            Some(Ok(chunk)) => Ok(Some(chunk)),
+            Some(Err(error)) => Err(UpstreamError::Body(super::error_chain(&error))),
+        }
+    }
+
+    /// The whole body, refused when it grows past `limit` bytes.
+    pub async fn collect(mut self, limit: usize) -> Result<Bytes, UpstreamError> {
+        let mut out = BytesMut::new();
+        while let Some(chunk) = self.next_chunk().await? {
+            if out.len() + chunk.len() > limit {
+                return Err(UpstreamError::Body(format!(
+                    "the answer is larger than {limit} bytes"
+                )));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out.freeze())
+    }
+}
+
+/// The base URL of an instance from what the user typed: `http://127.0.0.1:8080`, or
+/// `127.0.0.1:8080` (http is assumed), without a trailing slash.
+pub fn instance_url(text: &str) -> Result<Url, String> {
+    let text = text.trim();
+    let with_scheme = if text.contains("://") {
+        text.to_owned()
+    } else {
+        format!("http://{text}")
+    };
+    let url = Url::parse(&with_scheme).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{text}` is not an http or https URL (such as http://127.0.0.1:8080)"
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "`{text}` has no host (such as http://127.0.0.1:8080)"
+        ));
+    }
+    Ok(url)
+}
+
+/// `base` followed by `path` (which starts with `/`).
+pub fn join(base: &Url, path: &str) -> String {
+    let mut out = base.as_str().trim_end_matches('/').to_owned();
+    out.push_str(path);
+    out
+}
+
+/// `GET url`.
+pub async fn get(upstream: &Upstream, url: &str) -> Result<RemoteResponse, UpstreamError> {
+    upstream
+        .get(url, HeaderMap::new())
+        .await
+        .map(RemoteResponse::new)
+}
+
+/// `POST url` with these headers and body.
+pub async fn post(
+    upstream: &Upstream,
+    url: String,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<RemoteResponse, UpstreamError> {
+    upstream
+        .post(UpstreamRequest { url, headers, body })
+        .await
+        .map(RemoteResponse::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_urls() {
+        assert_eq!(
+            instance_url("127.0.0.1:8080").unwrap().as_str(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(
+            join(&instance_url("http://h:1/").unwrap(), "/providers"),
+            "http://h:1/providers"
+        );
+        assert!(instance_url("ftp://h").unwrap_err().contains("not an http"));
+        assert!(instance_url("http://").is_err());
+    }
+}

@@ -1,0 +1,187 @@
+//! `claude-lb providers list`: the providers of the config file, and the live state of a
+//! running instance (`--remote`).
+
+use claude_lb::mock::{MockUpstream, Reply};
+
+use crate::check::{SECRET, run_bin, unreachable_url};
+use crate::support::cli::ClaudeLb;
+use crate::support::proxy::{Proxy, body};
+
+const FILE: &str = "\
+providers:
+  - name: official
+    type: anthropic
+    auth_type: api_key
+    auth_value: \"${TEST_LB_KEY}\"
+  - name: relay
+    type: anthropic
+    auth_type: auth_token
+    auth_value: sk-test-literal-secret-4711
+    base_url: https://relay.example.com
+    weight: 3
+    headers:
+      X-Relay-Auth: header-secret-value-99
+  - name: router
+    type: openai
+    auth_type: api_key
+    auth_value: sk-test-literal-secret-4711
+    base_url: https://openrouter.ai/api/v1
+    models:
+      \"claude-*haiku*\": deepseek/deepseek-chat
+      \"*\": anthropic/claude-sonnet-4.5
+  - name: spare
+    type: anthropic
+    auth_type: api_key
+    auth_value: \"${UNSET_SPARE_KEY}\"
+    enabled: false
+";
+
+fn lb(args: &[&str]) -> ClaudeLb {
+    let mut lb = ClaudeLb::new();
+    lb.write("providers.yaml", FILE);
+    lb.env("TEST_LB_KEY", "sk-ant-env-secret-1234").args(args);
+    lb
+}
+
+#[track_caller]
+fn assert_no_secrets(text: &str) {
+    for secret in [SECRET, "sk-ant-env-secret-1234", "header-secret-value-99"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+}
+
+#[test]
+fn list_shows_the_file_without_secrets() {
+    let run = lb(&["providers", "list"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_no_secrets(&run.stdout);
+    assert_no_secrets(&run.stderr);
+    let row = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}: {}", run.stdout))
+            .to_owned()
+    };
+    assert!(row("official").contains("api_key (from $TEST_LB_KEY)"));
+    assert!(row("official").contains("https://api.anthropic.com"));
+    assert!(row("official").contains("every model, as named"));
+    assert!(row("relay").contains("auth_token (set)"));
+    assert!(row("relay").contains(" 3 "));
+    assert!(row("router").contains("claude-*haiku* → deepseek/deepseek-chat"));
+    assert!(run.stdout.contains("* → anthropic/claude-sonnet-4.5"));
+    assert!(row("spare").contains("missing ($UNSET_SPARE_KEY is not set)"));
+    assert!(row("spare").contains(" no "));
+}
+
+#[test]
+fn list_json_is_one_document_without_secrets() {
+    let run = lb(&["providers", "list", "--json"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_no_secrets(&run.stdout);
+    let list: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["official", "relay", "router", "spare"]);
+    assert_eq!(list[0]["secret"], "from $TEST_LB_KEY");
+    assert_eq!(list[0]["secret_set"], true);
+    assert_eq!(list[1]["secret"], "set");
+    assert_eq!(list[1]["auth_type"], "auth_token");
+    assert_eq!(list[1]["weight"], 3);
+    assert_eq!(list[1]["headers"], serde_json::json!(["x-relay-auth"]));
+    assert_eq!(list[2]["type"], "openai");
+    assert_eq!(
+        list[2]["models"][0],
+        serde_json::json!({"pattern": "claude-*haiku*", "model": "deepseek/deepseek-chat"})
+    );
+    assert_eq!(list[3]["enabled"], false);
+    assert_eq!(list[3]["secret_set"], false);
+}
+
+fn proxy_config(first: &str, second: &str) -> String {
+    format!(
+        "providers:\n  - name: first\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{TEST_SECRET}}\"\n    base_url: {first}\n  - name: second\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{TEST_SECRET}}\"\n    base_url: {second}\nsettings:\n  failure_cooldown: 60\n"
+    )
+}
+
+#[tokio::test]
+async fn remote_shows_the_live_state_of_a_running_instance() {
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
+    let second = MockUpstream::anthropic().start().await;
+    let proxy = Proxy::start(&proxy_config(&first.base_url(), &second.base_url())).await;
+    let response = proxy.messages(body("claude-opus-5-5", false)).await;
+    assert_eq!(response.status(), 200);
+
+    let mut table = ClaudeLb::new();
+    table.args(["providers", "list", "--remote", &proxy.url]);
+    let run_table = run_bin(table).await;
+    assert_eq!(run_table.code, 0, "{run_table:?}");
+    let row = |name: &str| {
+        run_table
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}: {}", run_table.stdout))
+            .to_owned()
+    };
+    assert!(
+        row("first").contains("cooling down ("),
+        "{}",
+        run_table.stdout
+    );
+    assert!(row("first").contains("HTTP 529"), "{}", run_table.stdout);
+    assert!(row("second").contains("available"), "{}", run_table.stdout);
+
+    let mut json = ClaudeLb::new();
+    json.args(["providers", "list", "--json", "--remote", &proxy.url]);
+    let run_json = run_bin(json).await;
+    assert_eq!(run_json.code, 0, "{run_json:?}");
+    let list: serde_json::Value = serde_json::from_str(&run_json.stdout).unwrap();
+    assert_eq!(list[0]["name"], "first");
+    assert_eq!(list[0]["state"], "cooling_down");
+    assert_eq!(list[0]["consecutive_failures"], 1);
+    assert!(list[0]["cooldown_remaining_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(list[1]["state"], "available");
+    assert_eq!(list[1]["requests"], 1);
+    assert!(!run_json.stdout.contains("sk-test-secret-value"));
+}
+
+#[tokio::test]
+async fn remote_says_when_no_instance_answers() {
+    let url = unreachable_url();
+    let mut lb = ClaudeLb::new();
+    lb.args(["providers", "list", "--remote", &url]);
+    let run = run_bin(lb).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stdout, "");
+    let expect = format!("error: cannot reach claude-lb at {url}/providers: connection refused");
+    assert!(run.stderr.starts_with(&expect), "{run:?}");
+    assert!(run.stderr.contains("is `claude-lb serve` running there?"));
+}
+
+#[tokio::test]
+async fn remote_says_when_the_answer_is_not_a_provider_list() {
+    let not_lb = MockUpstream::anthropic()
+        .reply(Reply::raw(200, "text/html", "<html>hello</html>"))
+        .reply(Reply::status(404))
+        .start()
+        .await;
+    for expect in [
+        "did not answer with claude-lb's provider list",
+        "answered HTTP 404",
+    ] {
+        let mut lb = ClaudeLb::new();
+        lb.args(["providers", "list", "--remote", &not_lb.url()]);
+        let run = run_bin(lb).await;
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains(&not_lb.url()), "{run:?}");
+        assert!(run.stderr.contains(expect), "{run:?}");
+    }
+}
