@@ -19,5 +19,7 @@ mod failover;
 mod mock;
 // `serve` with OpenAI-type providers: translation end to end.
 mod openai_e2e;
+// Regressions found with real clients (the `anthropic` SDK, Claude Code), reproduced in-process.
+mod real_clients;
 // Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.
 mod support;
