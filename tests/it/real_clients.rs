@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use claude_lb::mock::{MockHandle, MockUpstream};
+use claude_lb::mock::{MockHandle, MockKind, MockUpstream};
 
 use crate::support::proxy::{Proxy, body, sse_events};
 
@@ -87,4 +87,72 @@ async fn translated_stream_logs_its_token_counts() {
         "the log line shows the output tokens sent to the client: {line}"
     );
     assert!(line.contains("input_tokens="), "{line}");
+}
+
+fn anthropic_config(mock: &MockHandle) -> String {
+    format!(
+        "providers:\n  - name: an\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{TEST_SECRET}}\"\n    base_url: {}\nsettings:\n  request_timeout: 2\n  stream_idle_timeout: 2\n",
+        mock.base_url()
+    )
+}
+
+/// The first turn of `claude -p "say hi"` (Claude Code 2.1.332), cut down to the first two
+/// of its twelve tools, with their recorded names, order and required inputs.
+fn claude_code_first_turn(tools: &[&str]) -> String {
+    let recorded = [
+        serde_json::json!({"name": "Agent", "description": "Launch a new agent", "input_schema": {
+            "type": "object", "required": ["description", "prompt"],
+            "properties": {"description": {"type": "string"}, "prompt": {"type": "string"}}}}),
+        serde_json::json!({"name": "Bash", "description": "Run a shell command", "input_schema": {
+            "type": "object", "required": ["command"],
+            "properties": {"command": {"type": "string"}}}}),
+    ];
+    let offered: Vec<_> = recorded
+        .into_iter()
+        .filter(|t| tools.contains(&t["name"].as_str().unwrap()))
+        .collect();
+    serde_json::json!({
+        "model": "claude-opus-5-5",
+        "max_tokens": 128_000,
+        "stream": true,
+        "thinking": {"type": "adaptive", "display": "omitted"},
+        "system": [{"type": "text", "text": "You are a Claude agent."}],
+        "tools": offered,
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "<system-reminder>\nAttribution\n</system-reminder>"},
+            {"type": "text", "text": "say hi"}]}],
+    })
+    .to_string()
+}
+
+/// What a simulated provider answered, through the proxy: the called tool's name, if any.
+async fn called_tool(proxy: &Proxy, body: String) -> Option<String> {
+    let response = proxy.messages(body).await;
+    assert_eq!(response.status(), 200);
+    let events = sse_events(&response.text().await.unwrap());
+    events
+        .iter()
+        .find(|(n, d)| n == "content_block_start" && d["content_block"]["type"] == "tool_use")
+        .map(|(_, d)| d["content_block"]["name"].as_str().unwrap().to_owned())
+}
+
+/// Claude Code offers `Agent` first. A simulated provider that called it made every
+/// subagent start another one, so `claude -p "say hi"` never finished; it now calls the
+/// first other tool, and answers a turn that offers only `Agent` with text.
+#[tokio::test]
+async fn simulated_providers_do_not_start_agents_without_end() {
+    for mock in [
+        MockUpstream::anthropic().start().await,
+        MockUpstream::openai().start().await,
+    ] {
+        let config = match mock.kind() {
+            MockKind::OpenAi => openai_config(&mock),
+            MockKind::Anthropic => anthropic_config(&mock),
+        };
+        let proxy = Proxy::start(&config).await;
+        let both = called_tool(&proxy, claude_code_first_turn(&["Agent", "Bash"])).await;
+        assert_eq!(both.as_deref(), Some("Bash"), "{}", mock.base_url());
+        let agent_only = called_tool(&proxy, claude_code_first_turn(&["Agent"])).await;
+        assert_eq!(agent_only, None, "{}", mock.base_url());
+    }
 }
