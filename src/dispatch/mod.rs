@@ -213,7 +213,14 @@ impl Dispatcher {
     fn request_id(&self) -> Arc<str> {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         // A cheap, unique-per-process id with enough spread to be told apart in logs.
-        let mixed = (self.id_seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)).rotate_left(17);
+        // splitmix64 of seed + n: every bit of the seed and the counter reaches every bit of
+        // the id, so two processes started close together do not mint look-alike ids.
+        let mut mixed = self
+            .id_seed
+            .wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        mixed ^= mixed >> 31;
         Arc::from(format!("req_{mixed:016x}"))
     }
 

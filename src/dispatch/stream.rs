@@ -84,6 +84,15 @@ impl Usage {
         }
     }
 
+    /// The usage a translated stream reported to the client in its `message_delta`.
+    pub(super) fn translated(translator: &OpenAiToAnthropic) -> Self {
+        let usage = translator.usage();
+        Self {
+            input: Some(usage.input_tokens),
+            output: Some(usage.output_tokens),
+        }
+    }
+
     /// Reads usage from a whole Anthropic Messages response body.
     pub(super) fn from_message_body(body: &[u8]) -> Self {
         let Some(span) = super::scan::top_level_value(body, "usage") else {
@@ -383,7 +392,10 @@ impl Live {
                             self.fail(out, "the provider's stream ended before message_stop")
                         }
                         Mode::Translate(translator) => match translator.finish(out) {
-                            Ok(()) => End::Clean,
+                            Ok(()) => {
+                                *usage = Usage::translated(translator);
+                                End::Clean
+                            }
                             Err(error) => {
                                 let message = format!("the provider's stream ended early: {error}");
                                 self.fail(out, &message)

@@ -4,8 +4,8 @@
 //!
 //! Generation is a pure function of the request body, the options and a sequence number, so
 //! the same request always gets the same answer. The request is parsed with a borrowed,
-//! targeted parse (only the last message and the first tool are decoded), because Claude Code
-//! bodies are large and this server is the benchmark's baseline.
+//! targeted parse (only the client's latest turn and the tools up to the one called are
+//! decoded), because Claude Code bodies are large and this server is the benchmark's baseline.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -255,7 +255,7 @@ struct Block {
     content: Option<Value>,
 }
 
-/// The first tool offered, in either wire format.
+/// The tool the simulated model calls, in either wire format.
 struct Tool {
     name: String,
     schema: Option<Value>,
@@ -423,8 +423,14 @@ fn tool_choice_none(choice: Option<&Value>) -> bool {
     }
 }
 
+/// Claude Code's tools that start a subagent. Claude Code offers `Agent` first, and a
+/// simulated model that calls it would make every subagent start another one, without end;
+/// so these are called only when `tool_choice` names them.
+const AGENT_TOOLS: &[&str] = &["Agent", "Task"];
+
 /// The tool named by `tool_choice` (Anthropic `{"type":"tool","name":..}`, `OpenAI`
-/// `{"type":"function","function":{"name":..}}`), else the first tool offered.
+/// `{"type":"function","function":{"name":..}}`), else the first tool offered that does not
+/// start a subagent (see [`AGENT_TOOLS`]).
 fn choose_tool(kind: MockKind, request: &Request<'_>) -> Result<Option<Tool>, BadRequest> {
     let named = request.tool_choice.as_ref().and_then(|choice| {
         choice
@@ -437,9 +443,9 @@ fn choose_tool(kind: MockKind, request: &Request<'_>) -> Result<Option<Tool>, Ba
         let tool = parse_tool(kind, raw, i)?;
         match named {
             Some(name) if tool.name == name => return Ok(Some(tool)),
-            None => return Ok(Some(tool)),
+            None if !AGENT_TOOLS.contains(&tool.name.as_str()) => return Ok(Some(tool)),
             Some(_) if first.is_none() => first = Some(tool),
-            Some(_) => {}
+            None | Some(_) => {}
         }
     }
     Ok(first)

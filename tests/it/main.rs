@@ -23,6 +23,8 @@ mod mock;
 mod openai_e2e;
 // `claude-lb providers list`: from the file, and from a running instance.
 mod providers_list;
+// Regressions found with real clients (the `anthropic` SDK, Claude Code), reproduced in-process.
+mod real_clients;
 // The real `serve` binary: log lines, reload by file watch and SIGHUP, graceful SIGTERM.
 mod serve_bin;
 // Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.
