@@ -114,21 +114,32 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
     let body = request.body.clone();
     match state.dispatcher.count_tokens(request).await {
         Ok(Some(answer)) if matches!(answer.body, AnswerBody::Full(_)) => response::answer(answer),
-        Ok(_) => match crate::translate::tokens::estimate(&body) {
-            Ok(tokens) => {
-                let mut response =
-                    response::json(StatusCode::OK, &json!({ "input_tokens": tokens }));
-                response
-                    .headers_mut()
-                    .insert("x-claude-lb-estimate", HeaderValue::from_static("true"));
-                response
+        // Tokenizing a large request takes milliseconds: off the async workers, so that a
+        // burst of count_tokens (Claude Code's `/context` sends 27) stalls no stream.
+        Ok(_) => {
+            match tokio::task::spawn_blocking(move || crate::translate::tokens::estimate(&body))
+                .await
+            {
+                Ok(Ok(tokens)) => {
+                    let mut response =
+                        response::json(StatusCode::OK, &json!({ "input_tokens": tokens }));
+                    response
+                        .headers_mut()
+                        .insert("x-claude-lb-estimate", HeaderValue::from_static("true"));
+                    response
+                }
+                Ok(Err(error)) => response::error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    &format!("cannot count tokens: {error}"),
+                ),
+                Err(error) => response::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "api_error",
+                    &format!("the token count failed: {error}"),
+                ),
             }
-            Err(error) => response::error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                &format!("cannot count tokens: {error}"),
-            ),
-        },
+        }
         Err(error) => response::dispatch_error(&error),
     }
 }

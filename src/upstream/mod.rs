@@ -230,7 +230,13 @@ pub fn describe_send_error(error: &reqwest::Error) -> String {
     } else {
         "connection failed"
     };
-    format!("{what} ({chain})")
+    // The innermost cause says what the operating system or the TLS library saw; the layers
+    // above it ("error sending request", "client error (Connect)") add nothing for a reader.
+    let mut innermost: &(dyn std::error::Error + 'static) = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    format!("{what} ({innermost})")
 }
 
 /// The error and its sources on one line, without the URL (which reqwest includes and
