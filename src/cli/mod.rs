@@ -14,6 +14,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 pub use args::{
     CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs, ValidateArgs,
 };
+// `providers add|remove|enable|disable`.
+pub use args::{AddArgs, AuthTypeArg, KindArg, RemoveArgs, ToggleArgs};
 
 use crate::commands::completions::BIN_NAME;
 use crate::commands::{self, ExitStatus};
@@ -25,6 +27,8 @@ Examples:
   ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
   claude-lb config init                     Write a commented starter config
   claude-lb config validate                 Check the config exactly as `serve` would load it
+  claude-lb providers add                   Add a provider, step by step
+  claude-lb providers disable openrouter    Take a provider out without removing it
   claude-lb --config team.yaml config validate
   claude-lb completions zsh > ~/.zfunc/_claude-lb
 
@@ -52,6 +56,9 @@ pub enum Command {
     /// Check or create the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Add, remove, enable or disable providers in the config file
+    #[command(subcommand)]
+    Providers(ProvidersCommand),
     /// Print the shell completion script for SHELL
     Completions(CompletionsArgs),
     /// Write the completion scripts and man pages into a directory (for packagers)
@@ -66,6 +73,19 @@ pub enum ConfigCommand {
     Validate(ValidateArgs),
     /// Write a commented starter config to the default path (never overwrites)
     Init(InitArgs),
+}
+
+/// `claude-lb providers ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// Add a provider: a step-by-step wizard, or fully scripted with flags
+    Add(AddArgs),
+    /// Remove a provider from the config file
+    Remove(RemoveArgs),
+    /// Enable a provider (`enabled: true`)
+    Enable(ToggleArgs),
+    /// Disable a provider (`enabled: false`) without removing it
+    Disable(ToggleArgs),
 }
 
 /// The command line as users see it: [`Cli`] without its hidden subcommands, for completion
@@ -107,6 +127,20 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config(ConfigCommand::Init(args)) => {
             commands::config_init::run(&cli.global, &args, &printer)
         }
+        Command::Providers(command) => match command {
+            ProvidersCommand::Add(args) => {
+                commands::providers::add::run(&cli.global, &args, &printer)
+            }
+            ProvidersCommand::Remove(args) => {
+                commands::providers::remove::run(&cli.global, &args, &printer)
+            }
+            ProvidersCommand::Enable(args) => {
+                commands::providers::enable::run(&cli.global, &args, true, &printer)
+            }
+            ProvidersCommand::Disable(args) => {
+                commands::providers::enable::run(&cli.global, &args, false, &printer)
+            }
+        },
         Command::Completions(args) => commands::completions::run(&args, &printer),
         Command::Generate(args) => commands::generate::run(&args, &printer),
     };

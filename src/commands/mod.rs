@@ -9,6 +9,7 @@ pub mod config_init;
 pub mod config_validate;
 pub mod generate;
 pub mod mock;
+pub mod providers;
 pub mod serve;
 
 use std::io;

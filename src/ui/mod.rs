@@ -6,5 +6,6 @@
 
 pub mod logging;
 pub mod printer;
+pub mod wizard;
 
 pub use printer::Printer;

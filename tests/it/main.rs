@@ -19,5 +19,7 @@ mod failover;
 mod mock;
 // `serve` with OpenAI-type providers: translation end to end.
 mod openai_e2e;
+// `providers add|remove|enable|disable`: flags, the wizard in a pseudo-terminal, safe edits.
+mod providers_add;
 // Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.
 mod support;
