@@ -21,5 +21,7 @@ mod mock;
 mod openai_e2e;
 // `providers add|remove|enable|disable`: flags, the wizard in a pseudo-terminal, safe edits.
 mod providers_add;
+// The `providers add` wizard driven through a pseudo-terminal.
+mod providers_wizard;
 // Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.
 mod support;
