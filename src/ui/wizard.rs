@@ -532,7 +532,7 @@ fn ask_models(
 /// Shows the text that will be added and where.
 pub fn show_preview(path: &str, block: &str) -> io::Result<()> {
     say(&format!("\nThis will be added to `{path}`:\n"))?;
-    for line in block.lines() {
+    for line in block.trim_matches(['\r', '\n']).lines() {
         say(&format!("  | {line}"))?;
     }
     say("")

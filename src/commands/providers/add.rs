@@ -111,6 +111,7 @@ pub fn run(global: &GlobalArgs, args: &AddArgs, printer: &Printer) -> anyhow::Re
             ""
         }
     ))?;
+    file::note_unset_variables(&path, &new_text, *printer)?;
     if matches!(prefill.credential, Some(Credential::Literal(_))) {
         printer.notice(format_args!(
             "warning: the key given with --auth-value is stored in plain text in `{shown}`; prefer `--auth-env VAR` (stored as ${{VAR}} and read at load time)"

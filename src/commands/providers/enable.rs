@@ -46,6 +46,7 @@ pub fn run(
         args.name,
         path.display()
     ))?;
+    file::note_unset_variables(&path, &new_text, *printer)?;
     if enable {
         printer.notice(format_args!(
             "next: `claude-lb check --provider {}`",

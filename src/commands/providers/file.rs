@@ -61,9 +61,8 @@ pub(super) fn can_ask() -> bool {
 
 /// Validates and atomically writes `text` to `path`.
 ///
-/// On success, prints the warnings about provider number `touched` (when given) and, if the
-/// saved config does not load with this shell's environment (a `${VAR}` not exported yet),
-/// what `serve` would say. Returns `Err(status)` when nothing was written.
+/// On success, prints the warnings about provider number `touched` (when given). Returns
+/// `Err(status)` when nothing was written (the problems are printed).
 pub(super) fn save(
     path: &Path,
     text: &str,
@@ -85,15 +84,21 @@ pub(super) fn save(
         }
         Err(e) => return Err(e.into()),
     }
-    if let Err(e) = config::load_str(text, &path.display().to_string(), &crate::env::process) {
-        printer.notice(format_args!(
-            "note: saved, but with this shell's environment `claude-lb serve` would refuse it:\n{}",
+    Ok(Ok(()))
+}
+
+/// Says so when the saved config would not load with this shell's environment (a `${VAR}`
+/// not exported yet), quoting what `serve` would report.
+pub(super) fn note_unset_variables(path: &Path, text: &str, printer: Printer) -> io::Result<()> {
+    match config::load_str(text, &path.display().to_string(), &crate::env::process) {
+        Ok(_) => Ok(()),
+        Err(e) => printer.notice(format_args!(
+            "note: with this shell's environment `claude-lb serve` would refuse the config:\n{}",
             e.lines()
                 .iter()
                 .map(|l| format!("  {l}"))
                 .collect::<Vec<_>>()
                 .join("\n")
-        ))?;
+        )),
     }
-    Ok(Ok(()))
 }

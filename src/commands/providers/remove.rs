@@ -32,5 +32,6 @@ pub fn run(
         args.name,
         path.display()
     ))?;
+    file::note_unset_variables(&path, &new_text, *printer)?;
     Ok(ExitStatus::Success)
 }
