@@ -229,6 +229,7 @@ fn say(text: &str) -> io::Result<()> {
 ///
 /// `taken` are the names already in the file, which the name prompt refuses.
 pub fn collect(prefill: &Prefill, taken: &[String]) -> io::Result<NewProvider> {
+    catch_ctrl_c();
     let theme = ColorfulTheme::default();
     say(
         "Add a provider to claude-lb. Press Ctrl-C at any time to stop; nothing is written until the end.",
@@ -545,6 +546,33 @@ pub fn confirm(question: &str, default: bool) -> io::Result<bool> {
         .default(default)
         .interact()
         .map_err(to_io)
+}
+
+/// Shows the cursor again after Ctrl-C (a menu hides it while it is open).
+pub fn restore_terminal() {
+    let term = dialoguer::console::Term::stderr();
+    // Best effort: the terminal may be gone already.
+    let _ = term.show_cursor();
+    let _ = term.write_line("");
+}
+
+/// Keeps Ctrl-C from killing the process while the wizard runs, so that it can show the cursor
+/// again and say that nothing was written.
+///
+/// A prompt reads Ctrl-C as a key and then raises SIGINT; with a handler in place (tokio's,
+/// which stays installed for the life of the process) the signal no longer kills, and the
+/// prompt returns an `Interrupted` error the command turns into "cancelled". The probe waits
+/// for Ctrl-C itself.
+pub fn catch_ctrl_c() {
+    #[cfg(unix)]
+    if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        let _ = runtime.block_on(async {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        });
+    }
 }
 
 /// Prints one line of the wizard's commentary (a probe result, a note) on stderr.

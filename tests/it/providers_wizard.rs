@@ -11,6 +11,7 @@ use std::process::Command;
 
 use claude_lb::config;
 use claude_lb::mock::MockUpstream;
+use rexpect::process::WaitStatus;
 use rexpect::reader::Options;
 use rexpect::session::{PtySession, spawn_with_options};
 
@@ -53,7 +54,7 @@ fn finish(session: &mut PtySession) -> (String, i32) {
     let rest = session.exp_eof().unwrap();
     let status = session.process_mut().wait().unwrap();
     let code = match status {
-        rexpect::process::WaitStatus::Exited(_, code) => code,
+        WaitStatus::Exited(_, code) => code,
         other => panic!("the wizard did not exit normally: {other:?}"),
     };
     (rest, code)
@@ -191,4 +192,25 @@ fn declining_at_the_end_writes_nothing() {
     assert_eq!(code, 1, "{rest}");
     assert!(rest.contains("nothing written"), "{rest}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+}
+
+#[test]
+fn ctrl_c_cancels_and_writes_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("providers.yaml");
+    let seed = std::fs::read_to_string(fixture("seed-providers.yaml")).unwrap();
+    std::fs::write(&path, &seed).unwrap();
+    for keys_before_ctrl_c in [&[][..], &["x\r"][..]] {
+        let mut s = spawn(home.path(), &path, &[]);
+        answer(&mut s, "Name", keys_before_ctrl_c.concat().as_str());
+        if !keys_before_ctrl_c.is_empty() {
+            s.exp_string("Type").unwrap();
+        }
+        s.send_control('c').unwrap();
+        // The cursor a menu hides is shown again (`ESC [ ? 25 h`), the exit is a normal 1.
+        let (rest, code) = finish(&mut s);
+        assert_eq!(code, 1, "{rest}");
+        assert!(rest.contains("cancelled; nothing written"), "{rest}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), seed);
+    }
 }

@@ -53,10 +53,7 @@ pub fn run(global: &GlobalArgs, args: &AddArgs, printer: &Printer) -> anyhow::Re
         Some(provider) => provider,
         None if file::can_ask() => match wizard::collect(&prefill, &taken) {
             Ok(provider) => provider,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
-                printer.notice("cancelled; nothing written")?;
-                return Ok(ExitStatus::Failure);
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return cancelled(*printer),
             Err(e) => return Err(e).context("asking on the terminal"),
         },
         None => {
@@ -80,9 +77,15 @@ pub fn run(global: &GlobalArgs, args: &AddArgs, printer: &Printer) -> anyhow::Re
     };
 
     let go_on = if interactive {
-        confirm_in_wizard(&shown, &text, &new_text, &provider, args.yes)?
+        match confirm_in_wizard(&shown, &text, &new_text, &provider, args.yes) {
+            Ok(go_on) => go_on,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return cancelled(*printer),
+            Err(e) => return Err(e).context("asking on the terminal"),
+        }
     } else if args.probe {
-        let outcome = probe_new(&provider);
+        let Some(outcome) = probe_new(&provider) else {
+            return cancelled(*printer);
+        };
         printer.notice(format_args!("probe: {}", outcome.describe()))?;
         if !outcome.ok {
             printer.error(
@@ -99,7 +102,7 @@ pub fn run(global: &GlobalArgs, args: &AddArgs, printer: &Printer) -> anyhow::Re
     }
 
     let created = !path.exists();
-    if let Err(status) = file::save(&path, &new_text, Some(taken.len()), *printer)? {
+    if let Err(status) = file::save(&path, &text, &new_text, Some(taken.len()), *printer)? {
         return Ok(status);
     }
     printer.line(format_args!(
@@ -125,6 +128,13 @@ pub fn run(global: &GlobalArgs, args: &AddArgs, printer: &Printer) -> anyhow::Re
     Ok(ExitStatus::Success)
 }
 
+/// Ctrl-C: put the terminal back and say that nothing was written.
+fn cancelled(printer: Printer) -> anyhow::Result<ExitStatus> {
+    wizard::restore_terminal();
+    printer.notice("cancelled; nothing written")?;
+    Ok(ExitStatus::Failure)
+}
+
 /// The wizard's last steps: show the block, offer a probe, ask before writing. Returns whether
 /// to write.
 fn confirm_in_wizard(
@@ -136,7 +146,9 @@ fn confirm_in_wizard(
 ) -> std::io::Result<bool> {
     wizard::show_preview(shown, inserted(text, new_text))?;
     if wizard::confirm("Probe the provider now with a real minimal request?", true)? {
-        let outcome = probe_new(provider);
+        let Some(outcome) = probe_new(provider) else {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        };
         wizard::note(&format!("  {}", outcome.describe()))?;
         if !outcome.ok && !wizard::confirm("The probe failed. Save the provider anyway?", false)? {
             return Ok(false);
@@ -252,8 +264,9 @@ impl ProbeOutcome {
 }
 
 /// Probes the provider about to be added, with this shell's environment for its `${VAR}`.
-fn probe_new(provider: &NewProvider) -> ProbeOutcome {
-    let failed = |message: String| ProbeOutcome { ok: false, message };
+/// `None` when Ctrl-C stopped it.
+fn probe_new(provider: &NewProvider) -> Option<ProbeOutcome> {
+    let failed = |message: String| Some(ProbeOutcome { ok: false, message });
     let text = format!("providers:\n{}", edit::render(provider, 2, 4, "\n"));
     let loaded = match config::load_str(&text, "the new provider", &crate::env::process) {
         Ok(loaded) => loaded,
@@ -270,12 +283,15 @@ fn probe_new(provider: &NewProvider) -> ProbeOutcome {
         Err(e) => return failed(format!("cannot start the async runtime: {e}")),
     };
     runtime.block_on(async {
-        match tokio::time::timeout(PROBE_TIMEOUT, probe(&provider)).await {
-            Ok(outcome) => outcome,
-            Err(_) => failed(format!(
-                "no answer within {} seconds",
-                PROBE_TIMEOUT.as_secs()
-            )),
+        tokio::select! {
+            done = tokio::time::timeout(PROBE_TIMEOUT, probe(&provider)) => match done {
+                Ok(outcome) => Some(outcome),
+                Err(_) => failed(format!(
+                    "no answer within {} seconds",
+                    PROBE_TIMEOUT.as_secs()
+                )),
+            },
+            _ = tokio::signal::ctrl_c() => None,
         }
     })
 }

@@ -38,7 +38,7 @@ pub fn run(
     let index = edit::provider_names(&text)?
         .iter()
         .position(|n| *n == args.name);
-    if let Err(status) = file::save(&path, &new_text, index, *printer)? {
+    if let Err(status) = file::save(&path, &text, &new_text, index, *printer)? {
         return Ok(status);
     }
     printer.line(format_args!(

@@ -59,12 +59,13 @@ pub(super) fn can_ask() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal()
 }
 
-/// Validates and atomically writes `text` to `path`.
+/// Validates and atomically writes `text` to `path`, which held `old`.
 ///
 /// On success, prints the warnings about provider number `touched` (when given). Returns
 /// `Err(status)` when nothing was written (the problems are printed).
 pub(super) fn save(
     path: &Path,
+    old: &str,
     text: &str,
     touched: Option<usize>,
     printer: Printer,
@@ -80,6 +81,12 @@ pub(super) fn save(
         }
         Err(e @ SaveError::Invalid { .. }) => {
             printer.error(e);
+            let env = lenient_env(&crate::env::process);
+            if !old.trim().is_empty() && config::load_str(old, "", &env).is_err() {
+                printer.notice(
+                    "note: the file already had errors before this change; fix them first (`claude-lb config validate` lists them)",
+                )?;
+            }
             return Ok(Err(ExitStatus::Failure));
         }
         Err(e) => return Err(e.into()),

@@ -24,7 +24,7 @@ pub fn run(
             return Ok(ExitStatus::Failure);
         }
     };
-    if let Err(status) = file::save(&path, &new_text, None, *printer)? {
+    if let Err(status) = file::save(&path, &text, &new_text, None, *printer)? {
         return Ok(status);
     }
     printer.line(format_args!(
