@@ -694,13 +694,14 @@ impl<'a> Doc<'a> {
         let key_col = self.src.text[self.src.line_start(line)..node.start]
             .chars()
             .count();
-        // Comment lines directly above the item, no blank line between, belong to it.
+        // Comment lines directly above the item, at its indentation and with no blank line
+        // between, belong to it (deeper ones are the previous item's commented-out keys).
         let mut block_start = dash_line;
         while block_start > 0
             && self
                 .src
                 .comment_col(block_start - 1)
-                .is_some_and(|c| c >= dash_col)
+                .is_some_and(|c| c == dash_col)
         {
             block_start -= 1;
         }

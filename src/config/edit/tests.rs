@@ -394,3 +394,56 @@ fn names_are_checked() {
         assert!(!is_valid_name(bad), "{bad}");
     }
 }
+
+#[test]
+fn unusual_but_valid_layouts() {
+    // Column-0 items with column-0 comments, a dash alone on its line, quoted keys, a
+    // trailing comment after the last value, tabs inside a comment.
+    let before = "providers:\n# main\n- \"name\": a\n  'type': anthropic\n  auth_type: api_key\n  auth_value: k  # inline\n-\n  name: b\n  type: anthropic\n  auth_type: api_key\n  auth_value: k\t# tab\n# end of list\nsettings: {log_level: info}\n";
+    let added = add_provider(before, &relay()).unwrap();
+    assert_only_inserted(before, &added, &render(&relay(), 0, 2, "\n"));
+    assert_eq!(names(&valid(&added)), ["a", "b", "relay"]);
+
+    let removed = remove_provider(before, "a").unwrap();
+    assert_eq!(
+        removed,
+        "providers:\n-\n  name: b\n  type: anthropic\n  auth_type: api_key\n  auth_value: k\t# tab\n# end of list\nsettings: {log_level: info}\n"
+    );
+    let removed = remove_provider(before, "b").unwrap();
+    assert_eq!(names(&valid(&removed)), ["a"]);
+    assert!(
+        removed
+            .ends_with("  auth_value: k  # inline\n# end of list\nsettings: {log_level: info}\n")
+    );
+
+    let disabled = set_enabled(before, "b", false).unwrap();
+    assert_eq!(
+        disabled,
+        before.replacen("k\t# tab\n", "k\t# tab\n  enabled: false\n", 1)
+    );
+    assert!(!valid(&disabled).providers[1].enabled);
+}
+
+#[test]
+fn every_item_of_the_example_can_be_removed_and_re_added() {
+    // The example has a single provider: removing it is a clean edit (its comments go with
+    // it, the commented-out examples stay), which validation then refuses.
+    let none = remove_provider(EXAMPLE, "anthropic_official").unwrap();
+    let start = EXAMPLE.find("  # The official Anthropic API").unwrap();
+    let end = EXAMPLE
+        .find("\n\n  # An Anthropic-compatible relay")
+        .unwrap()
+        + 1;
+    assert_eq!(none, format!("{}{}", &EXAMPLE[..start], &EXAMPLE[end..]));
+    let err = load_str(&none, "t.yaml", &no_env).unwrap_err().to_string();
+    assert!(err.contains("providers: no providers"), "{err}");
+    let two = add_provider(EXAMPLE, &relay()).unwrap();
+    let back = remove_provider(&two, "relay").unwrap();
+    assert_eq!(back, EXAMPLE);
+    let without_official = remove_provider(&two, "anthropic_official").unwrap();
+    assert!(
+        without_official.contains("  # An Anthropic-compatible relay that takes a bearer token.")
+    );
+    assert!(!without_official.contains("# The official Anthropic API"));
+    assert_eq!(names(&valid(&without_official)), ["relay"]);
+}
