@@ -447,3 +447,79 @@ fn every_item_of_the_example_can_be_removed_and_re_added() {
     assert!(!without_official.contains("# The official Anthropic API"));
     assert_eq!(names(&valid(&without_official)), ["relay"]);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn base(index: usize) -> String {
+        let texts = [
+            SEED.to_owned(),
+            SEED.replace('\n', "\r\n"),
+            EXAMPLE.to_owned(),
+            String::new(),
+            "settings:\n  log_level: info\n".to_owned(),
+            "providers: []\n".to_owned(),
+        ];
+        texts[index % texts.len()].clone()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Adding providers one by one, toggling them, and removing them in any order gives
+        /// back the file byte for byte, and every step in between validates.
+        #[test]
+        fn add_then_remove_in_any_order_is_the_identity(
+            file in 0usize..6,
+            count in 1usize..5,
+            order in Just(()).prop_perturb(|(), mut rng| {
+                let mut order: Vec<usize> = (0..4).collect();
+                for i in (1..order.len()).rev() {
+                    order.swap(i, rng.random_range(0..=i));
+                }
+                order
+            }),
+            disable in proptest::collection::vec(any::<bool>(), 4),
+        ) {
+            let original = base(file);
+            let mut text = original.clone();
+            for i in 0..count {
+                let provider = NewProvider {
+                    name: format!("added-{i}"),
+                    models: if i % 2 == 0 { deepseek().models } else { Vec::new() },
+                    ..relay()
+                };
+                text = add_provider(&text, &provider).unwrap();
+                valid(&text);
+            }
+            for i in order.iter().copied().filter(|i| *i < count) {
+                if disable[i] {
+                    let off = set_enabled(&text, &format!("added-{i}"), false).unwrap();
+                    prop_assert_ne!(&off, &text);
+                    match load_str(&off, "t.yaml", &lenient_env(&no_env)) {
+                        Ok(loaded) => {
+                            let me = loaded.config.providers.iter().find(|p| p.id.as_str() == format!("added-{i}"));
+                            prop_assert!(!me.unwrap().enabled);
+                        }
+                        // Disabling the only provider is a valid edit that validation refuses.
+                        Err(e) => prop_assert!(e.to_string().contains("no enabled provider"), "{}", e),
+                    }
+                    text = set_enabled(&off, &format!("added-{i}"), true).unwrap();
+                    prop_assert_eq!(text.len(), off.len() - 1, "false -> true");
+                }
+                text = remove_provider(&text, &format!("added-{i}")).unwrap();
+            }
+            // A file that had providers gets back every byte; one that had none keeps the
+            // `providers:` key the first add wrote.
+            let expected = if provider_names(&original).unwrap().is_empty() {
+                let once = add_provider(&original, &relay()).unwrap();
+                remove_provider(&once, "relay").unwrap()
+            } else {
+                original
+            };
+            prop_assert_eq!(text, expected);
+        }
+    }
+}
