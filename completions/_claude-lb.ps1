@@ -33,7 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Probe every enabled provider with a minimal real request and report which work')
-            [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'Show the configured providers, or the live state of a running instance')
+            [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'List, add, remove, enable or disable providers; or show a running instance''s providers')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send one real request through the pool (or a running instance) and show the answer')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
@@ -96,6 +96,10 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the providers of the config file, or with `--remote` their live state')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a provider: a step-by-step wizard, or fully scripted with flags')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a provider from the config file')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Enable a provider (`enabled: true`)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Disable a provider (`enabled: false`) without removing it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -113,12 +117,88 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'claude-lb;providers;add' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The provider''s name: letters, digits, `_`, `.` and `-`')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Which API the provider speaks')
+            [CompletionResult]::new('--auth-type', '--auth-type', [CompletionResultType]::ParameterName, 'How the credential is sent (default `api_key`)')
+            [CompletionResult]::new('--auth-value', '--auth-value', [CompletionResultType]::ParameterName, 'The key or token itself, stored in plain text in the config (prefer --auth-env)')
+            [CompletionResult]::new('--auth-env', '--auth-env', [CompletionResultType]::ParameterName, 'The environment variable holding the key, read when the config is loaded (stored as `${VAR}`)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The provider''s base URL (default `https://api.anthropic.com` for type anthropic, `https://api.openai.com/v1` for type openai)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Map client models matching PATTERN (`*` matches anything) to MODEL; repeat, first match wins')
+            [CompletionResult]::new('--weight', '--weight', [CompletionResultType]::ParameterName, 'The weight for the `weighted` strategy (default 1)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('--disabled', '--disabled', [CompletionResultType]::ParameterName, 'Add the provider disabled (`enabled: false`)')
+            [CompletionResult]::new('--probe', '--probe', [CompletionResultType]::ParameterName, 'Send a real minimal request to the provider before saving; do not save if it fails')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before writing')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before writing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;providers;remove' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;providers;enable' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;providers;disable' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'claude-lb;providers;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the providers of the config file, or with `--remote` their live state')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a provider: a step-by-step wizard, or fully scripted with flags')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a provider from the config file')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Enable a provider (`enabled: true`)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Disable a provider (`enabled: false`) without removing it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'claude-lb;providers;help;list' {
+            break
+        }
+        'claude-lb;providers;help;add' {
+            break
+        }
+        'claude-lb;providers;help;remove' {
+            break
+        }
+        'claude-lb;providers;help;enable' {
+            break
+        }
+        'claude-lb;providers;help;disable' {
             break
         }
         'claude-lb;providers;help;help' {
@@ -211,7 +291,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Probe every enabled provider with a minimal real request and report which work')
-            [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'Show the configured providers, or the live state of a running instance')
+            [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'List, add, remove, enable or disable providers; or show a running instance''s providers')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send one real request through the pool (or a running instance) and show the answer')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
@@ -229,9 +309,25 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
         }
         'claude-lb;help;providers' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the providers of the config file, or with `--remote` their live state')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a provider: a step-by-step wizard, or fully scripted with flags')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a provider from the config file')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Enable a provider (`enabled: true`)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Disable a provider (`enabled: false`) without removing it')
             break
         }
         'claude-lb;help;providers;list' {
+            break
+        }
+        'claude-lb;help;providers;add' {
+            break
+        }
+        'claude-lb;help;providers;remove' {
+            break
+        }
+        'claude-lb;help;providers;enable' {
+            break
+        }
+        'claude-lb;help;providers;disable' {
             break
         }
         'claude-lb;help;test' {

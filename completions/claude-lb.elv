@@ -30,7 +30,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand serve 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
             cand mock 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
             cand check 'Probe every enabled provider with a minimal real request and report which work'
-            cand providers 'Show the configured providers, or the live state of a running instance'
+            cand providers 'List, add, remove, enable or disable providers; or show a running instance''s providers'
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand config 'Check or create the configuration file'
             cand completions 'Print the shell completion script for SHELL'
@@ -89,6 +89,10 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List the providers of the config file, or with `--remote` their live state'
+            cand add 'Add a provider: a step-by-step wizard, or fully scripted with flags'
+            cand remove 'Remove a provider from the config file'
+            cand enable 'Enable a provider (`enabled: true`)'
+            cand disable 'Disable a provider (`enabled: false`) without removing it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-lb;providers;list'= {
@@ -104,11 +108,79 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'claude-lb;providers;add'= {
+            cand --name 'The provider''s name: letters, digits, `_`, `.` and `-`'
+            cand --type 'Which API the provider speaks'
+            cand --auth-type 'How the credential is sent (default `api_key`)'
+            cand --auth-value 'The key or token itself, stored in plain text in the config (prefer --auth-env)'
+            cand --auth-env 'The environment variable holding the key, read when the config is loaded (stored as `${VAR}`)'
+            cand --base-url 'The provider''s base URL (default `https://api.anthropic.com` for type anthropic, `https://api.openai.com/v1` for type openai)'
+            cand --model 'Map client models matching PATTERN (`*` matches anything) to MODEL; repeat, first match wins'
+            cand --weight 'The weight for the `weighted` strategy (default 1)'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --disabled 'Add the provider disabled (`enabled: false`)'
+            cand --probe 'Send a real minimal request to the provider before saving; do not save if it fails'
+            cand -y 'Do not ask for confirmation before writing'
+            cand --yes 'Do not ask for confirmation before writing'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;providers;remove'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;providers;enable'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;providers;disable'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'claude-lb;providers;help'= {
             cand list 'List the providers of the config file, or with `--remote` their live state'
+            cand add 'Add a provider: a step-by-step wizard, or fully scripted with flags'
+            cand remove 'Remove a provider from the config file'
+            cand enable 'Enable a provider (`enabled: true`)'
+            cand disable 'Disable a provider (`enabled: false`) without removing it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-lb;providers;help;list'= {
+        }
+        &'claude-lb;providers;help;add'= {
+        }
+        &'claude-lb;providers;help;remove'= {
+        }
+        &'claude-lb;providers;help;enable'= {
+        }
+        &'claude-lb;providers;help;disable'= {
         }
         &'claude-lb;providers;help;help'= {
         }
@@ -190,7 +262,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand serve 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
             cand mock 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
             cand check 'Probe every enabled provider with a minimal real request and report which work'
-            cand providers 'Show the configured providers, or the live state of a running instance'
+            cand providers 'List, add, remove, enable or disable providers; or show a running instance''s providers'
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand config 'Check or create the configuration file'
             cand completions 'Print the shell completion script for SHELL'
@@ -204,8 +276,20 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;help;providers'= {
             cand list 'List the providers of the config file, or with `--remote` their live state'
+            cand add 'Add a provider: a step-by-step wizard, or fully scripted with flags'
+            cand remove 'Remove a provider from the config file'
+            cand enable 'Enable a provider (`enabled: true`)'
+            cand disable 'Disable a provider (`enabled: false`) without removing it'
         }
         &'claude-lb;help;providers;list'= {
+        }
+        &'claude-lb;help;providers;add'= {
+        }
+        &'claude-lb;help;providers;remove'= {
+        }
+        &'claude-lb;help;providers;enable'= {
+        }
+        &'claude-lb;help;providers;disable'= {
         }
         &'claude-lb;help;test'= {
         }

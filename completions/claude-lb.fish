@@ -32,7 +32,7 @@ complete -c claude-lb -n "__fish_claude_lb_needs_command" -s V -l version -d 'Pr
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "check" -d 'Probe every enabled provider with a minimal real request and report which work'
-complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "providers" -d 'Show the configured providers, or the live state of a running instance'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "providers" -d 'List, add, remove, enable or disable providers; or show a running instance\'s providers'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "test" -d 'Send one real request through the pool (or a running instance) and show the answer'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "config" -d 'Check or create the configuration file'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
@@ -61,13 +61,17 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand check" -s v -l verbo
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand check" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand check" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand check" -s V -l version -d 'Print version'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list help" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list help" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'Log only errors and hide notices'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list help" -s V -l version -d 'Print version'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List the providers of the config file, or with `--remote` their live state'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -f -a "list" -d 'List the providers of the config file, or with `--remote` their live state'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -f -a "add" -d 'Add a provider: a step-by-step wizard, or fully scripted with flags'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -f -a "remove" -d 'Remove a provider from the config file'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -f -a "enable" -d 'Enable a provider (`enabled: true`)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -f -a "disable" -d 'Disable a provider (`enabled: false`) without removing it'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -l remote -d 'Show the live state of a running `claude-lb serve` at this URL instead of the config file (availability, cooldowns, failures, latency)' -r -f
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (an array, one object per provider) instead of a table'
@@ -75,7 +79,44 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fis
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l name -d 'The provider\'s name: letters, digits, `_`, `.` and `-`' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l type -d 'Which API the provider speaks' -r -f -a "anthropic\t'The Anthropic Messages API (the official API or an Anthropic-compatible relay)'
+openai\t'An OpenAI-compatible Chat Completions API (translated)'"
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l auth-type -d 'How the credential is sent (default `api_key`)' -r -f -a "api_key\t'`x-api-key` for type anthropic (type openai always sends `Authorization: Bearer`)'
+auth_token\t'`Authorization: Bearer`, for Anthropic-compatible relays'"
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l auth-value -d 'The key or token itself, stored in plain text in the config (prefer --auth-env)' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l auth-env -d 'The environment variable holding the key, read when the config is loaded (stored as `${VAR}`)' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l base-url -d 'The provider\'s base URL (default `https://api.anthropic.com` for type anthropic, `https://api.openai.com/v1` for type openai)' -r -f
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l model -d 'Map client models matching PATTERN (`*` matches anything) to MODEL; repeat, first match wins' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l weight -d 'The weight for the `weighted` strategy (default 1)' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l disabled -d 'Add the provider disabled (`enabled: false`)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -l probe -d 'Send a real minimal request to the provider before saving; do not save if it fails'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -s y -l yes -d 'Do not ask for confirmation before writing'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from remove" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from enable" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from enable" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from enable" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from enable" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from enable" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from disable" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from disable" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from disable" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from disable" -s V -l version -d 'Print version'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the providers of the config file, or with `--remote` their live state'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a provider: a step-by-step wizard, or fully scripted with flags'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a provider from the config file'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Enable a provider (`enabled: true`)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Disable a provider (`enabled: false`) without removing it'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l provider -d 'Send only to this provider (by its `name`), as if it were the only one enabled' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l model -d 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)' -r
@@ -116,11 +157,15 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s V -l
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "check" -d 'Probe every enabled provider with a minimal real request and report which work'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "providers" -d 'Show the configured providers, or the live state of a running instance'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "providers" -d 'List, add, remove, enable or disable providers; or show a running instance\'s providers'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "test" -d 'Send one real request through the pool (or a running instance) and show the answer'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "config" -d 'Check or create the configuration file'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "list" -d 'List the providers of the config file, or with `--remote` their live state'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "add" -d 'Add a provider: a step-by-step wizard, or fully scripted with flags'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "remove" -d 'Remove a provider from the config file'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "enable" -d 'Enable a provider (`enabled: true`)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "disable" -d 'Disable a provider (`enabled: false`) without removing it'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Load the config exactly as `serve` would and report every problem at once'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'

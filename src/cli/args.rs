@@ -181,3 +181,110 @@ pub struct TestArgs {
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub remote: Option<String>,
 }
+
+// ---- `providers add|remove|enable|disable` ----
+
+/// A provider type, as `--type` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// The Anthropic Messages API (the official API or an Anthropic-compatible relay)
+    Anthropic,
+    /// An OpenAI-compatible Chat Completions API (translated)
+    Openai,
+}
+
+/// An auth type, as `--auth-type` takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthTypeArg {
+    /// `x-api-key` for type anthropic (type openai always sends `Authorization: Bearer`)
+    #[value(name = "api_key")]
+    ApiKey,
+    /// `Authorization: Bearer`, for Anthropic-compatible relays
+    #[value(name = "auth_token")]
+    AuthToken,
+}
+
+/// `providers add`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb providers add                  Ask for everything, step by step
+  claude-lb providers add --name deepseek --type openai --auth-env DEEPSEEK_API_KEY \\
+      --base-url https://api.deepseek.com/v1 \\
+      --model 'claude-*opus*=deepseek-reasoner' --model '*=deepseek-chat'
+  claude-lb providers add --name relay --type anthropic --auth-type auth_token \\
+      --auth-env RELAY_TOKEN --base-url https://relay.example.com --weight 2
+  claude-lb providers add --name local --type openai --auth-value none \\
+      --base-url http://127.0.0.1:11434/v1 --model '*=qwen2.5-coder:32b' --probe
+
+With --name, --type and --auth-env (or --auth-value) it asks nothing; so it does without a
+terminal, where a missing one is a usage error (exit 2). The file keeps its comments and
+layout, the result is validated before it is written, and the write is atomic.")]
+pub struct AddArgs {
+    /// The provider's name: letters, digits, `_`, `.` and `-`
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Which API the provider speaks
+    #[arg(long = "type", value_name = "TYPE", value_enum)]
+    pub kind: Option<KindArg>,
+    /// How the credential is sent (default `api_key`)
+    #[arg(long, value_name = "AUTH_TYPE", value_enum)]
+    pub auth_type: Option<AuthTypeArg>,
+    /// The key or token itself, stored in plain text in the config (prefer --auth-env)
+    #[arg(long, value_name = "SECRET", conflicts_with = "auth_env")]
+    pub auth_value: Option<String>,
+    /// The environment variable holding the key, read when the config is loaded (stored as
+    /// `${VAR}`)
+    #[arg(long, value_name = "VAR")]
+    pub auth_env: Option<String>,
+    /// The provider's base URL (default `https://api.anthropic.com` for type anthropic,
+    /// `https://api.openai.com/v1` for type openai)
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub base_url: Option<String>,
+    /// Map client models matching PATTERN (`*` matches anything) to MODEL; repeat, first match
+    /// wins
+    #[arg(long = "model", value_name = "PATTERN=MODEL")]
+    pub models: Vec<String>,
+    /// The weight for the `weighted` strategy (default 1)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub weight: Option<u32>,
+    /// Add the provider disabled (`enabled: false`)
+    #[arg(long)]
+    pub disabled: bool,
+    /// Send a real minimal request to the provider before saving; do not save if it fails
+    #[arg(long)]
+    pub probe: bool,
+    /// Do not ask for confirmation before writing
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// `providers remove`.
+#[derive(Clone, Debug, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb providers remove openrouter
+  claude-lb --config team.yaml providers remove old_relay
+
+The provider's lines and the comment lines directly above it are removed; the rest of the
+file stays as it is. A result that would not validate (no provider left) is not written.")]
+pub struct RemoveArgs {
+    /// The provider to remove
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+/// `providers enable` and `providers disable`.
+#[derive(Clone, Debug, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb providers disable openrouter
+  claude-lb providers enable openrouter
+
+Only the provider's `enabled:` line changes (or `enabled: false` is added); a running
+`claude-lb serve` picks the change up by itself.")]
+pub struct ToggleArgs {
+    /// The provider to enable or disable
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}

@@ -15,6 +15,8 @@ pub use args::{CheckArgs, ProvidersListArgs, TestArgs};
 pub use args::{
     CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs, ValidateArgs,
 };
+// `providers add|remove|enable|disable`.
+pub use args::{AddArgs, AuthTypeArg, KindArg, RemoveArgs, ToggleArgs};
 
 use crate::commands::completions::BIN_NAME;
 use crate::commands::{self, ExitStatus};
@@ -29,6 +31,8 @@ Examples:
   claude-lb providers list                  Show the configured providers
   claude-lb test                            Send one request through the pool
   claude-lb config validate                 Check the config exactly as `serve` would load it
+  claude-lb providers add                   Add a provider, step by step
+  claude-lb providers disable openrouter    Take a provider out without removing it
   claude-lb --config team.yaml config validate
   claude-lb completions zsh > ~/.zfunc/_claude-lb
 
@@ -39,7 +43,11 @@ const PROVIDERS_EXAMPLES: &str = "\
 Examples:
   claude-lb providers list
   claude-lb providers list --remote http://127.0.0.1:8080
-  claude-lb providers list --json";
+  claude-lb providers list --json
+  claude-lb providers add                        A step-by-step wizard
+  claude-lb providers add --name deepseek --type openai --auth-env DEEPSEEK_API_KEY \\
+      --base-url https://api.deepseek.com --model '*=deepseek-chat' --yes
+  claude-lb providers disable deepseek";
 
 /// A load balancer for Claude Code: failover, cooldown and Anthropic/OpenAI translation in one
 /// binary.
@@ -61,7 +69,7 @@ pub enum Command {
     Mock(MockArgs),
     /// Probe every enabled provider with a minimal real request and report which work
     Check(CheckArgs),
-    /// Show the configured providers, or the live state of a running instance
+    /// List, add, remove, enable or disable providers; or show a running instance's providers
     #[command(subcommand, after_help = PROVIDERS_EXAMPLES)]
     Providers(ProvidersCommand),
     /// Send one real request through the pool (or a running instance) and show the answer
@@ -76,13 +84,6 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
-/// `claude-lb providers ...`.
-#[derive(Debug, Subcommand)]
-pub enum ProvidersCommand {
-    /// List the providers of the config file, or with `--remote` their live state
-    List(ProvidersListArgs),
-}
-
 /// `claude-lb config ...`.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -90,6 +91,21 @@ pub enum ConfigCommand {
     Validate(ValidateArgs),
     /// Write a commented starter config to the default path (never overwrites)
     Init(InitArgs),
+}
+
+/// `claude-lb providers ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// List the providers of the config file, or with `--remote` their live state
+    List(ProvidersListArgs),
+    /// Add a provider: a step-by-step wizard, or fully scripted with flags
+    Add(AddArgs),
+    /// Remove a provider from the config file
+    Remove(RemoveArgs),
+    /// Enable a provider (`enabled: true`)
+    Enable(ToggleArgs),
+    /// Disable a provider (`enabled: false`) without removing it
+    Disable(ToggleArgs),
 }
 
 /// The command line as users see it: [`Cli`] without its hidden subcommands, for completion
@@ -126,9 +142,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => commands::serve::run_cli(&cli.global, &args, &printer),
         Command::Mock(args) => commands::mock::run_cli(&args),
         Command::Check(args) => commands::check::run_cli(&cli.global, &args, &printer),
-        Command::Providers(ProvidersCommand::List(args)) => {
-            commands::providers::list::run_cli(&cli.global, &args, &printer)
-        }
         Command::Test(args) => commands::test::run_cli(&cli.global, &args, &printer),
         Command::Config(ConfigCommand::Validate(args)) => {
             commands::config_validate::run(&cli.global, &args, &printer)
@@ -136,6 +149,23 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config(ConfigCommand::Init(args)) => {
             commands::config_init::run(&cli.global, &args, &printer)
         }
+        Command::Providers(command) => match command {
+            ProvidersCommand::List(args) => {
+                commands::providers::list::run_cli(&cli.global, &args, &printer)
+            }
+            ProvidersCommand::Add(args) => {
+                commands::providers::add::run(&cli.global, &args, &printer)
+            }
+            ProvidersCommand::Remove(args) => {
+                commands::providers::remove::run(&cli.global, &args, &printer)
+            }
+            ProvidersCommand::Enable(args) => {
+                commands::providers::enable::run(&cli.global, &args, true, &printer)
+            }
+            ProvidersCommand::Disable(args) => {
+                commands::providers::enable::run(&cli.global, &args, false, &printer)
+            }
+        },
         Command::Completions(args) => commands::completions::run(&args, &printer),
         Command::Generate(args) => commands::generate::run(&args, &printer),
     };

@@ -6,9 +6,11 @@
 
 pub mod diagnostic;
 pub mod duration;
+pub mod edit;
 pub mod expand;
 pub mod paths;
 pub mod raw;
+pub mod save;
 pub mod secret;
 pub mod validate;
 
@@ -23,6 +25,7 @@ use http::{HeaderName, HeaderValue};
 use url::Url;
 
 pub use diagnostic::{Diagnostic, Pos, Severity};
+pub use save::save_atomic;
 pub use secret::Secret;
 
 use crate::core::provider::{AuthType, ModelMap, ProviderId, ProviderKind};

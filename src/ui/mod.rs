@@ -8,5 +8,6 @@ pub mod logging;
 pub mod printer;
 pub mod progress;
 pub mod table;
+pub mod wizard;
 
 pub use printer::Printer;

@@ -21,8 +21,12 @@ mod failover;
 mod mock;
 // `serve` with OpenAI-type providers: translation end to end.
 mod openai_e2e;
+// `providers add|remove|enable|disable`: flags, safe edits, comments kept.
+mod providers_add;
 // `claude-lb providers list`: from the file, and from a running instance.
 mod providers_list;
+// The `providers add` wizard driven through a pseudo-terminal.
+mod providers_wizard;
 // Regressions found with real clients (the `anthropic` SDK, Claude Code), reproduced in-process.
 mod real_clients;
 // The real `serve` binary: log lines, reload by file watch and SIGHUP, graceful SIGTERM.

@@ -1,0 +1,111 @@
+//! What `providers add`, `remove`, `enable` and `disable` share: finding the config file,
+//! reading it, and saving an edited text with every problem reported.
+
+use std::fs;
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::cli::GlobalArgs;
+use crate::commands::ExitStatus;
+use crate::config::save::{SaveError, lenient_env};
+use crate::config::{self, MAX_CONFIG_BYTES, paths};
+use crate::ui::Printer;
+
+/// The config file an edit applies to, which must exist (SPEC 2.1).
+pub(super) fn existing(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
+    Ok(paths::resolve_for_process(global.config.as_deref())?)
+}
+
+/// The config file `providers add` writes to: the one in use, or (when there is none yet)
+/// `--config`, `CLAUDE_LB_CONFIG` or the user config directory's `providers.yaml`.
+pub(super) fn for_add(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
+    match paths::resolve_for_process(global.config.as_deref()) {
+        Ok(path) => Ok(path),
+        Err(config::ConfigError::NotFound { .. }) => paths::init_target(
+            None,
+            &crate::env::process,
+            paths::user_config_dir().as_deref(),
+        )
+        .context(
+            "cannot tell where your config directory is (is HOME set?); name a file with `--config PATH`",
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The text of `path`, or `None` when it does not exist yet.
+pub(super) fn read(path: &Path) -> anyhow::Result<Option<String>> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+    };
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        bail!(
+            "`{}` is larger than 1 MiB ({} bytes); is it the right file?",
+            path.display(),
+            bytes.len()
+        );
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text; not editing it", path.display()))
+}
+
+/// Whether questions can be asked: stdin and stderr (where prompts go) are terminals.
+pub(super) fn can_ask() -> bool {
+    io::stdin().is_terminal() && io::stderr().is_terminal()
+}
+
+/// Validates and atomically writes `text` to `path`, which held `old`.
+///
+/// On success, prints the warnings about provider number `touched` (when given). Returns
+/// `Err(status)` when nothing was written (the problems are printed).
+pub(super) fn save(
+    path: &Path,
+    old: &str,
+    text: &str,
+    touched: Option<usize>,
+    printer: Printer,
+) -> anyhow::Result<Result<(), ExitStatus>> {
+    match config::save_atomic(path, text, &lenient_env(&crate::env::process)) {
+        Ok(warnings) => {
+            if let Some(index) = touched {
+                let prefix = format!("providers[{index}]");
+                for w in warnings.iter().filter(|w| w.path.starts_with(&prefix)) {
+                    printer.notice(w)?;
+                }
+            }
+        }
+        Err(e @ SaveError::Invalid { .. }) => {
+            printer.error(e);
+            let env = lenient_env(&crate::env::process);
+            if !old.trim().is_empty() && config::load_str(old, "", &env).is_err() {
+                printer.notice(
+                    "note: the file already had errors before this change; fix them first (`claude-lb config validate` lists them)",
+                )?;
+            }
+            return Ok(Err(ExitStatus::Failure));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Ok(()))
+}
+
+/// Says so when the saved config would not load with this shell's environment (a `${VAR}`
+/// not exported yet), quoting what `serve` would report.
+pub(super) fn note_unset_variables(path: &Path, text: &str, printer: Printer) -> io::Result<()> {
+    match config::load_str(text, &path.display().to_string(), &crate::env::process) {
+        Ok(_) => Ok(()),
+        Err(e) => printer.notice(format_args!(
+            "note: with this shell's environment `claude-lb serve` would refuse the config:\n{}",
+            e.lines()
+                .iter()
+                .map(|l| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
+    }
+}

@@ -1,0 +1,224 @@
+//! Writing a configuration file without ever losing it: validate first, then write a temporary
+//! file beside it, flush it to disk and rename it over the old one.
+//!
+//! A crash or a full disk at any moment leaves either the old file or the new one, never half
+//! of one. A new file is created readable by its owner only (it may hold keys); an existing
+//! file keeps its permissions. A symbolic link is followed, so the file it points to is
+//! replaced and the link stays.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::{ConfigError, Diagnostic, load_str};
+
+/// Why a configuration was not saved. The file on disk is then unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// The new text does not validate; nothing was written.
+    #[error(
+        "not saved: the result would be an invalid config ({}):\n{}",
+        super::plural(.errors.len(), "error"),
+        .errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    )]
+    Invalid { errors: Vec<Diagnostic> },
+    /// The file could not be written.
+    #[error("cannot write `{}`: {source}", .path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// An environment lookup for checking the shape of a config before saving it: a variable that
+/// is set gives its value, one that is not set gives a placeholder, so that a `${VAR}` the
+/// user will export later does not stop them from saving (the command warns about it instead).
+pub fn lenient_env(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> impl Fn(&str) -> Option<String> + use<'_> {
+    move |name| env(name).or_else(|| Some("set-later".to_owned()))
+}
+
+/// Validates `text` as a configuration (taking `${VAR}` values from `env`) and, if it is
+/// valid, writes it to `path` atomically. Returns the warnings about the saved config.
+///
+/// When `text` has errors nothing is written and [`SaveError::Invalid`] lists every one of
+/// them, located in `path`.
+pub fn save_atomic(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Diagnostic>, SaveError> {
+    let warnings = match load_str(text, &path.display().to_string(), env) {
+        Ok(loaded) => loaded.warnings,
+        Err(ConfigError::Invalid { errors, .. }) => return Err(SaveError::Invalid { errors }),
+        Err(other) => {
+            return Err(SaveError::Io {
+                path: path.to_path_buf(),
+                source: io::Error::other(other.to_string()),
+            });
+        }
+    };
+    write_atomic(path, text.as_bytes()).map_err(|source| SaveError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(warnings)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, then renames it
+/// over `path`. A new file gets mode 0600; an existing one keeps its mode.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    // Follow a symbolic link, so the link survives and its target is what changes.
+    let target = match fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(e) => return Err(e),
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir)?;
+    let existing = fs::metadata(&target).ok().map(|m| m.permissions());
+    let (temp, mut file) = create_temp(&dir, &target)?;
+    let result = (|| {
+        file.write_all(bytes)?;
+        if let Some(permissions) = existing {
+            file.set_permissions(permissions)?;
+        }
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temp, &target)?;
+        sync_dir(&dir);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Creates a new, empty temporary file beside `target`, readable by its owner only.
+fn create_temp(dir: &Path, target: &Path) -> io::Result<(PathBuf, fs::File)> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let base = target
+        .file_name()
+        .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let temp = dir.join(format!(".{base}.{}.{n}.tmp", std::process::id()));
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1000 => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Flushes a directory entry change (the rename) to disk, where the platform allows it.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = fs::File::open(dir) {
+        // A failure here leaves the rename done but perhaps not yet durable; nothing to undo.
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "providers:\n  - name: a\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${KEY}\"\n";
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn new_file_is_private_and_existing_keeps_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/providers.yaml");
+        save_atomic(&path, VALID, &lenient_env(&no_env)).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), VALID);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(mode(&path), 0o600);
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+            let text = format!("# hi\n{VALID}");
+            save_atomic(&path, &text, &lenient_env(&no_env)).unwrap();
+            assert_eq!(mode(&path), 0o640);
+            assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        }
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn invalid_text_is_refused_and_the_file_is_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("providers.yaml");
+        fs::write(&path, VALID).unwrap();
+        let bad = "providers:\n  - name: a\n    type: opneai\n    auth_type: api_key\n    auth_value: x\n  - name: b b\n    type: anthropic\n    auth_type: api_key\n    auth_value: y\n";
+        let err = save_atomic(&path, bad, &no_env).unwrap_err();
+        let SaveError::Invalid { errors } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(errors.len(), 2, "{err}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("not saved: the result would be an invalid config (2 errors):"),
+            "{message}"
+        );
+        assert!(message.contains("providers[0].type"), "{message}");
+        assert!(message.contains("providers[1].name"), "{message}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), VALID);
+    }
+
+    #[test]
+    fn unset_variables_only_pass_with_the_lenient_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("providers.yaml");
+        assert!(matches!(
+            save_atomic(&path, VALID, &no_env),
+            Err(SaveError::Invalid { .. })
+        ));
+        assert!(!path.exists());
+        save_atomic(&path, VALID, &lenient_env(&no_env)).unwrap();
+        assert!(path.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_followed_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.yaml");
+        let link = dir.path().join("providers.yaml");
+        fs::write(&real, VALID).unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let text = format!("{VALID}# edited\n");
+        save_atomic(&link, &text, &lenient_env(&no_env)).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).unwrap(), text);
+    }
+}
