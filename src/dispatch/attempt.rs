@@ -212,15 +212,11 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
                 }
             };
             let log = RequestLog::new(ctx, status);
-            Result::Answer(
-                Box::new(Answer {
-                    status,
-                    headers,
-                    body: AnswerBody::Full(bytes),
-                    provider: ctx.provider.id.clone(),
-                    failed_attempts: Vec::new(),
-                    request_id: ctx.request_id.clone(),
-                }),
+            answer(
+                ctx,
+                status,
+                headers,
+                AnswerBody::Full(bytes),
                 Some((log, Usage::default(), "client error")),
             )
         }
@@ -301,15 +297,11 @@ async fn complete(
         .record_success(&ctx.provider.id, attempt_started.elapsed(), Instant::now());
     let usage = Usage::from_message_body(&bytes);
     let log = RequestLog::new(&ctx, status);
-    Result::Answer(
-        Box::new(Answer {
-            status,
-            headers,
-            body: AnswerBody::Full(bytes),
-            provider: ctx.provider.id.clone(),
-            failed_attempts: Vec::new(),
-            request_id: ctx.request_id.clone(),
-        }),
+    answer(
+        &ctx,
+        status,
+        headers,
+        AnswerBody::Full(bytes),
         Some((log, usage, "ok")),
     )
 }
@@ -363,17 +355,7 @@ async fn peek(
                         ctx.provider.id.clone(),
                         ctx.settings.stream_idle_timeout,
                     );
-                    return Result::Answer(
-                        Box::new(Answer {
-                            status,
-                            headers,
-                            body: AnswerBody::Stream(stream),
-                            provider: ctx.provider.id.clone(),
-                            failed_attempts: Vec::new(),
-                            request_id: ctx.request_id.clone(),
-                        }),
-                        None,
-                    );
+                    return answer(&ctx, status, headers, AnswerBody::Stream(stream), None);
                 }
                 Err(rejection) => return rejected(&ctx, rejection),
             }
@@ -404,17 +386,7 @@ async fn peek(
                             attempt_started.elapsed(),
                             Instant::now(),
                         );
-                        return Result::Answer(
-                            Box::new(Answer {
-                                status,
-                                headers,
-                                body: AnswerBody::Stream(stream),
-                                provider: ctx.provider.id.clone(),
-                                failed_attempts: Vec::new(),
-                                request_id: ctx.request_id.clone(),
-                            }),
-                            None,
-                        );
+                        return answer(&ctx, status, headers, AnswerBody::Stream(stream), None);
                     }
                 }
                 return failed(
@@ -434,6 +406,27 @@ async fn peek(
             Ok(Some(Ok(chunk))) => parser.push(&chunk),
         }
     }
+}
+
+/// An answer from this attempt's provider.
+fn answer(
+    ctx: &Context<'_>,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: AnswerBody,
+    log: PendingLog,
+) -> Result {
+    Result::Answer(
+        Box::new(Answer {
+            status,
+            headers,
+            body,
+            provider: ctx.provider.id.clone(),
+            failed_attempts: Vec::new(),
+            request_id: ctx.request_id.clone(),
+        }),
+        log,
+    )
 }
 
 /// An error event before the commit point: why, and the Anthropic error body to give the
@@ -462,38 +455,20 @@ fn rejected(ctx: &Context<'_>, rejection: Rejection) -> Result {
     if classify::failure(&failure) != classify::Outcome::ReturnToClient {
         return failed(failure, message);
     }
-    let status = status_for_error_type(error_type);
+    let status = StatusCode::from_u16(translate::error::status_for_error_type(error_type))
+        .unwrap_or(StatusCode::BAD_REQUEST);
     ctx.health
         .record_client_error(&ctx.provider.id, Instant::now());
     let mut headers = client_headers(ctx, &HeaderMap::new(), &Mode::Passthrough);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let log = RequestLog::new(ctx, status);
-    Result::Answer(
-        Box::new(Answer {
-            status,
-            headers,
-            body: AnswerBody::Full(body),
-            provider: ctx.provider.id.clone(),
-            failed_attempts: Vec::new(),
-            request_id: ctx.request_id.clone(),
-        }),
+    answer(
+        ctx,
+        status,
+        headers,
+        AnswerBody::Full(body),
         Some((log, Usage::default(), "client error")),
     )
-}
-
-/// The HTTP status Anthropic gives an error type (PROTOCOL 5.3).
-fn status_for_error_type(error_type: &str) -> StatusCode {
-    match error_type {
-        "authentication_error" => StatusCode::UNAUTHORIZED,
-        "billing_error" => StatusCode::PAYMENT_REQUIRED,
-        "permission_error" => StatusCode::FORBIDDEN,
-        "not_found_error" => StatusCode::NOT_FOUND,
-        "request_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        "rate_limit_error" => StatusCode::TOO_MANY_REQUESTS,
-        "api_error" => StatusCode::INTERNAL_SERVER_ERROR,
-        "timeout_error" => StatusCode::GATEWAY_TIMEOUT,
-        _ => StatusCode::BAD_REQUEST,
-    }
 }
 
 impl Mode {

@@ -252,19 +252,7 @@ pub(crate) fn error_body(kind: MockKind, status: StatusCode) -> Bytes {
     });
     let body = match kind {
         MockKind::Anthropic => {
-            let kind = match status.as_u16() {
-                401 => "authentication_error",
-                402 => "billing_error",
-                403 => "permission_error",
-                404 => "not_found_error",
-                409 => "conflict_error",
-                413 => "request_too_large",
-                429 => "rate_limit_error",
-                504 => "timeout_error",
-                529 => "overloaded_error",
-                s if s >= 500 => "api_error",
-                _ => "invalid_request_error",
-            };
+            let kind = crate::translate::error::error_type_for_status(status.as_u16());
             serde_json::json!({
                 "type": "error",
                 "error": {"type": kind, "message": message},

@@ -30,6 +30,24 @@ pub fn anthropic_error_body(error_type: &str, message: &str) -> Vec<u8> {
     serde_json::to_vec(&body).expect("error body serialises")
 }
 
+/// The HTTP status Anthropic gives an error type (`PROTOCOL.md` 5.3): the inverse of
+/// [`error_type_for_status`], with 400 for a type it does not know.
+pub fn status_for_error_type(error_type: &str) -> u16 {
+    match error_type {
+        "authentication_error" => 401,
+        "billing_error" => 402,
+        "permission_error" => 403,
+        "not_found_error" => 404,
+        "conflict_error" => 409,
+        "request_too_large" => 413,
+        "rate_limit_error" => 429,
+        "api_error" => 500,
+        "timeout_error" => 504,
+        "overloaded_error" => 529,
+        _ => 400,
+    }
+}
+
 /// The Anthropic error type for an HTTP status claude-lb answers with (`PROTOCOL.md` 5.3).
 pub fn error_type_for_status(status: u16) -> &'static str {
     match status {
