@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the proxy in front of three simulated providers: a tour with no key and no config')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -57,6 +58,21 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--event-gap-ms', '--event-gap-ms', [CompletionResultType]::ParameterName, 'Milliseconds between streamed events')
             [CompletionResult]::new('--fail-rate', '--fail-rate', [CompletionResultType]::ParameterName, 'Share of requests that fail (529/503, 429 with retry-after, cut streams), 0 to 1')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the fault sequence, for a repeatable run')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;demo' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Listen on this address (port 0 picks a free one)')
+            [CompletionResult]::new('--requests', '--requests', [CompletionResultType]::ParameterName, 'Send N requests through the proxy, show each one, print a summary and exit')
+            [CompletionResult]::new('--interval-ms', '--interval-ms', [CompletionResultType]::ParameterName, 'Milliseconds to wait between two of the demo''s requests')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
@@ -137,6 +153,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
         'claude-lb;help' {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the proxy in front of three simulated providers: a tour with no key and no config')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -146,6 +163,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             break
         }
         'claude-lb;help;mock' {
+            break
+        }
+        'claude-lb;help;demo' {
             break
         }
         'claude-lb;help;config' {

@@ -22,6 +22,9 @@ _claude__lb() {
             claude__lb,config)
                 cmd="claude__lb__subcmd__config"
                 ;;
+            claude__lb,demo)
+                cmd="claude__lb__subcmd__demo"
+                ;;
             claude__lb,help)
                 cmd="claude__lb__subcmd__help"
                 ;;
@@ -55,6 +58,9 @@ _claude__lb() {
             claude__lb__subcmd__help,config)
                 cmd="claude__lb__subcmd__help__subcmd__config"
                 ;;
+            claude__lb__subcmd__help,demo)
+                cmd="claude__lb__subcmd__help__subcmd__demo"
+                ;;
             claude__lb__subcmd__help,help)
                 cmd="claude__lb__subcmd__help__subcmd__help"
                 ;;
@@ -77,7 +83,7 @@ _claude__lb() {
 
     case "${cmd}" in
         claude__lb)
-            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock config completions help"
+            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock demo config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,8 +283,49 @@ _claude__lb() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__lb__subcmd__demo)
+            opts="-v -q -h -V --listen --requests --interval-ms --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__lb__subcmd__help)
-            opts="serve mock config completions help"
+            opts="serve mock demo config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,6 +383,20 @@ _claude__lb() {
         claude__subcmd__lb__subcmd__help__subcmd__config__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__lb__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

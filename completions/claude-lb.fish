@@ -31,6 +31,7 @@ complete -c claude-lb -n "__fish_claude_lb_needs_command" -s h -l help -d 'Print
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -s V -l version -d 'Print version'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "demo" -d 'Run the proxy in front of three simulated providers: a tour with no key and no config'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "config" -d 'Check or create the configuration file'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -51,6 +52,14 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -s v -l verbos
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l listen -d 'Listen on this address (port 0 picks a free one)' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l requests -d 'Send N requests through the proxy, show each one, print a summary and exit' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l interval-ms -d 'Milliseconds to wait between two of the demo\'s requests' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -s q -l quiet -d 'Log only errors and hide notices'
@@ -77,10 +86,11 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s v -l
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "config" -d 'Check or create the configuration file'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock demo config completions help" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock demo config completions help" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock demo config completions help" -f -a "demo" -d 'Run the proxy in front of three simulated providers: a tour with no key and no config'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock demo config completions help" -f -a "config" -d 'Check or create the configuration file'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock demo config completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock demo config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Load the config exactly as `serve` would and report every problem at once'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'

@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 pub use args::{
-    CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs, ValidateArgs,
+    CompletionsArgs, DemoArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs,
+    ValidateArgs,
 };
 
 use crate::commands::completions::BIN_NAME;
@@ -22,6 +23,7 @@ use crate::ui::{Printer, logging};
 const EXAMPLES: &str = "\
 Examples:
   claude-lb serve                           Run the proxy on 127.0.0.1:8080
+  claude-lb demo --requests 20              Watch failover against simulated providers
   ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
   claude-lb config init                     Write a commented starter config
   claude-lb config validate                 Check the config exactly as `serve` would load it
@@ -49,6 +51,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks
     Mock(MockArgs),
+    /// Run the proxy in front of three simulated providers: a tour with no key and no config
+    Demo(DemoArgs),
     /// Check or create the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -101,6 +105,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run_cli(&cli.global, &args, &printer),
         Command::Mock(args) => commands::mock::run_cli(&args),
+        Command::Demo(args) => commands::demo::run_cli(&args, &printer),
         Command::Config(ConfigCommand::Validate(args)) => {
             commands::config_validate::run(&cli.global, &args, &printer)
         }

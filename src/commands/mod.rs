@@ -7,6 +7,7 @@
 pub mod completions;
 pub mod config_init;
 pub mod config_validate;
+pub mod demo;
 pub mod generate;
 pub mod mock;
 pub mod serve;
