@@ -435,7 +435,7 @@ async fn fixed_load(target: &Target, connections: usize, total: usize) -> anyhow
 }
 
 /// `count` streams at once, each on its own connection; returns how many arrived whole (every
-/// event, ending with `message_stop`) and the most that were open at the same time.
+/// event, ending with `message_stop`) and the most that were in flight at the same time.
 async fn concurrent_streams(
     target: &Target,
     count: usize,
@@ -454,15 +454,18 @@ async fn concurrent_streams(
         let open = open.clone();
         let peak = peak.clone();
         tasks.push(tokio::spawn(async move {
+            let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now_open, Ordering::SeqCst);
             let response = client
                 .post(&target.url)
                 .headers(target.headers.clone())
                 .body(target.body.clone())
                 .send()
-                .await?;
-            let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
-            peak.fetch_max(now_open, Ordering::SeqCst);
-            let body = response.bytes().await;
+                .await;
+            let body = match response {
+                Ok(response) => response.bytes().await,
+                Err(error) => Err(error),
+            };
             open.fetch_sub(1, Ordering::SeqCst);
             let body = body?;
             let text = String::from_utf8_lossy(&body);
@@ -842,7 +845,7 @@ impl Report {
             &format!("{} concurrent streams", self.streams),
             &format!("{} events each", self.streams_expected_each),
             &format!(
-                "{}/{} whole, {} events, {} open at once",
+                "{}/{} whole, {} events, {} in flight at once",
                 self.streams_complete, self.streams, self.streams_events, self.streams_peak_open
             ),
             "—",
