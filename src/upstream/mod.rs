@@ -205,19 +205,29 @@ fn apply_provider_headers(provider: &Provider, headers: &mut HeaderMap) {
 }
 
 /// Response headers that are not copied from a provider's answer to the client.
+static DROPPED_RESPONSE_HEADERS: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::CONTENT_LENGTH,
+    header::CONTENT_ENCODING,
+];
+
+/// Whether a provider's response header is not copied to the client.
 pub fn is_dropped_response_header(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "content-length"
-            | "content-encoding"
-    )
+    DROPPED_RESPONSE_HEADERS.contains(name)
+}
+
+/// Removes, in place, the response headers that are not copied to the client.
+pub fn strip_response_headers(headers: &mut HeaderMap) {
+    for name in &DROPPED_RESPONSE_HEADERS {
+        // `remove` drops every value of the name, not only the first.
+        headers.remove(name);
+    }
 }
 
 /// A one-line description of a failed send, in the words an operator needs: name not
@@ -305,5 +315,40 @@ mod tests {
             openai_url(&provider("https://openrouter.ai/api/v1")).as_str(),
             "https://openrouter.ai/api/v1/chat/completions"
         );
+    }
+
+    #[test]
+    fn stripping_response_headers_keeps_only_end_to_end_ones() {
+        let mut headers = HeaderMap::new();
+        headers.append("connection", HeaderValue::from_static("keep-alive"));
+        headers.append("transfer-encoding", HeaderValue::from_static("chunked"));
+        headers.append("content-length", HeaderValue::from_static("12"));
+        headers.append("content-encoding", HeaderValue::from_static("gzip"));
+        headers.append("keep-alive", HeaderValue::from_static("timeout=5"));
+        headers.append("keep-alive", HeaderValue::from_static("max=100"));
+        headers.append("request-id", HeaderValue::from_static("req_1"));
+        headers.append(
+            "anthropic-ratelimit-requests-remaining",
+            HeaderValue::from_static("9"),
+        );
+        headers.append("set-cookie", HeaderValue::from_static("a=1"));
+        headers.append("set-cookie", HeaderValue::from_static("b=2"));
+        strip_response_headers(&mut headers);
+        let mut kept: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        kept.sort();
+        assert_eq!(
+            kept,
+            [
+                ("anthropic-ratelimit-requests-remaining".into(), "9".into()),
+                ("request-id".into(), "req_1".into()),
+                ("set-cookie".into(), "a=1".into()),
+                ("set-cookie".into(), "b=2".into()),
+            ]
+        );
+        assert!(is_dropped_response_header(&header::TRANSFER_ENCODING));
+        assert!(!is_dropped_response_header(&header::CONTENT_TYPE));
     }
 }
