@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -458,14 +458,19 @@ impl<'a> Traffic<'a> {
     /// Every provider: what it served, how often it failed, and its state now.
     fn table(&self, health: &[HealthSnapshot]) -> Table {
         let mut table = Table::new();
-        table.load_style(UTF8_FULL_CONDENSED).set_header(vec![
-            "Provider",
-            "Type",
-            "Served",
-            "Failed",
-            "State",
-            "Last error",
-        ]);
+        // Fitted to the terminal's width, so that the live table's line count (which the
+        // redraw moves the cursor over) is the number of lines on screen.
+        table
+            .load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec![
+                "Provider",
+                "Type",
+                "Served",
+                "Failed",
+                "State",
+                "Last error",
+            ]);
         for (((id, kind), snapshot), (_, served)) in
             self.ids.iter().zip(health).zip(&self.summary.served)
         {
