@@ -32,6 +32,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand check 'Probe every enabled provider with a minimal real request and report which work'
             cand providers 'List, add, remove, enable or disable providers; or show a running instance''s providers'
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
+            cand demo 'Run the proxy in front of three simulated providers: a tour with no key and no config'
             cand config 'Check or create the configuration file'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -200,6 +201,20 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'claude-lb;demo'= {
+            cand --listen 'Listen on this address (port 0 picks a free one)'
+            cand --requests 'Send N requests through the proxy, show each one, print a summary and exit'
+            cand --interval-ms 'Milliseconds to wait between two of the demo''s requests'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'claude-lb;config'= {
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -264,6 +279,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand check 'Probe every enabled provider with a minimal real request and report which work'
             cand providers 'List, add, remove, enable or disable providers; or show a running instance''s providers'
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
+            cand demo 'Run the proxy in front of three simulated providers: a tour with no key and no config'
             cand config 'Check or create the configuration file'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -292,6 +308,8 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;providers;disable'= {
         }
         &'claude-lb;help;test'= {
+        }
+        &'claude-lb;help;demo'= {
         }
         &'claude-lb;help;config'= {
             cand validate 'Load the config exactly as `serve` would and report every problem at once'

@@ -288,3 +288,27 @@ pub struct ToggleArgs {
     #[arg(value_name = "NAME")]
     pub name: String,
 }
+
+/// `demo`.
+#[derive(Clone, Debug, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb demo                          Serve on 127.0.0.1:8080 until Ctrl-C
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
+  claude-lb demo --requests 20            Send 20 requests, show who served what, and exit
+  claude-lb demo --listen 127.0.0.1:0 --requests 50 --interval-ms 0
+
+The three providers are simulated in-process (sim_anthropic, sim_openai through a models map,
+and sim_flaky, which fails half of the time with seeded faults); no key and no config file are
+needed. The strategy is round_robin and a failed provider cools down for 2s.")]
+pub struct DemoArgs {
+    /// Listen on this address (port 0 picks a free one)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Send N requests through the proxy, show each one, print a summary and exit
+    #[arg(long, value_name = "N")]
+    pub requests: Option<usize>,
+    /// Milliseconds to wait between two of the demo's requests
+    #[arg(long, value_name = "MS", default_value_t = 100, requires = "requests")]
+    pub interval_ms: u64,
+}

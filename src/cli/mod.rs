@@ -13,7 +13,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 pub use args::{CheckArgs, ProvidersListArgs, TestArgs};
 pub use args::{
-    CompletionsArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs, ValidateArgs,
+    CompletionsArgs, DemoArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs,
+    ValidateArgs,
 };
 // `providers add|remove|enable|disable`.
 pub use args::{AddArgs, AuthTypeArg, KindArg, RemoveArgs, ToggleArgs};
@@ -25,6 +26,7 @@ use crate::ui::{Printer, logging};
 const EXAMPLES: &str = "\
 Examples:
   claude-lb serve                           Run the proxy on 127.0.0.1:8080
+  claude-lb demo --requests 20              Watch failover against simulated providers
   ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
   claude-lb config init                     Write a commented starter config
   claude-lb check                           Probe every enabled provider
@@ -74,6 +76,8 @@ pub enum Command {
     Providers(ProvidersCommand),
     /// Send one real request through the pool (or a running instance) and show the answer
     Test(TestArgs),
+    /// Run the proxy in front of three simulated providers: a tour with no key and no config
+    Demo(DemoArgs),
     /// Check or create the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -143,6 +147,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Mock(args) => commands::mock::run_cli(&args),
         Command::Check(args) => commands::check::run_cli(&cli.global, &args, &printer),
         Command::Test(args) => commands::test::run_cli(&cli.global, &args, &printer),
+        Command::Demo(args) => commands::demo::run_cli(&args, &printer),
         Command::Config(ConfigCommand::Validate(args)) => {
             commands::config_validate::run(&cli.global, &args, &printer)
         }

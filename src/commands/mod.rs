@@ -8,6 +8,7 @@ pub mod check;
 pub mod completions;
 pub mod config_init;
 pub mod config_validate;
+pub mod demo;
 pub mod generate;
 pub mod mock;
 pub mod providers;

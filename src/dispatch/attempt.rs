@@ -92,7 +92,8 @@ pub(super) async fn run(ctx: Context<'_>) -> Result {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    let headers = client_headers(&ctx, response.headers(), &mode);
+    let mut response = response;
+    let headers = client_headers(&ctx, std::mem::take(response.headers_mut()), &mode);
     let body: BodyStream = Box::pin(response.bytes_stream());
     if is_event_stream {
         peek(ctx, status, headers, body, mode, deadline, attempt_started).await
@@ -154,19 +155,17 @@ fn rename_model(body: &Bytes, span: Range<usize>, model: &str) -> Bytes {
     out.freeze()
 }
 
-/// The headers that go to the client with a successful answer.
-fn client_headers(ctx: &Context<'_>, upstream: &HeaderMap, mode: &Mode) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    match mode {
+/// The headers that go to the client with an answer, made from the upstream's own header map
+/// (taken, not copied): pass-through answers keep its end-to-end headers, translated ones
+/// start empty.
+fn client_headers(ctx: &Context<'_>, mut upstream: HeaderMap, mode: &Mode) -> HeaderMap {
+    let mut headers = match mode {
         Mode::Passthrough => {
-            for (name, value) in upstream {
-                if !upstream::is_dropped_response_header(name) {
-                    headers.append(name.clone(), value.clone());
-                }
-            }
+            upstream::strip_response_headers(&mut upstream);
+            upstream
         }
-        Mode::Translate(_) => {}
-    }
+        Mode::Translate(_) => HeaderMap::with_capacity(4),
+    };
     if let Ok(value) = HeaderValue::from_str(ctx.provider.id.as_str()) {
         headers.insert("x-claude-lb-provider", value);
     }
@@ -182,7 +181,8 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
     let retry_after =
         crate::core::retry_after::from_headers(response.headers(), std::time::SystemTime::now());
     let outcome = classify::status(status.as_u16(), retry_after);
-    let upstream_headers = response.headers().clone();
+    let mut response = response;
+    let upstream_headers = std::mem::take(response.headers_mut());
     let mut body: BodyStream = Box::pin(response.bytes_stream());
     match outcome {
         Some(classify::Outcome::ReturnToClient) | None => {
@@ -196,13 +196,12 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
                 .record_client_error(&ctx.provider.id, Instant::now());
             let (status, headers, bytes) = match mode {
                 Mode::Passthrough => {
-                    let mut headers = client_headers(ctx, &upstream_headers, mode);
-                    headers.remove("content-length");
+                    let headers = client_headers(ctx, upstream_headers, mode);
                     (status, headers, bytes)
                 }
                 Mode::Translate(_) => {
                     let (code, body) = translate::error::from_openai(status.as_u16(), &bytes);
-                    let mut headers = client_headers(ctx, &HeaderMap::new(), mode);
+                    let mut headers = client_headers(ctx, HeaderMap::new(), mode);
                     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                     (
                         StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
@@ -459,7 +458,7 @@ fn rejected(ctx: &Context<'_>, rejection: Rejection) -> Result {
         .unwrap_or(StatusCode::BAD_REQUEST);
     ctx.health
         .record_client_error(&ctx.provider.id, Instant::now());
-    let mut headers = client_headers(ctx, &HeaderMap::new(), &Mode::Passthrough);
+    let mut headers = client_headers(ctx, HeaderMap::new(), &Mode::Passthrough);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let log = RequestLog::new(ctx, status);
     answer(

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use url::Url;
 
 use crate::config::Provider;
 use crate::core::provider::{AuthType, ProviderKind};
@@ -45,7 +46,9 @@ pub enum UpstreamError {
 /// One request ready to go to one provider.
 #[derive(Debug)]
 pub struct UpstreamRequest {
-    pub url: String,
+    /// Built from the provider's already parsed base URL, so the HTTP client does not parse
+    /// it again from text.
+    pub url: Url,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -92,23 +95,32 @@ impl Upstream {
 
 /// The URL of a Messages-API path on an Anthropic-type provider: the provider's base URL
 /// followed by the client's path from `/v1/` on, and the client's query.
-pub fn anthropic_url(provider: &Provider, path_and_query: &str) -> String {
+pub fn anthropic_url(provider: &Provider, path_and_query: &str) -> Url {
     let tail = path_and_query
         .find("/v1/")
         .map_or(path_and_query, |at| &path_and_query[at..]);
-    join(provider, tail)
+    match tail.split_once('?') {
+        Some((path, query)) => join(provider, path, Some(query)),
+        None => join(provider, tail, None),
+    }
 }
 
 /// The Chat Completions URL of an OpenAI-type provider.
-pub fn openai_url(provider: &Provider) -> String {
-    join(provider, "/chat/completions")
+pub fn openai_url(provider: &Provider) -> Url {
+    join(provider, "/chat/completions", None)
 }
 
-fn join(provider: &Provider, tail: &str) -> String {
-    let base = provider.base_url.as_str().trim_end_matches('/');
-    let mut url = String::with_capacity(base.len() + tail.len());
-    url.push_str(base);
-    url.push_str(tail);
+/// The provider's base URL with `path` appended to its path. The base URL was parsed and
+/// checked at config load (no query, no fragment), so only the path is parsed here: the host
+/// is not parsed again on every request.
+fn join(provider: &Provider, path: &str, query: Option<&str>) -> Url {
+    let mut url = provider.base_url.clone();
+    let base = url.path().trim_end_matches('/');
+    let mut joined = String::with_capacity(base.len() + path.len());
+    joined.push_str(base);
+    joined.push_str(path);
+    url.set_path(&joined);
+    url.set_query(query);
     url
 }
 
@@ -196,19 +208,29 @@ fn apply_provider_headers(provider: &Provider, headers: &mut HeaderMap) {
 }
 
 /// Response headers that are not copied from a provider's answer to the client.
+static DROPPED_RESPONSE_HEADERS: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::CONTENT_LENGTH,
+    header::CONTENT_ENCODING,
+];
+
+/// Whether a provider's response header is not copied to the client.
 pub fn is_dropped_response_header(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "content-length"
-            | "content-encoding"
-    )
+    DROPPED_RESPONSE_HEADERS.contains(name)
+}
+
+/// Removes, in place, the response headers that are not copied to the client.
+pub fn strip_response_headers(headers: &mut HeaderMap) {
+    for name in &DROPPED_RESPONSE_HEADERS {
+        // `remove` drops every value of the name, not only the first.
+        headers.remove(name);
+    }
 }
 
 /// A one-line description of a failed send, in the words an operator needs: name not
@@ -254,4 +276,88 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         current = e.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(base: &str) -> Provider {
+        let yaml = format!(
+            "providers:\n  - name: p\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n    base_url: {base}\n"
+        );
+        let loaded = crate::config::load_str(&yaml, "test.yaml", &|_| None).unwrap();
+        loaded.config.providers.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn urls_join_the_base_path_and_keep_the_client_query() {
+        for (base, client, expect) in [
+            (
+                "http://127.0.0.1:9001",
+                "/v1/messages",
+                "http://127.0.0.1:9001/v1/messages",
+            ),
+            (
+                "http://127.0.0.1:9001/",
+                "/v1/messages?beta=true",
+                "http://127.0.0.1:9001/v1/messages?beta=true",
+            ),
+            (
+                "https://relay.example.com/api/",
+                "/v1/messages/count_tokens",
+                "https://relay.example.com/api/v1/messages/count_tokens",
+            ),
+            (
+                "https://relay.example.com/api",
+                "/prefix/v1/messages?a=1&b=2",
+                "https://relay.example.com/api/v1/messages?a=1&b=2",
+            ),
+        ] {
+            assert_eq!(
+                anthropic_url(&provider(base), client).as_str(),
+                expect,
+                "{base} + {client}"
+            );
+        }
+        assert_eq!(
+            openai_url(&provider("https://openrouter.ai/api/v1")).as_str(),
+            "https://openrouter.ai/api/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn stripping_response_headers_keeps_only_end_to_end_ones() {
+        let mut headers = HeaderMap::new();
+        headers.append("connection", HeaderValue::from_static("keep-alive"));
+        headers.append("transfer-encoding", HeaderValue::from_static("chunked"));
+        headers.append("content-length", HeaderValue::from_static("12"));
+        headers.append("content-encoding", HeaderValue::from_static("gzip"));
+        headers.append("keep-alive", HeaderValue::from_static("timeout=5"));
+        headers.append("keep-alive", HeaderValue::from_static("max=100"));
+        headers.append("request-id", HeaderValue::from_static("req_1"));
+        headers.append(
+            "anthropic-ratelimit-requests-remaining",
+            HeaderValue::from_static("9"),
+        );
+        headers.append("set-cookie", HeaderValue::from_static("a=1"));
+        headers.append("set-cookie", HeaderValue::from_static("b=2"));
+        strip_response_headers(&mut headers);
+        let mut kept: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        kept.sort();
+        assert_eq!(
+            kept,
+            [
+                ("anthropic-ratelimit-requests-remaining".into(), "9".into()),
+                ("request-id".into(), "req_1".into()),
+                ("set-cookie".into(), "a=1".into()),
+                ("set-cookie".into(), "b=2".into()),
+            ]
+        );
+        assert!(is_dropped_response_header(&header::TRANSFER_ENCODING));
+        assert!(!is_dropped_response_header(&header::CONTENT_TYPE));
+    }
 }

@@ -211,7 +211,7 @@ pub async fn probe(upstream: &Upstream, provider: &Provider, timeout: Duration) 
                 Err(_) => ProbeOutcome::Timeout(timeout),
                 Ok(Err(reason)) => ProbeOutcome::Unreachable(short_reason(&reason)),
                 Ok(Ok((status, headers, body))) => {
-                    classify(provider, &url, status, &headers, &body)
+                    classify(provider, url.as_str(), status, &headers, &body)
                 }
             }
         }

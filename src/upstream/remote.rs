@@ -108,6 +108,8 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<RemoteResponse, UpstreamError> {
+    let url = url::Url::parse(&url)
+        .map_err(|e| UpstreamError::Invalid(format!("{url} is not a URL: {e}")))?;
     upstream
         .post(UpstreamRequest { url, headers, body })
         .await

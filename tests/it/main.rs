@@ -13,6 +13,8 @@
 mod check;
 // The `claude-lb` binary: exit codes, messages, generated completions and man pages.
 mod cli;
+// `claude-lb demo`: simulated providers, its own traffic, the summary.
+mod demo;
 // Loading and validating configuration files: every problem, with file, line and column.
 mod config;
 // `serve` against mock Anthropic-type providers: failover, cooldown, streams, reload, admin API.
