@@ -499,7 +499,8 @@ impl Mode {
                 Ok(is_content_event(name))
             }
             Mode::Translate(translator) => match translator.push(&event.data, held) {
-                Ok(()) => Ok(translator.committed()),
+                // A whole answer (`[DONE]` seen) commits even when it has no content at all.
+                Ok(()) => Ok(translator.committed() || translator.is_ended()),
                 Err(translate::TranslateError::UpstreamError {
                     error_type,
                     message,

@@ -200,6 +200,8 @@ struct Live {
     generation: Arc<Generation>,
     provider: ProviderId,
     idle_timeout: Duration,
+    /// When the upstream last sent bytes; `stream_idle_timeout` counts from here.
+    last_data: Instant,
 }
 
 impl AnswerStream {
@@ -226,6 +228,7 @@ impl AnswerStream {
                 generation,
                 provider,
                 idle_timeout,
+                last_data: Instant::now(),
             })),
             log,
             usage,
@@ -306,50 +309,24 @@ enum End {
 
 impl Live {
     /// Appends the next complete events to `out`; returns how the stream ended, if it did.
-    #[allow(clippy::too_many_lines)] // One loop over the stream's states reads best whole.
     async fn fill(&mut self, out: &mut Vec<u8>, usage: &mut Usage) -> Option<End> {
         let tick = match self.mode {
             Mode::Passthrough => self.idle_timeout,
-            Mode::Translate(_) => PING_INTERVAL.min(self.idle_timeout),
+            // At least two ticks per idle period, so a stall is seen on time even when pings
+            // are going out.
+            Mode::Translate(_) => PING_INTERVAL.min(self.idle_timeout / 2),
         };
-        let mut silent = Duration::ZERO;
         loop {
             while let Some(event) = self.parser.next_event() {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(error) => {
-                        return Some(self.fail(
-                            out,
-                            &format!("the provider sent a malformed event stream: {error}"),
-                        ));
-                    }
+                let end = match event {
+                    Ok(event) => self.take(&event, false, out, usage),
+                    Err(error) => Some(self.fail(
+                        out,
+                        &format!("the provider sent a malformed event stream: {error}"),
+                    )),
                 };
-                match &mut self.mode {
-                    Mode::Passthrough => {
-                        let name = event.event.as_deref().unwrap_or("message");
-                        usage.observe(name, &event.data);
-                        out.extend_from_slice(&event.raw);
-                        match name {
-                            "message_stop" => return Some(End::Clean),
-                            "error" => {
-                                let (kind, message) = error_event_fields(&event.data);
-                                let message = format!(
-                                    "error event mid-stream: {}{}",
-                                    kind.as_deref().unwrap_or("unknown"),
-                                    message.map(|m| format!(": {m}")).unwrap_or_default()
-                                );
-                                self.blame(&message);
-                                return Some(End::Failed(message));
-                            }
-                            _ => {}
-                        }
-                    }
-                    Mode::Translate(translator) => {
-                        if let Err(error) = translator.push(&event.data, out) {
-                            let message = format!("the provider's stream failed: {error}");
-                            return Some(self.fail(out, &message));
-                        }
-                    }
+                if end.is_some() {
+                    return end;
                 }
             }
             if !out.is_empty() {
@@ -357,8 +334,9 @@ impl Live {
             }
             match tokio::time::timeout(tick, self.upstream.next()).await {
                 Err(_) => {
-                    silent += tick;
-                    if silent >= self.idle_timeout {
+                    // Silence is measured from the last bytes received, across calls: the
+                    // pings sent meanwhile do not reset it.
+                    if self.last_data.elapsed() >= self.idle_timeout {
                         let message = format!(
                             "the provider sent nothing for {}s mid-stream",
                             self.idle_timeout.as_secs()
@@ -373,18 +351,8 @@ impl Live {
                 Ok(None) => {
                     if let Some(Ok(event)) = self.parser.finish() {
                         // A last event without its blank line: treat it as complete.
-                        if let Mode::Passthrough = self.mode {
-                            let name = event.event.as_deref().unwrap_or("message").to_owned();
-                            out.extend_from_slice(&event.raw);
-                            out.extend_from_slice(b"\n\n");
-                            if name == "message_stop" {
-                                return Some(End::Clean);
-                            }
-                        } else if let Mode::Translate(translator) = &mut self.mode {
-                            if let Err(error) = translator.push(&event.data, out) {
-                                let message = format!("the provider's stream failed: {error}");
-                                return Some(self.fail(out, &message));
-                            }
+                        if let Some(end) = self.take(&event, true, out, usage) {
+                            return Some(end);
                         }
                     }
                     return Some(match &mut self.mode {
@@ -411,9 +379,58 @@ impl Live {
                     return Some(self.fail(out, &message));
                 }
                 Ok(Some(Ok(chunk))) => {
-                    silent = Duration::ZERO;
+                    self.last_data = Instant::now();
                     self.parser.push(&chunk);
                 }
+            }
+        }
+    }
+
+    /// Takes one complete upstream event; returns how the stream ended, if this ended it.
+    /// `unterminated` marks a last event that came without its blank line.
+    fn take(
+        &mut self,
+        event: &crate::sse::SseEvent,
+        unterminated: bool,
+        out: &mut Vec<u8>,
+        usage: &mut Usage,
+    ) -> Option<End> {
+        match &mut self.mode {
+            Mode::Passthrough => {
+                let name = event.event.as_deref().unwrap_or("message");
+                usage.observe(name, &event.data);
+                out.extend_from_slice(&event.raw);
+                if unterminated {
+                    out.extend_from_slice(b"\n\n");
+                }
+                match name {
+                    "message_stop" => Some(End::Clean),
+                    "error" => {
+                        // The provider's own error event ends the stream; nothing follows it.
+                        let (kind, message) = error_event_fields(&event.data);
+                        let message = format!(
+                            "error event mid-stream: {}{}",
+                            kind.as_deref().unwrap_or("unknown"),
+                            message.map(|m| format!(": {m}")).unwrap_or_default()
+                        );
+                        self.blame(&message);
+                        Some(End::Failed(message))
+                    }
+                    _ => None,
+                }
+            }
+            Mode::Translate(translator) => {
+                if let Err(error) = translator.push(&event.data, out) {
+                    let message = format!("the provider's stream failed: {error}");
+                    return Some(self.fail(out, &message));
+                }
+                // `[DONE]` (or a finish chunk with usage) wrote `message_stop`: the answer is
+                // whole, whatever the connection does next.
+                if translator.is_ended() {
+                    *usage = Usage::translated(translator);
+                    return Some(End::Clean);
+                }
+                None
             }
         }
     }

@@ -718,3 +718,26 @@ async fn metrics_count_requests_failovers_cooldowns_and_tokens() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_last_error_event_without_its_blank_line_is_the_only_error() {
+    use claude_lb::mock::SseChunk;
+    let mut chunks: Vec<SseChunk> = full_stream()[..4]
+        .iter()
+        .map(|(event, data)| SseChunk::event(event, data))
+        .collect();
+    chunks.push(SseChunk::new(format!("event: error\ndata: {OVERLOADED}")));
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::sse(chunks))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[provider("only", &mock, "api_key")], "")).await;
+    let response = proxy.messages(body("m", true)).await;
+    let events = sse_events(&response.text().await.unwrap());
+    let errors = events.iter().filter(|(n, _)| n == "error").count();
+    assert_eq!(errors, 1, "{events:?}");
+    assert_eq!(
+        events.last().unwrap().1["error"]["type"],
+        "overloaded_error"
+    );
+}

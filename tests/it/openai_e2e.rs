@@ -196,3 +196,63 @@ async fn an_openai_stream_cut_mid_way_ends_with_an_error_event() {
         .collect();
     assert_eq!(text, "Hello");
 }
+
+fn text_chunk(content: &str) -> String {
+    format!(
+        r#"{{"id":"c","object":"chat.completion.chunk","created":1,"model":"x","choices":[{{"index":0,"delta":{{"content":"{content}"}},"finish_reason":null}}]}}"#
+    )
+}
+
+const FINISH_CHUNK: &str = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}"#;
+
+#[tokio::test]
+async fn a_translated_stream_stalled_mid_way_gets_pings_then_fails_at_the_idle_timeout() {
+    let first = text_chunk("Hel");
+    let mock = MockUpstream::openai()
+        .reply(Reply::sse_data(&[first.as_str(), "never sent"]).stall_after(1))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
+    let started = tokio::time::Instant::now();
+    let response = proxy.messages(body("m", true)).await;
+    let events = sse_events(&response.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"ping"), "pings while silent: {names:?}");
+    let (last, data) = events.last().unwrap();
+    assert_eq!(last, "error", "{names:?}");
+    assert!(
+        data["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing for 2s")
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the pings must not keep the stall alive"
+    );
+    assert_eq!(proxy.provider("oa").await["state"], "cooling_down");
+}
+
+#[tokio::test]
+async fn a_translated_stream_ends_at_done_even_if_the_connection_stays_open() {
+    let text = text_chunk("Hello");
+    let mock = MockUpstream::openai()
+        .reply(Reply::sse_data(&[text.as_str(), FINISH_CHUNK, "[DONE]"]).stall_after(3))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
+    let started = tokio::time::Instant::now();
+    let response = proxy.messages(body("m", true)).await;
+    let events = sse_events(&response.text().await.unwrap());
+    assert_eq!(events.last().unwrap().0, "message_stop");
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "ends at [DONE], not at the idle timeout"
+    );
+    assert!(!events.iter().any(|(n, _)| n == "ping"));
+    assert_eq!(
+        proxy.provider("oa").await["state"],
+        "available",
+        "a whole answer blames nobody"
+    );
+}
