@@ -31,7 +31,7 @@ struct Inner {
     providers: BTreeMap<ProviderId, ProviderCounters>,
     /// Requests that no provider could answer.
     failed_requests: u64,
-    /// Attempts after the first one: each is a failover.
+    /// Failed attempts, over all providers: each moves its request on to the next candidate.
     failovers: u64,
 }
 
@@ -116,7 +116,7 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP claude_lb_failovers_total Attempts that failed and moved on to the next candidate.\n# TYPE claude_lb_failovers_total counter\nclaude_lb_failovers_total {}",
+            "# HELP claude_lb_failovers_total Failed attempts: each moves the request on to the next candidate, when there is one.\n# TYPE claude_lb_failovers_total counter\nclaude_lb_failovers_total {}",
             inner.failovers
         );
         let _ = writeln!(

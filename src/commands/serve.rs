@@ -131,7 +131,9 @@ fn spawn_sighup_reload(state: Arc<AppState>) {
         tokio::spawn(async move {
             while hangup.recv().await.is_some() {
                 tracing::info!("SIGHUP: reloading the config");
-                let _ = proxy::reload::reload(&state);
+                let state = state.clone();
+                // Reading and validating the file is blocking work: off the async workers.
+                let _ = tokio::task::spawn_blocking(move || proxy::reload::reload(&state)).await;
             }
         });
     }

@@ -40,6 +40,7 @@ pub(super) struct Context<'a> {
     pub upstream_model: &'a str,
     pub request_id: &'a Arc<str>,
     pub started: Instant,
+    pub route: super::Route,
 }
 
 /// The log line of a whole answer, emitted by the caller once it knows the failed attempts
@@ -292,8 +293,7 @@ async fn complete(
             }
         },
     };
-    ctx.health
-        .record_success(&ctx.provider.id, attempt_started.elapsed(), Instant::now());
+    record_success(&ctx, attempt_started);
     let usage = Usage::from_message_body(&bytes);
     let log = RequestLog::new(&ctx, status);
     answer(
@@ -338,9 +338,7 @@ async fn peek(
             match mode.before_commit(&event, &mut held, &mut usage) {
                 Ok(false) => {}
                 Ok(true) => {
-                    let now = Instant::now();
-                    ctx.health
-                        .record_success(&ctx.provider.id, now - attempt_started, now);
+                    record_success(&ctx, attempt_started);
                     let log = RequestLog::new(&ctx, status);
                     let stream = AnswerStream::new(
                         Bytes::from(held),
@@ -380,11 +378,7 @@ async fn peek(
                     if translator.finish(&mut held).is_ok() {
                         let log = RequestLog::new(&ctx, status);
                         let stream = AnswerStream::finished(Bytes::from(held), log);
-                        ctx.health.record_success(
-                            &ctx.provider.id,
-                            attempt_started.elapsed(),
-                            Instant::now(),
-                        );
+                        record_success(&ctx, attempt_started);
                         return answer(&ctx, status, headers, AnswerBody::Stream(stream), None);
                     }
                 }
@@ -404,6 +398,16 @@ async fn peek(
             }
             Ok(Some(Ok(chunk))) => parser.push(&chunk),
         }
+    }
+}
+
+/// Records a success at the commit point. A token count proves little about a provider's
+/// Messages path and is much faster, so it neither resets a failure streak nor feeds the
+/// latency average.
+fn record_success(ctx: &Context<'_>, attempt_started: Instant) {
+    if ctx.route == super::Route::Messages {
+        ctx.health
+            .record_success(&ctx.provider.id, attempt_started.elapsed(), Instant::now());
     }
 }
 

@@ -194,15 +194,16 @@ impl Dispatcher {
         &self.upstream
     }
 
-    /// Swaps in a new, already validated config. Providers whose name, type and base URL
-    /// are unchanged keep their health; the others start afresh. Requests in flight keep
+    /// Swaps in a new, already validated config. Providers whose name, type, base URL and
+    /// credential are unchanged keep their health; the others start afresh (a fixed key
+    /// must not wait out the cooldown of the rejected one). Requests in flight keep
     /// the generation they started with.
     pub fn replace_config(&self, config: Config) {
         let old = self.generation.load();
         let same_identity = |id: &ProviderId| {
             let before = old.config.providers.iter().find(|p| &p.id == id);
             let after = config.providers.iter().find(|p| &p.id == id);
-            matches!((before, after), (Some(a), Some(b)) if a.kind == b.kind && a.base_url == b.base_url && a.auth_type == b.auth_type)
+            matches!((before, after), (Some(a), Some(b)) if a.kind == b.kind && a.base_url == b.base_url && a.auth_type == b.auth_type && a.secret == b.secret)
         };
         self.health.retain(same_identity);
         let policy = CooldownPolicy::from_settings(&config.settings);
@@ -253,12 +254,14 @@ impl Dispatcher {
     ) -> Result<Answer, DispatchError> {
         let started = Instant::now();
         let request_id = self.request_id();
-        let result = self.run_plan(request, route, started, &request_id).await;
+        let result = self.run_plan(&request, route, started, &request_id).await;
         if let Err(error) = &result {
             self.metrics.record_failed_request();
             // Every request gets its log line; a successful answer logs its own when it ends.
+            let model = scan::top_level_string(&request.body, "model");
             tracing::warn!(
                 request_id = &*request_id,
+                model = model.as_ref().map_or("", |m| &*m.value),
                 latency_ms = millis(started.elapsed()),
                 "request failed: {error}"
             );
@@ -269,7 +272,7 @@ impl Dispatcher {
     #[allow(clippy::too_many_lines)] // The failover loop reads best in one piece.
     async fn run_plan(
         &self,
-        request: ClientRequest,
+        request: &ClientRequest,
         route: Route,
         started: Instant,
         request_id: &Arc<str>,
@@ -283,7 +286,12 @@ impl Dispatcher {
         let Ok(plan) = self.selector.plan(
             &generation.config.providers,
             &model,
-            generation.config.settings.strategy,
+            // Token counts follow file order, so they neither move the rotation counters of
+            // Messages requests nor depend on them.
+            match route {
+                Route::Messages => generation.config.settings.strategy,
+                Route::CountTokens => crate::config::Strategy::Priority,
+            },
             &self.health,
             started,
         ) else {
@@ -306,12 +314,13 @@ impl Dispatcher {
                 health: &self.health,
                 metrics: &self.metrics,
                 generation: &generation,
-                request: &request,
+                request,
                 client_model: &model,
                 model_span: model_span.clone(),
                 upstream_model: candidate.model,
                 request_id,
                 started,
+                route,
             };
             match attempt::run(ctx).await {
                 attempt::Result::Answer(mut answer, pending) => {
@@ -371,9 +380,15 @@ impl Dispatcher {
             });
         }
         let now = Instant::now();
-        let earliest = failed
+        // The client should come back when the first provider that serves this model is back,
+        // whether it was tried now or skipped as already cooling down.
+        let earliest = generation
+            .config
+            .providers
             .iter()
-            .filter_map(|a| self.health.cooldown_ends(&a.provider))
+            .filter(|p| p.enabled && p.models.map(&model).is_some())
+            .filter(|p| route == Route::Messages || p.kind == ProviderKind::Anthropic)
+            .filter_map(|p| self.health.cooldown_ends(&p.id))
             .min()
             .map(|end| end.saturating_duration_since(now));
         let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();

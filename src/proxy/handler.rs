@@ -1,6 +1,7 @@
 //! Routes one HTTP request (SPEC 4) to the dispatcher or to the admin API.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -15,7 +16,7 @@ use crate::core::health::HealthState;
 use crate::dispatch::{AnswerBody, ClientRequest};
 
 /// Answers one request. Never fails: every problem becomes an Anthropic-shaped error.
-pub async fn handle(request: Request<Incoming>, state: &AppState) -> Response<Body> {
+pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Response<Body> {
     let path = request.uri().path();
     let method = request.method().clone();
     match (path, &method) {
@@ -34,7 +35,7 @@ pub async fn handle(request: Request<Incoming>, state: &AppState) -> Response<Bo
             );
             response
         }
-        ("/providers/reload", &Method::POST) => reload(state),
+        ("/providers/reload", &Method::POST) => reload(state).await,
         (p, _)
             if p.ends_with("/v1/messages")
                 || p.ends_with("/v1/messages/count_tokens")
@@ -121,8 +122,12 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
                 .await
             {
                 Ok(Ok(tokens)) => {
-                    let mut response =
-                        response::json(StatusCode::OK, &json!({ "input_tokens": tokens }));
+                    let mut response = Response::new(response::full(
+                        crate::translate::tokens::count_tokens_body(tokens),
+                    ));
+                    response
+                        .headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                     response
                         .headers_mut()
                         .insert("x-claude-lb-estimate", HeaderValue::from_static("true"));
@@ -255,8 +260,16 @@ fn providers(state: &AppState) -> Response<Body> {
     response::json(StatusCode::OK, &serde_json::Value::Array(list))
 }
 
-fn reload(state: &AppState) -> Response<Body> {
-    match super::reload::reload(state) {
+async fn reload(state: &Arc<AppState>) -> Response<Body> {
+    // Reading and validating the file is blocking work: off the async workers.
+    let task = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || super::reload::reload(&state))
+    };
+    let result = task
+        .await
+        .unwrap_or_else(|error| Err(vec![format!("the reload failed: {error}")]));
+    match result {
         Ok(providers) => response::json(
             StatusCode::OK,
             &json!({ "reloaded": true, "providers": providers }),

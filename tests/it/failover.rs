@@ -741,3 +741,65 @@ async fn a_last_error_event_without_its_blank_line_is_the_only_error() {
         "overloaded_error"
     );
 }
+
+#[tokio::test]
+async fn all_failed_retry_after_counts_providers_skipped_while_cooling() {
+    let a = MockUpstream::anthropic()
+        .reply(Reply::status(503))
+        .start()
+        .await;
+    let b = MockUpstream::anthropic()
+        .reply(Reply::sim())
+        .reply(Reply::status(429).retry_after(30))
+        .start()
+        .await;
+    let yaml = format!(
+        "providers:\n{}{}settings:\n  failure_cooldown: 1\n",
+        provider("a", &a, "api_key"),
+        provider("b", &b, "api_key")
+    );
+    let proxy = Proxy::start(&yaml).await;
+    assert_eq!(proxy.messages(body("m", false)).await.status(), 200);
+    // `a` cools down for 1s and is skipped; `b` is rate-limited for 30s.
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after <= 2, "a is back within a second: {retry_after}");
+}
+
+#[tokio::test]
+async fn reload_with_a_new_key_ends_the_old_keys_cooldown() {
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::status(401))
+        .start()
+        .await;
+    let yaml = |key: &str| {
+        format!(
+            "providers:\n  - name: only\n    type: anthropic\n    auth_type: api_key\n    auth_value: {key}\n    base_url: {}\n",
+            mock.base_url()
+        )
+    };
+    let proxy = Proxy::start(&yaml("old-key")).await;
+    assert_eq!(proxy.messages(body("m", false)).await.status(), 503);
+    assert_eq!(proxy.provider("only").await["state"], "cooling_down");
+    // The same key again keeps the cooldown; a new key starts afresh.
+    std::fs::write(proxy.config_path(), yaml("old-key")).unwrap();
+    let reload = format!("{}/providers/reload", proxy.url);
+    assert_eq!(
+        proxy.client.post(&reload).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(proxy.provider("only").await["state"], "cooling_down");
+    std::fs::write(proxy.config_path(), yaml("new-key")).unwrap();
+    assert_eq!(
+        proxy.client.post(&reload).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(proxy.provider("only").await["state"], "available");
+    assert_eq!(proxy.messages(body("m", false)).await.status(), 200);
+    assert_eq!(mock.requests()[1].headers["x-api-key"], "new-key");
+}
