@@ -90,6 +90,24 @@ pub fn default_model(config: &Config) -> String {
         .to_owned()
 }
 
+/// The failed attempts a running instance reports with an answer (`None` for an instance
+/// that does not say).
+fn remote_attempts(headers: &http::HeaderMap) -> Option<Vec<Attempt>> {
+    headers.get("x-claude-lb-provider")?;
+    let Some(value) = headers.get(crate::proxy::response::FAILED_ATTEMPTS_HEADER) else {
+        return Some(Vec::new());
+    };
+    let list: Vec<Value> = serde_json::from_slice(value.as_bytes()).ok()?;
+    Some(
+        list.iter()
+            .map(|item| Attempt {
+                provider: item["provider"].as_str().unwrap_or("?").to_owned(),
+                error: item["error"].as_str().unwrap_or("").to_owned(),
+            })
+            .collect(),
+    )
+}
+
 /// One failed attempt, as the footer and `--json` show it.
 #[derive(Debug)]
 struct Attempt {
@@ -227,6 +245,7 @@ impl<'a> Session<'a> {
             .get("x-claude-lb-provider")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        transcript.attempts = remote_attempts(&response.headers);
         let is_stream = response
             .headers
             .get(CONTENT_TYPE)

@@ -2,6 +2,7 @@
 //! Anthropic error shape (`{"type":"error","error":{"type":…,"message":…}}`).
 
 use std::convert::Infallible;
+use std::fmt::Write as _;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -58,7 +59,39 @@ pub fn answer(answer: Answer) -> Response<Body> {
     let mut response = Response::new(body);
     *response.status_mut() = answer.status;
     *response.headers_mut() = answer.headers;
+    if !answer.failed_attempts.is_empty() {
+        let list: Vec<serde_json::Value> = answer
+            .failed_attempts
+            .iter()
+            .map(|a| serde_json::json!({"provider": a.provider.as_str(), "error": a.message}))
+            .collect();
+        let json = ascii_json(&serde_json::Value::Array(list));
+        if let Ok(value) = HeaderValue::from_str(&json) {
+            response.headers_mut().insert(FAILED_ATTEMPTS_HEADER, value);
+        }
+    }
     response
+}
+
+/// The attempts that failed before an answer, as a JSON array of `{"provider","error"}`, so
+/// that `claude-lb test --remote` can show them.
+pub const FAILED_ATTEMPTS_HEADER: &str = "x-claude-lb-failed-attempts";
+
+/// JSON with every character outside printable ASCII escaped, as a header value needs.
+fn ascii_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() && !c.is_ascii_control() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        }
+    }
+    out
 }
 
 /// The answer when no provider could serve the request (SPEC 5).
@@ -99,5 +132,22 @@ pub fn dispatch_error(error: &DispatchError) -> Response<Body> {
             );
             response
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_json_is_printable_ascii_and_round_trips() {
+        let value = serde_json::json!([{"provider": "a", "error": "é ✓ 😀 \"quoted\"\n"}]);
+        let text = ascii_json(&value);
+        assert!(text.bytes().all(|b| (0x20..0x7f).contains(&b)), "{text}");
+        assert!(HeaderValue::from_str(&text).is_ok());
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
     }
 }

@@ -222,9 +222,10 @@ async fn test_remote_goes_through_a_running_instance() {
         "{run:?}"
     );
     assert!(run.stdout.contains("provider  second\n"), "{run:?}");
+    assert!(run.stdout.contains("attempts  2 attempts\n"), "{run:?}");
     assert!(
-        run.stdout.contains("not reported by a remote instance"),
-        "{run:?}"
+        run.stdout.contains("first failed: HTTP 529"),
+        "the instance reports the failed attempt: {run:?}"
     );
     assert_eq!(first.request_count(), 1);
     assert_eq!(second.request_count(), 1);
