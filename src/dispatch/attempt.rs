@@ -108,7 +108,7 @@ pub(super) async fn run(ctx: Context<'_>) -> Result {
 fn prepare(ctx: &Context<'_>) -> std::result::Result<(UpstreamRequest, Mode), String> {
     match ctx.provider.kind {
         ProviderKind::Anthropic => {
-            let body = if ctx.upstream_model == ctx.client_model {
+            let mut body = if ctx.upstream_model == ctx.client_model {
                 ctx.request.body.clone()
             } else {
                 rename_model(
@@ -117,6 +117,11 @@ fn prepare(ctx: &Context<'_>) -> std::result::Result<(UpstreamRequest, Mode), St
                     ctx.upstream_model,
                 )
             };
+            // Thinking from an OpenAI-type provider has no signature an Anthropic-type
+            // provider would accept (see `history`).
+            if let Some(repaired) = super::history::strip_unsigned_thinking(&body) {
+                body = repaired;
+            }
             let request = UpstreamRequest {
                 url: upstream::anthropic_url(ctx.provider, &ctx.request.path_and_query),
                 headers: upstream::anthropic_headers(ctx.provider, &ctx.request.headers),

@@ -12,6 +12,7 @@
 //! `error` event.
 
 mod attempt;
+mod history;
 pub mod scan;
 mod stream;
 

@@ -47,7 +47,13 @@ pub fn top_level_bool(body: &[u8], key: &str) -> Option<bool> {
 
 /// The byte range of the raw value of the top-level key `key`.
 pub fn top_level_value(body: &[u8], key: &str) -> Option<Range<usize>> {
-    let mut at = skip_ws(body, 0);
+    member(body, 0, key)
+}
+
+/// The byte range of the value of `key` in the object that starts at `object` (leading
+/// white space allowed).
+pub fn member(body: &[u8], object: usize, key: &str) -> Option<Range<usize>> {
+    let mut at = skip_ws(body, object);
     if body.get(at) != Some(&b'{') {
         return None;
     }
@@ -74,6 +80,30 @@ pub fn top_level_value(body: &[u8], key: &str) -> Option<Range<usize>> {
             return Some(at..value_end);
         }
         at = value_end;
+    }
+}
+
+/// The byte ranges of the elements of the array that starts at `array`, or `None` when
+/// there is no well-formed array there.
+pub fn elements(body: &[u8], array: usize) -> Option<Vec<Range<usize>>> {
+    let mut at = skip_ws(body, array);
+    if body.get(at) != Some(&b'[') {
+        return None;
+    }
+    at = skip_ws(body, at + 1);
+    let mut out = Vec::new();
+    if body.get(at) == Some(&b']') {
+        return Some(out);
+    }
+    loop {
+        let end = value_end(body, at)?;
+        out.push(at..end);
+        at = skip_ws(body, end);
+        match body.get(at)? {
+            b',' => at = skip_ws(body, at + 1),
+            b']' => return Some(out),
+            _ => return None,
+        }
     }
 }
 

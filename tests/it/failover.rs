@@ -803,3 +803,19 @@ async fn reload_with_a_new_key_ends_the_old_keys_cooldown() {
     assert_eq!(proxy.messages(body("m", false)).await.status(), 200);
     assert_eq!(mock.requests()[1].headers["x-api-key"], "new-key");
 }
+
+#[tokio::test]
+async fn unsigned_thinking_from_a_translated_turn_never_reaches_an_anthropic_provider() {
+    let mock = MockUpstream::anthropic().start().await;
+    let proxy = Proxy::start(&config(&[provider("only", &mock, "api_key")], "")).await;
+    let sent = r#"{"model":"m","max_tokens":64,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"thinking","thinking":"from an OpenAI-type provider","signature":""},{"type":"text","text":"hello"}]},{"role":"user","content":"again"}]}"#;
+    assert_eq!(proxy.messages(sent).await.status(), 200);
+    let received = String::from_utf8(mock.requests()[0].body.to_vec()).unwrap();
+    assert_eq!(
+        received,
+        sent.replace(
+            r#"{"type":"thinking","thinking":"from an OpenAI-type provider","signature":""},"#,
+            ""
+        )
+    );
+}
