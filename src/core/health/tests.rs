@@ -331,3 +331,31 @@ fn table_is_shareable() {
     fn shareable<T: Send + Sync>() {}
     shareable::<HealthTable>();
 }
+
+/// The same rules read from tokio's paused clock, the way the dispatcher reads time.
+#[tokio::test(start_paused = true)]
+async fn cooldown_and_retry_after_on_the_paused_clock() {
+    let table = HealthTable::new();
+    let policy = CooldownPolicy::new(secs(60));
+    let id = ProviderId::new("p");
+    let rate_limited = CooldownKind::RateLimited {
+        retry_after: Some(secs(90)),
+    };
+    let applied = table.record_failure(&id, &rate_limited, "HTTP 429", &policy, Instant::now());
+    assert_eq!(applied, secs(90));
+    tokio::time::advance(secs(61)).await;
+    assert!(
+        !table.available(&id, Instant::now()),
+        "retry-after 90s outlasts the 60s cooldown"
+    );
+    tokio::time::advance(secs(30)).await;
+    assert!(table.available(&id, Instant::now()));
+    table.record_failure(&id, &FAILURE, "HTTP 503", &policy, Instant::now());
+    tokio::time::advance(secs(59)).await;
+    assert!(!table.available(&id, Instant::now()));
+    tokio::time::advance(secs(1)).await;
+    assert!(
+        table.available(&id, Instant::now()),
+        "the cooldown ends on time"
+    );
+}
