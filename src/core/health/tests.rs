@@ -350,8 +350,10 @@ async fn cooldown_and_retry_after_on_the_paused_clock() {
     );
     tokio::time::advance(secs(30)).await;
     assert!(table.available(&id, Instant::now()));
-    table.record_failure(&id, &FAILURE, "HTTP 503", &policy, Instant::now());
-    tokio::time::advance(secs(59)).await;
+    // A second failure in a row, with no success between: the cooldown doubles.
+    let applied = table.record_failure(&id, &FAILURE, "HTTP 503", &policy, Instant::now());
+    assert_eq!(applied, secs(120));
+    tokio::time::advance(secs(119)).await;
     assert!(!table.available(&id, Instant::now()));
     tokio::time::advance(secs(1)).await;
     assert!(
