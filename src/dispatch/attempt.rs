@@ -15,7 +15,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use tokio::time::{Instant, timeout_at};
 
 use super::stream::{AnswerStream, Mode, RequestLog, Usage};
-use super::{Answer, AnswerBody, ClientRequest};
+use super::{Answer, AnswerBody, ClientRequest, scan};
 use crate::config::{Provider, Settings};
 use crate::core::classify::{self, Failure, TimeoutPhase};
 use crate::core::health::HealthTable;
@@ -298,8 +298,26 @@ async fn complete(
             }
         },
     };
-    record_success(&ctx, attempt_started);
     let usage = Usage::from_message_body(&bytes);
+    // A provider that answered a streaming request with one JSON body: the client still gets
+    // the event stream it asked for. (The translated body was parsed whole already, so one
+    // more look at its `stream` flag costs little; pass-through bodies are not scanned.)
+    let bytes = if matches!(mode, Mode::Translate(_))
+        && scan::top_level_bool(&ctx.request.body, "stream") == Some(true)
+    {
+        let mut events = Vec::with_capacity(bytes.len() + 1024);
+        if let Err(error) = translate::stream::events_from_message(&bytes, &mut events) {
+            return failed(
+                Failure::InvalidResponse,
+                format!("the response cannot be turned into a stream: {error}"),
+            );
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        Bytes::from(events)
+    } else {
+        bytes
+    };
+    record_success(&ctx, attempt_started);
     let log = RequestLog::new(&ctx, status);
     answer(
         &ctx,

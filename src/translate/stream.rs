@@ -38,7 +38,8 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::anthropic::{
-    ContentBlockStart, Delta, ErrorObject, MessageDeltaBody, MessagesResponse, StreamEvent, Usage,
+    ContentBlock, ContentBlockStart, Delta, ErrorObject, MessageDeltaBody, MessagesResponse,
+    StreamEvent, Usage,
 };
 use super::openai::{Arguments, ChatCompletionChunk, CompletionUsage, ToolCallDelta};
 use super::response::{map_usage, reasoning_text, stop_reason, tool_use_id};
@@ -576,6 +577,83 @@ fn upstream_error(kind: Option<&str>, code: Option<&Value>, message: String) -> 
         error_type: mapped.error_type.to_owned(),
         message: mapped.message,
     }
+}
+
+/// The event sequence of a whole Anthropic message (a non-streaming `MessagesResponse`
+/// body), for a provider that answered a streaming request with one JSON body: each block is
+/// opened, filled with one delta and closed, in order.
+pub fn events_from_message(body: &[u8], out: &mut Vec<u8>) -> Result<(), TranslateError> {
+    let message: MessagesResponse =
+        serde_json::from_slice(body).map_err(TranslateError::InvalidResponse)?;
+    let start = MessagesResponse {
+        content: Vec::new(),
+        stop_reason: None,
+        stop_sequence: None,
+        usage: Usage {
+            output_tokens: 0,
+            ..message.usage
+        },
+        ..message.clone()
+    };
+    emit(out, &StreamEvent::MessageStart { message: start });
+    let mut index = 0u32;
+    for block in &message.content {
+        let (start, delta) = match block {
+            ContentBlock::Text { text } => (
+                ContentBlockStart::Text {
+                    text: Cow::Borrowed(""),
+                },
+                Delta::TextDelta {
+                    text: Cow::Borrowed(text),
+                },
+            ),
+            ContentBlock::Thinking {
+                thinking,
+                signature,
+            } => (
+                ContentBlockStart::Thinking {
+                    thinking: Cow::Borrowed(""),
+                    signature: Cow::Borrowed(signature),
+                },
+                Delta::ThinkingDelta {
+                    thinking: Cow::Borrowed(thinking),
+                },
+            ),
+            ContentBlock::ToolUse { id, name, input } => (
+                ContentBlockStart::ToolUse {
+                    id: Cow::Borrowed(id),
+                    name: Cow::Borrowed(name),
+                    input: Value::Object(Map::new()),
+                },
+                Delta::InputJsonDelta {
+                    partial_json: Cow::Owned(input.to_string()),
+                },
+            ),
+            _ => continue,
+        };
+        emit(
+            out,
+            &StreamEvent::ContentBlockStart {
+                index,
+                content_block: start,
+            },
+        );
+        emit(out, &StreamEvent::ContentBlockDelta { index, delta });
+        emit(out, &StreamEvent::ContentBlockStop { index });
+        index += 1;
+    }
+    emit(
+        out,
+        &StreamEvent::MessageDelta {
+            delta: MessageDeltaBody {
+                stop_reason: message.stop_reason.clone(),
+                stop_sequence: message.stop_sequence.clone(),
+            },
+            usage: message.usage,
+        },
+    );
+    emit(out, &StreamEvent::MessageStop);
+    Ok(())
 }
 
 /// Appends `event: NAME\ndata: JSON\n\n`, serialising straight into `out`.

@@ -256,3 +256,46 @@ async fn a_translated_stream_ends_at_done_even_if_the_connection_stays_open() {
         "a whole answer blames nobody"
     );
 }
+
+#[tokio::test]
+async fn a_json_answer_to_a_streaming_request_still_reaches_the_client_as_a_stream() {
+    let completion = serde_json::json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "x",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": "Reading it.",
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "Read", "arguments": "{\"file_path\":\"main.rs\"}"}}]
+        }}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}
+    });
+    let mock = MockUpstream::openai()
+        .reply(Reply::json(200, completion))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
+    let response = proxy.messages(body("m", true)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let events = sse_events(&response.text().await.unwrap());
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    assert_eq!(events[2].1["delta"]["text"], "Reading it.");
+    assert_eq!(events[4].1["content_block"]["name"], "Read");
+    let input: serde_json::Value =
+        serde_json::from_str(events[5].1["delta"]["partial_json"].as_str().unwrap()).unwrap();
+    assert_eq!(input, serde_json::json!({"file_path": "main.rs"}));
+    assert_eq!(events[7].1["delta"]["stop_reason"], "tool_use");
+    assert_eq!(events[7].1["usage"]["output_tokens"], 4);
+}

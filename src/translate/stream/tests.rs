@@ -822,3 +822,21 @@ proptest! {
         prop_assert_eq!(streamed, expected);
     }
 }
+
+#[test]
+fn a_whole_message_becomes_a_well_formed_stream_of_the_same_message() {
+    let message = json!({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-5-5",
+        "content": [
+            {"type": "thinking", "thinking": "Look first.", "signature": ""},
+            {"type": "text", "text": "Reading é ✓."},
+            {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"file_path": "a.rs"}}
+        ],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 9, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 2, "output_tokens": 4}
+    });
+    let mut out = Vec::new();
+    super::events_from_message(message.to_string().as_bytes(), &mut out).unwrap();
+    let outcome = validate(&out).unwrap();
+    assert_eq!(outcome.message(), message);
+}
