@@ -155,13 +155,16 @@ impl RequestLog {
             self.started.elapsed(),
             (usage.input, usage.output),
         );
+        // The request id and the provider name are written with `%`, as they are: they are
+        // generated or validated, so they need no escaping. The client's model and the
+        // free-text failures keep their quotes, and the failures appear only after a failover.
         tracing::info!(
-            request_id = &*self.request_id,
-            provider = self.provider.as_str(),
+            request_id = %self.request_id,
+            provider = %self.provider,
             model = &*self.model,
             status = self.status.as_u16(),
             attempts = self.attempts,
-            failed_attempts = self.failed_attempts.as_str(),
+            failed_attempts = (!self.failed_attempts.is_empty()).then_some(self.failed_attempts.as_str()),
             first_ms = super::millis(self.first),
             latency_ms = super::millis(self.started.elapsed()),
             input_tokens = usage.input,

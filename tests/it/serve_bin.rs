@@ -143,7 +143,7 @@ async fn serve_logs_each_request_and_reloads_on_file_change_and_sighup() {
     assert_eq!(response.status(), 200);
     let log_line = served.wait_for_log("request_id=");
     for field in [
-        r#"provider="b""#,
+        "provider=b ",
         r#"model="claude-opus-5-5""#,
         "status=200",
         "attempts=2",
