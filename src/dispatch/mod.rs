@@ -342,6 +342,9 @@ impl Dispatcher {
                     });
                 }
                 attempt::Result::Failed { failure, message } => {
+                    // What a provider said goes to logs, `/providers` and the client: never
+                    // with the provider's key in it.
+                    let message = crate::upstream::scrub_secret(provider, message);
                     let now = Instant::now();
                     let was_available = self.health.available(&provider.id, now);
                     let outcome = classify::failure(&failure);

@@ -207,6 +207,17 @@ fn apply_provider_headers(provider: &Provider, headers: &mut HeaderMap) {
     }
 }
 
+/// `text` with the provider's credential replaced by `*****`: for messages built from what a
+/// provider or the network said, which some providers fill with the key they refused.
+pub fn scrub_secret(provider: &Provider, text: String) -> String {
+    match provider.secret.as_ref().map(crate::config::Secret::expose) {
+        Some(secret) if !secret.is_empty() && text.contains(secret) => {
+            text.replace(secret, "*****")
+        }
+        _ => text,
+    }
+}
+
 /// Response headers that are not copied from a provider's answer to the client.
 static DROPPED_RESPONSE_HEADERS: [HeaderName; 9] = [
     header::CONNECTION,

@@ -435,13 +435,7 @@ fn clip(text: &str) -> String {
 
 /// Removes the provider's credential from every message, in case a provider echoes it.
 fn scrub_outcome(outcome: ProbeOutcome, provider: &Provider) -> ProbeOutcome {
-    let Some(secret) = provider.secret.as_ref().map(|s| s.expose().to_owned()) else {
-        return outcome;
-    };
-    if secret.is_empty() {
-        return outcome;
-    }
-    let scrub = |text: String| text.replace(&secret, "*****");
+    let scrub = |text: String| super::scrub_secret(provider, text);
     match outcome {
         ProbeOutcome::Unreachable(m) => ProbeOutcome::Unreachable(scrub(m)),
         ProbeOutcome::KeyRejected { status, message } => ProbeOutcome::KeyRejected {

@@ -819,3 +819,21 @@ async fn unsigned_thinking_from_a_translated_turn_never_reaches_an_anthropic_pro
         )
     );
 }
+
+#[tokio::test]
+async fn a_provider_that_echoes_the_key_never_gets_it_into_logs_or_answers() {
+    let echo = serde_json::json!({"type": "error", "error": {"type": "authentication_error", "message": format!("invalid x-api-key {SECRET}")}});
+    let only = MockUpstream::anthropic()
+        .reply(Reply::json(401, echo))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[provider("only", &only, "api_key")], "")).await;
+    let answer = proxy.messages(body("m", false)).await.text().await.unwrap();
+    assert!(answer.contains("invalid x-api-key *****"), "{answer}");
+    assert!(!answer.contains(SECRET), "{answer}");
+    let state = proxy.provider("only").await.to_string();
+    assert!(
+        !state.contains(SECRET) && state.contains("*****"),
+        "{state}"
+    );
+}
