@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
@@ -13,7 +14,9 @@ use tokio::time::Instant;
 use super::AppState;
 use super::response::{self, Body};
 use crate::core::health::HealthState;
+use crate::core::provider::ProviderKind;
 use crate::dispatch::{AnswerBody, ClientRequest};
+use crate::upstream;
 
 /// Answers one request. Never fails: every problem becomes an Anthropic-shaped error.
 pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Response<Body> {
@@ -24,7 +27,7 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
         (p, &Method::POST) if p.ends_with("/v1/messages/count_tokens") => {
             count_tokens(request, state).await
         }
-        (p, &Method::GET) if p.ends_with("/v1/models") => models(state),
+        (p, &Method::GET) if p.ends_with("/v1/models") => models(request, state).await,
         ("/", &Method::GET | &Method::HEAD) => health(state, method == Method::HEAD),
         ("/providers", &Method::GET) => providers(state),
         ("/metrics", &Method::GET) => {
@@ -149,11 +152,14 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
     }
 }
 
-/// `GET /v1/models`: the model names the pool routes by name (the literal patterns of every
-/// enabled provider's `models` map), in the Anthropic list format.
-fn models(state: &AppState) -> Response<Body> {
+/// `GET /v1/models`: the models the pool can serve, in the Anthropic list format: the literal
+/// patterns of every enabled provider's `models` map, plus, when an Anthropic-type provider
+/// without a map (which serves every model under its own name) is available, that provider's
+/// own list. A provider that does not answer within two seconds is left out, because Claude
+/// Code's discovery gives up after three.
+async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> {
     let generation = state.dispatcher.generation();
-    let names: BTreeSet<&str> = generation
+    let mut names: BTreeSet<String> = generation
         .config
         .providers
         .iter()
@@ -161,7 +167,25 @@ fn models(state: &AppState) -> Response<Body> {
         .flat_map(|p| p.models.entries().iter())
         .map(|(pattern, _)| pattern.as_str())
         .filter(|pattern| !pattern.contains('*'))
+        .map(str::to_owned)
         .collect();
+    let now = Instant::now();
+    let open = generation.config.providers.iter().find(|p| {
+        p.enabled
+            && p.kind == ProviderKind::Anthropic
+            && p.models.is_empty()
+            && state.dispatcher.health().available(&p.id, now)
+    });
+    if let Some(provider) = open {
+        let listed = tokio::time::timeout(
+            Duration::from_secs(2),
+            upstream::list_models(state.dispatcher.upstream(), provider, request.headers()),
+        )
+        .await;
+        if let Ok(Some(ids)) = listed {
+            names.extend(ids);
+        }
+    }
     let data: Vec<_> = names
         .iter()
         .map(|name| {

@@ -207,6 +207,34 @@ fn apply_provider_headers(provider: &Provider, headers: &mut HeaderMap) {
     }
 }
 
+/// The model ids an Anthropic-type provider lists at `GET /v1/models`, or `None` when it
+/// does not answer with a list.
+pub async fn list_models(
+    upstream: &Upstream,
+    provider: &Provider,
+    client: &HeaderMap,
+) -> Option<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct List {
+        data: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        id: String,
+    }
+    let url = anthropic_url(provider, "/v1/models?limit=1000");
+    let response = upstream
+        .get(url.as_str(), anthropic_headers(provider, client))
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let body = response.bytes().await.ok()?;
+    let list: List = serde_json::from_slice(&body).ok()?;
+    Some(list.data.into_iter().map(|entry| entry.id).collect())
+}
+
 /// `text` with the provider's credential replaced by `*****`: for messages built from what a
 /// provider or the network said, which some providers fill with the key they refused.
 pub fn scrub_secret(provider: &Provider, text: String) -> String {

@@ -837,3 +837,35 @@ async fn a_provider_that_echoes_the_key_never_gets_it_into_logs_or_answers() {
         "{state}"
     );
 }
+
+#[tokio::test]
+async fn models_lists_mapped_names_and_what_an_open_anthropic_provider_serves() {
+    let open = MockUpstream::anthropic().start().await;
+    let oa = MockUpstream::openai().start().await;
+    let yaml = format!(
+        "providers:\n{}  - name: oa\n    type: openai\n    auth_type: api_key\n    auth_value: k\n    base_url: {}\n    models:\n      \"claude-*haiku*\": small\n      \"claude-opus-5-5\": big\n",
+        provider("open", &open, "api_key"),
+        oa.base_url()
+    );
+    let proxy = Proxy::start(&yaml).await;
+    let (status, list) = proxy.get_json("/v1/models").await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "claude-haiku-4-5-20251001",
+            "claude-opus-5-5",
+            "claude-sonnet-4-5-20250929"
+        ]
+    );
+    assert_eq!(list["data"][0]["type"], "model");
+    let sent = &open.requests()[0];
+    assert_eq!(sent.path_and_query, "/v1/models?limit=1000");
+    assert_eq!(sent.headers["x-api-key"], SECRET);
+}
