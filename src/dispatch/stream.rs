@@ -108,6 +108,23 @@ impl Usage {
     }
 }
 
+/// Says what a translated stream had to leave out (tool calls that never got a name,
+/// reasoning that came after the text had started), so that nothing is lost silently.
+fn warn_dropped(provider: &ProviderId, translator: &OpenAiToAnthropic) {
+    let (calls, reasoning) = (
+        translator.dropped_tool_calls(),
+        translator.dropped_reasoning_bytes(),
+    );
+    if calls > 0 || reasoning > 0 {
+        tracing::warn!(
+            provider = %provider,
+            dropped_tool_calls = calls,
+            dropped_reasoning_bytes = reasoning,
+            "the provider's stream had parts with no Anthropic equivalent; they were left out"
+        );
+    }
+}
+
 /// The fields of the one log line a request gets, gathered as it goes.
 #[derive(Debug)]
 pub(super) struct RequestLog {
@@ -365,6 +382,7 @@ impl Live {
                         Mode::Translate(translator) => match translator.finish(out) {
                             Ok(()) => {
                                 *usage = Usage::translated(translator);
+                                warn_dropped(&self.provider, translator);
                                 End::Clean
                             }
                             Err(error) => {
@@ -431,6 +449,7 @@ impl Live {
                 // whole, whatever the connection does next.
                 if translator.is_ended() {
                     *usage = Usage::translated(translator);
+                    warn_dropped(&self.provider, translator);
                     return Some(End::Clean);
                 }
                 None
