@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::{Config, load_str, save::lenient_env};
 
-const SEED: &str = include_str!("../../../../shared/fixtures/seed-providers.yaml");
+const SEED: &str = include_str!("../../../tests/fixtures/seed-providers.yaml");
 const EXAMPLE: &str = include_str!("../../../config.example.yaml");
 
 fn no_env(_: &str) -> Option<String> {

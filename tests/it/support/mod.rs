@@ -5,10 +5,10 @@ pub(crate) mod proxy;
 
 use std::path::PathBuf;
 
-/// A file of `/work/shared/fixtures`, found beside the repository (`../shared/fixtures`).
+/// A file of `tests/fixtures`.
 pub(crate) fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
+        .join("tests/fixtures")
         .join(name)
 }
 
