@@ -5,9 +5,12 @@
 //! `cargo bench --bench proxy_load -- --quick` for a smoke run. It rewrites `BENCHMARKS.md` at
 //! the repository root (`--out PATH` writes elsewhere).
 //!
-//! The proxy and the simulated providers are separate processes: the release binary
-//! (`target/release/claude-lb serve` and `claude-lb mock`), so that the proxy's CPU time and
-//! memory (`/proc/PID/stat`, `/proc/PID/status`) are its own and not the load generator's.
+//! The proxy and the simulated providers are separate processes: the binary as shipped (the
+//! `bench` profile is the `release` one: thin LTO, stripped), `claude-lb serve` and
+//! `claude-lb mock`, so that the proxy's CPU time and memory (`/proc/PID/stat`,
+//! `/proc/PID/status`) are its own and not the load generator's. To look inside the proxy with
+//! `perf` while it runs, `cargo bench --profile profiling --bench proxy_load` uses the same
+//! optimisations with symbols kept.
 //! The load generator is this program: a single-threaded tokio runtime with `reqwest`
 //! keep-alive connections, which leaves the machine's other core to the proxy and the
 //! providers. Every figure through the proxy is measured in the same run, with the same client,

@@ -34,6 +34,9 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand demo 'Run the proxy in front of three simulated providers: a tour with no key and no config'
             cand config 'Check or create the configuration file'
+            cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
+            cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
+            cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -262,6 +265,46 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;config;help;help'= {
         }
+        &'claude-lb;code'= {
+            cand --claude 'The Claude Code executable (default: `claude` on PATH)'
+            cand --listen 'Use (or start) claude-lb on this address instead of `settings.listen`'
+            cand --client-key 'The key Claude Code sends to claude-lb (`ANTHROPIC_API_KEY`), when clients need one'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;env'= {
+            cand --shell 'The syntax to print: bash, zsh, fish or powershell'
+            cand --listen 'Point at this address instead of `settings.listen`'
+            cand --client-key 'Also set `ANTHROPIC_API_KEY` to this key (when clients need one)'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;health'= {
+            cand --listen 'Ask the instance on this address instead of `settings.listen`'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'claude-lb;completions'= {
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -281,6 +324,9 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand demo 'Run the proxy in front of three simulated providers: a tour with no key and no config'
             cand config 'Check or create the configuration file'
+            cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
+            cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
+            cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -318,6 +364,12 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;config;validate'= {
         }
         &'claude-lb;help;config;init'= {
+        }
+        &'claude-lb;help;code'= {
+        }
+        &'claude-lb;help;env'= {
+        }
+        &'claude-lb;help;health'= {
         }
         &'claude-lb;help;completions'= {
         }

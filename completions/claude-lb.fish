@@ -36,6 +36,9 @@ complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "providers" -d '
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "test" -d 'Send one real request through the pool (or a running instance) and show the answer'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "demo" -d 'Run the proxy in front of three simulated providers: a tour with no key and no config'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "config" -d 'Check or create the configuration file'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "code" -d 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "env" -d 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
+complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "health" -d 'Exit 0 when the claude-lb at the configured address answers with a provider available'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l listen -d 'Listen on this address instead of `settings.listen` (default 127.0.0.1:8080)' -r
@@ -158,20 +161,48 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_s
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Load the config exactly as `serve` would and report every problem at once'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand code" -l claude -d 'The Claude Code executable (default: `claude` on PATH)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand code" -l listen -d 'Use (or start) claude-lb on this address instead of `settings.listen`' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand code" -l client-key -d 'The key Claude Code sends to claude-lb (`ANTHROPIC_API_KEY`), when clients need one' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand code" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand code" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand code" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand code" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand code" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand env" -l shell -d 'The syntax to print: bash, zsh, fish or powershell' -r -f -a "bash\t''
+zsh\t''
+fish\t''
+powershell\t''"
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand env" -l listen -d 'Point at this address instead of `settings.listen`' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand env" -l client-key -d 'Also set `ANTHROPIC_API_KEY` to this key (when clients need one)' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand env" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand env" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand env" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand env" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand env" -s V -l version -d 'Print version'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand health" -l listen -d 'Ask the instance on this address instead of `settings.listen`' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand health" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand health" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand health" -s q -l quiet -d 'Log only errors and hide notices'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand health" -s h -l help -d 'Print help'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand health" -s V -l version -d 'Print version'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "check" -d 'Probe every enabled provider with a minimal real request and report which work'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "providers" -d 'List, add, remove, enable or disable providers; or show a running instance\'s providers'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "test" -d 'Send one real request through the pool (or a running instance) and show the answer'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "demo" -d 'Run the proxy in front of three simulated providers: a tour with no key and no config'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "config" -d 'Check or create the configuration file'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "serve" -d 'Run the proxy: Claude Code talks to it through `ANTHROPIC_BASE_URL`'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "mock" -d 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "check" -d 'Probe every enabled provider with a minimal real request and report which work'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "providers" -d 'List, add, remove, enable or disable providers; or show a running instance\'s providers'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "test" -d 'Send one real request through the pool (or a running instance) and show the answer'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "demo" -d 'Run the proxy in front of three simulated providers: a tour with no key and no config'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "config" -d 'Check or create the configuration file'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "code" -d 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "env" -d 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "health" -d 'Exit 0 when the claude-lb at the configured address answers with a provider available'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "completions" -d 'Print the shell completion script for SHELL'
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and not __fish_seen_subcommand_from serve mock check providers test demo config code env health completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "list" -d 'List the providers of the config file, or with `--remote` their live state'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "add" -d 'Add a provider: a step-by-step wizard, or fully scripted with flags'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "remove" -d 'Remove a provider from the config file'

@@ -22,3 +22,20 @@ pub fn process(name: &str) -> Option<String> {
 
 /// The address `serve` listens on, when `--listen` is not given; wins over `settings.listen`.
 pub const CLAUDE_LB_LISTEN: &str = "CLAUDE_LB_LISTEN";
+
+/// The key `claude-lb code` and `claude-lb env` give Claude Code as `ANTHROPIC_API_KEY`, when
+/// `--client-key` is not given: the key claude-lb knows a client by, never a provider's key.
+pub const CLAUDE_LB_CLIENT_KEY: &str = "CLAUDE_LB_CLIENT_KEY";
+
+/// The variables that point Claude Code (or any Anthropic SDK) at claude-lb.
+pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
+/// The key Claude Code sends as `x-api-key`.
+pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
+/// The token Claude Code sends as `Authorization: Bearer`.
+pub const ANTHROPIC_AUTH_TOKEN: &str = "ANTHROPIC_AUTH_TOKEN";
+
+/// The user's login shell, which `claude-lb env` follows when `--shell` is not given.
+pub const SHELL: &str = "SHELL";
+
+/// The directories searched for `claude` by `claude-lb code`.
+pub const PATH: &str = "PATH";

@@ -6,6 +6,7 @@
 //! `completions/` and `man/`.
 
 mod args;
+mod client_args;
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ pub use args::{
     CompletionsArgs, DemoArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs,
     ValidateArgs,
 };
+pub use client_args::{CodeArgs, EnvArgs, HealthArgs, ShellArg};
 // `providers add|remove|enable|disable`.
 pub use args::{AddArgs, AuthTypeArg, KindArg, RemoveArgs, ToggleArgs};
 
@@ -26,6 +28,8 @@ use crate::ui::{Printer, logging};
 const EXAMPLES: &str = "\
 Examples:
   claude-lb serve                           Run the proxy on 127.0.0.1:8080
+  claude-lb code                            Run Claude Code through claude-lb
+  eval \"$(claude-lb env)\"                   Point this shell's Claude Code at claude-lb
   claude-lb demo --requests 20              Watch failover against simulated providers
   ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
   claude-lb config init                     Write a commented starter config
@@ -81,6 +85,12 @@ pub enum Command {
     /// Check or create the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed
+    Code(CodeArgs),
+    /// Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"
+    Env(EnvArgs),
+    /// Exit 0 when the claude-lb at the configured address answers with a provider available
+    Health(HealthArgs),
     /// Print the shell completion script for SHELL
     Completions(CompletionsArgs),
     /// Write the completion scripts and man pages into a directory (for packagers)
@@ -143,6 +153,10 @@ pub fn run(cli: Cli) -> ExitCode {
     let printer = Printer::new(cli.global.quiet);
     logging::init(cli.global.verbosity(), None);
     let result = match cli.command {
+        // Exits with Claude Code's own exit code, which is not one of claude-lb's.
+        Command::Code(args) => return commands::code::run_cli(&cli.global, &args, &printer),
+        Command::Env(args) => commands::shell_env::run(&cli.global, &args, &printer),
+        Command::Health(args) => commands::health::run(&cli.global, &args, &printer),
         Command::Serve(args) => commands::serve::run_cli(&cli.global, &args, &printer),
         Command::Mock(args) => commands::mock::run_cli(&args),
         Command::Check(args) => commands::check::run_cli(&cli.global, &args, &printer),

@@ -5,14 +5,18 @@
 //! once, with its full chain, by [`ExitStatus::from_result`].
 
 pub mod check;
+pub mod code;
 pub mod completions;
 pub mod config_init;
 pub mod config_validate;
 pub mod demo;
 pub mod generate;
+pub mod health;
+pub mod instance;
 pub mod mock;
 pub mod providers;
 pub mod serve;
+pub mod shell_env;
 pub mod test;
 
 use std::io;

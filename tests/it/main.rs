@@ -13,6 +13,9 @@
 mod check;
 // The `claude-lb` binary: exit codes, messages, generated completions and man pages.
 mod cli;
+// `claude-lb code`, `env` and `health` with a fake `claude` on PATH.
+#[cfg(unix)]
+mod code_env;
 // `claude-lb demo`: simulated providers, its own traffic, the summary.
 mod demo;
 // Loading and validating configuration files: every problem, with file, line and column.
