@@ -1,0 +1,36 @@
+//! The Claude model names that Claude Code sends today, kept in this one place.
+//!
+//! Claude Code asks for one of three families: Opus (the largest, chosen with `/model opus`
+//! or for planning), Sonnet (the default for most work) and Haiku (the small, fast model it
+//! uses for background tasks such as titles and summaries). A pool that serves none of
+//! these names leaves Claude Code with `404` answers, so `config validate` and `serve` warn
+//! about any of them that no provider serves.
+//!
+//! When Claude Code moves to new models, change the names here: presets, `check`, `test`,
+//! `demo` and the warnings all read them from this module.
+
+/// Claude Code's largest model.
+pub const OPUS: &str = "claude-opus-5-5";
+
+/// Claude Code's default model.
+pub const SONNET: &str = "claude-sonnet-5-5";
+
+/// The small model Claude Code uses for background tasks.
+pub const HAIKU: &str = "claude-haiku-5-5";
+
+/// The model names Claude Code sends by default, largest first.
+pub const CLAUDE_CODE_DEFAULTS: [&str; 3] = [OPUS, SONNET, HAIKU];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_distinct_claude_names() {
+        for (i, name) in CLAUDE_CODE_DEFAULTS.iter().enumerate() {
+            assert!(name.starts_with("claude-"), "{name}");
+            assert!(!CLAUDE_CODE_DEFAULTS[..i].contains(name), "{name} twice");
+        }
+        assert!(OPUS.contains("opus") && SONNET.contains("sonnet") && HAIKU.contains("haiku"));
+    }
+}
