@@ -38,6 +38,9 @@ pub struct Config {
     /// Every provider in file order, enabled or not.
     pub providers: Vec<Provider>,
     pub settings: Settings,
+    /// A hash of the text this was loaded from: a file watch compares it with the file's
+    /// bytes to reload only when the content changed.
+    pub content_hash: u64,
 }
 
 /// One validated provider.
@@ -289,8 +292,11 @@ fn load_text(
         .and_then(|raw| validate::validate(&raw, env, source, &mut problems));
     problems.sort();
     match config {
-        Some(config) if problems.errors.is_empty() => Ok(Loaded {
-            config,
+        Some(mut config) if problems.errors.is_empty() => Ok(Loaded {
+            config: {
+                config.content_hash = content_hash(text.as_bytes());
+                config
+            },
             warnings: problems.warnings,
         }),
         _ => Err(ConfigError::Invalid {
@@ -298,6 +304,14 @@ fn load_text(
             warnings: problems.warnings,
         }),
     }
+}
+
+/// The hash of a config file's bytes that [`Config::content_hash`] holds.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The position just after `text`.

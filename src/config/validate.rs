@@ -87,6 +87,7 @@ pub(crate) fn validate(
         source,
         providers: providers?,
         settings: settings?,
+        content_hash: 0,
     })
 }
 
