@@ -27,7 +27,7 @@ const EXAMPLES: &str = "\
 Examples:
   claude-lb serve                           Run the proxy on 127.0.0.1:8080
   claude-lb demo --requests 20              Watch failover against simulated providers
-  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=claude-lb claude
   claude-lb config init                     Write a commented starter config
   claude-lb check                           Probe every enabled provider
   claude-lb providers list                  Show the configured providers

@@ -90,7 +90,10 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     };
     spawn_sighup_reload(state.clone());
     tracing::info!(providers = enabled, "listening on {addr}");
-    tracing::info!("point Claude Code at it: ANTHROPIC_BASE_URL=http://{addr}");
+    tracing::info!(
+        "point Claude Code at it: {}",
+        crate::ui::claude_code_command(addr)
+    );
     proxy::serve(listener, state, shutdown_signal()).await
 }
 

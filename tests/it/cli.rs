@@ -223,6 +223,39 @@ fn help_and_version() {
     );
 }
 
+/// Every command line shown for starting Claude Code is complete: Claude Code refuses to start
+/// without a key of its own (`Not logged in · Please run /login`).
+#[test]
+fn every_claude_code_line_shown_carries_a_key() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = vec![
+        (
+            "README.md".to_owned(),
+            std::fs::read_to_string(repo.join("README.md")).unwrap(),
+        ),
+        (
+            "config.example.yaml".to_owned(),
+            std::fs::read_to_string(repo.join("config.example.yaml")).unwrap(),
+        ),
+    ];
+    for args in [&["--help"][..], &["serve", "--help"], &["demo", "--help"]] {
+        let run = ClaudeLb::new().args(args).run();
+        assert_eq!(run.code, 0, "{run:?}");
+        texts.push((args.join(" "), run.stdout));
+    }
+    let mut seen = 0;
+    for (source, text) in &texts {
+        for line in text
+            .lines()
+            .filter(|l| l.contains("ANTHROPIC_BASE_URL=http"))
+        {
+            seen += 1;
+            assert!(line.contains("ANTHROPIC_API_KEY="), "{source}: {line}");
+        }
+    }
+    assert!(seen >= 5, "only {seen} lines found");
+}
+
 /// The committed `completions/` and `man/` are what the current CLI generates.
 #[test]
 fn generated_files_are_up_to_date() {

@@ -188,6 +188,14 @@ async fn reading_or_rewriting_the_config_unchanged_never_reloads_it() {
     let text = config(&[provider("a", &a), provider("b", &b)]);
     let path = cli.write("providers.yaml", &text);
     let mut served = Served::start(cli, &path);
+    let banner = served.wait_for_log("point Claude Code at it");
+    assert!(
+        banner.contains(&format!(
+            "ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=",
+            served.url
+        )),
+        "{banner}"
+    );
 
     for _ in 0..20 {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
