@@ -17,6 +17,7 @@ pub mod scan;
 mod stream;
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -121,8 +122,12 @@ pub enum AnswerBody {
 pub enum DispatchError {
     #[error("the request has no \"model\" string at its top level")]
     NoModel,
-    #[error("no enabled provider serves model \"{model}\"")]
-    NoProviderServesModel { model: String },
+    #[error("no enabled provider serves model \"{model}\"; {pool}")]
+    NoProviderServesModel {
+        model: String,
+        /// What each provider serves, or why it cannot serve at all.
+        pool: String,
+    },
     #[error("{}", all_failed_message(.attempts))]
     AllProvidersFailed {
         attempts: Vec<AttemptRecord>,
@@ -146,6 +151,34 @@ fn all_failed_message(attempts: &[AttemptRecord]) -> String {
             out.push_str("; ");
         }
         out.push_str(&attempt.to_string());
+    }
+    out
+}
+
+/// What the pool serves, for the answer to a model no provider serves: the model patterns of
+/// each provider that can take the route, and why each other one cannot.
+fn pool_summary(providers: &[Provider], route: Route) -> String {
+    let mut serving = Vec::new();
+    let mut idle = Vec::new();
+    for p in providers {
+        if !p.enabled {
+            idle.push(format!("{} is disabled", p.id));
+        } else if route == Route::CountTokens && p.kind != ProviderKind::Anthropic {
+            idle.push(format!("{} does not count tokens", p.id));
+        } else if p.models.is_empty() {
+            serving.push(format!("{} (any model)", p.id));
+        } else {
+            let patterns: Vec<&str> = p.models.entries().iter().map(|(k, _)| k.as_str()).collect();
+            serving.push(format!("{} ({})", p.id, patterns.join(", ")));
+        }
+    }
+    let mut out = if serving.is_empty() {
+        "no provider can take it".to_owned()
+    } else {
+        format!("the providers serve: {}", serving.join("; "))
+    };
+    if !idle.is_empty() {
+        let _ = write!(out, "; {}", idle.join(", "));
     }
     out
 }
@@ -297,6 +330,7 @@ impl Dispatcher {
             started,
         ) else {
             return Err(DispatchError::NoProviderServesModel {
+                pool: pool_summary(&generation.config.providers, route),
                 model: model.into(),
             });
         };
@@ -380,6 +414,7 @@ impl Dispatcher {
         }
         if !any_candidate {
             return Err(DispatchError::NoProviderServesModel {
+                pool: pool_summary(&generation.config.providers, route),
                 model: model.into(),
             });
         }

@@ -106,7 +106,7 @@ async fn messages(request: Request<Incoming>, state: &AppState) -> Response<Body
     };
     match state.dispatcher.send(request).await {
         Ok(answer) => response::answer(answer),
-        Err(error) => response::dispatch_error(&error),
+        Err(error) => response::dispatch_error(&error, state.local_addr.get()),
     }
 }
 
@@ -148,7 +148,7 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
                 ),
             }
         }
-        Err(error) => response::dispatch_error(&error),
+        Err(error) => response::dispatch_error(&error, state.local_addr.get()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -94,9 +95,23 @@ fn ascii_json(value: &serde_json::Value) -> String {
     out
 }
 
-/// The answer when no provider could serve the request (SPEC 5).
-pub fn dispatch_error(error: &DispatchError) -> Response<Body> {
-    let message = error.to_string();
+/// The answer when no provider could serve the request.
+///
+/// When no provider could take it, the message ends with the command that shows every
+/// provider's state on this instance (at `local_addr`), so the user who reads it in Claude
+/// Code knows where to look next.
+pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) -> Response<Body> {
+    let mut message = error.to_string();
+    if let (
+        DispatchError::NoProviderServesModel { .. } | DispatchError::AllProvidersFailed { .. },
+        Some(addr),
+    ) = (error, local_addr)
+    {
+        let _ = write!(
+            message,
+            ". More: claude-lb providers list --remote http://{addr}"
+        );
+    }
     match error {
         DispatchError::NoModel | DispatchError::Untranslatable { .. } => {
             let mut response =

@@ -191,7 +191,7 @@ fn starter_config_validates_once_its_key_is_set() {
     let loaded = config::load_str(starter, "providers.yaml", &env).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert_eq!(loaded.config.providers.len(), 1);
-    assert_snapshot!(report(starter), @r#"providers.yaml:16:17: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set (needed by enabled provider "anthropic_official"); set it, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`"#);
+    assert_snapshot!(report(starter), @r#"providers.yaml:18:17: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set (needed by enabled provider "anthropic_official"); set it, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`"#);
     // The committed example is the starter.
     let example =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.yaml"))
