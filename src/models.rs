@@ -6,20 +6,36 @@
 //! these names leaves Claude Code with `404` answers, so `config validate` and `serve` warn
 //! about any of them that no provider serves.
 //!
-//! When Claude Code moves to new models, change the names here: presets, `check`, `test`,
-//! `demo` and the warnings all read them from this module.
+//! The names are those of Claude Code 2.1.197: it sends `claude-opus-4-8` for a `claude -p`
+//! run with an API key (seen on the wire), and `claude-sonnet-4-6` and `claude-haiku-4-5` are
+//! the newest Sonnet and Haiku names it knows. When Claude Code moves to new models, change the
+//! names here: presets, `check`, `test`, `demo` and the warnings all read them from this
+//! module.
 
 /// Claude Code's largest model.
-pub const OPUS: &str = "claude-opus-5-5";
+pub const OPUS: &str = "claude-opus-4-8";
 
 /// Claude Code's default model.
-pub const SONNET: &str = "claude-sonnet-5-5";
+pub const SONNET: &str = "claude-sonnet-4-6";
 
 /// The small model Claude Code uses for background tasks.
-pub const HAIKU: &str = "claude-haiku-5-5";
+pub const HAIKU: &str = "claude-haiku-4-5";
 
 /// The model names Claude Code sends by default, largest first.
 pub const CLAUDE_CODE_DEFAULTS: [&str; 3] = [OPUS, SONNET, HAIKU];
+
+/// The family a Claude Code default belongs to (`Opus`, `Sonnet`, `Haiku`), for messages.
+pub fn family(model: &str) -> &'static str {
+    if model.contains("opus") {
+        "Opus"
+    } else if model.contains("sonnet") {
+        "Sonnet"
+    } else if model.contains("haiku") {
+        "Haiku"
+    } else {
+        "Claude"
+    }
+}
 
 #[cfg(test)]
 mod tests {

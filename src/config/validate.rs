@@ -146,8 +146,42 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
             "providers",
             "no enabled provider (set `enabled: true` on at least one, or `serve` has nowhere to send requests)",
         );
+    } else if out.len() == list.value.len() {
+        warn_unserved_defaults(&out, list.pos, problems);
     }
     Some(out)
+}
+
+/// Warns about each model Claude Code sends by default that no enabled provider serves: those
+/// requests would get a 404, and the user only finds out inside Claude Code.
+fn warn_unserved_defaults(providers: &[Provider], pos: Pos, problems: &mut Problems) {
+    let enabled = || providers.iter().filter(|p| p.enabled);
+    let unserved: Vec<String> = crate::models::CLAUDE_CODE_DEFAULTS
+        .iter()
+        .filter(|model| enabled().all(|p| p.models.map(model).is_none()))
+        .map(|model| format!("{model} ({})", crate::models::family(model)))
+        .collect();
+    if unserved.is_empty() {
+        return;
+    }
+    let mut patterns: Vec<&str> = enabled()
+        .flat_map(|p| p.models.entries().iter().map(|(k, _)| k.as_str()))
+        .collect();
+    patterns.dedup();
+    problems.warn(
+        pos,
+        "providers",
+        format!(
+            "no enabled provider serves {}, which Claude Code sends by default, so those requests would fail with 404 (the enabled providers serve {}); add a pattern such as \"claude-*{}*\" or \"*\" to a provider's `models`",
+            unserved.join(", "),
+            patterns
+                .iter()
+                .map(|p| format!("\"{p}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
+            crate::models::family(unserved[0].as_str()).to_ascii_lowercase(),
+        ),
+    );
 }
 
 /// One provider; `None` when it has an error (all of its errors are recorded).

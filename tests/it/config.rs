@@ -618,3 +618,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_pool_that_serves_none_of_claude_codes_default_models_is_warned_about() {
+    let only_haiku = "\
+providers:
+  - name: small
+    type: anthropic
+    auth_type: api_key
+    auth_value: k
+    models:
+      \"claude-*haiku*\": cheap
+  - name: off
+    type: anthropic
+    auth_type: api_key
+    auth_value: k
+    enabled: false
+";
+    let report = report(only_haiku);
+    let warning = report
+        .lines()
+        .find(|l| l.contains("which Claude Code sends by default"))
+        .unwrap_or_else(|| panic!("no warning:\n{report}"));
+    for expected in [
+        claude_lb::models::OPUS,
+        claude_lb::models::SONNET,
+        "\"claude-*haiku*\"",
+        "providers.yaml:2:",
+    ] {
+        assert!(warning.contains(expected), "{expected} in {warning}");
+    }
+    // The disabled provider would serve everything, but it is off; Haiku is served.
+    assert!(!warning.contains(claude_lb::models::HAIKU), "{warning}");
+    // A pool that serves every default says nothing about them.
+    assert!(!report_with(ONE, &no_env).contains("by default"));
+}
