@@ -49,7 +49,7 @@ pub struct Provider {
     pub id: ProviderId,
     pub kind: ProviderKind,
     pub auth_type: AuthType,
-    /// The credential; `None` only for a disabled provider whose `${VAR}` is unset.
+    /// The credential; `None` when its `${VAR}` is unset, which makes the provider unusable.
     pub secret: Option<Secret>,
     /// Where the credential came from, for display (`set`, `from $VAR`, `missing`).
     pub secret_origin: SecretOrigin,
@@ -64,6 +64,22 @@ pub struct Provider {
     pub max_tokens: Option<NonZeroU32>,
 }
 
+impl Provider {
+    /// Why this enabled provider cannot take requests (`missing $VAR`), or `None` when it can.
+    pub fn unusable(&self) -> Option<String> {
+        match (&self.secret, &self.secret_origin) {
+            (None, SecretOrigin::Missing { var }) => Some(format!("missing ${var}")),
+            (None, _) => Some("no credential".to_owned()),
+            (Some(_), _) => None,
+        }
+    }
+
+    /// Whether requests may go to this provider: enabled, with its credential.
+    pub fn usable(&self) -> bool {
+        self.enabled && self.secret.is_some()
+    }
+}
+
 /// Where a provider's credential came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecretOrigin {
@@ -71,7 +87,7 @@ pub enum SecretOrigin {
     Literal,
     /// Taken from an environment variable (`${VAR}` or `${VAR:-default}`).
     Env { var: String, from_default: bool },
-    /// Unset (only allowed for a disabled provider).
+    /// Unset: the provider is unusable until the variable is set.
     Missing { var: String },
 }
 

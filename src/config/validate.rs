@@ -493,10 +493,30 @@ fn secret(
     env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<(Option<Secret>, SecretOrigin)> {
-    let expanded = match expand_field(t, path, provider, enabled, env, problems)? {
+    let expanded = match expand(&t.value, env) {
         Ok(e) => e,
-        Err(var) => return Some((None, SecretOrigin::Missing { var })),
+        Err(e) => {
+            problems.error(t.pos, path, e.to_string());
+            return None;
+        }
     };
+    // An unset variable makes this one provider unusable, never the whole pool: the others
+    // serve, and `providers list` and `check` can say what is missing.
+    if let Some(var) = expanded.missing.first().cloned() {
+        for var in &expanded.missing {
+            let message = if enabled {
+                format!(
+                    "environment variable {var} is not set, so provider {provider:?} is unusable (the other providers serve without it); export it in the shell that starts `claude-lb serve`, write \"${{{var}:-default}}\", or set `enabled: false`"
+                )
+            } else {
+                format!(
+                    "environment variable {var} is not set; provider {provider:?} is disabled, so it will need it only once enabled"
+                )
+            };
+            problems.warn(t.pos, path, message);
+        }
+        return Some((None, SecretOrigin::Missing { var }));
+    }
     if expanded.value.trim().is_empty() {
         problems.error(
             t.pos,

@@ -163,6 +163,8 @@ fn pool_summary(providers: &[Provider], route: Route) -> String {
     for p in providers {
         if !p.enabled {
             idle.push(format!("{} is disabled", p.id));
+        } else if let Some(why) = p.unusable() {
+            idle.push(format!("{} is unusable: {why}", p.id));
         } else if route == Route::CountTokens && p.kind != ProviderKind::Anthropic {
             idle.push(format!("{} does not count tokens", p.id));
         } else if p.models.is_empty() {
@@ -425,7 +427,7 @@ impl Dispatcher {
             .config
             .providers
             .iter()
-            .filter(|p| p.enabled && p.models.map(&model).is_some())
+            .filter(|p| p.usable() && p.models.map(&model).is_some())
             .filter(|p| route == Route::Messages || p.kind == ProviderKind::Anthropic)
             .filter_map(|p| self.health.cooldown_ends(&p.id))
             .min()

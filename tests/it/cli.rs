@@ -158,7 +158,12 @@ fn config_init_writes_a_private_starter_once() {
         .args(["config", "validate", "--config"])
         .arg_path(&path);
     let without_key = check.run();
+    // The only provider misses its key: nothing `serve` could use.
     assert_eq!(without_key.code, 1, "{without_key:?}");
+    assert!(
+        without_key.stdout.contains("no provider is usable"),
+        "{without_key:?}"
+    );
     assert!(
         without_key.stdout.contains("ANTHROPIC_API_KEY is not set"),
         "{without_key:?}"

@@ -191,7 +191,10 @@ fn starter_config_validates_once_its_key_is_set() {
     let loaded = config::load_str(starter, "providers.yaml", &env).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert_eq!(loaded.config.providers.len(), 1);
-    assert_snapshot!(report(starter), @r#"providers.yaml:18:17: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set (needed by enabled provider "anthropic_official"); set it, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`"#);
+    assert_snapshot!(report(starter), @r#"
+ok
+providers.yaml:18:17: warning: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set, so provider "anthropic_official" is unusable (the other providers serve without it); export it in the shell that starts `claude-lb serve`, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`
+"#);
     // The committed example is the starter.
     let example =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.yaml"))
@@ -308,12 +311,23 @@ providers.yaml:6:15: warning: providers[0].base_url: http://relay.example.com/ i
 }
 
 #[test]
-fn unset_variable_in_enabled_provider_is_an_error() {
+fn unset_variable_in_enabled_provider_makes_it_unusable() {
     let yaml = ONE.replace("sk-ant-test", "\"${ANTHROPIC_API_KEY}\"");
-    assert_snapshot!(report(&yaml), @r#"providers.yaml:5:17: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set (needed by enabled provider "main"); set it, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`"#);
+    assert_snapshot!(report(&yaml), @r#"
+ok
+providers.yaml:5:17: warning: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set, so provider "main" is unusable (the other providers serve without it); export it in the shell that starts `claude-lb serve`, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`
+"#);
+    let loaded = config::load_str(&yaml, "providers.yaml", &no_env).unwrap();
+    let main = &loaded.config.providers[0];
+    assert!(main.enabled && !main.usable());
+    assert_eq!(
+        main.unusable().as_deref(),
+        Some("missing $ANTHROPIC_API_KEY")
+    );
+    // Anything but the key still has to be there.
     assert_snapshot!(report(&format!("{yaml}    base_url: \"https://${{RELAY_HOST}}/api\"\n")), @r#"
-providers.yaml:5:17: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set (needed by enabled provider "main"); set it, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`
 providers.yaml:6:15: providers[0].base_url: environment variable RELAY_HOST is not set (needed by enabled provider "main"); set it, write "${RELAY_HOST:-default}", or set `enabled: false`
+providers.yaml:5:17: warning: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set, so provider "main" is unusable (the other providers serve without it); export it in the shell that starts `claude-lb serve`, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`
 "#);
     assert_snapshot!(report(&ONE.replace("sk-ant-test", "\"${ANTHROPIC_API_KEY\"")), @"providers.yaml:5:17: providers[0].auth_value: `${` at character 1 is never closed with `}`");
 }
@@ -523,18 +537,18 @@ settings:
   strategy: fastest
 ";
     let err = config::load_str(yaml, "p.yaml", &no_env).unwrap_err();
-    assert_eq!(err.diagnostics().len(), 8, "{err}");
+    // An unset key makes a provider unusable, which is not an error.
+    assert_eq!(err.diagnostics().len(), 7, "{err}");
     assert!(
         err.diagnostics()
             .windows(2)
             .all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column))
     );
     assert_snapshot!(err.to_string(), @r#"
-invalid config (8 errors):
+invalid config (7 errors):
 p.yaml:2:5: providers[0].auth_type: missing (api_key or auth_token)
 p.yaml:2:11: providers[0].name: invalid provider name "a b" (use only letters, digits, `_`, `.` and `-`, such as "my_relay")
 p.yaml:3:11: providers[0].type: unknown provider type "opneai" (expected anthropic or openai), did you mean "openai"?
-p.yaml:4:17: providers[0].auth_value: environment variable NOPE is not set (needed by enabled provider "providers[0]"); set it, write "${NOPE:-default}", or set `enabled: false`
 p.yaml:5:13: providers[0].weight: must be at least 1, found 0
 p.yaml:10:15: providers[1].base_url: "ftp://x" is not an http or https URL; write one such as "https://relay.example.com"
 p.yaml:12:21: settings.failure_cooldown: must be more than zero, found "0"
