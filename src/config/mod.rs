@@ -89,6 +89,8 @@ pub enum SecretOrigin {
     Env { var: String, from_default: bool },
     /// Unset: the provider is unusable until the variable is set.
     Missing { var: String },
+    /// Read from the file `auth_value_file` names.
+    File { path: PathBuf },
 }
 
 /// The `settings:` section, with defaults applied.
@@ -160,6 +162,7 @@ impl fmt::Display for SecretOrigin {
                 from_default: true,
             } => write!(f, "from ${var} (default)"),
             Self::Missing { var } => write!(f, "missing (${var} is not set)"),
+            Self::File { path } => write!(f, "from file {}", path.display()),
         }
     }
 }

@@ -282,7 +282,7 @@ fn missing_required_keys() {
 providers.yaml:2:5: providers[0].name: missing (a unique name such as `openrouter`)
 providers.yaml:2:5: providers[0].type: missing (anthropic or openai)
 providers.yaml:2:5: providers[0].auth_type: missing (api_key or auth_token)
-providers.yaml:2:5: providers[0].auth_value: missing (the key or token, or "${VAR}" to read it from the environment)
+providers.yaml:2:5: providers[0].auth_value: missing (the key or token, "${VAR}" to read it from the environment, or `auth_value_file: PATH`)
 "#);
     assert_snapshot!(report("settings:\n  strategy: priority\n"), @"providers.yaml:1:1: providers: missing (a list of providers; `claude-lb providers add` adds one)");
 }
@@ -393,7 +393,7 @@ providers.yaml:9:7: warning: providers[0].models."claude-opus-*": never used: th
 #[test]
 fn unknown_keys_at_any_depth() {
     assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, settings)"#);
-    assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
 providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level)
 providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level)
@@ -404,7 +404,7 @@ providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen,
 fn wrong_kind_of_value() {
     assert_snapshot!(report("providers:\n  name: main\n"), @"providers.yaml:2:3: providers: expected a list of providers (`- name: ...` entries), found a mapping");
     assert_snapshot!(report(&format!("{ONE}    enabled: yes\n")), @r#"providers.yaml:6:14: providers[0].enabled: expected true or false, found "yes""#);
-    assert_snapshot!(report(&format!("{ONE}    name2:\n")), @r#"providers.yaml:6:5: providers[0].name2: unknown key "name2", did you mean "name"? (allowed here: name, type, auth_type, auth_value, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&format!("{ONE}    name2:\n")), @r#"providers.yaml:6:5: providers[0].name2: unknown key "name2", did you mean "name"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}    base_url:\n")), @"providers.yaml:6:13: providers[0].base_url: no value (write one, or remove the key)");
     assert_snapshot!(report(&format!("{ONE}settings: [1, 2]\n")), @"providers.yaml:6:11: settings: expected a mapping (`key: value` lines), found a list");
     assert_snapshot!(report(&format!("{ONE}---\nproviders: []\n")), @"providers.yaml:7:1: a second YAML document (`---`): the config must be a single document");
@@ -561,7 +561,7 @@ fn windows_line_endings_and_byte_order_mark() {
     let yaml = format!("\u{feff}{}", ONE.replace('\n', "\r\n"));
     assert_snapshot!(report(&yaml), @"ok");
     let typo = format!("\u{feff}{}    tpye: x\r\n", ONE.replace('\n', "\r\n"));
-    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
 }
 
 /// The example in the README loads, given its variables.
@@ -666,4 +666,58 @@ providers:
     assert!(!warning.contains(claude_lb::models::HAIKU), "{warning}");
     // A pool that serves every default says nothing about them.
     assert!(!report_with(ONE, &no_env).contains("by default"));
+}
+
+#[cfg(unix)]
+#[test]
+fn auth_value_file_reads_the_key_and_checks_the_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("anthropic_key");
+    std::fs::write(&key, "sk-ant-from-file\n").unwrap();
+    let set_mode = |mode: u32| {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let yaml = |value: &str| {
+        format!(
+            "providers:\n  - name: main\n    type: anthropic\n    auth_type: api_key\n    auth_value_file: \"{value}\"\n"
+        )
+    };
+    let shown = key.display().to_string();
+
+    set_mode(0o600);
+    let loaded = config::load_str(&yaml(&shown), "providers.yaml", &no_env).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let main = &loaded.config.providers[0];
+    assert_eq!(main.secret.as_ref().unwrap().expose(), "sk-ant-from-file");
+    assert_eq!(main.secret_origin.to_string(), format!("from file {shown}"));
+    // `${VAR}` is expanded in the path.
+    let env = env_of(&[("CREDENTIALS_DIRECTORY", dir.path().to_str().unwrap())]);
+    let loaded = config::load_str(
+        &yaml("${CREDENTIALS_DIRECTORY}/anthropic_key"),
+        "providers.yaml",
+        &env,
+    )
+    .unwrap();
+    assert!(loaded.config.providers[0].usable());
+
+    set_mode(0o644);
+    let report = report(&yaml(&shown)).replace(&shown, "KEY");
+    assert_snapshot!(report, @r#"
+ok
+providers.yaml:5:22: warning: providers[0].auth_value_file: `KEY` is readable by other users (mode 644); run `chmod 600 KEY`
+"#);
+
+    set_mode(0o666);
+    let report = super::config::report(&yaml(&shown)).replace(&shown, "KEY");
+    assert_snapshot!(report, @"providers.yaml:5:22: providers[0].auth_value_file: `KEY` is writable by every user (mode 666), so anyone could replace the key; run `chmod 600 KEY`");
+
+    assert_snapshot!(super::config::report(&yaml("secrets/key")), @r#"providers.yaml:5:22: providers[0].auth_value_file: "secrets/key" is not an absolute path; write the whole path, such as "/run/secrets/anthropic_key""#);
+    let both = format!("{}    auth_value: k\n", yaml(&shown));
+    assert!(
+        super::config::report(&both)
+            .contains("either in `auth_value` or in `auth_value_file`, not both")
+    );
+    let missing = dir.path().join("nope").display().to_string();
+    assert!(super::config::report(&yaml(&missing)).contains("cannot read"));
 }
