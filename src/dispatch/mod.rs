@@ -128,9 +128,11 @@ pub enum DispatchError {
         /// What each provider serves, or why it cannot serve at all.
         pool: String,
     },
-    #[error("{}", all_failed_message(.attempts))]
+    #[error("{}", all_failed_message(.attempts, .others))]
     AllProvidersFailed {
         attempts: Vec<AttemptRecord>,
+        /// Every other provider and why it was not tried (`b: cooling down 42s (HTTP 529)`).
+        others: Vec<String>,
         verdict: Verdict,
     },
     #[error("the request cannot be translated for provider {provider}: {message}")]
@@ -140,7 +142,7 @@ pub enum DispatchError {
     },
 }
 
-fn all_failed_message(attempts: &[AttemptRecord]) -> String {
+fn all_failed_message(attempts: &[AttemptRecord], others: &[String]) -> String {
     let mut out = format!(
         "all {} provider{} failed: ",
         attempts.len(),
@@ -151,6 +153,9 @@ fn all_failed_message(attempts: &[AttemptRecord]) -> String {
             out.push_str("; ");
         }
         out.push_str(&attempt.to_string());
+    }
+    if !others.is_empty() {
+        let _ = write!(out, "; not tried: {}", others.join("; "));
     }
     out
 }
@@ -434,7 +439,32 @@ impl Dispatcher {
             .map(|end| end.saturating_duration_since(now));
         let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
         let verdict = classify::all_failed(&failures, earliest);
+        let others = generation
+            .config
+            .providers
+            .iter()
+            .filter(|p| !failed.iter().any(|a| a.provider == p.id))
+            .map(|p| {
+                let why = if !p.enabled {
+                    "disabled".to_owned()
+                } else if let Some(why) = p.unusable() {
+                    format!("unusable, {why}")
+                } else if p.models.map(&model).is_none() {
+                    "does not serve this model".to_owned()
+                } else if let Some(end) = self.health.cooldown_ends(&p.id) {
+                    let left = end.saturating_duration_since(now).as_secs();
+                    match self.health.snapshot(&p.id, now).last_error {
+                        Some(error) => format!("cooling down {left}s after: {error}"),
+                        None => format!("cooling down {left}s"),
+                    }
+                } else {
+                    "not tried".to_owned()
+                };
+                format!("{}: {why}", p.id)
+            })
+            .collect();
         Err(DispatchError::AllProvidersFailed {
+            others,
             attempts: failed,
             verdict,
         })

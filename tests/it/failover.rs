@@ -171,9 +171,11 @@ async fn connection_refused_and_stalls_fail_over() {
 async fn all_failed_says_why_with_retry_after_and_never_529() {
     let first = MockUpstream::anthropic()
         .reply(Reply::status(529))
+        .reply(Reply::status(529))
         .start()
         .await;
     let second = MockUpstream::anthropic()
+        .reply(Reply::status(500))
         .reply(Reply::status(500))
         .start()
         .await;
@@ -200,6 +202,18 @@ async fn all_failed_says_why_with_retry_after_and_never_529() {
             "More: claude-lb providers list --remote {}",
             proxy.url
         )),
+        "{message}"
+    );
+    // Both cool down now: the next request tries only the one whose cooldown ends first,
+    // and the message still says why the other one was not tried.
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.status(), 503);
+    let error: serde_json::Value = response.json().await.unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("all 1 provider failed: "), "{message}");
+    assert!(message.contains("; not tried: "), "{message}");
+    assert!(
+        message.contains(": cooling down ") && message.contains("s after: HTTP 5"),
         "{message}"
     );
 
