@@ -17,6 +17,7 @@
 //! - [`dispatch`]: the one entry point that sends a Messages request through the pool.
 //! - [`proxy`]: the hyper server behind `claude-lb serve`.
 //! - [`metrics`]: the counters behind `GET /metrics`.
+//! - [`models`]: the Claude model names Claude Code sends, in one place.
 //! - [`mock`]: simulated providers, for tests, rehearsals and the benchmark.
 //! - [`ui`]: the only module that prints.
 //! - [`env`]: every environment variable claude-lb reads.
@@ -29,6 +30,7 @@ pub mod dispatch;
 pub mod env;
 pub mod metrics;
 pub mod mock;
+pub mod models;
 pub mod proxy;
 pub mod sse;
 pub mod translate;

@@ -64,7 +64,7 @@ pub struct GenerateArgs {
 Examples:
   claude-lb serve
   claude-lb serve --listen 127.0.0.1:9000
-  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=claude-lb claude
 
 The config is reloaded when its file changes, on SIGHUP, and on POST /providers/reload.
 SIGINT or SIGTERM stops accepting and lets requests in flight finish.")]
@@ -294,7 +294,7 @@ pub struct ToggleArgs {
 #[command(after_help = "\
 Examples:
   claude-lb demo                          Serve on 127.0.0.1:8080 until Ctrl-C
-  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=claude-lb claude
   claude-lb demo --requests 20            Send 20 requests, show who served what, and exit
   claude-lb demo --listen 127.0.0.1:0 --requests 50 --interval-ms 0
 

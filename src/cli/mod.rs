@@ -31,7 +31,7 @@ Examples:
   claude-lb code                            Run Claude Code through claude-lb
   eval \"$(claude-lb env)\"                   Point this shell's Claude Code at claude-lb
   claude-lb demo --requests 20              Watch failover against simulated providers
-  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 claude
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ANTHROPIC_API_KEY=claude-lb claude
   claude-lb config init                     Write a commented starter config
   claude-lb check                           Probe every enabled provider
   claude-lb providers list                  Show the configured providers

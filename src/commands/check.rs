@@ -37,6 +37,22 @@ pub fn run_cli(
         },
         None => config.providers.iter().filter(|p| p.enabled).collect(),
     };
+    // A provider missing its credential cannot be probed: say so, and check the others.
+    let mut unusable = false;
+    let selected: Vec<&Provider> = selected
+        .into_iter()
+        .filter(|p| match p.unusable() {
+            None => true,
+            Some(why) => {
+                printer.error(format_args!("{}: unusable: {why}", p.id));
+                unusable = true;
+                false
+            }
+        })
+        .collect();
+    if selected.is_empty() && unusable {
+        return Ok(ExitStatus::Failure);
+    }
     if selected.is_empty() {
         printer.error(format_args!(
             "{}: no enabled provider to check (add one with `claude-lb providers add`)",
@@ -69,7 +85,7 @@ pub fn run_cli(
             ))
             .context("writing the report")?;
     }
-    Ok(if reports.iter().all(ProbeReport::passed) {
+    Ok(if !unusable && reports.iter().all(ProbeReport::passed) {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
@@ -186,7 +202,12 @@ impl Refusal {
 /// The enabled provider called `name`.
 pub(crate) fn named_provider<'a>(config: &'a Config, name: &str) -> Result<&'a Provider, Refusal> {
     match config.providers.iter().find(|p| p.id.as_str() == name) {
-        Some(provider) if provider.enabled => Ok(provider),
+        Some(provider) if provider.enabled => match provider.unusable() {
+            None => Ok(provider),
+            Some(why) => Err(Refusal::Disabled(format!(
+                "provider `{name}` is unusable: {why}; set it in the environment of this command (and of `claude-lb serve`)"
+            ))),
+        },
         Some(_) => Err(Refusal::Disabled(format!(
             "provider `{name}` is disabled in {}; enable it first (`enabled: true`, or `claude-lb providers enable {name}`)",
             source_name(config)

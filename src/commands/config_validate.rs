@@ -3,7 +3,8 @@
 //!
 //! Output (stdout): each error line, then each warning line, then a one-line summary such as
 //! `providers.yaml: valid, 3 providers (3 enabled), 3 warnings`. Exit 0 when the config is
-//! valid (warnings included), 1 when it is invalid or cannot be found or read.
+//! valid (warnings included), 1 when it is invalid or cannot be found or read, or when no
+//! provider is usable (every enabled one misses its key), which `serve` refuses too.
 
 use anyhow::Context;
 
@@ -26,9 +27,26 @@ pub fn run(
             }
             let providers = &loaded.config.providers;
             let enabled = providers.iter().filter(|p| p.enabled).count();
+            if !providers.iter().any(config::Provider::usable) {
+                printer
+                    .line(format_args!(
+                        "{file}: no provider is usable (each enabled one misses its key), so `serve` would not start"
+                    ))
+                    .context("writing the report")?;
+                return Ok(ExitStatus::Failure);
+            }
+            let unusable = providers
+                .iter()
+                .filter(|p| p.enabled && !p.usable())
+                .count();
+            let enabled = if unusable == 0 {
+                format!("{enabled} enabled")
+            } else {
+                format!("{enabled} enabled, {unusable} unusable")
+            };
             printer
                 .line(format_args!(
-                    "{file}: valid, {} ({enabled} enabled), {}",
+                    "{file}: valid, {} ({enabled}), {}",
                     config::plural(providers.len(), "provider"),
                     count(loaded.warnings.len(), "warning"),
                 ))

@@ -150,7 +150,8 @@ async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
          (sim_anthropic, sim_openai, sim_flaky), strategy round_robin"
     ))?;
     printer.line(format_args!(
-        "Point Claude Code at it:  ANTHROPIC_BASE_URL=http://{addr} claude"
+        "Point Claude Code at it:  {}",
+        crate::ui::claude_code_command(addr)
     ))?;
     printer.line(format_args!(
         "Provider state:           curl http://{addr}/providers"

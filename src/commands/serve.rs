@@ -49,6 +49,22 @@ pub fn run_cli(
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
+    // One provider missing its key is that provider's problem; none usable is nothing to serve.
+    if !loaded.config.providers.iter().any(config::Provider::usable) {
+        let reasons: Vec<String> = loaded
+            .config
+            .providers
+            .iter()
+            .filter(|p| p.enabled)
+            .filter_map(|p| p.unusable().map(|why| format!("{}: {why}", p.id)))
+            .collect();
+        printer.error(format_args!(
+            "{}: no provider is usable ({}), not starting; export the variables in this shell, or use `auth_value_file`",
+            path.display(),
+            reasons.join(", ")
+        ));
+        return Ok(ExitStatus::Failure);
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(run(ServeSettings {
         config: loaded.config,
@@ -90,7 +106,10 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     };
     spawn_sighup_reload(state.clone());
     tracing::info!(providers = enabled, "listening on {addr}");
-    tracing::info!("point Claude Code at it: ANTHROPIC_BASE_URL=http://{addr}");
+    tracing::info!(
+        "point Claude Code at it: {}",
+        crate::ui::claude_code_command(addr)
+    );
     proxy::serve(listener, state, shutdown_signal()).await
 }
 

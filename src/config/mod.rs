@@ -38,6 +38,9 @@ pub struct Config {
     /// Every provider in file order, enabled or not.
     pub providers: Vec<Provider>,
     pub settings: Settings,
+    /// A hash of the text this was loaded from: a file watch compares it with the file's
+    /// bytes to reload only when the content changed.
+    pub content_hash: u64,
 }
 
 /// One validated provider.
@@ -46,7 +49,7 @@ pub struct Provider {
     pub id: ProviderId,
     pub kind: ProviderKind,
     pub auth_type: AuthType,
-    /// The credential; `None` only for a disabled provider whose `${VAR}` is unset.
+    /// The credential; `None` when its `${VAR}` is unset, which makes the provider unusable.
     pub secret: Option<Secret>,
     /// Where the credential came from, for display (`set`, `from $VAR`, `missing`).
     pub secret_origin: SecretOrigin,
@@ -61,6 +64,22 @@ pub struct Provider {
     pub max_tokens: Option<NonZeroU32>,
 }
 
+impl Provider {
+    /// Why this enabled provider cannot take requests (`missing $VAR`), or `None` when it can.
+    pub fn unusable(&self) -> Option<String> {
+        match (&self.secret, &self.secret_origin) {
+            (None, SecretOrigin::Missing { var }) => Some(format!("missing ${var}")),
+            (None, _) => Some("no credential".to_owned()),
+            (Some(_), _) => None,
+        }
+    }
+
+    /// Whether requests may go to this provider: enabled, with its credential.
+    pub fn usable(&self) -> bool {
+        self.enabled && self.secret.is_some()
+    }
+}
+
 /// Where a provider's credential came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecretOrigin {
@@ -68,8 +87,10 @@ pub enum SecretOrigin {
     Literal,
     /// Taken from an environment variable (`${VAR}` or `${VAR:-default}`).
     Env { var: String, from_default: bool },
-    /// Unset (only allowed for a disabled provider).
+    /// Unset: the provider is unusable until the variable is set.
     Missing { var: String },
+    /// Read from the file `auth_value_file` names.
+    File { path: PathBuf },
 }
 
 /// The `settings:` section, with defaults applied.
@@ -141,6 +162,7 @@ impl fmt::Display for SecretOrigin {
                 from_default: true,
             } => write!(f, "from ${var} (default)"),
             Self::Missing { var } => write!(f, "missing (${var} is not set)"),
+            Self::File { path } => write!(f, "from file {}", path.display()),
         }
     }
 }
@@ -289,8 +311,11 @@ fn load_text(
         .and_then(|raw| validate::validate(&raw, env, source, &mut problems));
     problems.sort();
     match config {
-        Some(config) if problems.errors.is_empty() => Ok(Loaded {
-            config,
+        Some(mut config) if problems.errors.is_empty() => Ok(Loaded {
+            config: {
+                config.content_hash = content_hash(text.as_bytes());
+                config
+            },
             warnings: problems.warnings,
         }),
         _ => Err(ConfigError::Invalid {
@@ -298,6 +323,14 @@ fn load_text(
             warnings: problems.warnings,
         }),
     }
+}
+
+/// The hash of a config file's bytes that [`Config::content_hash`] holds.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// The position just after `text`.

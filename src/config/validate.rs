@@ -87,6 +87,7 @@ pub(crate) fn validate(
         source,
         providers: providers?,
         settings: settings?,
+        content_hash: 0,
     })
 }
 
@@ -145,8 +146,42 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
             "providers",
             "no enabled provider (set `enabled: true` on at least one, or `serve` has nowhere to send requests)",
         );
+    } else if out.len() == list.value.len() {
+        warn_unserved_defaults(&out, list.pos, problems);
     }
     Some(out)
+}
+
+/// Warns about each model Claude Code sends by default that no enabled provider serves: those
+/// requests would get a 404, and the user only finds out inside Claude Code.
+fn warn_unserved_defaults(providers: &[Provider], pos: Pos, problems: &mut Problems) {
+    let enabled = || providers.iter().filter(|p| p.enabled);
+    let unserved: Vec<String> = crate::models::CLAUDE_CODE_DEFAULTS
+        .iter()
+        .filter(|model| enabled().all(|p| p.models.map(model).is_none()))
+        .map(|model| format!("{model} ({})", crate::models::family(model)))
+        .collect();
+    if unserved.is_empty() {
+        return;
+    }
+    let mut patterns: Vec<&str> = enabled()
+        .flat_map(|p| p.models.entries().iter().map(|(k, _)| k.as_str()))
+        .collect();
+    patterns.dedup();
+    problems.warn(
+        pos,
+        "providers",
+        format!(
+            "no enabled provider serves {}, which Claude Code sends by default, so those requests would fail with 404 (the enabled providers serve {}); add a pattern such as \"claude-*{}*\" or \"*\" to a provider's `models`",
+            unserved.join(", "),
+            patterns
+                .iter()
+                .map(|p| format!("\"{p}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
+            crate::models::family(unserved[0].as_str()).to_ascii_lowercase(),
+        ),
+    );
 }
 
 /// One provider; `None` when it has an error (all of its errors are recorded).
@@ -199,14 +234,7 @@ fn provider(
     });
     let is_enabled = enabled.unwrap_or(true);
 
-    let secret = required(
-        raw.auth_value.as_ref(),
-        raw.pos,
-        &field("auth_value"),
-        "the key or token, or \"${VAR}\" to read it from the environment",
-        problems,
-    )
-    .and_then(|t| secret(t, &field("auth_value"), display, is_enabled, env, problems));
+    let secret = provider_secret(raw, path, display, is_enabled, env, problems);
 
     let base_url = match (&raw.base_url, kind) {
         (Some(t), _) => base_url(
@@ -458,10 +486,30 @@ fn secret(
     env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<(Option<Secret>, SecretOrigin)> {
-    let expanded = match expand_field(t, path, provider, enabled, env, problems)? {
+    let expanded = match expand(&t.value, env) {
         Ok(e) => e,
-        Err(var) => return Some((None, SecretOrigin::Missing { var })),
+        Err(e) => {
+            problems.error(t.pos, path, e.to_string());
+            return None;
+        }
     };
+    // An unset variable makes this one provider unusable, never the whole pool: the others
+    // serve, and `providers list` and `check` can say what is missing.
+    if let Some(var) = expanded.missing.first().cloned() {
+        for var in &expanded.missing {
+            let message = if enabled {
+                format!(
+                    "environment variable {var} is not set, so provider {provider:?} is unusable (the other providers serve without it); export it in the shell that starts `claude-lb serve`, write \"${{{var}:-default}}\", or set `enabled: false`"
+                )
+            } else {
+                format!(
+                    "environment variable {var} is not set; provider {provider:?} is disabled, so it will need it only once enabled"
+                )
+            };
+            problems.warn(t.pos, path, message);
+        }
+        return Some((None, SecretOrigin::Missing { var }));
+    }
     if expanded.value.trim().is_empty() {
         problems.error(
             t.pos,
@@ -486,6 +534,148 @@ fn secret(
         },
     };
     Some((Some(Secret::new(expanded.value)), origin))
+}
+
+/// The credential from `auth_value` or `auth_value_file` (exactly one of them).
+fn provider_secret(
+    raw: &RawProvider,
+    path: &str,
+    display: &str,
+    is_enabled: bool,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<(Option<Secret>, SecretOrigin)> {
+    match (&raw.auth_value, &raw.auth_value_file) {
+        (Some(_), Some(file)) => {
+            problems.error(
+                file.pos,
+                &format!("{path}.auth_value_file"),
+                "give the key either in `auth_value` or in `auth_value_file`, not both",
+            );
+            None
+        }
+        (None, Some(file)) => secret_file(file, &format!("{path}.auth_value_file"), env, problems),
+        (_, None) => required(
+            raw.auth_value.as_ref(),
+            raw.pos,
+            &format!("{path}.auth_value"),
+            "the key or token, \"${VAR}\" to read it from the environment, or `auth_value_file: PATH`",
+            problems,
+        )
+        .and_then(|t| secret(t, &format!("{path}.auth_value"), display, is_enabled, env, problems)),
+    }
+}
+
+/// The largest key file read: a key is a line, anything bigger is surely not one.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// A key read from the file `auth_value_file` names (a systemd credential, a Docker secret):
+/// an absolute path, `${VAR}` expanded (`${CREDENTIALS_DIRECTORY}/key`). Its permissions are
+/// checked: writable by every user is refused (anyone could swap the key), readable by group
+/// or others is a warning. Trailing line breaks and spaces are dropped.
+fn secret_file(
+    t: &Text,
+    path: &str,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<(Option<Secret>, SecretOrigin)> {
+    let expanded = match expand(&t.value, env) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.error(t.pos, path, e.to_string());
+            return None;
+        }
+    };
+    if let Some(var) = expanded.missing.first() {
+        problems.error(
+            t.pos,
+            path,
+            format!("environment variable {var} is not set, so the key file cannot be found"),
+        );
+        return None;
+    }
+    let file = PathBuf::from(&expanded.value);
+    if !file.is_absolute() {
+        problems.error(
+            t.pos,
+            path,
+            format!(
+                "{:?} is not an absolute path; write the whole path, such as \"/run/secrets/anthropic_key\"",
+                expanded.value
+            ),
+        );
+        return None;
+    }
+    let shown = file.display();
+    let metadata = match std::fs::metadata(&file) {
+        Ok(m) if m.is_file() => m,
+        Ok(_) => {
+            problems.error(t.pos, path, format!("`{shown}` is not a file"));
+            return None;
+        }
+        Err(e) => {
+            problems.error(t.pos, path, format!("cannot read `{shown}`: {e}"));
+            return None;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o002 != 0 {
+            problems.error(
+                t.pos,
+                path,
+                format!("`{shown}` is writable by every user (mode {mode:o}), so anyone could replace the key; run `chmod 600 {shown}`"),
+            );
+            return None;
+        }
+        if mode & 0o044 != 0 {
+            problems.warn(
+                t.pos,
+                path,
+                format!(
+                    "`{shown}` is readable by other users (mode {mode:o}); run `chmod 600 {shown}`"
+                ),
+            );
+        }
+    }
+    if metadata.len() > MAX_KEY_FILE_BYTES {
+        problems.error(
+            t.pos,
+            path,
+            format!("`{shown}` is {} bytes, too large for a key", metadata.len()),
+        );
+        return None;
+    }
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) => {
+            problems.error(t.pos, path, format!("cannot read `{shown}`: {e}"));
+            return None;
+        }
+    };
+    let key = text.trim_end_matches(['\n', '\r', ' ', '\t']);
+    if key.trim().is_empty() {
+        problems.error(
+            t.pos,
+            path,
+            format!("`{shown}` is empty; write the key into it"),
+        );
+        return None;
+    }
+    if HeaderValue::from_str(key).is_err() {
+        problems.error(
+            t.pos,
+            path,
+            format!("`{shown}` holds characters that cannot be sent in an HTTP header (such as a line break inside the key)"),
+        );
+        return None;
+    }
+    Some((
+        Some(Secret::new(key.to_owned())),
+        SecretOrigin::File { path: file },
+    ))
 }
 
 fn default_url(text: &str) -> Url {

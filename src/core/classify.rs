@@ -35,8 +35,11 @@ use std::time::Duration;
 /// Why one attempt failed, as the dispatcher observed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
-    /// DNS, connection refused, TLS, or the connection reset before response headers.
+    /// The connection closed or reset before response headers: it may work on the next try.
     Connect,
+    /// The provider cannot be reached until someone fixes something: its name does not
+    /// resolve, it refuses connections, or its TLS fails.
+    Unreachable,
     /// The upstream was silent for too long.
     Timeout(TimeoutPhase),
     /// The upstream answered with a non-2xx status.
@@ -107,6 +110,7 @@ pub fn status(status: u16, retry_after: Option<Duration>) -> Option<Outcome> {
 pub fn failure(failure: &Failure) -> Outcome {
     let cooldown = match failure {
         Failure::Connect
+        | Failure::Unreachable
         | Failure::Timeout(_)
         | Failure::StreamEnded
         | Failure::InvalidResponse => CooldownKind::Failure { retry_after: None },
@@ -139,7 +143,7 @@ impl Failure {
     /// A short, fixed label for metrics (`/metrics` `reason`).
     pub fn metric_label(&self) -> &'static str {
         match self {
-            Self::Connect => "connect",
+            Self::Connect | Self::Unreachable => "connect",
             Self::Timeout(_) => "timeout",
             Self::Status { status: 429, .. } => "status_429",
             Self::Status { status: 529, .. } => "status_529",
@@ -162,6 +166,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Connect => f.write_str("connection failed"),
+            Self::Unreachable => f.write_str("unreachable"),
             Self::Timeout(TimeoutPhase::Headers) => {
                 f.write_str("no response headers within request_timeout")
             }
@@ -195,13 +200,12 @@ impl fmt::Display for Failure {
     }
 }
 
-/// The longest `retry-after` the proxy itself sends.
+/// The longest `retry-after` the proxy itself sends when every failure was transient.
 ///
-/// Claude Code honours `retry-after` and its own backoff tops out at 32 s; a minute is enough for
-/// it to come back while the user still sees progress. When it comes back before every cooldown
-/// has ended, the plan still tries the provider whose cooldown ends first (SPEC 5), so a shorter
-/// wait than the cooldown loses nothing.
-pub const VERDICT_RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
+/// Short, so that the client's next try lands soon after the first provider can be back (a
+/// provider in cooldown is still tried when it is the one whose cooldown ends first), and so
+/// that a client that waits as long as it is told does not sit silent for minutes.
+pub const VERDICT_RETRY_AFTER_MAX: Duration = Duration::from_secs(5);
 
 /// What the client is told when every candidate failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,23 +226,27 @@ pub struct Verdict {
 ///   event), so that the client is told the truth: it is sending more than the pool accepts.
 ///   One rate-limited provider among crashed ones is a broken pool, not a rate limit: 503
 ///   `api_error`. Claude Code backs off the same way for both.
-/// - `x-should-retry: false` only when every failure was a refused credential (401, 403, 402):
-///   those cooldowns outlast Claude Code's whole retry window, so retrying only delays the
-///   message the user needs to read. Every other failure is transient and worth retrying.
+/// - `x-should-retry: false` when every failure is permanent for now: a refused credential
+///   (401, 403, 402) or a provider that cannot be reached (name not resolved, connection
+///   refused, TLS error). Retrying cannot help until someone fixes something, and a client that
+///   retries (Claude Code does ten times, over minutes) only delays the message the user needs
+///   to read. Every other failure (429, 529, 5xx, timeouts, a dropped connection) is transient
+///   and worth retrying.
 /// - `retry-after` is the time until the earliest cooldown ends (`earliest_cooldown_end`, from
 ///   now), rounded up to whole seconds, at least 1 s, at most [`VERDICT_RETRY_AFTER_MAX`].
 pub fn all_failed(failures: &[Failure], earliest_cooldown_end: Option<Duration>) -> Verdict {
     let mut all_rate_limited = !failures.is_empty();
-    let mut all_auth = !failures.is_empty();
-    for outcome in failures.iter().map(failure) {
-        match outcome {
+    let mut all_lasting = !failures.is_empty();
+    for one in failures {
+        match failure(one) {
             Outcome::Failover {
                 cooldown: CooldownKind::RateLimited { .. },
-            } => all_auth = false,
+            } => all_lasting = false,
             Outcome::Failover {
                 cooldown: CooldownKind::Auth,
             } => all_rate_limited = false,
-            _ => (all_rate_limited, all_auth) = (false, false),
+            _ if *one == Failure::Unreachable => all_rate_limited = false,
+            _ => (all_rate_limited, all_lasting) = (false, false),
         }
     }
     let (status, error_type) = if all_rate_limited {
@@ -253,7 +261,7 @@ pub fn all_failed(failures: &[Failure], earliest_cooldown_end: Option<Duration>)
         status,
         error_type,
         retry_after,
-        should_retry: !all_auth,
+        should_retry: !all_lasting,
     }
 }
 

@@ -106,7 +106,8 @@ impl Selector {
         {
             let states = health.lock();
             for (index, provider) in providers.iter().enumerate() {
-                if !provider.enabled {
+                // Disabled, or missing its credential.
+                if !provider.usable() {
                     continue;
                 }
                 let Some(upstream_model) = provider.models.map(model) else {

@@ -81,7 +81,15 @@ pub(super) async fn run(ctx: Context<'_>) -> Result {
                 ),
             );
         }
-        Ok(Err(error)) => return failed(Failure::Connect, error.to_string()),
+        Ok(Err(error)) => {
+            let message = error.to_string();
+            let failure = if upstream::is_unreachable(&message) {
+                Failure::Unreachable
+            } else {
+                Failure::Connect
+            };
+            return failed(failure, message);
+        }
         Ok(Ok(response)) => response,
     };
     let status = response.status();

@@ -17,6 +17,7 @@ pub mod scan;
 mod stream;
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -121,11 +122,17 @@ pub enum AnswerBody {
 pub enum DispatchError {
     #[error("the request has no \"model\" string at its top level")]
     NoModel,
-    #[error("no enabled provider serves model \"{model}\"")]
-    NoProviderServesModel { model: String },
-    #[error("{}", all_failed_message(.attempts))]
+    #[error("no enabled provider serves model \"{model}\"; {pool}")]
+    NoProviderServesModel {
+        model: String,
+        /// What each provider serves, or why it cannot serve at all.
+        pool: String,
+    },
+    #[error("{}", all_failed_message(.attempts, .others))]
     AllProvidersFailed {
         attempts: Vec<AttemptRecord>,
+        /// Every other provider and why it was not tried (`b: cooling down 42s (HTTP 529)`).
+        others: Vec<String>,
         verdict: Verdict,
     },
     #[error("the request cannot be translated for provider {provider}: {message}")]
@@ -135,7 +142,7 @@ pub enum DispatchError {
     },
 }
 
-fn all_failed_message(attempts: &[AttemptRecord]) -> String {
+fn all_failed_message(attempts: &[AttemptRecord], others: &[String]) -> String {
     let mut out = format!(
         "all {} provider{} failed: ",
         attempts.len(),
@@ -146,6 +153,39 @@ fn all_failed_message(attempts: &[AttemptRecord]) -> String {
             out.push_str("; ");
         }
         out.push_str(&attempt.to_string());
+    }
+    if !others.is_empty() {
+        let _ = write!(out, "; not tried: {}", others.join("; "));
+    }
+    out
+}
+
+/// What the pool serves, for the answer to a model no provider serves: the model patterns of
+/// each provider that can take the route, and why each other one cannot.
+fn pool_summary(providers: &[Provider], route: Route) -> String {
+    let mut serving = Vec::new();
+    let mut idle = Vec::new();
+    for p in providers {
+        if !p.enabled {
+            idle.push(format!("{} is disabled", p.id));
+        } else if let Some(why) = p.unusable() {
+            idle.push(format!("{} is unusable: {why}", p.id));
+        } else if route == Route::CountTokens && p.kind != ProviderKind::Anthropic {
+            idle.push(format!("{} does not count tokens", p.id));
+        } else if p.models.is_empty() {
+            serving.push(format!("{} (any model)", p.id));
+        } else {
+            let patterns: Vec<&str> = p.models.entries().iter().map(|(k, _)| k.as_str()).collect();
+            serving.push(format!("{} ({})", p.id, patterns.join(", ")));
+        }
+    }
+    let mut out = if serving.is_empty() {
+        "no provider can take it".to_owned()
+    } else {
+        format!("the providers serve: {}", serving.join("; "))
+    };
+    if !idle.is_empty() {
+        let _ = write!(out, "; {}", idle.join(", "));
     }
     out
 }
@@ -297,6 +337,7 @@ impl Dispatcher {
             started,
         ) else {
             return Err(DispatchError::NoProviderServesModel {
+                pool: pool_summary(&generation.config.providers, route),
                 model: model.into(),
             });
         };
@@ -380,6 +421,7 @@ impl Dispatcher {
         }
         if !any_candidate {
             return Err(DispatchError::NoProviderServesModel {
+                pool: pool_summary(&generation.config.providers, route),
                 model: model.into(),
             });
         }
@@ -390,14 +432,39 @@ impl Dispatcher {
             .config
             .providers
             .iter()
-            .filter(|p| p.enabled && p.models.map(&model).is_some())
+            .filter(|p| p.usable() && p.models.map(&model).is_some())
             .filter(|p| route == Route::Messages || p.kind == ProviderKind::Anthropic)
             .filter_map(|p| self.health.cooldown_ends(&p.id))
             .min()
             .map(|end| end.saturating_duration_since(now));
         let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
         let verdict = classify::all_failed(&failures, earliest);
+        let others = generation
+            .config
+            .providers
+            .iter()
+            .filter(|p| !failed.iter().any(|a| a.provider == p.id))
+            .map(|p| {
+                let why = if !p.enabled {
+                    "disabled".to_owned()
+                } else if let Some(why) = p.unusable() {
+                    format!("unusable, {why}")
+                } else if p.models.map(&model).is_none() {
+                    "does not serve this model".to_owned()
+                } else if let Some(end) = self.health.cooldown_ends(&p.id) {
+                    let left = end.saturating_duration_since(now).as_secs();
+                    match self.health.snapshot(&p.id, now).last_error {
+                        Some(error) => format!("cooling down {left}s after: {error}"),
+                        None => format!("cooling down {left}s"),
+                    }
+                } else {
+                    "not tried".to_owned()
+                };
+                format!("{}: {why}", p.id)
+            })
+            .collect();
         Err(DispatchError::AllProvidersFailed {
+            others,
             attempts: failed,
             verdict,
         })

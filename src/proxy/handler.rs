@@ -106,7 +106,7 @@ async fn messages(request: Request<Incoming>, state: &AppState) -> Response<Body
     };
     match state.dispatcher.send(request).await {
         Ok(answer) => response::answer(answer),
-        Err(error) => response::dispatch_error(&error),
+        Err(error) => response::dispatch_error(&error, state.local_addr.get()),
     }
 }
 
@@ -148,7 +148,7 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
                 ),
             }
         }
-        Err(error) => response::dispatch_error(&error),
+        Err(error) => response::dispatch_error(&error, state.local_addr.get()),
     }
 }
 
@@ -163,7 +163,7 @@ async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> 
         .config
         .providers
         .iter()
-        .filter(|p| p.enabled)
+        .filter(|p| p.usable())
         .flat_map(|p| p.models.entries().iter())
         .map(|(pattern, _)| pattern.as_str())
         .filter(|pattern| !pattern.contains('*'))
@@ -171,7 +171,7 @@ async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> 
         .collect();
     let now = Instant::now();
     let open = generation.config.providers.iter().find(|p| {
-        p.enabled
+        p.usable()
             && p.kind == ProviderKind::Anthropic
             && p.models.is_empty()
             && state.dispatcher.health().available(&p.id, now)
@@ -219,9 +219,10 @@ fn health(state: &AppState, head: bool) -> Response<Body> {
         .iter()
         .filter(|p| p.enabled)
         .collect();
+    // A provider missing its credential is enabled but never available.
     let available = enabled
         .iter()
-        .filter(|p| state.dispatcher.health().available(&p.id, now))
+        .filter(|p| p.usable() && state.dispatcher.health().available(&p.id, now))
         .count();
     let status = if available == 0 {
         "down"
@@ -260,8 +261,10 @@ fn providers(state: &AppState) -> Response<Body> {
         .iter()
         .map(|provider| {
             let snapshot = state.dispatcher.health().snapshot(&provider.id, now);
+            let unusable = provider.unusable().filter(|_| provider.enabled);
             let (state_name, remaining) = match (provider.enabled, &snapshot.state) {
                 (false, _) => ("disabled", 0.0),
+                (true, _) if unusable.is_some() => ("unusable", 0.0),
                 (true, HealthState::Available) => ("available", 0.0),
                 (true, HealthState::CoolingDown { remaining }) => {
                     ("cooling_down", remaining.as_secs_f64())
@@ -272,6 +275,7 @@ fn providers(state: &AppState) -> Response<Body> {
                 "type": provider.kind.as_str(),
                 "enabled": provider.enabled,
                 "state": state_name,
+                "unusable": unusable,
                 "cooldown_remaining_s": (remaining * 10.0).round() / 10.0,
                 "consecutive_failures": snapshot.consecutive_failures,
                 "requests": snapshot.requests,

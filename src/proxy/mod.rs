@@ -42,6 +42,9 @@ pub struct AppState {
     /// reload reads a small file and never awaits while holding it.
     pub reload_lock: std::sync::Mutex<()>,
     pub body_limit: usize,
+    /// The address [`serve`] listens on, once it does: error answers name it in the command
+    /// that shows every provider's state.
+    pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             started: Instant::now(),
             reload_lock: std::sync::Mutex::new(()),
             body_limit: BODY_LIMIT,
+            local_addr: std::sync::OnceLock::new(),
         }
     }
 }
@@ -63,6 +67,9 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        let _ = state.local_addr.set(addr);
+    }
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()

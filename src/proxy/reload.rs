@@ -3,13 +3,14 @@
 //!
 //! The whole new config is loaded and validated before anything changes; an invalid one
 //! changes nothing and every problem is reported. A valid one is swapped in atomically
-//! (see `Dispatcher::replace_config`).
+//! (see `Dispatcher::replace_config`). The file watch reloads only when the file's bytes
+//! differ from the running generation's, so reading the file never causes a reload.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer, notify::RecursiveMode};
+use notify::{Event, EventKind, RecursiveMode, Watcher};
 
 use super::AppState;
 
@@ -54,8 +55,31 @@ pub fn reload(state: &AppState) -> Result<usize, Vec<String>> {
     }
 }
 
-/// Watches the config file and reloads when it changes, debounced so an editor's burst of
-/// writes makes one reload. The returned guard stops the watch when dropped.
+/// Reloads only when the file's bytes differ from those the running generation was loaded
+/// from: what the file watch calls, so reading the file (`cat`, `config validate`, an editor
+/// opening it) or touching it never makes a reload, nor a log line.
+///
+/// Returns `None` when nothing changed.
+pub fn reload_if_changed(state: &AppState) -> Option<Result<usize, Vec<String>>> {
+    let path = state.config_path.as_ref()?;
+    // An unreadable or vanished file is a change: `reload` says what is wrong with it.
+    if let Ok(bytes) = std::fs::read(path) {
+        let running = state.dispatcher.generation();
+        if crate::config::content_hash(&bytes) == running.config.content_hash {
+            tracing::debug!(path = %path.display(), "config file touched, content unchanged");
+            return None;
+        }
+    }
+    Some(reload(state))
+}
+
+/// How long the watch waits after a change for more, so an editor's burst of writes makes
+/// one reload.
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+/// Watches the config file and reloads when its content changes. Only events that can change
+/// the content count (create, modify, remove, rename); opening and reading the file does
+/// not. The returned guard stops the watch when dropped.
 pub fn watch(state: Arc<AppState>) -> anyhow::Result<Option<impl Drop>> {
     let Some(path) = state.config_path.clone() else {
         return Ok(None);
@@ -67,26 +91,31 @@ pub fn watch(state: Arc<AppState>) -> anyhow::Result<Option<impl Drop>> {
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
     let file_name = path.file_name().map(std::ffi::OsStr::to_os_string);
-    let handle = tokio::runtime::Handle::current();
-    let mut debouncer = new_debouncer(
-        Duration::from_millis(250),
-        move |result: DebounceEventResult| {
-            let Ok(events) = result else { return };
-            let touched = events.iter().any(|event| {
-                event.path.file_name().map(std::ffi::OsStr::to_os_string) == file_name
-            });
-            if touched {
-                let state = state.clone();
-                // Reloading reads a small file: it runs on the blocking pool, and the handle
-                // keeps nothing alive past shutdown.
-                handle.spawn_blocking(move || {
-                    let _ = reload(&state);
-                });
-            }
-        },
-    )?;
-    debouncer
-        .watcher()
-        .watch(&dir, RecursiveMode::NonRecursive)?;
-    Ok(Some(debouncer))
+    let (notify_change, mut changes) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |result: notify::Result<Event>| {
+        let Ok(event) = result else { return };
+        let may_change_content = matches!(
+            event.kind,
+            EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+        );
+        let ours = event
+            .paths
+            .iter()
+            .any(|p| p.file_name().map(std::ffi::OsStr::to_os_string) == file_name);
+        if may_change_content && ours {
+            let _ = notify_change.send(());
+        }
+    })?;
+    watcher.watch(&dir, RecursiveMode::NonRecursive)?;
+    // Safe to drop at shutdown: the task only reloads a small file, and it ends by itself
+    // when the guard (the watcher, which owns the sender) is dropped.
+    tokio::spawn(async move {
+        while changes.recv().await.is_some() {
+            tokio::time::sleep(DEBOUNCE).await;
+            while changes.try_recv().is_ok() {}
+            let state = state.clone();
+            let _ = tokio::task::spawn_blocking(move || reload_if_changed(&state)).await;
+        }
+    });
+    Ok(Some(watcher))
 }

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -94,9 +95,26 @@ fn ascii_json(value: &serde_json::Value) -> String {
     out
 }
 
-/// The answer when no provider could serve the request (SPEC 5).
-pub fn dispatch_error(error: &DispatchError) -> Response<Body> {
-    let message = error.to_string();
+/// The answer when no provider could serve the request.
+///
+/// When no provider could take it, the message ends with the command that shows every
+/// provider's state on this instance (at `local_addr`), so the user who reads it in Claude
+/// Code knows where to look next.
+pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) -> Response<Body> {
+    let mut message = error.to_string();
+    if matches!(error, DispatchError::AllProvidersFailed { .. }) {
+        message = not_about_the_client(&message);
+    }
+    if let (
+        DispatchError::NoProviderServesModel { .. } | DispatchError::AllProvidersFailed { .. },
+        Some(addr),
+    ) = (error, local_addr)
+    {
+        let _ = write!(
+            message,
+            ". More: claude-lb providers list --remote http://{addr}"
+        );
+    }
     match error {
         DispatchError::NoModel | DispatchError::Untranslatable { .. } => {
             let mut response =
@@ -135,9 +153,39 @@ pub fn dispatch_error(error: &DispatchError) -> Response<Body> {
     }
 }
 
+/// Phrases in a provider's words that Claude Code takes as being about its own credential: it
+/// then shows `Invalid API key · Fix external API key` (or its own credit message) instead of
+/// claude-lb's message, although the client's key is fine and a provider's key was refused.
+const CLIENT_TRIGGERS: [(&str, &str); 2] = [
+    ("x-api-key", "API key"),
+    ("credit balance is too low", "credit balance too low"),
+];
+
+/// `message` with [`CLIENT_TRIGGERS`] reworded (matched in any case), so the client shows it.
+fn not_about_the_client(message: &str) -> String {
+    let mut out = message.to_owned();
+    for (phrase, instead) in CLIENT_TRIGGERS {
+        while let Some(at) = out.to_ascii_lowercase().find(phrase) {
+            out.replace_range(at..at + phrase.len(), instead);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_words_that_claude_code_takes_as_its_own_are_reworded() {
+        assert_eq!(
+            not_about_the_client(
+                "a: HTTP 401: invalid X-API-Key; b: Your credit balance is too low"
+            ),
+            "a: HTTP 401: invalid API key; b: Your credit balance too low"
+        );
+        assert_eq!(not_about_the_client("a: HTTP 529"), "a: HTTP 529");
+    }
 
     #[test]
     fn header_json_is_printable_ascii_and_round_trips() {

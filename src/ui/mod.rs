@@ -11,3 +11,10 @@ pub mod table;
 pub mod wizard;
 
 pub use printer::Printer;
+
+/// The complete command that starts Claude Code against claude-lb at `addr`. Claude Code
+/// will not start without a credential of its own (`Not logged in · Please run /login`);
+/// claude-lb never forwards it, so any value works.
+pub fn claude_code_command(addr: impl std::fmt::Display) -> String {
+    format!("ANTHROPIC_BASE_URL=http://{addr} ANTHROPIC_API_KEY=claude-lb claude")
+}

@@ -272,6 +272,17 @@ pub fn strip_response_headers(headers: &mut HeaderMap) {
     }
 }
 
+/// The words [`describe_send_error`] starts with for a provider that cannot be reached until
+/// someone fixes something (its name, its address, its certificate), as opposed to a
+/// connection that dropped and may work on the next try.
+const UNREACHABLE: [&str; 3] = ["name not resolved", "connection refused", "TLS error"];
+
+/// Whether a description from [`describe_send_error`] says the provider cannot be reached
+/// at all (name not resolved, connection refused, TLS error).
+pub fn is_unreachable(description: &str) -> bool {
+    UNREACHABLE.iter().any(|w| description.starts_with(w))
+}
+
 /// A one-line description of a failed send, in the words an operator needs: name not
 /// resolved, connection refused, TLS error, timeout.
 pub fn describe_send_error(error: &reqwest::Error) -> String {
@@ -280,12 +291,12 @@ pub fn describe_send_error(error: &reqwest::Error) -> String {
     let what = if error.is_timeout() {
         "connection timed out"
     } else if lower.contains("dns error") || lower.contains("failed to lookup") {
-        "name not resolved"
+        UNREACHABLE[0]
     } else if lower.contains("connection refused") {
-        "connection refused"
+        UNREACHABLE[1]
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
     {
-        "TLS error"
+        UNREACHABLE[2]
     } else if lower.contains("connection reset") || lower.contains("connection closed") {
         "connection closed before the response"
     } else {

@@ -158,7 +158,12 @@ fn config_init_writes_a_private_starter_once() {
         .args(["config", "validate", "--config"])
         .arg_path(&path);
     let without_key = check.run();
+    // The only provider misses its key: nothing `serve` could use.
     assert_eq!(without_key.code, 1, "{without_key:?}");
+    assert!(
+        without_key.stdout.contains("no provider is usable"),
+        "{without_key:?}"
+    );
     assert!(
         without_key.stdout.contains("ANTHROPIC_API_KEY is not set"),
         "{without_key:?}"
@@ -221,6 +226,39 @@ fn help_and_version() {
         run.stdout,
         format!("claude-lb {}\n", env!("CARGO_PKG_VERSION"))
     );
+}
+
+/// Every command line shown for starting Claude Code is complete: Claude Code refuses to start
+/// without a key of its own (`Not logged in · Please run /login`).
+#[test]
+fn every_claude_code_line_shown_carries_a_key() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = vec![
+        (
+            "README.md".to_owned(),
+            std::fs::read_to_string(repo.join("README.md")).unwrap(),
+        ),
+        (
+            "config.example.yaml".to_owned(),
+            std::fs::read_to_string(repo.join("config.example.yaml")).unwrap(),
+        ),
+    ];
+    for args in [&["--help"][..], &["serve", "--help"], &["demo", "--help"]] {
+        let run = ClaudeLb::new().args(args).run();
+        assert_eq!(run.code, 0, "{run:?}");
+        texts.push((args.join(" "), run.stdout));
+    }
+    let mut seen = 0;
+    for (source, text) in &texts {
+        for line in text
+            .lines()
+            .filter(|l| l.contains("ANTHROPIC_BASE_URL=http"))
+        {
+            seen += 1;
+            assert!(line.contains("ANTHROPIC_API_KEY="), "{source}: {line}");
+        }
+    }
+    assert!(seen >= 5, "only {seen} lines found");
 }
 
 /// The committed `completions/` and `man/` are what the current CLI generates.

@@ -191,7 +191,10 @@ fn starter_config_validates_once_its_key_is_set() {
     let loaded = config::load_str(starter, "providers.yaml", &env).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert_eq!(loaded.config.providers.len(), 1);
-    assert_snapshot!(report(starter), @r#"providers.yaml:16:17: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set (needed by enabled provider "anthropic_official"); set it, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`"#);
+    assert_snapshot!(report(starter), @r#"
+ok
+providers.yaml:18:17: warning: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set, so provider "anthropic_official" is unusable (the other providers serve without it); export it in the shell that starts `claude-lb serve`, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`
+"#);
     // The committed example is the starter.
     let example =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.yaml"))
@@ -279,7 +282,7 @@ fn missing_required_keys() {
 providers.yaml:2:5: providers[0].name: missing (a unique name such as `openrouter`)
 providers.yaml:2:5: providers[0].type: missing (anthropic or openai)
 providers.yaml:2:5: providers[0].auth_type: missing (api_key or auth_token)
-providers.yaml:2:5: providers[0].auth_value: missing (the key or token, or "${VAR}" to read it from the environment)
+providers.yaml:2:5: providers[0].auth_value: missing (the key or token, "${VAR}" to read it from the environment, or `auth_value_file: PATH`)
 "#);
     assert_snapshot!(report("settings:\n  strategy: priority\n"), @"providers.yaml:1:1: providers: missing (a list of providers; `claude-lb providers add` adds one)");
 }
@@ -308,12 +311,23 @@ providers.yaml:6:15: warning: providers[0].base_url: http://relay.example.com/ i
 }
 
 #[test]
-fn unset_variable_in_enabled_provider_is_an_error() {
+fn unset_variable_in_enabled_provider_makes_it_unusable() {
     let yaml = ONE.replace("sk-ant-test", "\"${ANTHROPIC_API_KEY}\"");
-    assert_snapshot!(report(&yaml), @r#"providers.yaml:5:17: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set (needed by enabled provider "main"); set it, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`"#);
+    assert_snapshot!(report(&yaml), @r#"
+ok
+providers.yaml:5:17: warning: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set, so provider "main" is unusable (the other providers serve without it); export it in the shell that starts `claude-lb serve`, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`
+"#);
+    let loaded = config::load_str(&yaml, "providers.yaml", &no_env).unwrap();
+    let main = &loaded.config.providers[0];
+    assert!(main.enabled && !main.usable());
+    assert_eq!(
+        main.unusable().as_deref(),
+        Some("missing $ANTHROPIC_API_KEY")
+    );
+    // Anything but the key still has to be there.
     assert_snapshot!(report(&format!("{yaml}    base_url: \"https://${{RELAY_HOST}}/api\"\n")), @r#"
-providers.yaml:5:17: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set (needed by enabled provider "main"); set it, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`
 providers.yaml:6:15: providers[0].base_url: environment variable RELAY_HOST is not set (needed by enabled provider "main"); set it, write "${RELAY_HOST:-default}", or set `enabled: false`
+providers.yaml:5:17: warning: providers[0].auth_value: environment variable ANTHROPIC_API_KEY is not set, so provider "main" is unusable (the other providers serve without it); export it in the shell that starts `claude-lb serve`, write "${ANTHROPIC_API_KEY:-default}", or set `enabled: false`
 "#);
     assert_snapshot!(report(&ONE.replace("sk-ant-test", "\"${ANTHROPIC_API_KEY\"")), @"providers.yaml:5:17: providers[0].auth_value: `${` at character 1 is never closed with `}`");
 }
@@ -379,7 +393,7 @@ providers.yaml:9:7: warning: providers[0].models."claude-opus-*": never used: th
 #[test]
 fn unknown_keys_at_any_depth() {
     assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, settings)"#);
-    assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
 providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level)
 providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level)
@@ -390,7 +404,7 @@ providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen,
 fn wrong_kind_of_value() {
     assert_snapshot!(report("providers:\n  name: main\n"), @"providers.yaml:2:3: providers: expected a list of providers (`- name: ...` entries), found a mapping");
     assert_snapshot!(report(&format!("{ONE}    enabled: yes\n")), @r#"providers.yaml:6:14: providers[0].enabled: expected true or false, found "yes""#);
-    assert_snapshot!(report(&format!("{ONE}    name2:\n")), @r#"providers.yaml:6:5: providers[0].name2: unknown key "name2", did you mean "name"? (allowed here: name, type, auth_type, auth_value, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&format!("{ONE}    name2:\n")), @r#"providers.yaml:6:5: providers[0].name2: unknown key "name2", did you mean "name"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}    base_url:\n")), @"providers.yaml:6:13: providers[0].base_url: no value (write one, or remove the key)");
     assert_snapshot!(report(&format!("{ONE}settings: [1, 2]\n")), @"providers.yaml:6:11: settings: expected a mapping (`key: value` lines), found a list");
     assert_snapshot!(report(&format!("{ONE}---\nproviders: []\n")), @"providers.yaml:7:1: a second YAML document (`---`): the config must be a single document");
@@ -523,18 +537,18 @@ settings:
   strategy: fastest
 ";
     let err = config::load_str(yaml, "p.yaml", &no_env).unwrap_err();
-    assert_eq!(err.diagnostics().len(), 8, "{err}");
+    // An unset key makes a provider unusable, which is not an error.
+    assert_eq!(err.diagnostics().len(), 7, "{err}");
     assert!(
         err.diagnostics()
             .windows(2)
             .all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column))
     );
     assert_snapshot!(err.to_string(), @r#"
-invalid config (8 errors):
+invalid config (7 errors):
 p.yaml:2:5: providers[0].auth_type: missing (api_key or auth_token)
 p.yaml:2:11: providers[0].name: invalid provider name "a b" (use only letters, digits, `_`, `.` and `-`, such as "my_relay")
 p.yaml:3:11: providers[0].type: unknown provider type "opneai" (expected anthropic or openai), did you mean "openai"?
-p.yaml:4:17: providers[0].auth_value: environment variable NOPE is not set (needed by enabled provider "providers[0]"); set it, write "${NOPE:-default}", or set `enabled: false`
 p.yaml:5:13: providers[0].weight: must be at least 1, found 0
 p.yaml:10:15: providers[1].base_url: "ftp://x" is not an http or https URL; write one such as "https://relay.example.com"
 p.yaml:12:21: settings.failure_cooldown: must be more than zero, found "0"
@@ -547,7 +561,7 @@ fn windows_line_endings_and_byte_order_mark() {
     let yaml = format!("\u{feff}{}", ONE.replace('\n', "\r\n"));
     assert_snapshot!(report(&yaml), @"ok");
     let typo = format!("\u{feff}{}    tpye: x\r\n", ONE.replace('\n', "\r\n"));
-    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
 }
 
 /// The example in the README loads, given its variables.
@@ -617,4 +631,93 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_pool_that_serves_none_of_claude_codes_default_models_is_warned_about() {
+    let only_haiku = "\
+providers:
+  - name: small
+    type: anthropic
+    auth_type: api_key
+    auth_value: k
+    models:
+      \"claude-*haiku*\": cheap
+  - name: off
+    type: anthropic
+    auth_type: api_key
+    auth_value: k
+    enabled: false
+";
+    let report = report(only_haiku);
+    let warning = report
+        .lines()
+        .find(|l| l.contains("which Claude Code sends by default"))
+        .unwrap_or_else(|| panic!("no warning:\n{report}"));
+    for expected in [
+        claude_lb::models::OPUS,
+        claude_lb::models::SONNET,
+        "\"claude-*haiku*\"",
+        "providers.yaml:2:",
+    ] {
+        assert!(warning.contains(expected), "{expected} in {warning}");
+    }
+    // The disabled provider would serve everything, but it is off; Haiku is served.
+    assert!(!warning.contains(claude_lb::models::HAIKU), "{warning}");
+    // A pool that serves every default says nothing about them.
+    assert!(!report_with(ONE, &no_env).contains("by default"));
+}
+
+#[cfg(unix)]
+#[test]
+fn auth_value_file_reads_the_key_and_checks_the_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("anthropic_key");
+    std::fs::write(&key, "sk-ant-from-file\n").unwrap();
+    let set_mode = |mode: u32| {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let yaml = |value: &str| {
+        format!(
+            "providers:\n  - name: main\n    type: anthropic\n    auth_type: api_key\n    auth_value_file: \"{value}\"\n"
+        )
+    };
+    let shown = key.display().to_string();
+
+    set_mode(0o600);
+    let loaded = config::load_str(&yaml(&shown), "providers.yaml", &no_env).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let main = &loaded.config.providers[0];
+    assert_eq!(main.secret.as_ref().unwrap().expose(), "sk-ant-from-file");
+    assert_eq!(main.secret_origin.to_string(), format!("from file {shown}"));
+    // `${VAR}` is expanded in the path.
+    let env = env_of(&[("CREDENTIALS_DIRECTORY", dir.path().to_str().unwrap())]);
+    let loaded = config::load_str(
+        &yaml("${CREDENTIALS_DIRECTORY}/anthropic_key"),
+        "providers.yaml",
+        &env,
+    )
+    .unwrap();
+    assert!(loaded.config.providers[0].usable());
+
+    set_mode(0o644);
+    let report = report(&yaml(&shown)).replace(&shown, "KEY");
+    assert_snapshot!(report, @r#"
+ok
+providers.yaml:5:22: warning: providers[0].auth_value_file: `KEY` is readable by other users (mode 644); run `chmod 600 KEY`
+"#);
+
+    set_mode(0o666);
+    let report = super::config::report(&yaml(&shown)).replace(&shown, "KEY");
+    assert_snapshot!(report, @"providers.yaml:5:22: providers[0].auth_value_file: `KEY` is writable by every user (mode 666), so anyone could replace the key; run `chmod 600 KEY`");
+
+    assert_snapshot!(super::config::report(&yaml("secrets/key")), @r#"providers.yaml:5:22: providers[0].auth_value_file: "secrets/key" is not an absolute path; write the whole path, such as "/run/secrets/anthropic_key""#);
+    let both = format!("{}    auth_value: k\n", yaml(&shown));
+    assert!(
+        super::config::report(&both)
+            .contains("either in `auth_value` or in `auth_value_file`, not both")
+    );
+    let missing = dir.path().join("nope").display().to_string();
+    assert!(super::config::report(&yaml(&missing)).contains("cannot read"));
 }

@@ -21,9 +21,14 @@ fn demo_sends_its_requests_and_summarises_every_provider_and_a_failover() {
         run.stdout, run.stderr
     );
     let out = &run.stdout;
+    let line = out
+        .lines()
+        .find(|l| l.contains("ANTHROPIC_BASE_URL=http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no Claude Code line:\n{out}"));
+    // Without a key of its own Claude Code says `Not logged in`.
     assert!(
-        out.contains("ANTHROPIC_BASE_URL=http://127.0.0.1:"),
-        "no Claude Code line:\n{out}"
+        line.contains(" ANTHROPIC_API_KEY=") && line.ends_with(" claude"),
+        "{line}"
     );
     assert!(out.contains("/providers"), "no admin URL:\n{out}");
     // Not a terminal: plain lines, one per request, and no cursor movement.

@@ -171,9 +171,11 @@ async fn connection_refused_and_stalls_fail_over() {
 async fn all_failed_says_why_with_retry_after_and_never_529() {
     let first = MockUpstream::anthropic()
         .reply(Reply::status(529))
+        .reply(Reply::status(529))
         .start()
         .await;
     let second = MockUpstream::anthropic()
+        .reply(Reply::status(500))
         .reply(Reply::status(500))
         .start()
         .await;
@@ -185,13 +187,35 @@ async fn all_failed_says_why_with_retry_after_and_never_529() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // Transient: a short wait, so the client's retry lands when a provider is back, not
+    // the minute-long cooldown.
+    assert!((1..=5).contains(&retry_after), "{retry_after}");
+    assert_eq!(response.headers()["x-should-retry"], "true");
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["type"], "error");
     assert_eq!(error["error"]["type"], "api_error");
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("first: HTTP 529"), "{message}");
     assert!(message.contains("second: HTTP 500"), "{message}");
+    assert!(
+        message.ends_with(&format!(
+            "More: claude-lb providers list --remote {}",
+            proxy.url
+        )),
+        "{message}"
+    );
+    // Both cool down now: the next request tries only the one whose cooldown ends first,
+    // and the message still says why the other one was not tried.
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.status(), 503);
+    let error: serde_json::Value = response.json().await.unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("all 1 provider failed: "), "{message}");
+    assert!(message.contains("; not tried: "), "{message}");
+    assert!(
+        message.contains(": cooling down ") && message.contains("s after: HTTP 5"),
+        "{message}"
+    );
 
     let first = MockUpstream::anthropic()
         .reply(Reply::status(429).retry_after(30))
@@ -209,12 +233,74 @@ async fn all_failed_says_why_with_retry_after_and_never_529() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(
-        (59..=60).contains(&retry_after),
-        "both cool down for failure_cooldown, 60s: {retry_after}"
+    assert_eq!(
+        retry_after, 5,
+        "both cool down for failure_cooldown, 60s; the client is told a few seconds"
     );
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["error"]["type"], "rate_limit_error");
+}
+
+#[tokio::test]
+async fn every_provider_unreachable_or_refusing_the_key_is_not_worth_a_retry() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let refusing = MockUpstream::anthropic()
+        .reply(Reply::status(401))
+        .start()
+        .await;
+    let yaml = config(
+        &[
+            format!(
+                "  - name: dead\n    type: anthropic\n    auth_type: api_key\n    auth_value: x\n    base_url: {dead_url}\n"
+            ),
+            provider("refusing", &refusing, "api_key"),
+        ],
+        "",
+    );
+    let proxy = Proxy::start(&yaml).await;
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.status(), 503);
+    // Claude Code then shows the message at once instead of retrying ten times.
+    assert_eq!(response.headers()["x-should-retry"], "false");
+    let error: serde_json::Value = response.json().await.unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("dead: connection refused"), "{message}");
+    assert!(message.contains("refusing: HTTP 401"), "{message}");
+    assert!(
+        message.ends_with(&format!(
+            "More: claude-lb providers list --remote {}",
+            proxy.url
+        )),
+        "{message}"
+    );
+
+    // Every provider that serves the model disabled: nothing could take it, so nothing to
+    // retry either.
+    let yaml = config(
+        &[
+            format!(
+                "{}    models:\n      \"gpt-*\": \"x\"\n",
+                provider("on", &refusing, "api_key")
+            ),
+            format!(
+                "{}    enabled: false\n",
+                provider("off", &refusing, "api_key")
+            ),
+        ],
+        "",
+    );
+    let proxy = Proxy::start(&yaml).await;
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.headers()["x-should-retry"], "false");
+    let error: serde_json::Value = response.json().await.unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("off is disabled"), "{message}");
+    assert!(
+        message.contains("claude-lb providers list --remote"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -311,6 +397,13 @@ async fn a_model_no_provider_serves_is_a_404() {
     assert_eq!(response.status(), 404);
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["error"]["type"], "not_found_error");
+    // The message says which patterns the pool serves.
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(r#"no enabled provider serves model "claude-opus-5-5""#)
+            && message.contains("only (gpt-*)"),
+        "{message}"
+    );
     assert_eq!(mock.request_count(), 0);
 }
 
@@ -829,7 +922,13 @@ async fn a_provider_that_echoes_the_key_never_gets_it_into_logs_or_answers() {
         .await;
     let proxy = Proxy::start(&config(&[provider("only", &only, "api_key")], "")).await;
     let answer = proxy.messages(body("m", false)).await.text().await.unwrap();
-    assert!(answer.contains("invalid x-api-key *****"), "{answer}");
+    // Reworded: Claude Code shows its own "Invalid API key" for any message with
+    // "x-api-key" in it, instead of this one, although its own key is fine.
+    assert!(answer.contains("invalid API key *****"), "{answer}");
+    assert!(
+        !answer.to_ascii_lowercase().contains("x-api-key"),
+        "{answer}"
+    );
     assert!(!answer.contains(SECRET), "{answer}");
     let state = proxy.provider("only").await.to_string();
     assert!(

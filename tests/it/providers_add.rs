@@ -413,3 +413,43 @@ async fn probe_sends_one_minimal_request_and_a_failure_stops_the_save() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
+
+#[tokio::test]
+async fn adding_a_key_variable_while_serve_runs_says_the_instance_cannot_see_it() {
+    let mock = MockUpstream::anthropic().start().await;
+    let base = format!(
+        "providers:\n  - name: main\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n    base_url: {}\n",
+        mock.base_url()
+    );
+    let proxy = crate::support::proxy::Proxy::start(&base).await;
+    let addr = proxy.url.trim_start_matches("http://").to_owned();
+    let mut lb = ClaudeLb::new();
+    let path = lb.write(
+        "providers.yaml",
+        &format!("{base}settings:\n  listen: \"{addr}\"\n"),
+    );
+    lb.args([
+        "providers",
+        "add",
+        "--name",
+        "second",
+        "--type",
+        "anthropic",
+        "--auth-env",
+        "NEW_KEY",
+        "--config",
+    ])
+    .arg_path(&path);
+    let run = crate::check::run_bin(lb).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("NEW_KEY is not set in this shell"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "a claude-lb is running at http://{addr}; it cannot see a variable exported after it started"
+        )) && run.stderr.contains("export NEW_KEY="),
+        "{run:?}"
+    );
+}

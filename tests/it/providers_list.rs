@@ -185,3 +185,87 @@ async fn remote_says_when_the_answer_is_not_a_provider_list() {
         assert!(run.stderr.contains(expect), "{run:?}");
     }
 }
+
+#[test]
+fn an_unset_key_variable_makes_one_provider_unusable_not_the_whole_file() {
+    let mut lb = ClaudeLb::new();
+    lb.write("providers.yaml", FILE);
+    // TEST_LB_KEY is not set: `official` is unusable, the rest still list, check and serve.
+    let run = lb.args(["providers", "list"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.contains(" official "))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(row.contains("unusable: missing $TEST_LB_KEY"), "{row}");
+
+    let mut validate = ClaudeLb::new();
+    let path = validate.write("providers.yaml", FILE);
+    let run = validate.args(["config", "validate"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("TEST_LB_KEY is not set, so provider \"official\" is unusable")
+            && run.stdout.contains("1 unusable"),
+        "{run:?}"
+    );
+
+    let mut check = ClaudeLb::new();
+    check
+        .args(["check", "--provider", "official", "--config"])
+        .arg_path(&path);
+    let run = check.run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("unusable: missing $TEST_LB_KEY"),
+        "{run:?}"
+    );
+}
+
+#[tokio::test]
+async fn serve_refuses_only_when_no_provider_is_usable() {
+    let only = "\
+providers:
+  - name: official
+    type: anthropic
+    auth_type: api_key
+    auth_value: \"${TEST_LB_KEY}\"
+";
+    let mut lb = ClaudeLb::new();
+    lb.write("providers.yaml", only);
+    let run = lb.args(["serve", "--listen", "127.0.0.1:0"]).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("no provider is usable (official: missing $TEST_LB_KEY)"),
+        "{run:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_provider_missing_its_key_is_skipped_and_shown_as_unusable() {
+    let good = MockUpstream::anthropic().start().await;
+    let yaml = format!(
+        "providers:\n  - name: keyless\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{TEST_LB_UNSET}}\"\n    base_url: {}\n  - name: good\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n    base_url: {}\n",
+        good.base_url(),
+        good.base_url()
+    );
+    let proxy = Proxy::start(&yaml).await;
+    let response = proxy.messages(body("claude-opus-4-8", false)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-claude-lb-provider"], "good");
+    assert_eq!(good.request_count(), 1, "the keyless provider got nothing");
+    let keyless = proxy.provider("keyless").await;
+    assert_eq!(keyless["state"], "unusable", "{keyless}");
+    assert_eq!(keyless["unusable"], "missing $TEST_LB_UNSET", "{keyless}");
+
+    let mut remote = ClaudeLb::new();
+    remote.args(["providers", "list", "--remote", &proxy.url]);
+    let run = run_bin(remote).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("unusable: missing $TEST_LB_UNSET"),
+        "{run:?}"
+    );
+}

@@ -74,6 +74,11 @@ impl Served {
         }
     }
 
+    /// Every log line written so far and not yet read.
+    fn drain_log(&mut self) -> Vec<String> {
+        self.log.try_iter().collect()
+    }
+
     fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")
             .args([format!("-{name}"), self.child.id().to_string()])
@@ -173,6 +178,55 @@ async fn serve_logs_each_request_and_reloads_on_file_change_and_sighup() {
     );
     served.signal("HUP");
     served.wait_for_providers(&["c", "b"]).await;
+}
+
+#[tokio::test]
+async fn reading_or_rewriting_the_config_unchanged_never_reloads_it() {
+    let a = MockUpstream::anthropic().start().await;
+    let b = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let text = config(&[provider("a", &a), provider("b", &b)]);
+    let path = cli.write("providers.yaml", &text);
+    let mut served = Served::start(cli, &path);
+    let banner = served.wait_for_log("point Claude Code at it");
+    assert!(
+        banner.contains(&format!(
+            "ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=",
+            served.url
+        )),
+        "{banner}"
+    );
+
+    for _ in 0..20 {
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+    for _ in 0..3 {
+        let mut validate = ClaudeLb::new();
+        let run = validate
+            .args(["config", "validate", "--config"])
+            .arg_path(&path)
+            .run();
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    // Written again with the same bytes: a modify event, but nothing changed.
+    std::fs::write(&path, &text).unwrap();
+    // Past the watch's debounce, several times over.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let reloads = |lines: &[String]| {
+        lines
+            .iter()
+            .filter(|l| l.contains("config reloaded"))
+            .count()
+    };
+    let log = served.drain_log();
+    assert_eq!(reloads(&log), 0, "{log:#?}");
+
+    std::fs::write(&path, config(&[provider("b", &b)])).unwrap();
+    served.wait_for_providers(&["b"]).await;
+    // The reload reads the file it reloads: that read must not make another.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let log = served.drain_log();
+    assert_eq!(reloads(&log), 1, "{log:#?}");
 }
 
 #[tokio::test]

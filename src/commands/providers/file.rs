@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use crate::cli::GlobalArgs;
 use crate::commands::ExitStatus;
 use crate::config::save::{SaveError, lenient_env};
-use crate::config::{self, MAX_CONFIG_BYTES, paths};
+use crate::config::{self, MAX_CONFIG_BYTES, SecretOrigin, paths};
 use crate::ui::Printer;
 
 /// The config file an edit applies to, which must exist (SPEC 2.1).
@@ -94,18 +94,71 @@ pub(super) fn save(
     Ok(Ok(()))
 }
 
-/// Says so when the saved config would not load with this shell's environment (a `${VAR}`
-/// not exported yet), quoting what `serve` would report.
+/// Says so when the saved config would not load with this shell's environment, or when a
+/// provider misses its key in it (a `${VAR}` not exported yet), quoting what `serve` would
+/// report; and, when an instance already runs at the configured address, that it cannot see a
+/// variable exported after it started.
 pub(super) fn note_unset_variables(path: &Path, text: &str, printer: Printer) -> io::Result<()> {
-    match config::load_str(text, &path.display().to_string(), &crate::env::process) {
-        Ok(_) => Ok(()),
-        Err(e) => printer.notice(format_args!(
-            "note: with this shell's environment `claude-lb serve` would refuse the config:\n{}",
-            e.lines()
-                .iter()
-                .map(|l| format!("  {l}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )),
+    let loaded = match config::load_str(text, &path.display().to_string(), &crate::env::process) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            return printer.notice(format_args!(
+                "note: with this shell's environment `claude-lb serve` would refuse the config:\n{}",
+                e.lines()
+                    .iter()
+                    .map(|l| format!("  {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+        }
+    };
+    let missing: Vec<(String, String)> = loaded
+        .config
+        .providers
+        .iter()
+        .filter(|p| p.enabled)
+        .filter_map(|p| match &p.secret_origin {
+            SecretOrigin::Missing { var } if p.secret.is_none() => {
+                Some((p.id.as_str().to_owned(), var.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    for (provider, var) in &missing {
+        printer.notice(format_args!(
+            "note: environment variable {var} is not set in this shell, so provider {provider:?} stays unusable until it is (the other providers serve)"
+        ))?;
     }
+    let listen = loaded.config.settings.listen;
+    if let Some((_, var)) = missing.first() {
+        if instance_answers(listen) {
+            printer.notice(format_args!(
+                "note: a claude-lb is running at http://{listen}; it cannot see a variable exported after it started: restart it from a shell where {var} is set (`export {var}=...; claude-lb serve`), or put the key in a file and write `auth_value_file: PATH`"
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a claude-lb instance answers `GET /` at `listen` within a second.
+fn instance_answers(listen: std::net::SocketAddr) -> bool {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return false;
+    };
+    runtime.block_on(async {
+        let Ok(upstream) = crate::upstream::Upstream::new() else {
+            return false;
+        };
+        let url = format!("http://{listen}/");
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            crate::upstream::remote::get(&upstream, &url),
+        )
+        .await;
+        // `GET /` answers 200 while a provider is available and 503 when none is.
+        matches!(answer, Ok(Ok(r)) if r.status.as_u16() == 200 || r.status.as_u16() == 503)
+    })
 }

@@ -72,7 +72,9 @@ fn local_table(providers: &[Provider]) -> String {
             Cell::new(p.kind.as_str()),
             Cell::new(format!("{} ({})", p.auth_type.as_str(), p.secret_origin)),
             Cell::new(p.base_url.as_str().trim_end_matches('/')),
-            if p.enabled {
+            if let Some(why) = p.unusable().filter(|_| p.enabled) {
+                Cell::new(format!("yes, unusable: {why}")).fg(comfy_table::Color::Yellow)
+            } else if p.enabled {
                 Cell::new("yes")
             } else {
                 table::dim("no")
@@ -116,6 +118,9 @@ struct RemoteProvider {
     kind: String,
     enabled: bool,
     state: String,
+    /// Why an enabled provider cannot take requests (`missing $VAR`), when it cannot.
+    #[serde(default)]
+    unusable: Option<String>,
     cooldown_remaining_s: f64,
     consecutive_failures: u64,
     requests: u64,
@@ -194,6 +199,11 @@ fn remote_table(list: &[RemoteProvider]) -> String {
         let state = match (p.enabled, p.state.as_str()) {
             (false, _) | (_, "disabled") => table::dim("disabled"),
             (_, "available") => Cell::new("available").fg(comfy_table::Color::Green),
+            (_, "unusable") => Cell::new(format!(
+                "unusable: {}",
+                p.unusable.as_deref().unwrap_or("no credential")
+            ))
+            .fg(comfy_table::Color::Yellow),
             (_, "cooling_down") => Cell::new(format!(
                 "cooling down ({}s left)",
                 p.cooldown_remaining_s.ceil()

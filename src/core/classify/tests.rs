@@ -144,6 +144,7 @@ fn stream_error(error_type: &str) -> Failure {
 #[test]
 fn failures() {
     check_failure(&Failure::Connect, FAIL);
+    check_failure(&Failure::Unreachable, FAIL);
     check_failure(&Failure::Timeout(TimeoutPhase::Headers), FAIL);
     check_failure(&Failure::Timeout(TimeoutPhase::FirstEvent), FAIL);
     check_failure(&Failure::Timeout(TimeoutPhase::Idle), FAIL);
@@ -182,6 +183,7 @@ fn failures() {
 fn failure_descriptions() {
     let cases = [
         (Failure::Connect, "connection failed"),
+        (Failure::Unreachable, "unreachable"),
         (
             Failure::Timeout(TimeoutPhase::Headers),
             "no response headers within request_timeout",
@@ -263,34 +265,34 @@ fn verdicts() {
     check_verdict(
         std::slice::from_ref(&rate),
         Some(secs(20)),
-        (429, "rate_limit_error", 20, true),
+        (429, "rate_limit_error", 5, true),
     );
     check_verdict(
         &[rate.clone(), stream_error("rate_limit_error")],
         Some(secs(7)),
-        (429, "rate_limit_error", 7, true),
+        (429, "rate_limit_error", 5, true),
     );
     // A mix is a broken pool: 503.
     check_verdict(
         &[rate.clone(), http(529)],
         Some(secs(20)),
-        (503, "api_error", 20, true),
+        (503, "api_error", 5, true),
     );
     check_verdict(
         &[rate.clone(), http(401)],
         Some(secs(20)),
-        (503, "api_error", 20, true),
+        (503, "api_error", 5, true),
     );
     check_verdict(
         &[Failure::Connect, http(500)],
         Some(secs(60)),
-        (503, "api_error", 60, true),
+        (503, "api_error", 5, true),
     );
     // Never a 529, whatever the upstreams said.
     check_verdict(
         &[http(529), http(529)],
         Some(secs(45)),
-        (503, "api_error", 45, true),
+        (503, "api_error", 5, true),
     );
     check_verdict(
         &[stream_error("overloaded_error")],
@@ -301,7 +303,32 @@ fn verdicts() {
     check_verdict(
         &[http(401), http(403), stream_error("billing_error")],
         Some(secs(300)),
-        (503, "api_error", 60, false),
+        (503, "api_error", 5, false),
+    );
+    // Every provider unreachable, or unreachable and refusing the key: permanent for now, so
+    // the client shows the message at once instead of retrying for minutes.
+    check_verdict(
+        &[Failure::Unreachable, Failure::Unreachable],
+        Some(secs(30)),
+        (503, "api_error", 5, false),
+    );
+    check_verdict(
+        &[Failure::Unreachable, http(401)],
+        Some(secs(30)),
+        (503, "api_error", 5, false),
+    );
+    // One transient failure among them is worth a retry.
+    for transient in [http(529), http(500), rate.clone(), Failure::Connect] {
+        check_verdict(
+            &[Failure::Unreachable, transient.clone()],
+            Some(secs(2)),
+            (503, "api_error", 2, true),
+        );
+    }
+    check_verdict(
+        &[Failure::Timeout(TimeoutPhase::Headers), http(403)],
+        Some(secs(2)),
+        (503, "api_error", 2, true),
     );
     // No attempts at all (nothing to blame) is still a transient 503.
     check_verdict(&[], None, (503, "api_error", 1, true));
@@ -322,7 +349,9 @@ fn verdict_retry_after_bounds() {
         Some(Duration::from_millis(1001)),
         (503, "api_error", 2, true),
     );
-    check_verdict(&f, Some(secs(59)), (503, "api_error", 59, true));
-    check_verdict(&f, Some(secs(61)), (503, "api_error", 60, true));
-    check_verdict(&f, Some(Duration::MAX), (503, "api_error", 60, true));
+    check_verdict(&f, Some(secs(4)), (503, "api_error", 4, true));
+    // Capped at a few seconds, however long the cooldown.
+    check_verdict(&f, Some(secs(6)), (503, "api_error", 5, true));
+    check_verdict(&f, Some(secs(600)), (503, "api_error", 5, true));
+    check_verdict(&f, Some(Duration::MAX), (503, "api_error", 5, true));
 }
