@@ -539,6 +539,23 @@ pub fn show_preview(path: &str, block: &str) -> io::Result<()> {
     say("")
 }
 
+/// The block with the value of its `auth_value` line shown as `*****`.
+pub fn mask_auth_value(block: &str) -> String {
+    block
+        .split_inclusive('\n')
+        .map(|line| {
+            let indent = line.len() - line.trim_start().len();
+            match line.trim_start().strip_prefix("auth_value:") {
+                Some(rest) => {
+                    let eol = &rest[rest.trim_end_matches(['\r', '\n']).len()..];
+                    format!("{}auth_value: \"*****\"{eol}", &line[..indent])
+                }
+                None => line.to_owned(),
+            }
+        })
+        .collect()
+}
+
 /// Asks a yes/no question on the terminal.
 pub fn confirm(question: &str, default: bool) -> io::Result<bool> {
     Confirm::with_theme(&ColorfulTheme::default())
@@ -583,6 +600,15 @@ pub fn note(text: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mask_auth_value_hides_only_the_value() {
+        let block = "  - name: r\r\n    auth_value: \"sk-1\"\r\n    base_url: u\n";
+        assert_eq!(
+            mask_auth_value(block),
+            "  - name: r\r\n    auth_value: \"*****\"\r\n    base_url: u\n"
+        );
+    }
 
     #[test]
     fn prefill_lists_what_is_missing_and_completes_with_defaults() {

@@ -126,7 +126,12 @@ async fn wizard_takes_a_hidden_key_and_probes_before_saving() {
         s.flush().unwrap();
         answer(&mut s, "Model map", ENTER);
         answer(&mut s, "Weight", ENTER);
-        answer(&mut s, "Probe the provider now", "y");
+        // The preview shows the key masked; the file still gets it.
+        let preview = s.exp_string("Probe the provider now").unwrap();
+        assert!(preview.contains("auth_value: \"*****\""), "{preview}");
+        assert!(!preview.contains("sk-secret"), "{preview}");
+        s.send("y").unwrap();
+        s.flush().unwrap();
         s.exp_string("probe ok: HTTP 200").unwrap();
         answer(&mut s, "Write it to", "y");
         let (rest, code) = finish(&mut s);

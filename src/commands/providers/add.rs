@@ -141,7 +141,13 @@ fn confirm_in_wizard(
     provider: &NewProvider,
     yes: bool,
 ) -> std::io::Result<bool> {
-    wizard::show_preview(shown, inserted(text, new_text))?;
+    let block = inserted(text, new_text);
+    if is_env_reference(&provider.auth_value) {
+        wizard::show_preview(shown, block)?;
+    } else {
+        // A key typed hidden must not reach the screen (or its scrollback) in the preview.
+        wizard::show_preview(shown, &wizard::mask_auth_value(block))?;
+    }
     if wizard::confirm("Probe the provider now with a real minimal request?", true)? {
         let Some(outcome) = probe_new(provider) else {
             return Err(std::io::ErrorKind::Interrupted.into());
