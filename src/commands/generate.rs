@@ -10,11 +10,12 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::ValueEnum;
+use clap_complete::Generator;
 use clap_complete::Shell;
 
 use crate::cli::{GenerateArgs, documented_command};
 use crate::commands::ExitStatus;
-use crate::commands::completions::BIN_NAME;
+use crate::commands::completions::{self, BIN_NAME};
 use crate::ui::Printer;
 
 pub fn run(args: &GenerateArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
@@ -24,10 +25,10 @@ pub fn run(args: &GenerateArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
         clear_generated(dir)?;
         fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
     }
-    let mut cmd = documented_command();
     for shell in Shell::value_variants() {
-        clap_complete::generate_to(*shell, &mut cmd, BIN_NAME, &completions)
-            .with_context(|| format!("writing the {shell} completions"))?;
+        let path = completions.join(shell.file_name(BIN_NAME));
+        fs::write(&path, completions::script(*shell))
+            .with_context(|| format!("writing `{}`", path.display()))?;
     }
     clap_mangen::generate_to(documented_command(), &man).context("writing the man pages")?;
     printer

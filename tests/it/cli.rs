@@ -191,6 +191,46 @@ fn completions_for_every_shell() {
     }
 }
 
+/// Completes `claude-lb WORDS…` in a real bash with the script `completions bash` prints, and
+/// returns the candidates.
+fn bash_complete(script: &Path, words: &[&str]) -> Vec<String> {
+    let words_list = words.join(" ");
+    let program = format!(
+        "source \"$1\"; COMP_WORDS=(claude-lb {words_list}); COMP_CWORD={cword}; COMP_LINE=\"claude-lb {words_list}\"; COMP_POINT=${{#COMP_LINE}}; _claude__lb claude-lb \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        cword = words.len()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program, "bash"])
+        .arg(script)
+        .env_clear()
+        .output()
+        .expect("running bash");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completes_past_the_first_word() {
+    let mut lb = ClaudeLb::new();
+    let run = lb.args(["completions", "bash"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let script = lb.home().join("claude-lb.bash");
+    std::fs::write(&script, &run.stdout).unwrap();
+    assert_eq!(bash_complete(&script, &["providers", "en"]), ["enable"]);
+    assert_eq!(bash_complete(&script, &["config", "va"]), ["validate"]);
+    assert_eq!(bash_complete(&script, &["pro"]), ["providers"]);
+    let flags = bash_complete(&script, &["providers", "list", "--j"]);
+    assert_eq!(flags, ["--json"]);
+    // The shipped script is the same one.
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/claude-lb.bash");
+    assert_eq!(bash_complete(&shipped, &["providers", "en"]), ["enable"]);
+}
+
 #[test]
 fn usage_errors_exit_2() {
     for args in [
