@@ -29,6 +29,7 @@ pub mod dispatch;
 pub mod env;
 pub mod metrics;
 pub mod mock;
+pub mod models;
 pub mod proxy;
 pub mod sse;
 pub mod translate;

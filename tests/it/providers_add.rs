@@ -413,3 +413,46 @@ async fn probe_sends_one_minimal_request_and_a_failure_stops_the_save() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
+
+#[test]
+fn a_base_url_ending_in_a_path_claude_lb_appends_is_refused_before_writing() {
+    for (kind, url, fix) in [
+        (
+            "anthropic",
+            "https://relay.example/v1",
+            "https://relay.example",
+        ),
+        (
+            "anthropic",
+            "https://relay.example/v1/messages",
+            "https://relay.example",
+        ),
+        (
+            "openai",
+            "https://x.example/v1/chat/completions",
+            "https://x.example/v1",
+        ),
+    ] {
+        let lb = ClaudeLb::new();
+        let path = lb.write("p.yaml", &seed());
+        let run = ClaudeLb::new()
+            .args(["--config"])
+            .arg_path(&path)
+            .args([
+                "providers",
+                "add",
+                "--name",
+                "r",
+                "--type",
+                kind,
+                "--auth-env",
+                "K",
+                "--base-url",
+                url,
+            ])
+            .run();
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains(&format!("enter {fix}")), "{run:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), seed());
+    }
+}

@@ -75,12 +75,24 @@ fn wizard_adds_a_deepseek_provider_from_its_preset() {
         "already exists",
         &format!("{}deepseek{ENTER}", "\x7f".repeat(10)),
     );
-    answer(&mut s, "Type", &format!("{DOWN}{ENTER}"));
+    // DeepSeek is the second service of the anthropic type, with its own URL and key variable.
+    answer(&mut s, "Type", ENTER);
     answer(&mut s, "Which service?", &format!("{DOWN}{ENTER}"));
+    answer(&mut s, "How is the credential sent?", ENTER);
     answer(&mut s, "Where is the key?", ENTER);
     answer(&mut s, "Environment variable", ENTER);
-    answer(&mut s, "Base URL", ENTER);
-    answer(&mut s, "Use this model map?", "y");
+    // An anthropic-type URL ending in `/v1` is refused before anything is written.
+    answer(
+        &mut s,
+        "Base URL",
+        &format!("https://api.deepseek.com/v1{ENTER}"),
+    );
+    answer(
+        &mut s,
+        "enter https://api.deepseek.com",
+        &format!("https://api.deepseek.com/anthropic{ENTER}"),
+    );
+    answer(&mut s, "Model map", ENTER);
     answer(&mut s, "Weight", &format!("2{ENTER}"));
     s.exp_string("This will be added to").unwrap();
     s.exp_string("  | ").unwrap();
@@ -95,7 +107,7 @@ fn wizard_adds_a_deepseek_provider_from_its_preset() {
     assert_eq!(
         after,
         format!(
-            "{head}\n  - name: deepseek\n    type: openai\n    auth_type: api_key\n    auth_value: \"${{DEEPSEEK_API_KEY}}\"\n    base_url: https://api.deepseek.com/v1\n    weight: 2\n    models:\n      \"claude-*opus*\": \"deepseek-reasoner\"\n      \"*\": \"deepseek-chat\"\n{tail}"
+            "{head}\n  - name: deepseek\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{DEEPSEEK_API_KEY}}\"\n    base_url: https://api.deepseek.com/anthropic\n    weight: 2\n{tail}"
         )
     );
     config::load(&path, &env_of(&[("DEEPSEEK_API_KEY", "k")])).unwrap();
@@ -113,7 +125,12 @@ async fn wizard_takes_a_hidden_key_and_probes_before_saving() {
         // The name comes as a flag; the wizard asks for the rest.
         let mut s = spawn(&home_path, &config_path, &["--name", "relay"]);
         answer(&mut s, "Type", ENTER);
-        answer(&mut s, "Which service?", &format!("{DOWN}{ENTER}"));
+        // The relay is the last anthropic-type service.
+        answer(
+            &mut s,
+            "Which service?",
+            &format!("{}{ENTER}", DOWN.repeat(5)),
+        );
         // The relay preset makes auth_token the default.
         answer(&mut s, "How is the credential sent?", ENTER);
         answer(&mut s, "Where is the key?", &format!("{DOWN}{ENTER}"));

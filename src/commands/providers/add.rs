@@ -200,12 +200,17 @@ fn prefill(args: &AddArgs) -> Result<Prefill, String> {
                 .collect::<Result<Vec<_>, _>>()?,
         )
     };
+    let kind = args.kind.map(|k| match k {
+        KindArg::Anthropic => ProviderKind::Anthropic,
+        KindArg::Openai => ProviderKind::OpenAi,
+    });
+    if let (Some(kind), Some(url)) = (kind, &args.base_url) {
+        wizard::check_base_url(kind, url)
+            .map_err(|e| format!("invalid --base-url {url:?}: {e}"))?;
+    }
     Ok(Prefill {
         name: args.name.clone(),
-        kind: args.kind.map(|k| match k {
-            KindArg::Anthropic => ProviderKind::Anthropic,
-            KindArg::Openai => ProviderKind::OpenAi,
-        }),
+        kind,
         auth_type: args.auth_type.map(|a| match a {
             AuthTypeArg::ApiKey => AuthType::ApiKey,
             AuthTypeArg::AuthToken => AuthType::AuthToken,
