@@ -112,18 +112,30 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
         return None;
     }
     let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut folded: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::with_capacity(list.value.len());
+    let mut indices = Vec::with_capacity(list.value.len());
     let mut any_enabled = false;
     for (index, rp) in list.value.iter().enumerate() {
         let path = format!("providers[{index}]");
         if let Some(name) = &rp.name {
             let first = *names.entry(&name.value).or_insert(index);
+            let first_folded = *folded.entry(name.value.to_lowercase()).or_insert(index);
             if first != index {
                 problems.error(
                     name.pos,
                     &format!("{path}.name"),
                     format!(
                         "duplicate provider name {:?} (providers[{first}] already has it)",
+                        name.value
+                    ),
+                );
+            } else if first_folded != index {
+                problems.error(
+                    name.pos,
+                    &format!("{path}.name"),
+                    format!(
+                        "provider name {:?} differs only in case from the name of providers[{first_folded}]; commands find providers by name, so give them names that differ in more than case",
                         name.value
                     ),
                 );
@@ -137,8 +149,10 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
             .is_none_or(|e| !e.value.eq_ignore_ascii_case("false"));
         if let Some(p) = provider(rp, &path, env, problems) {
             out.push(p);
+            indices.push(index);
         }
     }
+    warn_about_twins(&out, &indices, list, problems);
     if !any_enabled {
         problems.error(
             list.pos,
@@ -147,6 +161,36 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
         );
     }
     Some(out)
+}
+
+/// Two providers with the same URL and the same key are one provider twice: failing over from
+/// one to the other only repeats the failure.
+fn warn_about_twins(
+    providers: &[Provider],
+    indices: &[usize],
+    list: &Spanned<Vec<RawProvider>>,
+    problems: &mut Problems,
+) {
+    for (b, later) in providers.iter().enumerate() {
+        let twin = providers[..b].iter().enumerate().find(|(_, earlier)| {
+            earlier.id != later.id
+                && earlier.base_url == later.base_url
+                && matches!((&earlier.secret, &later.secret), (Some(x), Some(y)) if x.expose() == y.expose())
+        });
+        if let Some((a, earlier)) = twin {
+            let index = indices[b];
+            problems.warn(
+                list.value[index].pos,
+                &format!("providers[{index}]"),
+                format!(
+                    "provider {:?} has the same base_url and key as {:?} (providers[{}]), so failing over from one to the other only repeats the failure; remove one, or give it its own key",
+                    later.id.as_str(),
+                    earlier.id.as_str(),
+                    indices[a]
+                ),
+            );
+        }
+    }
 }
 
 /// One provider; `None` when it has an error (all of its errors are recorded).
@@ -458,6 +502,19 @@ fn secret(
     env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<(Option<Secret>, SecretOrigin)> {
+    if let Some(var) = t.value.trim().strip_prefix('$')
+        && !var.is_empty()
+        && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        problems.error(
+            t.pos,
+            path,
+            format!(
+                "`${var}` would be sent as it is: only `${{{var}}}` is read from the environment; write \"${{{var}}}\""
+            ),
+        );
+        return None;
+    }
     let expanded = match expand_field(t, path, provider, enabled, env, problems)? {
         Ok(e) => e,
         Err(var) => return Some((None, SecretOrigin::Missing { var })),
@@ -568,16 +625,21 @@ fn base_url(
             format!("{url} is plain http to another machine, so the credential travels unencrypted; use https if the provider supports it"),
         );
     }
+    for tail in ["/v1/messages", "/chat/completions"] {
+        if let Some(base) = url.as_str().trim_end_matches('/').strip_suffix(tail) {
+            problems.error(
+                t.pos,
+                path,
+                format!("ends in `{tail}`, the path claude-lb appends itself to every request; write `base_url: {base}`"),
+            );
+            return None;
+        }
+    }
     match kind {
         Some(ProviderKind::Anthropic) if url.path().ends_with("/v1") => problems.warn(
             t.pos,
             path,
             format!("ends in `/v1`, but for type anthropic the client's path (`/v1/messages`) is appended, giving `{}/v1/messages`; remove the `/v1`", url.as_str().trim_end_matches('/')),
-        ),
-        Some(ProviderKind::OpenAi) if url.path().ends_with("/chat/completions") => problems.warn(
-            t.pos,
-            path,
-            "ends in `/chat/completions`, which claude-lb appends itself; remove it (for example `https://openrouter.ai/api/v1`)",
         ),
         _ => {}
     }
