@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod duration;
 pub mod edit;
 pub mod expand;
+pub mod listen;
 pub mod paths;
 pub mod raw;
 pub mod save;
@@ -25,6 +26,7 @@ use http::{HeaderName, HeaderValue};
 use url::Url;
 
 pub use diagnostic::{Diagnostic, Pos, Severity};
+pub use listen::parse_listen;
 pub use save::save_atomic;
 pub use secret::Secret;
 

@@ -822,21 +822,12 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
 }
 
 fn listen(t: &Text, problems: &mut Problems) -> Option<SocketAddr> {
-    let text = t.value.trim();
-    let parsed = text.parse::<SocketAddr>().ok().or_else(|| {
-        let port = text.strip_prefix("localhost:")?.parse::<u16>().ok()?;
-        Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
-    });
-    let Some(addr) = parsed else {
-        problems.error(
-            t.pos,
-            "settings.listen",
-            format!(
-                "expected an address and port such as \"127.0.0.1:8080\", found {:?}",
-                t.value
-            ),
-        );
-        return None;
+    let addr = match super::parse_listen(&t.value) {
+        Ok(addr) => addr,
+        Err(e) => {
+            problems.error(t.pos, "settings.listen", e);
+            return None;
+        }
     };
     if !addr.ip().is_loopback() {
         problems.warn(

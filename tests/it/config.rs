@@ -419,11 +419,20 @@ fn no_enabled_provider() {
 #[test]
 fn settings_values() {
     let with = |settings: &str| report(&format!("{ONE}settings:\n{settings}"));
-    assert_snapshot!(with("  strategy: round-robin\n  log_level: verbose\n  listen: \"8080\"\n"), @r#"
+    assert_snapshot!(with("  strategy: round-robin\n  log_level: verbose\n  listen: \"localhost\"\n"), @r#"
 providers.yaml:7:13: settings.strategy: unknown strategy "round-robin" (expected priority, round_robin, weighted or latency), did you mean "round_robin"?
 providers.yaml:8:14: settings.log_level: unknown log level "verbose" (expected trace, debug, info, warn or error)
-providers.yaml:9:11: settings.listen: expected an address and port such as "127.0.0.1:8080", found "8080"
+providers.yaml:9:11: settings.listen: expected an address and port such as "127.0.0.1:8080", "localhost:8080", ":8080" or "8080", found "localhost"
 "#);
+    for short in ["8080", ":8080", "localhost:8080"] {
+        let loaded = config::load_str(
+            &format!("{ONE}settings:\n  listen: \"{short}\"\n"),
+            "providers.yaml",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(loaded.config.settings.listen.to_string(), "127.0.0.1:8080");
+    }
     assert_snapshot!(with("  listen: \"0.0.0.0:8080\"\n"), @"
 ok
 providers.yaml:7:11: warning: settings.listen: 0.0.0.0:8080 accepts connections from other machines, and claude-lb does not authenticate its clients; use 127.0.0.1 unless that is what you want

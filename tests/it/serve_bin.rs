@@ -220,3 +220,79 @@ async fn sigterm_lets_the_stream_in_flight_finish() {
     let status = served.child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn a_port_held_by_a_running_claude_lb_is_named_with_what_to_do() {
+    let mock = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &config(&[provider("main", &mock)]));
+    let served = Served::start(cli, &path);
+    let addr = served.url.trim_start_matches("http://").to_owned();
+    let second = tokio::task::spawn_blocking(move || {
+        ClaudeLb::new()
+            .args(["serve", "--listen", &addr, "--config"])
+            .arg_path(&path)
+            .run()
+    })
+    .await
+    .unwrap();
+    assert_eq!(second.code, 1, "{second:?}");
+    assert!(
+        second.stderr.contains(&format!(
+            "{} is already in use by a running claude-lb {}",
+            served.url.trim_start_matches("http://"),
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{second:?}"
+    );
+    assert!(second.stderr.contains("--listen 127.0.0.1:0"), "{second:?}");
+
+    // Another program on the port: said so, without a claude-lb to point at.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = other.local_addr().unwrap().to_string();
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &config(&[provider("main", &mock)]));
+    let run = tokio::task::spawn_blocking(move || {
+        let mut cli = cli;
+        cli.args(["serve", "--listen", &addr, "--config"])
+            .arg_path(&path)
+            .run()
+    })
+    .await
+    .unwrap();
+    drop(other);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("in use by another program"), "{run:?}");
+}
+
+#[test]
+fn a_bad_listen_address_names_where_it_came_from() {
+    let mut cli = ClaudeLb::new();
+    let path = cli.write(
+        "p.yaml",
+        "providers:\n  - name: a\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n",
+    );
+    let run = cli
+        .env("CLAUDE_LB_LISTEN", "localhost")
+        .args(["serve", "--config"])
+        .arg_path(&path)
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("CLAUDE_LB_LISTEN: expected an address and port"),
+        "{run:?}"
+    );
+    for command in [&["serve"][..], &["mock", "--type", "anthropic"], &["demo"]] {
+        let run = ClaudeLb::new()
+            .args(command)
+            .args(["--listen", "nowhere"])
+            .run();
+        assert_eq!(run.code, 2, "{command:?}: {run:?}");
+        assert!(run.stderr.contains("--listen"), "{command:?}: {run:?}");
+        assert!(
+            run.stderr.contains("expected an address and port"),
+            "{command:?}: {run:?}"
+        );
+    }
+}
