@@ -144,7 +144,7 @@ pub fn run(cli: Cli) -> ExitCode {
     logging::init(cli.global.verbosity(), None);
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run_cli(&cli.global, &args, &printer),
-        Command::Mock(args) => commands::mock::run_cli(&args),
+        Command::Mock(args) => commands::mock::run_cli(&args, &printer),
         Command::Check(args) => commands::check::run_cli(&cli.global, &args, &printer),
         Command::Test(args) => commands::test::run_cli(&cli.global, &args, &printer),
         Command::Demo(args) => commands::demo::run_cli(&args, &printer),

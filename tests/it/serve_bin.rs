@@ -296,3 +296,26 @@ fn a_bad_listen_address_names_where_it_came_from() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_stream_cut_after_the_commit_is_logged_as_a_warning() {
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::sim().cut_after(4))
+        .start()
+        .await;
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &config(&[provider("main", &mock)]));
+    let mut served = Served::start(cli, &path);
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/messages", served.url))
+        .body(body("claude-opus-5-5", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let _ = response.bytes().await;
+    let line = served.wait_for_log("request_id=");
+    assert!(line.contains("stream failed after commit"), "{line}");
+    assert!(line.contains("WARN"), "{line}");
+    assert!(!line.contains("INFO"), "{line}");
+}
