@@ -194,13 +194,14 @@ pub(crate) fn named_provider<'a>(config: &'a Config, name: &str) -> Result<&'a P
         None => {
             let names: Vec<&str> = config.providers.iter().map(|p| p.id.as_str()).collect();
             Err(Refusal::Unknown(format!(
-                "no provider named `{name}` in {} (its providers: {})",
+                "no provider named `{name}` in {} (its providers: {}){}",
                 source_name(config),
                 if names.is_empty() {
                     "none".to_owned()
                 } else {
                     names.join(", ")
-                }
+                },
+                crate::config::diagnostic::did_you_mean(name, &names)
             )))
         }
     }

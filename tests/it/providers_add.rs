@@ -313,12 +313,24 @@ fn edits_that_would_break_the_config_are_refused() {
         .arg_path(&path)
         .args(["providers", "enable", "nope"])
         .run();
-    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.code, 2, "an unknown name is a usage error: {run:?}");
     assert!(
         run.stderr
             .contains("no provider named \"nope\" in the file (it has: \"main\")"),
         "{run:?}"
     );
+    for command in ["enable", "disable", "remove"] {
+        let run = ClaudeLb::new()
+            .args(["--config"])
+            .arg_path(&path)
+            .args(["providers", command, "mian"])
+            .run();
+        assert_eq!(run.code, 2, "{command}: {run:?}");
+        assert!(
+            run.stderr.contains("did you mean \"main\"?"),
+            "{command}: {run:?}"
+        );
+    }
     assert_eq!(std::fs::read_to_string(&path).unwrap(), one);
 
     let flow = "providers: [{name: a, type: anthropic, auth_type: api_key, auth_value: k}]\n";
