@@ -39,6 +39,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;serve'= {
             cand --listen 'Listen on this address instead of `settings.listen` (default 127.0.0.1:8080); without it, `CLAUDE_LB_LISTEN` is used when set. `PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT'
+            cand --log-format 'Write log lines as `text` or `json` (one object per line), instead of `settings.log_format`'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
             cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -231,6 +232,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;config;validate'= {
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --json 'Print the report as one JSON document: `file`, `valid`, `providers`, `enabled`, and `errors` and `warnings` as lists of `{line, column, path, message}`'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
             cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
             cand -q 'Log only errors and hide notices'

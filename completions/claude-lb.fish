@@ -39,6 +39,8 @@ complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "config" -d 'Che
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l listen -d 'Listen on this address instead of `settings.listen` (default 127.0.0.1:8080); without it, `CLAUDE_LB_LISTEN` is used when set. `PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l log-format -d 'Write log lines as `text` or `json` (one object per line), instead of `settings.log_format`' -r -f -a "text\t''
+json\t''"
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s q -l quiet -d 'Log only errors and hide notices'
@@ -146,6 +148,7 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fi
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -l json -d 'Print the report as one JSON document: `file`, `valid`, `providers`, `enabled`, and `errors` and `warnings` as lists of `{line, column, path, message}`'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'

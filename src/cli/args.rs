@@ -35,7 +35,12 @@ impl GlobalArgs {
 
 /// `config validate`.
 #[derive(Clone, Debug, Default, Args)]
-pub struct ValidateArgs {}
+pub struct ValidateArgs {
+    /// Print the report as one JSON document: `file`, `valid`, `providers`, `enabled`, and
+    /// `errors` and `warnings` as lists of `{line, column, path, message}`
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// `config init`.
 #[derive(Clone, Debug, Default, Args)]
@@ -74,6 +79,17 @@ pub struct ServeArgs {
     /// 127.0.0.1:PORT
     #[arg(long, value_name = "ADDR", value_parser = crate::config::parse_listen)]
     pub listen: Option<SocketAddr>,
+    /// Write log lines as `text` or `json` (one object per line), instead of
+    /// `settings.log_format`
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<LogFormatArg>,
+}
+
+/// The values of `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
 }
 
 /// `mock`.

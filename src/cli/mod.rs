@@ -17,7 +17,7 @@ pub use args::{
     ValidateArgs,
 };
 // `providers add|remove|enable|disable`.
-pub use args::{AddArgs, AuthTypeArg, KindArg, RemoveArgs, ToggleArgs};
+pub use args::{AddArgs, AuthTypeArg, KindArg, LogFormatArg, RemoveArgs, ToggleArgs};
 
 use crate::commands::completions::BIN_NAME;
 use crate::commands::{self, ExitStatus};

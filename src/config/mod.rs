@@ -83,6 +83,17 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
     pub log_level: LogLevel,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`settings.log_format`, `serve --log-format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// The order in which candidates are tried (SPEC 5).

@@ -70,6 +70,7 @@ pub struct RawSettings {
     pub request_timeout: Option<Text>,
     pub stream_idle_timeout: Option<Text>,
     pub log_level: Option<Text>,
+    pub log_format: Option<Text>,
 }
 
 /// The keys allowed at the top level.
@@ -97,6 +98,7 @@ pub const SETTINGS_KEYS: &[&str] = &[
     "request_timeout",
     "stream_idle_timeout",
     "log_level",
+    "log_format",
 ];
 
 type Node<'a> = MarkedYaml<'a>;
@@ -466,6 +468,7 @@ fn settings(node: &Node<'_>, problems: &mut Problems) -> RawSettings {
             "request_timeout" => &mut raw.request_timeout,
             "stream_idle_timeout" => &mut raw.stream_idle_timeout,
             "log_level" => &mut raw.log_level,
+            "log_format" => &mut raw.log_format,
             _ => continue,
         };
         *slot = text(value, &join("settings", key), problems);

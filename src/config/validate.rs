@@ -18,7 +18,7 @@ use url::Url;
 use super::diagnostic::{Pos, Problems, did_you_mean};
 use super::expand::{Expanded, expand};
 use super::raw::{RawConfig, RawProvider, RawSettings, Spanned, Text};
-use super::{Config, LogLevel, Provider, SecretOrigin, Settings, Strategy, duration};
+use super::{Config, LogFormat, LogLevel, Provider, SecretOrigin, Settings, Strategy, duration};
 use crate::config::Secret;
 use crate::core::provider::{AuthType, ModelMap, ModelPattern, ProviderId, ProviderKind};
 
@@ -51,6 +51,8 @@ const STRATEGIES: &[(&str, Strategy)] = &[
     ("weighted", Strategy::Weighted),
     ("latency", Strategy::Latency),
 ];
+const LOG_FORMATS: &[(&str, LogFormat)] = &[("text", LogFormat::Text), ("json", LogFormat::Json)];
+
 const LOG_LEVELS: &[(&str, LogLevel)] = &[
     ("trace", LogLevel::Trace),
     ("debug", LogLevel::Debug),
@@ -787,6 +789,16 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
             problems,
         )
     });
+    let log_format = raw.log_format.as_ref().map_or(Some(LogFormat::Text), |t| {
+        choice(
+            t,
+            "settings.log_format",
+            "log format",
+            LOG_FORMATS,
+            true,
+            problems,
+        )
+    });
     let dur = |t: Option<&Text>, key: &str, default: Duration, problems: &mut Problems| {
         let Some(t) = t else { return Some(default) };
         duration::parse(&t.value)
@@ -818,6 +830,7 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
         request_timeout: request_timeout?,
         stream_idle_timeout: stream_idle_timeout?,
         log_level: log_level?,
+        log_format: log_format?,
     })
 }
 

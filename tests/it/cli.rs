@@ -317,3 +317,46 @@ fn list(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+#[test]
+fn config_validate_json_reports_errors_and_warnings() {
+    let mut lb = ClaudeLb::new();
+    let path = lb.write(
+        "p.yaml",
+        "providers:\n  - name: a\n    type: opneai\n    auth_type: api_key\n    auth_value: k\nsettings:\n  listen: 0.0.0.0:1\n",
+    );
+    let run = lb
+        .args(["config", "validate", "--json", "--config"])
+        .arg_path(&path)
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["errors"][0]["line"], 3);
+    assert_eq!(report["errors"][0]["column"], 11);
+    assert_eq!(report["errors"][0]["path"], "providers[0].type");
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean \"openai\"?")
+    );
+    assert_eq!(report["warnings"][0]["path"], "settings.listen");
+
+    let mut lb = ClaudeLb::new();
+    let path = lb.write(
+        "p.yaml",
+        "providers:\n  - name: a\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n",
+    );
+    let run = lb
+        .args(["config", "validate", "--json", "--config"])
+        .arg_path(&path)
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["providers"], 1);
+    assert_eq!(report["enabled"], 1);
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(report["warnings"], serde_json::json!([]));
+}

@@ -35,9 +35,15 @@ struct Served {
 
 impl Served {
     fn start(cli: ClaudeLb, config_path: &std::path::Path) -> Self {
+        Self::start_with(cli, config_path, &[])
+    }
+
+    fn start_with(cli: ClaudeLb, config_path: &std::path::Path, args: &[&str]) -> Self {
         let mut cli = cli;
         cli.env("CLAUDE_LB_LOG", "info")
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .args(["--config"])
             .arg_path(config_path);
         let mut child = cli.spawn();
         let stderr = child.stderr.take().unwrap();
@@ -59,7 +65,11 @@ impl Served {
         };
         let line = served.wait_for_log("listening on");
         let addr = line.rsplit("listening on ").next().unwrap();
-        let addr = addr.split_whitespace().next().unwrap();
+        // The first word after it, in a text line or a JSON one.
+        let addr = addr
+            .split(|c: char| c.is_whitespace() || c == '"')
+            .next()
+            .unwrap();
         served.url = format!("http://{addr}");
         served
     }
@@ -318,4 +328,46 @@ async fn a_stream_cut_after_the_commit_is_logged_as_a_warning() {
     assert!(line.contains("stream failed after commit"), "{line}");
     assert!(line.contains("WARN"), "{line}");
     assert!(!line.contains("INFO"), "{line}");
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
+    let mock = MockUpstream::anthropic().start().await;
+    let yaml = format!(
+        "providers:\n{}settings:\n  log_format: json\n",
+        provider("main", &mock)
+    );
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &yaml);
+    let mut served = Served::start(cli, &path);
+    reqwest::Client::new()
+        .post(format!("{}/v1/messages", served.url))
+        .body(body("claude-opus-5-5", false))
+        .send()
+        .await
+        .unwrap();
+    let line = served.wait_for_log("request_id");
+    let json: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(json["level"], "INFO", "{line}");
+    assert_eq!(json["provider"], "main", "{line}");
+    assert_eq!(json["status"], 200, "{line}");
+    assert_eq!(json["message"], "ok", "{line}");
+    drop(served);
+
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &yaml);
+    let mut served = Served::start_with(cli, &path, &["--log-format", "text"]);
+    reqwest::Client::new()
+        .post(format!("{}/v1/messages", served.url))
+        .body(body("claude-opus-5-5", false))
+        .send()
+        .await
+        .unwrap();
+    let line = served.wait_for_log("request_id");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&line).is_err(),
+        "{line}"
+    );
+    assert!(line.contains("request_id="), "{line}");
 }

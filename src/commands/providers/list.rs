@@ -99,7 +99,7 @@ fn provider_json(p: &Provider) -> serde_json::Value {
         "auth_type": p.auth_type.as_str(),
         "secret": p.secret_origin.to_string(),
         "secret_set": p.secret.is_some(),
-        "base_url": p.base_url.as_str(),
+        "base_url": p.base_url.as_str().trim_end_matches('/'),
         "enabled": p.enabled,
         "weight": p.weight.get(),
         "models": models,
