@@ -114,7 +114,8 @@ fn render_table(reports: &[ProbeReport]) -> String {
             comfy_table::Cell::new(report.outcome.to_string()),
         ]);
     }
-    out.to_string()
+    // The detail is free text; the rest keep their words whole.
+    table::render(&out, &[5])
 }
 
 fn report_json(report: &ProbeReport) -> serde_json::Value {

@@ -236,3 +236,43 @@ fn ctrl_c_cancels_and_writes_nothing() {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), seed);
     }
 }
+
+/// A table on a terminal fits 80 columns, even on a pty that reports 0 columns.
+#[test]
+fn tables_fit_a_terminal_of_unknown_width() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("providers.yaml");
+    std::fs::write(
+        &path,
+        "providers:\n  - name: a-provider-with-a-rather-long-name\n    type: openai\n    auth_type: api_key\n    auth_value: \"${A_VERY_LONG_ENVIRONMENT_VARIABLE_NAME_FOR_THE_KEY}\"\n    base_url: https://very-long-host-name.example.com/some/long/path/v1\n    models:\n      \"claude-*haiku*\": some-provider/a-small-model-name\n      \"*\": some-provider/a-large-model-name\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_claude-lb"));
+    cmd.env_clear()
+        .env("HOME", home.path())
+        .env("TERM", "xterm")
+        .env("A_VERY_LONG_ENVIRONMENT_VARIABLE_NAME_FOR_THE_KEY", "k")
+        .arg("--config")
+        .arg(&path)
+        .args(["providers", "list"]);
+    let options = Options::new()
+        .timeout_ms(Some(STEP_MS))
+        .strip_ansi_escape_codes(true);
+    let mut s = spawn_with_options(cmd, options).unwrap();
+    let (out, code) = finish(&mut s);
+    assert_eq!(code, 0, "{out}");
+    // The pty reader hands over bytes as characters; the table is UTF-8.
+    let out = String::from_utf8(out.chars().map(|c| c as u8).collect()).unwrap();
+    assert!(out.contains("a-provi"), "{out}");
+    for line in out.lines().filter(|l| l.contains('│')) {
+        assert!(line.trim_end().chars().count() <= 80, "{line:?} in\n{out}");
+    }
+    assert!(out.contains('…'), "{out}");
+    // Fixed columns stay on one line: no row of the table is only a continuation.
+    let body: Vec<&str> = out.lines().filter(|l| l.contains('│')).collect();
+    assert!(body.iter().any(|l| l.contains("openai")), "{out}");
+    assert!(
+        out.contains("some-provider/a-small-model-name") || out.contains("claude-*haiku*"),
+        "the model map wraps at spaces, keeping words whole: {out}"
+    );
+}

@@ -81,7 +81,8 @@ fn local_table(providers: &[Provider]) -> String {
             Cell::new(p.weight),
         ]);
     }
-    out.to_string()
+    // The model map is free text; the rest keep their words whole.
+    table::render(&out, &[5])
 }
 
 fn provider_json(p: &Provider) -> serde_json::Value {
@@ -214,7 +215,8 @@ fn remote_table(list: &[RemoteProvider]) -> String {
                 .map_or_else(|| table::dim("-"), Cell::new),
         ]);
     }
-    out.to_string()
+    // The last error is free text; the rest keep their words whole.
+    table::render(&out, &[7])
 }
 
 /// The start of a body, on one line, for messages.
