@@ -22,3 +22,39 @@ pub fn process(name: &str) -> Option<String> {
 
 /// The address `serve` listens on, when `--listen` is not given; wins over `settings.listen`.
 pub const CLAUDE_LB_LISTEN: &str = "CLAUDE_LB_LISTEN";
+
+/// Every variable above with what it does, for the ENVIRONMENT section of the man page.
+pub const DOCUMENTED: &[(&str, &str)] = &[
+    (
+        CLAUDE_LB_CONFIG,
+        "The configuration file, when `--config` is not given.",
+    ),
+    (
+        CLAUDE_LB_LISTEN,
+        "The address `serve` listens on, when `--listen` is not given (wins over `settings.listen`).",
+    ),
+    (
+        CLAUDE_LB_LOG,
+        "A log filter (`debug`, `claude_lb=trace,hyper=info`) that overrides `-v`, `-q` and `log_level`.",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_variable_is_documented() {
+        let source = include_str!("env.rs");
+        let declared: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub const "))
+            .filter_map(|l| l.split_once(": &str = "))
+            .map(|(name, _)| name)
+            .collect();
+        assert!(declared.len() >= 3, "{declared:?}");
+        let documented: Vec<&str> = super::DOCUMENTED.iter().map(|(n, _)| *n).collect();
+        for name in &declared {
+            assert!(documented.contains(name), "{name} is not in DOCUMENTED");
+        }
+        assert_eq!(declared.len(), documented.len());
+    }
+}

@@ -11,6 +11,7 @@ pub mod expand;
 pub mod listen;
 pub mod paths;
 pub mod raw;
+pub mod reference;
 pub mod save;
 pub mod secret;
 pub mod validate;

@@ -360,3 +360,29 @@ fn config_validate_json_reports_errors_and_warnings() {
     assert_eq!(report["errors"], serde_json::json!([]));
     assert_eq!(report["warnings"], serde_json::json!([]));
 }
+
+#[test]
+fn man_pages_have_files_environment_exit_status_examples_and_a_config_page() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let main = std::fs::read_to_string(repo.join("man/claude-lb.1")).unwrap();
+    for section in [
+        ".SH FILES",
+        ".SH ENVIRONMENT",
+        ".SH \"EXIT STATUS\"",
+        ".SH EXAMPLES",
+    ] {
+        assert!(main.contains(section), "{section} missing from claude-lb.1");
+    }
+    for (var, _) in claude_lb::env::DOCUMENTED {
+        assert!(main.contains(&format!("\\fB{var}\\fR")), "{var}");
+    }
+    let config = std::fs::read_to_string(repo.join("man/claude-lb-config.5")).unwrap();
+    assert!(config.starts_with(".TH claude-lb-config 5"), "{config}");
+    for key in claude_lb::config::reference::PROVIDER
+        .iter()
+        .chain(claude_lb::config::reference::SETTINGS)
+    {
+        let name = key.name.replace('-', "\\-");
+        assert!(config.contains(&format!(".TP\n\\fB{name}\\fR")), "{name}");
+    }
+}
