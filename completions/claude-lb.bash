@@ -1107,7 +1107,27 @@ _claude__lb() {
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _claude__lb -o nosort -o bashdefault -o default claude-lb
+    complete -F _claude__lb__names -o nosort -o bashdefault -o default claude-lb
 else
-    complete -F _claude__lb -o bashdefault -o default claude-lb
+    complete -F _claude__lb__names -o bashdefault -o default claude-lb
 fi
+
+_claude__lb__names() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" before=""
+    if [[ ${COMP_CWORD} -ge 2 ]]; then
+        before="${COMP_WORDS[COMP_CWORD-2]}"
+    fi
+    if [[ "${prev}" == "--provider" || ( "${before}" == "providers" && ( "${prev}" == "remove" || "${prev}" == "enable" || "${prev}" == "disable" ) ) ]]; then
+        local i config=()
+        for (( i = 1; i < COMP_CWORD; i++ )); do
+            if [[ "${COMP_WORDS[i]}" == "--config" ]]; then
+                config=(--config "${COMP_WORDS[i+1]}")
+            fi
+        done
+        local names
+        names=$("${COMP_WORDS[0]}" "${config[@]}" providers list --json 2>/dev/null | sed -n 's/^    "name": "\(.*\)",$/\1/p')
+        COMPREPLY=($(compgen -W "${names}" -- "${cur}"))
+        return 0
+    fi
+    _claude__lb "$@"
+}

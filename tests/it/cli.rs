@@ -226,6 +226,32 @@ fn bash_completes_past_the_first_word() {
     assert_eq!(bash_complete(&script, &["pro"]), ["providers"]);
     let flags = bash_complete(&script, &["providers", "list", "--j"]);
     assert_eq!(flags, ["--json"]);
+    // Provider names come from the config the command line names.
+    let config = lb.write(
+        "p.yaml",
+        "providers:\n  - name: main\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n  - name: spare\n    type: anthropic\n    auth_type: api_key\n    auth_value: k2\n",
+    );
+    let bin = env!("CARGO_BIN_EXE_claude-lb");
+    let config = config.display().to_string();
+    let names = |words: &[&str]| {
+        let program = format!(
+            "source \"$1\"; COMP_WORDS=({bin} --config {config} {}); COMP_CWORD={}; _claude__lb__names \"${{COMP_WORDS[0]}}\" \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            words.join(" "),
+            words.len() + 2
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &program, "bash"])
+            .arg(&script)
+            .env_clear()
+            .output()
+            .expect("running bash");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(names(&["providers", "disable", "sp"]), "spare\n");
+    assert_eq!(names(&["providers", "remove", ""]), "main\nspare\n");
+    assert_eq!(names(&["check", "--provider", "m"]), "main\n");
+    // Elsewhere the generated completion answers.
+    assert_eq!(names(&["providers", "en"]), "enable\n");
     // The shipped script is the same one.
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/claude-lb.bash");
     assert_eq!(bash_complete(&shipped, &["providers", "en"]), ["enable"]);
