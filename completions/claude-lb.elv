@@ -41,7 +41,8 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-lb;serve'= {
-            cand --listen 'Listen on this address instead of `settings.listen` (default 127.0.0.1:8080)'
+            cand --listen 'Listen on this address instead of `settings.listen` (default 127.0.0.1:8080); without it, `CLAUDE_LB_LISTEN` is used when set. `PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT'
+            cand --log-format 'Write log lines as `text` or `json` (one object per line), instead of `settings.log_format`'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
             cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -54,7 +55,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;mock'= {
             cand --type 'Which API to simulate: anthropic or openai'
-            cand --listen 'Where to listen'
+            cand --listen 'Where to listen (`PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT)'
             cand --latency-ms 'Milliseconds before the response headers of every answer'
             cand --event-gap-ms 'Milliseconds between streamed events'
             cand --fail-rate 'Share of requests that fail (529/503, 429 with retry-after, cut streams), 0 to 1'
@@ -205,7 +206,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand --version 'Print version'
         }
         &'claude-lb;demo'= {
-            cand --listen 'Listen on this address (port 0 picks a free one)'
+            cand --listen 'Listen on this address (port 0 picks a free one; `PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT)'
             cand --requests 'Send N requests through the proxy, show each one, print a summary and exit'
             cand --interval-ms 'Milliseconds to wait between two of the demo''s requests'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
@@ -234,6 +235,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;config;validate'= {
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --json 'Print the report as one JSON document: `file`, `valid`, `providers`, `enabled`, and `errors` and `warnings` as lists of `{line, column, path, message}`'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
             cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
             cand -q 'Log only errors and hide notices'

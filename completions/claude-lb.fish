@@ -41,14 +41,16 @@ complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "env" -d 'Print 
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "health" -d 'Exit 0 when the claude-lb at the configured address answers with a provider available'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "completions" -d 'Print the shell completion script for SHELL'
 complete -c claude-lb -n "__fish_claude_lb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l listen -d 'Listen on this address instead of `settings.listen` (default 127.0.0.1:8080)' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l listen -d 'Listen on this address instead of `settings.listen` (default 127.0.0.1:8080); without it, `CLAUDE_LB_LISTEN` is used when set. `PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l log-format -d 'Write log lines as `text` or `json` (one object per line), instead of `settings.log_format`' -r -f -a "text\t''
+json\t''"
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l type -d 'Which API to simulate: anthropic or openai' -r
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l listen -d 'Where to listen' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l listen -d 'Where to listen (`PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT)' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l latency-ms -d 'Milliseconds before the response headers of every answer' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l event-gap-ms -d 'Milliseconds between streamed events' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand mock" -l fail-rate -d 'Share of requests that fail (529/503, 429 with retry-after, cut streams), 0 to 1' -r
@@ -132,7 +134,7 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -s v -l verbos
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -s h -l help -d 'Print help'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -s V -l version -d 'Print version'
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l listen -d 'Listen on this address (port 0 picks a free one)' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l listen -d 'Listen on this address (port 0 picks a free one; `PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT)' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l requests -d 'Send N requests through the proxy, show each one, print a summary and exit' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l interval-ms -d 'Milliseconds to wait between two of the demo\'s requests' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand demo" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
@@ -149,6 +151,7 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fi
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -f -a "init" -d 'Write a commented starter config to the default path (never overwrites)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and not __fish_seen_subcommand_from validate init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -l json -d 'Print the report as one JSON document: `file`, `valid`, `providers`, `enabled`, and `errors` and `warnings` as lists of `{line, column, path, message}`'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Log only errors and hide notices'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand config; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'

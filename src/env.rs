@@ -39,3 +39,63 @@ pub const SHELL: &str = "SHELL";
 
 /// The directories searched for `claude` by `claude-lb code`.
 pub const PATH: &str = "PATH";
+
+/// Every variable above with what it does, for the ENVIRONMENT section of the man page.
+pub const DOCUMENTED: &[(&str, &str)] = &[
+    (
+        CLAUDE_LB_CONFIG,
+        "The configuration file, when `--config` is not given.",
+    ),
+    (
+        CLAUDE_LB_LISTEN,
+        "The address `serve` listens on, when `--listen` is not given (wins over `settings.listen`).",
+    ),
+    (
+        CLAUDE_LB_CLIENT_KEY,
+        "The client key `code` and `env` give Claude Code as `ANTHROPIC_API_KEY`, when `--client-key` is not given.",
+    ),
+    (
+        ANTHROPIC_BASE_URL,
+        "Read by `code` only to replace it: `code` points Claude Code at claude-lb.",
+    ),
+    (
+        ANTHROPIC_API_KEY,
+        "When set, `code` leaves Claude Code's key alone; otherwise it gives a placeholder (provider keys are claude-lb's, never the client's).",
+    ),
+    (
+        ANTHROPIC_AUTH_TOKEN,
+        "Like `ANTHROPIC_API_KEY`, for Claude Code's bearer token.",
+    ),
+    (
+        SHELL,
+        "The shell `env` writes for, when `--shell` is not given.",
+    ),
+    (
+        PATH,
+        "Where `code` looks for `claude`, when `--claude` is not given.",
+    ),
+    (
+        CLAUDE_LB_LOG,
+        "A log filter (`debug`, `claude_lb=trace,hyper=info`) that overrides `-v`, `-q` and `log_level`.",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_variable_is_documented() {
+        let source = include_str!("env.rs");
+        let declared: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub const "))
+            .filter_map(|l| l.split_once(": &str = "))
+            .map(|(name, _)| name)
+            .collect();
+        assert!(declared.len() >= 3, "{declared:?}");
+        let documented: Vec<&str> = super::DOCUMENTED.iter().map(|(n, _)| *n).collect();
+        for name in &declared {
+            assert!(documented.contains(name), "{name} is not in DOCUMENTED");
+        }
+        assert_eq!(declared.len(), documented.len());
+    }
+}

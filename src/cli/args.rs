@@ -35,7 +35,12 @@ impl GlobalArgs {
 
 /// `config validate`.
 #[derive(Clone, Debug, Default, Args)]
-pub struct ValidateArgs {}
+pub struct ValidateArgs {
+    /// Print the report as one JSON document: `file`, `valid`, `providers`, `enabled`, and
+    /// `errors` and `warnings` as lists of `{line, column, path, message}`
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// `config init`.
 #[derive(Clone, Debug, Default, Args)]
@@ -69,9 +74,22 @@ Examples:
 The config is reloaded when its file changes, on SIGHUP, and on POST /providers/reload.
 SIGINT or SIGTERM stops accepting and lets requests in flight finish.")]
 pub struct ServeArgs {
-    /// Listen on this address instead of `settings.listen` (default 127.0.0.1:8080)
-    #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN)]
+    /// Listen on this address instead of `settings.listen` (default 127.0.0.1:8080); without
+    /// it, `CLAUDE_LB_LISTEN` is used when set. `PORT`, `:PORT` and `localhost:PORT` mean
+    /// 127.0.0.1:PORT
+    #[arg(long, value_name = "ADDR", value_parser = crate::config::parse_listen)]
     pub listen: Option<SocketAddr>,
+    /// Write log lines as `text` or `json` (one object per line), instead of
+    /// `settings.log_format`
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<LogFormatArg>,
+}
+
+/// The values of `--log-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
 }
 
 /// `mock`.
@@ -86,8 +104,8 @@ pub struct MockArgs {
     /// Which API to simulate: anthropic or openai
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: crate::mock::MockKind,
-    /// Where to listen
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9001")]
+    /// Where to listen (`PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9001", value_parser = crate::config::parse_listen)]
     pub listen: SocketAddr,
     /// Milliseconds before the response headers of every answer
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -302,8 +320,9 @@ The three providers are simulated in-process (sim_anthropic, sim_openai through 
 and sim_flaky, which fails half of the time with seeded faults); no key and no config file are
 needed. The strategy is round_robin and a failed provider cools down for 2s.")]
 pub struct DemoArgs {
-    /// Listen on this address (port 0 picks a free one)
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    /// Listen on this address (port 0 picks a free one; `PORT`, `:PORT` and `localhost:PORT`
+    /// mean 127.0.0.1:PORT)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::config::parse_listen)]
     pub listen: SocketAddr,
     /// Send N requests through the proxy, show each one, print a summary and exit
     #[arg(long, value_name = "N")]

@@ -19,7 +19,7 @@ pub use args::{
 };
 pub use client_args::{CodeArgs, EnvArgs, HealthArgs, ShellArg};
 // `providers add|remove|enable|disable`.
-pub use args::{AddArgs, AuthTypeArg, KindArg, RemoveArgs, ToggleArgs};
+pub use args::{AddArgs, AuthTypeArg, KindArg, LogFormatArg, RemoveArgs, ToggleArgs};
 
 use crate::commands::completions::BIN_NAME;
 use crate::commands::{self, ExitStatus};
@@ -158,7 +158,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Env(args) => commands::shell_env::run(&cli.global, &args, &printer),
         Command::Health(args) => commands::health::run(&cli.global, &args, &printer),
         Command::Serve(args) => commands::serve::run_cli(&cli.global, &args, &printer),
-        Command::Mock(args) => commands::mock::run_cli(&args),
+        Command::Mock(args) => commands::mock::run_cli(&args, &printer),
         Command::Check(args) => commands::check::run_cli(&cli.global, &args, &printer),
         Command::Test(args) => commands::test::run_cli(&cli.global, &args, &printer),
         Command::Demo(args) => commands::demo::run_cli(&args, &printer),

@@ -130,7 +130,8 @@ fn render_table(reports: &[ProbeReport]) -> String {
             comfy_table::Cell::new(report.outcome.to_string()),
         ]);
     }
-    out.to_string()
+    // The detail is free text; the rest keep their words whole.
+    table::render(&out, &[5])
 }
 
 fn report_json(report: &ProbeReport) -> serde_json::Value {
@@ -215,13 +216,14 @@ pub(crate) fn named_provider<'a>(config: &'a Config, name: &str) -> Result<&'a P
         None => {
             let names: Vec<&str> = config.providers.iter().map(|p| p.id.as_str()).collect();
             Err(Refusal::Unknown(format!(
-                "no provider named `{name}` in {} (its providers: {})",
+                "no provider named `{name}` in {} (its providers: {}){}",
                 source_name(config),
                 if names.is_empty() {
                     "none".to_owned()
                 } else {
                     names.join(", ")
-                }
+                },
+                crate::config::diagnostic::did_you_mean(name, &names)
             )))
         }
     }

@@ -15,12 +15,16 @@ use crate::ui::Printer;
 
 pub fn run(
     global: &GlobalArgs,
-    _args: &ValidateArgs,
+    args: &ValidateArgs,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let path = paths::resolve_for_process(global.config.as_deref())?;
     let file = path.display().to_string();
-    match config::load(&path, &crate::env::process) {
+    let loaded = config::load(&path, &crate::env::process);
+    if args.json {
+        return json_report(&file, loaded, *printer);
+    }
+    match loaded {
         Ok(loaded) => {
             for warning in &loaded.warnings {
                 printer.line(warning).context("writing the report")?;
@@ -68,6 +72,57 @@ pub fn run(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// `--json`: the same report as one JSON document.
+fn json_report(
+    file: &str,
+    loaded: Result<config::Loaded, ConfigError>,
+    printer: Printer,
+) -> anyhow::Result<ExitStatus> {
+    let list = |items: &[config::Diagnostic]| -> Vec<serde_json::Value> {
+        items
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "line": d.line,
+                    "column": d.column,
+                    "path": d.path,
+                    "message": d.message,
+                })
+            })
+            .collect()
+    };
+    let (document, status) = match loaded {
+        Ok(loaded) => {
+            let providers = &loaded.config.providers;
+            (
+                serde_json::json!({
+                    "file": file,
+                    "valid": true,
+                    "providers": providers.len(),
+                    "enabled": providers.iter().filter(|p| p.enabled).count(),
+                    "errors": [],
+                    "warnings": list(&loaded.warnings),
+                }),
+                ExitStatus::Success,
+            )
+        }
+        Err(ConfigError::Invalid { errors, warnings }) => (
+            serde_json::json!({
+                "file": file,
+                "valid": false,
+                "errors": list(&errors),
+                "warnings": list(&warnings),
+            }),
+            ExitStatus::Failure,
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    printer
+        .line(serde_json::to_string_pretty(&document)?)
+        .context("writing the report")?;
+    Ok(status)
 }
 
 /// `no warnings`, `1 warning`, `2 warnings`.

@@ -28,6 +28,7 @@ use crate::core::health::{HealthSnapshot, HealthState};
 use crate::core::provider::ProviderId;
 use crate::dispatch::Dispatcher;
 use crate::mock::{FaultMix, MockHandle, MockUpstream, SimOptions};
+use crate::models;
 use crate::proxy::{self, AppState};
 use crate::ui::Printer;
 
@@ -189,9 +190,9 @@ async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
 fn demo_request(n: usize) -> (bool, &'static str, Bytes) {
     let stream = n % 2 == 0;
     let model = if n % 3 == 2 {
-        "claude-haiku-4-5"
+        models::CLAUDE_HAIKU
     } else {
-        "claude-sonnet-4-5"
+        models::CLAUDE_SONNET
     };
     let body = format!(
         r#"{{"model":"{model}","max_tokens":256,"stream":{stream},"messages":[{{"role":"user","content":"Request {n} from claude-lb demo: say something short."}}]}}"#

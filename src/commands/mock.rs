@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::mock::{FaultMix, MockKind, MockUpstream, SimOptions};
+use crate::mock::{FaultMix, MockHandle, MockKind, MockUpstream, SimOptions};
+use crate::ui::Printer;
 
 /// What `claude-lb mock` was asked to run.
 #[derive(Clone, Debug)]
@@ -64,6 +65,15 @@ impl MockArgs {
 
 /// Serves the simulated provider until `shutdown` completes.
 pub async fn run(args: MockArgs, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    run_with(args, shutdown, |_| Ok(())).await
+}
+
+/// [`run`], calling `started` with the running mock first.
+async fn run_with(
+    args: MockArgs,
+    shutdown: impl Future<Output = ()>,
+    started: impl FnOnce(&MockHandle) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let handle = MockUpstream::of(args.kind)
         .sim(args.sim_options())
         .listen(args.listen)
@@ -76,6 +86,7 @@ pub async fn run(args: MockArgs, shutdown: impl Future<Output = ()>) -> anyhow::
         "listening on {}",
         handle.addr()
     );
+    started(&handle).context("writing the address")?;
     shutdown.await;
     let served = handle.request_count();
     handle.shutdown().await;
@@ -84,7 +95,10 @@ pub async fn run(args: MockArgs, shutdown: impl Future<Output = ()>) -> anyhow::
 }
 
 /// `claude-lb mock` from the command line: runs until SIGINT or SIGTERM.
-pub fn run_cli(args: &crate::cli::MockArgs) -> anyhow::Result<super::ExitStatus> {
+pub fn run_cli(
+    args: &crate::cli::MockArgs,
+    printer: &Printer,
+) -> anyhow::Result<super::ExitStatus> {
     let mut mock = MockArgs::new(args.kind, args.listen);
     mock.latency_ms = args.latency_ms;
     mock.event_gap_ms = args.event_gap_ms;
@@ -92,6 +106,13 @@ pub fn run_cli(args: &crate::cli::MockArgs) -> anyhow::Result<super::ExitStatus>
     mock.seed = args.seed;
     mock.sim_options().validate()?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run(mock, super::serve::shutdown_signal()))?;
+    let kind = args.kind.as_str();
+    runtime.block_on(run_with(mock, super::serve::shutdown_signal(), |handle| {
+        printer.line(format_args!(
+            "mock {kind} provider listening on {}; use `type: {kind}` and `base_url: {}`",
+            handle.addr(),
+            handle.base_url()
+        ))
+    }))?;
     Ok(super::ExitStatus::Success)
 }

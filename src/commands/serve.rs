@@ -13,6 +13,7 @@ use crate::config::{self, Config, ConfigError, paths};
 use crate::dispatch::Dispatcher;
 use crate::proxy::{self, AppState, EnvLookup};
 use crate::ui::Printer;
+use crate::upstream::remote;
 
 /// What `serve` runs with, resolved from the flags and the config.
 pub struct ServeSettings {
@@ -45,6 +46,13 @@ pub fn run_cli(
         }
         Err(other) => return Err(other.into()),
     };
+    if let Some(format) = args.log_format {
+        crate::ui::logging::set_flag_format(match format {
+            crate::cli::LogFormatArg::Text => config::LogFormat::Text,
+            crate::cli::LogFormatArg::Json => config::LogFormat::Json,
+        });
+    }
+    crate::ui::logging::set_config_format(loaded.config.settings.log_format);
     crate::ui::logging::set_config_level(loaded.config.settings.log_level);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
@@ -65,21 +73,76 @@ pub fn run_cli(
         ));
         return Ok(ExitStatus::Failure);
     }
+    // `--listen` wins over `CLAUDE_LB_LISTEN`, which wins over `settings.listen`; a bad value
+    // is reported with the place it came from.
+    let listen = match (
+        args.listen,
+        crate::env::process(crate::env::CLAUDE_LB_LISTEN),
+    ) {
+        (Some(addr), _) => Some(addr),
+        (None, Some(text)) => match config::parse_listen(&text) {
+            Ok(addr) => Some(addr),
+            Err(e) => {
+                printer.error(format_args!("{}: {e}", crate::env::CLAUDE_LB_LISTEN));
+                return Ok(ExitStatus::Usage);
+            }
+        },
+        (None, None) => None,
+    };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(run(ServeSettings {
         config: loaded.config,
         config_path: Some(path),
-        listen: args.listen,
+        listen,
         env: std::sync::Arc::new(crate::env::process),
     }))?;
     Ok(ExitStatus::Success)
 }
 
+/// What to say when `addr` is taken: whether a claude-lb answers there (asked with `GET /`),
+/// and what to do instead.
+async fn in_use(addr: SocketAddr) -> String {
+    let version = running_instance(addr).await;
+    match version {
+        Some(version) => format!(
+            "{addr} is already in use by a running claude-lb {version}: point Claude Code at it (ANTHROPIC_BASE_URL=http://{addr}), see it with `claude-lb providers list --remote http://{addr}`, or start another one with `--listen 127.0.0.1:0` (a free port)"
+        ),
+        None => format!(
+            "cannot listen on {addr}: the address is in use by another program; choose another with `--listen ADDR` (`--listen 127.0.0.1:0` picks a free port)"
+        ),
+    }
+}
+
+/// The version of the claude-lb answering `GET /` at `addr`, if one does.
+async fn running_instance(addr: SocketAddr) -> Option<String> {
+    let upstream = crate::upstream::Upstream::new().ok()?;
+    let url = format!("http://{addr}/");
+    let ask = async {
+        let body = remote::get(&upstream, &url)
+            .await
+            .ok()?
+            .collect(64 * 1024)
+            .await
+            .ok()?;
+        let json: serde_json::Value = serde_json::from_slice(&body).ok()?;
+        json.get("uptime_s")?;
+        json.get("version")?.as_str().map(str::to_owned)
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(2), ask)
+        .await
+        .ok()
+        .flatten()
+}
+
 pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     let listen = settings.listen.unwrap_or(settings.config.settings.listen);
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = match TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(anyhow::anyhow!(in_use(listen).await));
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot listen on {listen}")),
+    };
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;

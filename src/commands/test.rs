@@ -33,7 +33,7 @@ use crate::ui::progress::Spinners;
 use crate::upstream::{Upstream, remote};
 
 /// The client model asked for when `--model` is not given and the pool serves it.
-pub const DEFAULT_TEST_MODEL: &str = "claude-sonnet-5-5";
+pub const DEFAULT_TEST_MODEL: &str = crate::models::CLAUDE_SONNET;
 
 /// The answer's length limit: enough for a short answer, cheap on a paid provider.
 const MAX_TOKENS: u32 = 256;

@@ -59,11 +59,17 @@ pub enum EditError {
     )]
     Duplicate { name: String, line: usize },
     /// No provider with this name is in the file.
-    #[error("no provider named {name:?} in the file{}", list_names(.known))]
+    #[error("no provider named {name:?} in the file{}{}", list_names(.known), suggestion(.name, .known))]
     NotFound { name: String, known: Vec<String> },
     /// The name is not a valid provider name.
     #[error("invalid provider name {0:?}: use letters, digits, `_`, `.` and `-` only")]
     InvalidName(String),
+}
+
+/// `, did you mean "NAME"?` for the closest of `known`, or nothing.
+fn suggestion(name: &str, known: &[String]) -> String {
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    super::diagnostic::did_you_mean(name, &known)
 }
 
 fn list_names(names: &[String]) -> String {

@@ -8,8 +8,10 @@ pub mod diagnostic;
 pub mod duration;
 pub mod edit;
 pub mod expand;
+pub mod listen;
 pub mod paths;
 pub mod raw;
+pub mod reference;
 pub mod save;
 pub mod secret;
 pub mod validate;
@@ -25,6 +27,7 @@ use http::{HeaderName, HeaderValue};
 use url::Url;
 
 pub use diagnostic::{Diagnostic, Pos, Severity};
+pub use listen::parse_listen;
 pub use save::save_atomic;
 pub use secret::Secret;
 
@@ -102,6 +105,17 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
     pub log_level: LogLevel,
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (`settings.log_format`, `serve --log-format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// The order in which candidates are tried (SPEC 5).

@@ -71,6 +71,7 @@ pub struct RawSettings {
     pub request_timeout: Option<Text>,
     pub stream_idle_timeout: Option<Text>,
     pub log_level: Option<Text>,
+    pub log_format: Option<Text>,
 }
 
 /// The keys allowed at the top level.
@@ -99,6 +100,7 @@ pub const SETTINGS_KEYS: &[&str] = &[
     "request_timeout",
     "stream_idle_timeout",
     "log_level",
+    "log_format",
 ];
 
 type Node<'a> = MarkedYaml<'a>;
@@ -206,9 +208,20 @@ fn documents<'a>(text: &'a str, problems: &mut Problems) -> Option<Vec<Node<'a>>
 }
 
 fn scan_error(e: &ScanError, problems: &mut Problems) {
-    let info = match e.info() {
+    let info = e.info();
+    let info = match info {
         "duplicated key in mapping" => "a key appears twice in the same mapping",
         "recursion limit exceeded" => "nested too deeply",
+        // The parser's words for a misindented line, said as what to do about it.
+        "mapping values are not allowed in this context" => {
+            "this `key: value` is indented deeper than the keys beside it, so it reads as part of the value above; line it up with those keys (or quote a value that contains \": \")"
+        }
+        _ if info.contains("did not find expected '-' indicator") => {
+            "this line lines up with nothing above it: it is neither a new item of the list above (which would start with `-`) nor a key beside the ones it belongs with; indent it exactly like those keys"
+        }
+        _ if info.contains("block mapping, did not find expected key") => {
+            "this line is indented differently from the keys of the mapping above it; line it up with them (YAML nests by indentation, in spaces)"
+        }
         other => other,
     };
     let hint = if info.contains("tab") {
@@ -458,6 +471,7 @@ fn settings(node: &Node<'_>, problems: &mut Problems) -> RawSettings {
             "request_timeout" => &mut raw.request_timeout,
             "stream_idle_timeout" => &mut raw.stream_idle_timeout,
             "log_level" => &mut raw.log_level,
+            "log_format" => &mut raw.log_format,
             _ => continue,
         };
         *slot = text(value, &join("settings", key), problems);

@@ -18,7 +18,7 @@ use url::Url;
 use super::diagnostic::{Pos, Problems, did_you_mean};
 use super::expand::{Expanded, expand};
 use super::raw::{RawConfig, RawProvider, RawSettings, Spanned, Text};
-use super::{Config, LogLevel, Provider, SecretOrigin, Settings, Strategy, duration};
+use super::{Config, LogFormat, LogLevel, Provider, SecretOrigin, Settings, Strategy, duration};
 use crate::config::Secret;
 use crate::core::provider::{AuthType, ModelMap, ModelPattern, ProviderId, ProviderKind};
 
@@ -51,6 +51,8 @@ const STRATEGIES: &[(&str, Strategy)] = &[
     ("weighted", Strategy::Weighted),
     ("latency", Strategy::Latency),
 ];
+const LOG_FORMATS: &[(&str, LogFormat)] = &[("text", LogFormat::Text), ("json", LogFormat::Json)];
+
 const LOG_LEVELS: &[(&str, LogLevel)] = &[
     ("trace", LogLevel::Trace),
     ("debug", LogLevel::Debug),
@@ -113,18 +115,30 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
         return None;
     }
     let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut folded: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::with_capacity(list.value.len());
+    let mut indices = Vec::with_capacity(list.value.len());
     let mut any_enabled = false;
     for (index, rp) in list.value.iter().enumerate() {
         let path = format!("providers[{index}]");
         if let Some(name) = &rp.name {
             let first = *names.entry(&name.value).or_insert(index);
+            let first_folded = *folded.entry(name.value.to_lowercase()).or_insert(index);
             if first != index {
                 problems.error(
                     name.pos,
                     &format!("{path}.name"),
                     format!(
                         "duplicate provider name {:?} (providers[{first}] already has it)",
+                        name.value
+                    ),
+                );
+            } else if first_folded != index {
+                problems.error(
+                    name.pos,
+                    &format!("{path}.name"),
+                    format!(
+                        "provider name {:?} differs only in case from the name of providers[{first_folded}]; commands find providers by name, so give them names that differ in more than case",
                         name.value
                     ),
                 );
@@ -138,8 +152,10 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
             .is_none_or(|e| !e.value.eq_ignore_ascii_case("false"));
         if let Some(p) = provider(rp, &path, env, problems) {
             out.push(p);
+            indices.push(index);
         }
     }
+    warn_about_twins(&out, &indices, list, problems);
     if !any_enabled {
         problems.error(
             list.pos,
@@ -156,7 +172,7 @@ fn providers(raw: &RawConfig, env: Env<'_>, problems: &mut Problems) -> Option<V
 /// requests would get a 404, and the user only finds out inside Claude Code.
 fn warn_unserved_defaults(providers: &[Provider], pos: Pos, problems: &mut Problems) {
     let enabled = || providers.iter().filter(|p| p.enabled);
-    let unserved: Vec<String> = crate::models::CLAUDE_CODE_DEFAULTS
+    let unserved: Vec<String> = crate::models::CLAUDE_DEFAULTS
         .iter()
         .filter(|model| enabled().all(|p| p.models.map(model).is_none()))
         .map(|model| format!("{model} ({})", crate::models::family(model)))
@@ -182,6 +198,36 @@ fn warn_unserved_defaults(providers: &[Provider], pos: Pos, problems: &mut Probl
             crate::models::family(unserved[0].as_str()).to_ascii_lowercase(),
         ),
     );
+}
+
+/// Two providers with the same URL and the same key are one provider twice: failing over from
+/// one to the other only repeats the failure.
+fn warn_about_twins(
+    providers: &[Provider],
+    indices: &[usize],
+    list: &Spanned<Vec<RawProvider>>,
+    problems: &mut Problems,
+) {
+    for (b, later) in providers.iter().enumerate() {
+        let twin = providers[..b].iter().enumerate().find(|(_, earlier)| {
+            earlier.id != later.id
+                && earlier.base_url == later.base_url
+                && matches!((&earlier.secret, &later.secret), (Some(x), Some(y)) if x.expose() == y.expose())
+        });
+        if let Some((a, earlier)) = twin {
+            let index = indices[b];
+            problems.warn(
+                list.value[index].pos,
+                &format!("providers[{index}]"),
+                format!(
+                    "provider {:?} has the same base_url and key as {:?} (providers[{}]), so failing over from one to the other only repeats the failure; remove one, or give it its own key",
+                    later.id.as_str(),
+                    earlier.id.as_str(),
+                    indices[a]
+                ),
+            );
+        }
+    }
 }
 
 /// One provider; `None` when it has an error (all of its errors are recorded).
@@ -486,6 +532,19 @@ fn secret(
     env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<(Option<Secret>, SecretOrigin)> {
+    if let Some(var) = t.value.trim().strip_prefix('$')
+        && !var.is_empty()
+        && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        problems.error(
+            t.pos,
+            path,
+            format!(
+                "`${var}` would be sent as it is: only `${{{var}}}` is read from the environment; write \"${{{var}}}\""
+            ),
+        );
+        return None;
+    }
     let expanded = match expand(&t.value, env) {
         Ok(e) => e,
         Err(e) => {
@@ -758,16 +817,21 @@ fn base_url(
             format!("{url} is plain http to another machine, so the credential travels unencrypted; use https if the provider supports it"),
         );
     }
+    for tail in ["/v1/messages", "/chat/completions"] {
+        if let Some(base) = url.as_str().trim_end_matches('/').strip_suffix(tail) {
+            problems.error(
+                t.pos,
+                path,
+                format!("ends in `{tail}`, the path claude-lb appends itself to every request; write `base_url: {base}`"),
+            );
+            return None;
+        }
+    }
     match kind {
         Some(ProviderKind::Anthropic) if url.path().ends_with("/v1") => problems.warn(
             t.pos,
             path,
             format!("ends in `/v1`, but for type anthropic the client's path (`/v1/messages`) is appended, giving `{}/v1/messages`; remove the `/v1`", url.as_str().trim_end_matches('/')),
-        ),
-        Some(ProviderKind::OpenAi) if url.path().ends_with("/chat/completions") => problems.warn(
-            t.pos,
-            path,
-            "ends in `/chat/completions`, which claude-lb appends itself; remove it (for example `https://openrouter.ai/api/v1`)",
         ),
         _ => {}
     }
@@ -915,6 +979,16 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
             problems,
         )
     });
+    let log_format = raw.log_format.as_ref().map_or(Some(LogFormat::Text), |t| {
+        choice(
+            t,
+            "settings.log_format",
+            "log format",
+            LOG_FORMATS,
+            true,
+            problems,
+        )
+    });
     let dur = |t: Option<&Text>, key: &str, default: Duration, problems: &mut Problems| {
         let Some(t) = t else { return Some(default) };
         duration::parse(&t.value)
@@ -946,25 +1020,17 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
         request_timeout: request_timeout?,
         stream_idle_timeout: stream_idle_timeout?,
         log_level: log_level?,
+        log_format: log_format?,
     })
 }
 
 fn listen(t: &Text, problems: &mut Problems) -> Option<SocketAddr> {
-    let text = t.value.trim();
-    let parsed = text.parse::<SocketAddr>().ok().or_else(|| {
-        let port = text.strip_prefix("localhost:")?.parse::<u16>().ok()?;
-        Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
-    });
-    let Some(addr) = parsed else {
-        problems.error(
-            t.pos,
-            "settings.listen",
-            format!(
-                "expected an address and port such as \"127.0.0.1:8080\", found {:?}",
-                t.value
-            ),
-        );
-        return None;
+    let addr = match super::parse_listen(&t.value) {
+        Ok(addr) => addr,
+        Err(e) => {
+            problems.error(t.pos, "settings.listen", e);
+            return None;
+        }
     };
     if !addr.ip().is_loopback() {
         problems.warn(

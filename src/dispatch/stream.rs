@@ -166,6 +166,11 @@ impl RequestLog {
     }
 
     pub(super) fn emit(&self, outcome: &str, usage: &Usage) {
+        self.emit_at(outcome, usage, false);
+    }
+
+    /// The log line, as a warning when `failed`.
+    pub(super) fn emit_at(&self, outcome: &str, usage: &Usage, failed: bool) {
         self.metrics.record_answer(
             &self.provider,
             self.status.as_u16(),
@@ -175,19 +180,30 @@ impl RequestLog {
         // The request id and the provider name are written with `%`, as they are: they are
         // generated or validated, so they need no escaping. The client's model and the
         // free-text failures keep their quotes, and the failures appear only after a failover.
-        tracing::info!(
-            request_id = %self.request_id,
-            provider = %self.provider,
-            model = &*self.model,
-            status = self.status.as_u16(),
-            attempts = self.attempts,
-            failed_attempts = (!self.failed_attempts.is_empty()).then_some(self.failed_attempts.as_str()),
-            first_ms = super::millis(self.first),
-            latency_ms = super::millis(self.started.elapsed()),
-            input_tokens = usage.input,
-            output_tokens = usage.output,
-            "{outcome}"
-        );
+        // A stream cut after its commit reached the client broken: that is a warning.
+        macro_rules! line {
+            ($level:expr) => {
+                tracing::event!(
+                    $level,
+                    request_id = %self.request_id,
+                    provider = %self.provider,
+                    model = &*self.model,
+                    status = self.status.as_u16(),
+                    attempts = self.attempts,
+                    failed_attempts = (!self.failed_attempts.is_empty()).then_some(self.failed_attempts.as_str()),
+                    first_ms = super::millis(self.first),
+                    latency_ms = super::millis(self.started.elapsed()),
+                    input_tokens = usage.input,
+                    output_tokens = usage.output,
+                    "{outcome}"
+                )
+            };
+        }
+        if failed {
+            line!(tracing::Level::WARN);
+        } else {
+            line!(tracing::Level::INFO);
+        }
     }
 }
 
@@ -291,9 +307,10 @@ impl AnswerStream {
             match end {
                 End::Clean => self.log.emit("ok", &self.usage),
                 End::Failed(message) => {
-                    self.log.emit(
+                    self.log.emit_at(
                         &format!("stream failed after commit: {message}"),
                         &self.usage,
+                        true,
                     );
                 }
             }

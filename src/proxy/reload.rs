@@ -41,6 +41,7 @@ pub fn reload(state: &AppState) -> Result<usize, Vec<String>> {
             }
             let providers = loaded.config.providers.len();
             crate::ui::logging::set_config_level(loaded.config.settings.log_level);
+            crate::ui::logging::set_config_format(loaded.config.settings.log_format);
             state.dispatcher.replace_config(loaded.config);
             tracing::info!(providers, path = %path.display(), "config reloaded");
             Ok(providers)

@@ -10,12 +10,20 @@
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::FmtContext;
+use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, Writer};
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::registry::LookupSpan;
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, reload};
 
-use crate::config::LogLevel;
+use crate::config::{LogFormat, LogLevel};
 use crate::env::CLAUDE_LB_LOG;
 
 /// How much logging the command line asked for.
@@ -78,7 +86,9 @@ pub fn init(verbosity: Verbosity, config_level: Option<LogLevel>) {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
+        .event_format(Lines {
+            text: format::format().with_target(false),
+        });
     if tracing_subscriber::registry()
         .with(layer)
         .with(fmt)
@@ -109,6 +119,88 @@ pub fn set_config_level(level: LogLevel) {
             Some(level),
         ));
         let _ = state.handle.reload(filter);
+    }
+}
+
+/// The log format: unset (text until a config says otherwise), or set by `--log-format`, which
+/// then wins over `settings.log_format`.
+static FORMAT: AtomicU8 = AtomicU8::new(0);
+const TEXT: u8 = 1;
+const JSON: u8 = 2;
+const FROM_FLAG: u8 = 4;
+
+/// `--log-format`: wins over the config's `log_format` from now on.
+pub fn set_flag_format(format: LogFormat) {
+    FORMAT.store(code(format) | FROM_FLAG, Ordering::Relaxed);
+}
+
+/// The config's `log_format` (at start and on every reload), unless `--log-format` was given.
+pub fn set_config_format(format: LogFormat) {
+    let _ = FORMAT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+        (now & FROM_FLAG == 0).then_some(code(format))
+    });
+}
+
+fn code(format: LogFormat) -> u8 {
+    match format {
+        LogFormat::Text => TEXT,
+        LogFormat::Json => JSON,
+    }
+}
+
+/// Writes each event as text, or as one JSON object per line with `timestamp`, `level`,
+/// `message` and the event's fields.
+struct Lines {
+    text: format::Format<format::Full, SystemTime>,
+}
+
+impl<S, N> FormatEvent<S, N> for Lines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        if FORMAT.load(Ordering::Relaxed) & JSON == 0 {
+            return self.text.format_event(ctx, writer, event);
+        }
+        let mut timestamp = String::new();
+        SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
+        let mut fields = JsonFields(serde_json::Map::new());
+        fields.0.insert("timestamp".into(), timestamp.into());
+        fields
+            .0
+            .insert("level".into(), event.metadata().level().as_str().into());
+        event.record(&mut fields);
+        writeln!(writer, "{}", serde_json::Value::Object(fields.0))
+    }
+}
+
+struct JsonFields(serde_json::Map<String, serde_json::Value>);
+
+impl Visit for JsonFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
     }
 }
 

@@ -12,6 +12,7 @@ use dialoguer::{Confirm, Input, Password, Select};
 
 use crate::config::edit::{NewProvider, is_valid_name};
 use crate::core::provider::{AuthType, ProviderKind};
+use crate::models;
 
 /// Where a provider's credential comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,7 +95,29 @@ pub struct Preset {
 }
 
 /// The presets offered, per type, in menu order; the last of each type is "other".
+///
+/// Services that serve the Anthropic Messages API natively come as `anthropic` presets (nothing
+/// is translated, so prompt caching and thinking stay intact); the `openai` presets are for what
+/// only speaks Chat Completions. Their model names come from [`crate::models`].
 pub const PRESETS: &[Preset] = &[
+    Preset {
+        label: "OpenRouter (openrouter.ai/api, Anthropic API, bearer token)",
+        kind: ProviderKind::Anthropic,
+        base_url: Some("https://openrouter.ai/api"),
+        auth_type: AuthType::AuthToken,
+        env_var: Some("OPENROUTER_API_KEY"),
+        models: &[],
+        ask_model: None,
+    },
+    Preset {
+        label: "DeepSeek (api.deepseek.com/anthropic, maps Claude model names itself)",
+        kind: ProviderKind::Anthropic,
+        base_url: Some("https://api.deepseek.com/anthropic"),
+        auth_type: AuthType::ApiKey,
+        env_var: Some("DEEPSEEK_API_KEY"),
+        models: &[],
+        ask_model: None,
+    },
     Preset {
         label: "Official Anthropic API (api.anthropic.com, no model map needed)",
         kind: ProviderKind::Anthropic,
@@ -102,6 +125,24 @@ pub const PRESETS: &[Preset] = &[
         auth_type: AuthType::ApiKey,
         env_var: Some("ANTHROPIC_API_KEY"),
         models: &[],
+        ask_model: None,
+    },
+    Preset {
+        label: "Moonshot Kimi (api.moonshot.ai/anthropic)",
+        kind: ProviderKind::Anthropic,
+        base_url: Some("https://api.moonshot.ai/anthropic"),
+        auth_type: AuthType::AuthToken,
+        env_var: Some("MOONSHOT_API_KEY"),
+        models: &[("*", models::KIMI)],
+        ask_model: None,
+    },
+    Preset {
+        label: "Z.AI GLM (api.z.ai/api/anthropic)",
+        kind: ProviderKind::Anthropic,
+        base_url: Some("https://api.z.ai/api/anthropic"),
+        auth_type: AuthType::AuthToken,
+        env_var: Some("ZAI_API_KEY"),
+        models: &[("claude-*haiku*", models::GLM_SMALL), ("*", models::GLM)],
         ask_model: None,
     },
     Preset {
@@ -114,27 +155,14 @@ pub const PRESETS: &[Preset] = &[
         ask_model: None,
     },
     Preset {
-        label: "OpenRouter (openrouter.ai)",
+        label: "OpenAI (api.openai.com, translated)",
         kind: ProviderKind::OpenAi,
-        base_url: Some("https://openrouter.ai/api/v1"),
+        base_url: Some("https://api.openai.com/v1"),
         auth_type: AuthType::ApiKey,
-        env_var: Some("OPENROUTER_API_KEY"),
+        env_var: Some("OPENAI_API_KEY"),
         models: &[
-            ("claude-*haiku*", "anthropic/claude-haiku-4.5"),
-            ("claude-*opus*", "anthropic/claude-opus-4.1"),
-            ("*", "anthropic/claude-sonnet-4.5"),
-        ],
-        ask_model: None,
-    },
-    Preset {
-        label: "DeepSeek (api.deepseek.com)",
-        kind: ProviderKind::OpenAi,
-        base_url: Some("https://api.deepseek.com/v1"),
-        auth_type: AuthType::ApiKey,
-        env_var: Some("DEEPSEEK_API_KEY"),
-        models: &[
-            ("claude-*opus*", "deepseek-reasoner"),
-            ("*", "deepseek-chat"),
+            ("claude-*haiku*", models::OPENAI_SMALL),
+            ("*", models::OPENAI),
         ],
         ask_model: None,
     },
@@ -145,7 +173,7 @@ pub const PRESETS: &[Preset] = &[
         auth_type: AuthType::ApiKey,
         env_var: None,
         models: &[],
-        ask_model: Some("qwen2.5-coder:32b"),
+        ask_model: Some(models::OLLAMA),
     },
     Preset {
         label: "Local vLLM or llama.cpp server (http://127.0.0.1:8000/v1)",
@@ -154,7 +182,7 @@ pub const PRESETS: &[Preset] = &[
         auth_type: AuthType::ApiKey,
         env_var: None,
         models: &[],
-        ask_model: Some("Qwen/Qwen2.5-Coder-32B-Instruct"),
+        ask_model: Some(models::VLLM),
     },
     Preset {
         label: "Another OpenAI-compatible service",
@@ -173,6 +201,28 @@ pub fn default_base_url(kind: ProviderKind) -> &'static str {
         ProviderKind::Anthropic => "https://api.anthropic.com",
         ProviderKind::OpenAi => "https://api.openai.com/v1",
     }
+}
+
+/// Why `url` cannot be the `base_url` of a `kind` provider, said before anything is written.
+pub fn check_base_url(kind: ProviderKind, url: &str) -> Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => return Err("expected an http:// or https:// URL".to_owned()),
+    }
+    let path = url.trim_end_matches('/');
+    for tail in ["/v1/messages", "/chat/completions"] {
+        if let Some(base) = path.strip_suffix(tail) {
+            return Err(format!("claude-lb appends `{tail}` itself; enter {base}"));
+        }
+    }
+    if kind == ProviderKind::Anthropic
+        && let Some(base) = path.strip_suffix("/v1")
+    {
+        return Err(format!(
+            "an anthropic-type base URL ends before `/v1` (claude-lb appends `/v1/messages`); enter {base}"
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `var` is a usable environment variable name.
@@ -313,8 +363,8 @@ fn ask_kind(theme: &ColorfulTheme) -> io::Result<ProviderKind> {
     let pick = Select::with_theme(theme)
         .with_prompt("Type")
         .items([
-            "anthropic: the Anthropic Messages API (official or a compatible relay)",
-            "openai: an OpenAI-compatible API (OpenRouter, DeepSeek, Ollama, vLLM, ...), translated",
+            "anthropic: the Anthropic Messages API (Anthropic, OpenRouter, DeepSeek, Kimi, GLM, a relay)",
+            "openai: an OpenAI-compatible API (OpenAI, Ollama, vLLM, ...), translated",
         ])
         .default(0)
         .interact()
@@ -362,12 +412,7 @@ fn ask_base_url(
 ) -> io::Result<String> {
     let mut input = Input::<String>::with_theme(theme)
         .with_prompt("Base URL")
-        .validate_with(|input: &String| -> Result<(), String> {
-            match url::Url::parse(input) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
-                _ => Err("expected an http:// or https:// URL".to_owned()),
-            }
-        });
+        .validate_with(move |input: &String| check_base_url(kind, input));
     // A relay or another service has no sensible default: the user must type it.
     match preset {
         Some(Preset { base_url: None, .. }) => {}
@@ -539,6 +584,23 @@ pub fn show_preview(path: &str, block: &str) -> io::Result<()> {
     say("")
 }
 
+/// The block with the value of its `auth_value` line shown as `*****`.
+pub fn mask_auth_value(block: &str) -> String {
+    block
+        .split_inclusive('\n')
+        .map(|line| {
+            let indent = line.len() - line.trim_start().len();
+            match line.trim_start().strip_prefix("auth_value:") {
+                Some(rest) => {
+                    let eol = &rest[rest.trim_end_matches(['\r', '\n']).len()..];
+                    format!("{}auth_value: \"*****\"{eol}", &line[..indent])
+                }
+                None => line.to_owned(),
+            }
+        })
+        .collect()
+}
+
 /// Asks a yes/no question on the terminal.
 pub fn confirm(question: &str, default: bool) -> io::Result<bool> {
     Confirm::with_theme(&ColorfulTheme::default())
@@ -583,6 +645,52 @@ pub fn note(text: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_urls_with_a_path_claude_lb_appends_are_refused() {
+        let anthropic = ProviderKind::Anthropic;
+        let openai = ProviderKind::OpenAi;
+        assert_eq!(
+            check_base_url(anthropic, "https://api.anthropic.com"),
+            Ok(())
+        );
+        assert_eq!(check_base_url(openai, "https://api.openai.com/v1"), Ok(()));
+        let err = check_base_url(anthropic, "https://relay.example/v1").unwrap_err();
+        assert!(err.ends_with("enter https://relay.example"), "{err}");
+        let err = check_base_url(anthropic, "https://relay.example/v1/messages").unwrap_err();
+        assert!(err.ends_with("enter https://relay.example"), "{err}");
+        let err = check_base_url(openai, "https://x.example/v1/chat/completions/").unwrap_err();
+        assert!(err.ends_with("enter https://x.example/v1"), "{err}");
+        assert!(check_base_url(openai, "ftp://x").is_err());
+    }
+
+    #[test]
+    fn native_anthropic_presets_come_first() {
+        let anthropic: Vec<&Preset> = PRESETS
+            .iter()
+            .filter(|p| p.kind == ProviderKind::Anthropic)
+            .collect();
+        assert_eq!(anthropic[0].base_url, Some("https://openrouter.ai/api"));
+        assert_eq!(anthropic[0].auth_type, AuthType::AuthToken);
+        assert_eq!(
+            anthropic[1].base_url,
+            Some("https://api.deepseek.com/anthropic")
+        );
+        for preset in PRESETS {
+            if let Some(url) = preset.base_url {
+                assert_eq!(check_base_url(preset.kind, url), Ok(()), "{}", preset.label);
+            }
+        }
+    }
+
+    #[test]
+    fn mask_auth_value_hides_only_the_value() {
+        let block = "  - name: r\r\n    auth_value: \"sk-1\"\r\n    base_url: u\n";
+        assert_eq!(
+            mask_auth_value(block),
+            "  - name: r\r\n    auth_value: \"*****\"\r\n    base_url: u\n"
+        );
+    }
 
     #[test]
     fn prefill_lists_what_is_missing_and_completes_with_defaults() {

@@ -30,7 +30,7 @@ use crate::translate;
 
 /// The client model a probe asks for when a provider's `models` map names no literal model:
 /// the small model Claude Code itself uses, the cheapest one to probe.
-pub const DEFAULT_PROBE_MODEL: &str = "claude-haiku-5-5";
+pub const DEFAULT_PROBE_MODEL: &str = crate::models::CLAUDE_HAIKU;
 
 /// The user message of a probe.
 const PROBE_PROMPT: &str = "ping";

@@ -83,6 +83,13 @@ pub fn instance_url(text: &str) -> Result<Url, String> {
             "`{text}` has no host (such as http://127.0.0.1:8080)"
         ));
     }
+    // The URL Claude Code is given may carry the `/v1` of its requests; the instance is above it.
+    let mut url = url;
+    let path = url.path().trim_end_matches('/');
+    if let Some(base) = path.strip_suffix("/v1") {
+        let base = base.to_owned();
+        url.set_path(&base);
+    }
     Ok(url)
 }
 
@@ -130,6 +137,13 @@ mod tests {
             join(&instance_url("http://h:1/").unwrap(), "/providers"),
             "http://h:1/providers"
         );
+        for with_v1 in ["http://h:1/v1", "http://h:1/v1/", "h:1/v1"] {
+            assert_eq!(
+                join(&instance_url(with_v1).unwrap(), "/providers"),
+                "http://h:1/providers",
+                "{with_v1}"
+            );
+        }
         assert!(instance_url("ftp://h").unwrap_err().contains("not an http"));
         assert!(instance_url("http://").is_err());
     }

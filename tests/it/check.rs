@@ -178,6 +178,15 @@ async fn check_refuses_an_unknown_or_disabled_provider() {
         ),
         "{run:?}"
     );
+    let mut lb = lb_with(&[provider("main", "anthropic", &healthy.base_url(), "")]);
+    lb.args(["check", "--provider", "mian"]);
+    let run = run_bin(lb).await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("(its providers: main), did you mean \"main\"?"),
+        "{run:?}"
+    );
     let mut lb = lb_with(&[
         provider("main", "anthropic", &healthy.base_url(), ""),
         provider(

@@ -196,6 +196,72 @@ fn completions_for_every_shell() {
     }
 }
 
+/// Completes `claude-lb WORDS…` in a real bash with the script `completions bash` prints, and
+/// returns the candidates.
+fn bash_complete(script: &Path, words: &[&str]) -> Vec<String> {
+    let words_list = words.join(" ");
+    let program = format!(
+        "source \"$1\"; COMP_WORDS=(claude-lb {words_list}); COMP_CWORD={cword}; COMP_LINE=\"claude-lb {words_list}\"; COMP_POINT=${{#COMP_LINE}}; _claude__lb claude-lb \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        cword = words.len()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program, "bash"])
+        .arg(script)
+        .env_clear()
+        .output()
+        .expect("running bash");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bash_completes_past_the_first_word() {
+    let mut lb = ClaudeLb::new();
+    let run = lb.args(["completions", "bash"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let script = lb.home().join("claude-lb.bash");
+    std::fs::write(&script, &run.stdout).unwrap();
+    assert_eq!(bash_complete(&script, &["providers", "en"]), ["enable"]);
+    assert_eq!(bash_complete(&script, &["config", "va"]), ["validate"]);
+    assert_eq!(bash_complete(&script, &["pro"]), ["providers"]);
+    let flags = bash_complete(&script, &["providers", "list", "--j"]);
+    assert_eq!(flags, ["--json"]);
+    // Provider names come from the config the command line names.
+    let config = lb.write(
+        "p.yaml",
+        "providers:\n  - name: main\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n  - name: spare\n    type: anthropic\n    auth_type: api_key\n    auth_value: k2\n",
+    );
+    let bin = env!("CARGO_BIN_EXE_claude-lb");
+    let config = config.display().to_string();
+    let names = |words: &[&str]| {
+        let program = format!(
+            "source \"$1\"; COMP_WORDS=({bin} --config {config} {}); COMP_CWORD={}; _claude__lb__names \"${{COMP_WORDS[0]}}\" \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            words.join(" "),
+            words.len() + 2
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-c", &program, "bash"])
+            .arg(&script)
+            .env_clear()
+            .output()
+            .expect("running bash");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(names(&["providers", "disable", "sp"]), "spare\n");
+    assert_eq!(names(&["providers", "remove", ""]), "main\nspare\n");
+    assert_eq!(names(&["check", "--provider", "m"]), "main\n");
+    // Elsewhere the generated completion answers.
+    assert_eq!(names(&["providers", "en"]), "enable\n");
+    // The shipped script is the same one.
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/claude-lb.bash");
+    assert_eq!(bash_complete(&shipped, &["providers", "en"]), ["enable"]);
+}
+
 #[test]
 fn usage_errors_exit_2() {
     for args in [
@@ -314,4 +380,73 @@ fn list(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
+}
+
+#[test]
+fn config_validate_json_reports_errors_and_warnings() {
+    let mut lb = ClaudeLb::new();
+    let path = lb.write(
+        "p.yaml",
+        "providers:\n  - name: a\n    type: opneai\n    auth_type: api_key\n    auth_value: k\nsettings:\n  listen: 0.0.0.0:1\n",
+    );
+    let run = lb
+        .args(["config", "validate", "--json", "--config"])
+        .arg_path(&path)
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["errors"][0]["line"], 3);
+    assert_eq!(report["errors"][0]["column"], 11);
+    assert_eq!(report["errors"][0]["path"], "providers[0].type");
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean \"openai\"?")
+    );
+    assert_eq!(report["warnings"][0]["path"], "settings.listen");
+
+    let mut lb = ClaudeLb::new();
+    let path = lb.write(
+        "p.yaml",
+        "providers:\n  - name: a\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n",
+    );
+    let run = lb
+        .args(["config", "validate", "--json", "--config"])
+        .arg_path(&path)
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["providers"], 1);
+    assert_eq!(report["enabled"], 1);
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert_eq!(report["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn man_pages_have_files_environment_exit_status_examples_and_a_config_page() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let main = std::fs::read_to_string(repo.join("man/claude-lb.1")).unwrap();
+    for section in [
+        ".SH FILES",
+        ".SH ENVIRONMENT",
+        ".SH \"EXIT STATUS\"",
+        ".SH EXAMPLES",
+    ] {
+        assert!(main.contains(section), "{section} missing from claude-lb.1");
+    }
+    for (var, _) in claude_lb::env::DOCUMENTED {
+        assert!(main.contains(&format!("\\fB{var}\\fR")), "{var}");
+    }
+    let config = std::fs::read_to_string(repo.join("man/claude-lb-config.5")).unwrap();
+    assert!(config.starts_with(".TH claude-lb-config 5"), "{config}");
+    for key in claude_lb::config::reference::PROVIDER
+        .iter()
+        .chain(claude_lb::config::reference::SETTINGS)
+    {
+        let name = key.name.replace('-', "\\-");
+        assert!(config.contains(&format!(".TP\n\\fB{name}\\fR")), "{name}");
+    }
 }

@@ -235,7 +235,7 @@ fn empty_file() {
 fn not_yaml() {
     assert_snapshot!(report("providers: [unclosed\n"), @"providers.yaml:2:1: not valid YAML: while parsing a flow sequence, expected ',' or ']'");
     assert_snapshot!(report("providers:\n  - name: a\n    type: \"anthropic\n"), @"providers.yaml:3:11: not valid YAML: while scanning a quoted scalar, found unexpected end of stream");
-    assert_snapshot!(report("a: b: c\n"), @"providers.yaml:1:5: not valid YAML: mapping values are not allowed in this context");
+    assert_snapshot!(report("a: b: c\n"), @r#"providers.yaml:1:5: not valid YAML: this `key: value` is indented deeper than the keys beside it, so it reads as part of the value above; line it up with those keys (or quote a value that contains ": ")"#);
 }
 
 #[test]
@@ -395,8 +395,8 @@ fn unknown_keys_at_any_depth() {
     assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, settings)"#);
     assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
-providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level)
-providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level)
+providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level, log_format)
+providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level, log_format)
 "#);
 }
 
@@ -433,11 +433,20 @@ fn no_enabled_provider() {
 #[test]
 fn settings_values() {
     let with = |settings: &str| report(&format!("{ONE}settings:\n{settings}"));
-    assert_snapshot!(with("  strategy: round-robin\n  log_level: verbose\n  listen: \"8080\"\n"), @r#"
+    assert_snapshot!(with("  strategy: round-robin\n  log_level: verbose\n  listen: \"localhost\"\n"), @r#"
 providers.yaml:7:13: settings.strategy: unknown strategy "round-robin" (expected priority, round_robin, weighted or latency), did you mean "round_robin"?
 providers.yaml:8:14: settings.log_level: unknown log level "verbose" (expected trace, debug, info, warn or error)
-providers.yaml:9:11: settings.listen: expected an address and port such as "127.0.0.1:8080", found "8080"
+providers.yaml:9:11: settings.listen: expected an address and port such as "127.0.0.1:8080", "localhost:8080", ":8080" or "8080", found "localhost"
 "#);
+    for short in ["8080", ":8080", "localhost:8080"] {
+        let loaded = config::load_str(
+            &format!("{ONE}settings:\n  listen: \"{short}\"\n"),
+            "providers.yaml",
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(loaded.config.settings.listen.to_string(), "127.0.0.1:8080");
+    }
     assert_snapshot!(with("  listen: \"0.0.0.0:8080\"\n"), @"
 ok
 providers.yaml:7:11: warning: settings.listen: 0.0.0.0:8080 accepts connections from other machines, and claude-lb does not authenticate its clients; use 127.0.0.1 unless that is what you want
@@ -462,10 +471,9 @@ providers:
       \"*\": qwen
 ";
     assert_snapshot!(report(yaml), @r#"
-ok
+providers.yaml:10:15: providers[1].base_url: ends in `/chat/completions`, the path claude-lb appends itself to every request; write `base_url: http://localhost:8000/v1`
 providers.yaml:2:5: warning: providers[0]: openai provider "or" has no `models` map, so Claude model names such as claude-opus-5-5 would be sent to it as they are; add a map such as `models: {"claude-*haiku*": "SMALL_MODEL", "*": "LARGE_MODEL"}`
 providers.yaml:5:17: warning: providers[0].auth_value: this looks like an OpenRouter key (it starts with "sk-or-") but it would be sent to https://api.openai.com/v1; set `base_url: https://openrouter.ai/api/v1`
-providers.yaml:10:15: warning: providers[1].base_url: ends in `/chat/completions`, which claude-lb appends itself; remove it (for example `https://openrouter.ai/api/v1`)
 "#);
 }
 
@@ -655,15 +663,18 @@ providers:
         .find(|l| l.contains("which Claude Code sends by default"))
         .unwrap_or_else(|| panic!("no warning:\n{report}"));
     for expected in [
-        claude_lb::models::OPUS,
-        claude_lb::models::SONNET,
+        claude_lb::models::CLAUDE_OPUS,
+        claude_lb::models::CLAUDE_SONNET,
         "\"claude-*haiku*\"",
         "providers.yaml:2:",
     ] {
         assert!(warning.contains(expected), "{expected} in {warning}");
     }
     // The disabled provider would serve everything, but it is off; Haiku is served.
-    assert!(!warning.contains(claude_lb::models::HAIKU), "{warning}");
+    assert!(
+        !warning.contains(claude_lb::models::CLAUDE_HAIKU),
+        "{warning}"
+    );
     // A pool that serves every default says nothing about them.
     assert!(!report_with(ONE, &no_env).contains("by default"));
 }
@@ -720,4 +731,93 @@ providers.yaml:5:22: warning: providers[0].auth_value_file: `KEY` is readable by
     );
     let missing = dir.path().join("nope").display().to_string();
     assert!(super::config::report(&yaml(&missing)).contains("cannot read"));
+}
+
+#[test]
+fn indentation_errors_are_explained_in_words() {
+    let deeper = "providers:\n  - name: a\n      type: anthropic\n";
+    let shallower = "providers:\n  - name: a\n    type: anthropic\n   auth_value: x\n";
+    let in_map = "providers:\n  - name: a\n    models:\n      \"*\": x\n     \"b\": y\n";
+    for (yaml, position, words) in [
+        (deeper, "3:11", "indented deeper than the keys beside it"),
+        (shallower, "4:4", "lines up with nothing above it"),
+        (
+            in_map,
+            "5:6",
+            "indented differently from the keys of the mapping above it",
+        ),
+    ] {
+        let report = report(yaml);
+        assert!(
+            report.starts_with(&format!("providers.yaml:{position}: not valid YAML: ")),
+            "{report}"
+        );
+        assert!(report.contains(words), "{report}");
+        assert!(!report.contains("expected key"), "{report}");
+        assert!(!report.contains("indicator"), "{report}");
+    }
+}
+
+#[test]
+fn bare_dollar_variable_is_an_error_with_the_fix() {
+    let yaml = ONE.replace("sk-ant-test", "$ANTHROPIC_API_KEY");
+    assert_snapshot!(report(&yaml), @r#"providers.yaml:5:17: providers[0].auth_value: `$ANTHROPIC_API_KEY` would be sent as it is: only `${ANTHROPIC_API_KEY}` is read from the environment; write "${ANTHROPIC_API_KEY}""#);
+}
+
+#[test]
+fn base_url_with_the_appended_path_is_an_error() {
+    for (kind, url, fix) in [
+        (
+            "anthropic",
+            "https://relay.example/v1/messages",
+            "https://relay.example",
+        ),
+        (
+            "openai",
+            "https://x.example/v1/chat/completions/",
+            "https://x.example/v1",
+        ),
+    ] {
+        let yaml = format!(
+            "providers:\n  - name: a\n    type: {kind}\n    auth_type: api_key\n    auth_value: k\n    base_url: {url}\n    models:\n      \"*\": m\n"
+        );
+        let report = report(&yaml);
+        assert_eq!(
+            report,
+            format!(
+                "providers.yaml:6:15: providers[0].base_url: ends in `{}`, the path claude-lb appends itself to every request; write `base_url: {fix}`",
+                if kind == "openai" {
+                    "/chat/completions"
+                } else {
+                    "/v1/messages"
+                }
+            ),
+        );
+    }
+}
+
+#[test]
+fn names_differing_only_in_case_are_an_error() {
+    let yaml = format!(
+        "{ONE}{}",
+        ONE.trim_start_matches("providers:\n")
+            .replace("main", "Main")
+            .replace("sk-ant-test", "other")
+    );
+    assert_snapshot!(report(&yaml), @r#"providers.yaml:6:11: providers[1].name: provider name "Main" differs only in case from the name of providers[0]; commands find providers by name, so give them names that differ in more than case"#);
+}
+
+#[test]
+fn same_url_and_key_twice_is_a_warning() {
+    let twin = ONE
+        .trim_start_matches("providers:\n")
+        .replace("main", "again");
+    let yaml = format!("{ONE}{twin}");
+    assert_snapshot!(report(&yaml), @r#"
+ok
+providers.yaml:6:5: warning: providers[1]: provider "again" has the same base_url and key as "main" (providers[0]), so failing over from one to the other only repeats the failure; remove one, or give it its own key
+"#);
+    // Another key: no warning.
+    let yaml = format!("{ONE}{}", twin.replace("sk-ant-test", "sk-ant-other"));
+    assert_snapshot!(report(&yaml), @"ok");
 }

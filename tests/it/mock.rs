@@ -1276,3 +1276,30 @@ fn mock_kind_parses_its_names_and_explains_a_bad_one() {
         Ok(MockKind::OpenAi)
     );
 }
+
+#[test]
+fn mock_prints_its_address_and_the_base_url_to_use() {
+    use std::io::BufRead;
+    for (kind, path) in [("anthropic", ""), ("openai", "/v1")] {
+        let mut cli = crate::support::cli::ClaudeLb::new();
+        let mut child = cli.args(["mock", "--type", kind, "--listen", ":0"]).spawn();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        let addr = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(addr.starts_with("127.0.0.1:"), "{line}");
+        assert!(
+            line.contains(&format!(
+                "`type: {kind}` and `base_url: http://{addr}{path}`"
+            )),
+            "{line}"
+        );
+    }
+}

@@ -313,12 +313,24 @@ fn edits_that_would_break_the_config_are_refused() {
         .arg_path(&path)
         .args(["providers", "enable", "nope"])
         .run();
-    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.code, 2, "an unknown name is a usage error: {run:?}");
     assert!(
         run.stderr
             .contains("no provider named \"nope\" in the file (it has: \"main\")"),
         "{run:?}"
     );
+    for command in ["enable", "disable", "remove"] {
+        let run = ClaudeLb::new()
+            .args(["--config"])
+            .arg_path(&path)
+            .args(["providers", command, "mian"])
+            .run();
+        assert_eq!(run.code, 2, "{command}: {run:?}");
+        assert!(
+            run.stderr.contains("did you mean \"main\"?"),
+            "{command}: {run:?}"
+        );
+    }
     assert_eq!(std::fs::read_to_string(&path).unwrap(), one);
 
     let flow = "providers: [{name: a, type: anthropic, auth_type: api_key, auth_value: k}]\n";
@@ -452,4 +464,47 @@ async fn adding_a_key_variable_while_serve_runs_says_the_instance_cannot_see_it(
         )) && run.stderr.contains("export NEW_KEY="),
         "{run:?}"
     );
+}
+
+#[test]
+fn a_base_url_ending_in_a_path_claude_lb_appends_is_refused_before_writing() {
+    for (kind, url, fix) in [
+        (
+            "anthropic",
+            "https://relay.example/v1",
+            "https://relay.example",
+        ),
+        (
+            "anthropic",
+            "https://relay.example/v1/messages",
+            "https://relay.example",
+        ),
+        (
+            "openai",
+            "https://x.example/v1/chat/completions",
+            "https://x.example/v1",
+        ),
+    ] {
+        let lb = ClaudeLb::new();
+        let path = lb.write("p.yaml", &seed());
+        let run = ClaudeLb::new()
+            .args(["--config"])
+            .arg_path(&path)
+            .args([
+                "providers",
+                "add",
+                "--name",
+                "r",
+                "--type",
+                kind,
+                "--auth-env",
+                "K",
+                "--base-url",
+                url,
+            ])
+            .run();
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains(&format!("enter {fix}")), "{run:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), seed());
+    }
 }

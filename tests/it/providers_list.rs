@@ -88,6 +88,9 @@ fn list_json_is_one_document_without_secrets() {
         .collect();
     assert_eq!(names, ["official", "relay", "router", "spare"]);
     assert_eq!(list[0]["secret"], "from $TEST_LB_KEY");
+    // The URL as requests use it: the default filled in, no trailing slash.
+    assert_eq!(list[0]["base_url"], "https://api.anthropic.com");
+    assert_eq!(list[2]["base_url"], "https://openrouter.ai/api/v1");
     assert_eq!(list[0]["secret_set"], true);
     assert_eq!(list[1]["secret"], "set");
     assert_eq!(list[1]["auth_type"], "auth_token");

@@ -75,12 +75,24 @@ fn wizard_adds_a_deepseek_provider_from_its_preset() {
         "already exists",
         &format!("{}deepseek{ENTER}", "\x7f".repeat(10)),
     );
-    answer(&mut s, "Type", &format!("{DOWN}{ENTER}"));
+    // DeepSeek is the second service of the anthropic type, with its own URL and key variable.
+    answer(&mut s, "Type", ENTER);
     answer(&mut s, "Which service?", &format!("{DOWN}{ENTER}"));
+    answer(&mut s, "How is the credential sent?", ENTER);
     answer(&mut s, "Where is the key?", ENTER);
     answer(&mut s, "Environment variable", ENTER);
-    answer(&mut s, "Base URL", ENTER);
-    answer(&mut s, "Use this model map?", "y");
+    // An anthropic-type URL ending in `/v1` is refused before anything is written.
+    answer(
+        &mut s,
+        "Base URL",
+        &format!("https://api.deepseek.com/v1{ENTER}"),
+    );
+    answer(
+        &mut s,
+        "enter https://api.deepseek.com",
+        &format!("https://api.deepseek.com/anthropic{ENTER}"),
+    );
+    answer(&mut s, "Model map", ENTER);
     answer(&mut s, "Weight", &format!("2{ENTER}"));
     s.exp_string("This will be added to").unwrap();
     s.exp_string("  | ").unwrap();
@@ -95,7 +107,7 @@ fn wizard_adds_a_deepseek_provider_from_its_preset() {
     assert_eq!(
         after,
         format!(
-            "{head}\n  - name: deepseek\n    type: openai\n    auth_type: api_key\n    auth_value: \"${{DEEPSEEK_API_KEY}}\"\n    base_url: https://api.deepseek.com/v1\n    weight: 2\n    models:\n      \"claude-*opus*\": \"deepseek-reasoner\"\n      \"*\": \"deepseek-chat\"\n{tail}"
+            "{head}\n  - name: deepseek\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{DEEPSEEK_API_KEY}}\"\n    base_url: https://api.deepseek.com/anthropic\n    weight: 2\n{tail}"
         )
     );
     config::load(&path, &env_of(&[("DEEPSEEK_API_KEY", "k")])).unwrap();
@@ -113,7 +125,12 @@ async fn wizard_takes_a_hidden_key_and_probes_before_saving() {
         // The name comes as a flag; the wizard asks for the rest.
         let mut s = spawn(&home_path, &config_path, &["--name", "relay"]);
         answer(&mut s, "Type", ENTER);
-        answer(&mut s, "Which service?", &format!("{DOWN}{ENTER}"));
+        // The relay is the last anthropic-type service.
+        answer(
+            &mut s,
+            "Which service?",
+            &format!("{}{ENTER}", DOWN.repeat(5)),
+        );
         // The relay preset makes auth_token the default.
         answer(&mut s, "How is the credential sent?", ENTER);
         answer(&mut s, "Where is the key?", &format!("{DOWN}{ENTER}"));
@@ -126,7 +143,12 @@ async fn wizard_takes_a_hidden_key_and_probes_before_saving() {
         s.flush().unwrap();
         answer(&mut s, "Model map", ENTER);
         answer(&mut s, "Weight", ENTER);
-        answer(&mut s, "Probe the provider now", "y");
+        // The preview shows the key masked; the file still gets it.
+        let preview = s.exp_string("Probe the provider now").unwrap();
+        assert!(preview.contains("auth_value: \"*****\""), "{preview}");
+        assert!(!preview.contains("sk-secret"), "{preview}");
+        s.send("y").unwrap();
+        s.flush().unwrap();
         s.exp_string("probe ok: HTTP 200").unwrap();
         answer(&mut s, "Write it to", "y");
         let (rest, code) = finish(&mut s);
@@ -213,4 +235,44 @@ fn ctrl_c_cancels_and_writes_nothing() {
         assert!(rest.contains("cancelled; nothing written"), "{rest}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), seed);
     }
+}
+
+/// A table on a terminal fits 80 columns, even on a pty that reports 0 columns.
+#[test]
+fn tables_fit_a_terminal_of_unknown_width() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("providers.yaml");
+    std::fs::write(
+        &path,
+        "providers:\n  - name: a-provider-with-a-rather-long-name\n    type: openai\n    auth_type: api_key\n    auth_value: \"${A_VERY_LONG_ENVIRONMENT_VARIABLE_NAME_FOR_THE_KEY}\"\n    base_url: https://very-long-host-name.example.com/some/long/path/v1\n    models:\n      \"claude-*haiku*\": some-provider/a-small-model-name\n      \"*\": some-provider/a-large-model-name\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_claude-lb"));
+    cmd.env_clear()
+        .env("HOME", home.path())
+        .env("TERM", "xterm")
+        .env("A_VERY_LONG_ENVIRONMENT_VARIABLE_NAME_FOR_THE_KEY", "k")
+        .arg("--config")
+        .arg(&path)
+        .args(["providers", "list"]);
+    let options = Options::new()
+        .timeout_ms(Some(STEP_MS))
+        .strip_ansi_escape_codes(true);
+    let mut s = spawn_with_options(cmd, options).unwrap();
+    let (out, code) = finish(&mut s);
+    assert_eq!(code, 0, "{out}");
+    // The pty reader hands over bytes as characters; the table is UTF-8.
+    let out = String::from_utf8(out.chars().map(|c| c as u8).collect()).unwrap();
+    assert!(out.contains("a-provi"), "{out}");
+    for line in out.lines().filter(|l| l.contains('│')) {
+        assert!(line.trim_end().chars().count() <= 80, "{line:?} in\n{out}");
+    }
+    assert!(out.contains('…'), "{out}");
+    // Fixed columns stay on one line: no row of the table is only a continuation.
+    let body: Vec<&str> = out.lines().filter(|l| l.contains('│')).collect();
+    assert!(body.iter().any(|l| l.contains("openai")), "{out}");
+    assert!(
+        out.contains("some-provider/a-small-model-name") || out.contains("claude-*haiku*"),
+        "the model map wraps at spaces, keeping words whole: {out}"
+    );
 }

@@ -35,9 +35,15 @@ struct Served {
 
 impl Served {
     fn start(cli: ClaudeLb, config_path: &std::path::Path) -> Self {
+        Self::start_with(cli, config_path, &[])
+    }
+
+    fn start_with(cli: ClaudeLb, config_path: &std::path::Path, args: &[&str]) -> Self {
         let mut cli = cli;
         cli.env("CLAUDE_LB_LOG", "info")
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .args(["--config"])
             .arg_path(config_path);
         let mut child = cli.spawn();
         let stderr = child.stderr.take().unwrap();
@@ -59,7 +65,11 @@ impl Served {
         };
         let line = served.wait_for_log("listening on");
         let addr = line.rsplit("listening on ").next().unwrap();
-        let addr = addr.split_whitespace().next().unwrap();
+        // The first word after it, in a text line or a JSON one.
+        let addr = addr
+            .split(|c: char| c.is_whitespace() || c == '"')
+            .next()
+            .unwrap();
         served.url = format!("http://{addr}");
         served
     }
@@ -273,4 +283,145 @@ async fn sigterm_lets_the_stream_in_flight_finish() {
     assert_eq!(events.last().unwrap().0, "message_stop");
     let status = served.child.wait().unwrap();
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn a_port_held_by_a_running_claude_lb_is_named_with_what_to_do() {
+    let mock = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &config(&[provider("main", &mock)]));
+    let served = Served::start(cli, &path);
+    let addr = served.url.trim_start_matches("http://").to_owned();
+    let second = tokio::task::spawn_blocking(move || {
+        ClaudeLb::new()
+            .args(["serve", "--listen", &addr, "--config"])
+            .arg_path(&path)
+            .run()
+    })
+    .await
+    .unwrap();
+    assert_eq!(second.code, 1, "{second:?}");
+    assert!(
+        second.stderr.contains(&format!(
+            "{} is already in use by a running claude-lb {}",
+            served.url.trim_start_matches("http://"),
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{second:?}"
+    );
+    assert!(second.stderr.contains("--listen 127.0.0.1:0"), "{second:?}");
+
+    // Another program on the port: said so, without a claude-lb to point at.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = other.local_addr().unwrap().to_string();
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &config(&[provider("main", &mock)]));
+    let run = tokio::task::spawn_blocking(move || {
+        let mut cli = cli;
+        cli.args(["serve", "--listen", &addr, "--config"])
+            .arg_path(&path)
+            .run()
+    })
+    .await
+    .unwrap();
+    drop(other);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("in use by another program"), "{run:?}");
+}
+
+#[test]
+fn a_bad_listen_address_names_where_it_came_from() {
+    let mut cli = ClaudeLb::new();
+    let path = cli.write(
+        "p.yaml",
+        "providers:\n  - name: a\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n",
+    );
+    let run = cli
+        .env("CLAUDE_LB_LISTEN", "localhost")
+        .args(["serve", "--config"])
+        .arg_path(&path)
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("CLAUDE_LB_LISTEN: expected an address and port"),
+        "{run:?}"
+    );
+    for command in [&["serve"][..], &["mock", "--type", "anthropic"], &["demo"]] {
+        let run = ClaudeLb::new()
+            .args(command)
+            .args(["--listen", "nowhere"])
+            .run();
+        assert_eq!(run.code, 2, "{command:?}: {run:?}");
+        assert!(run.stderr.contains("--listen"), "{command:?}: {run:?}");
+        assert!(
+            run.stderr.contains("expected an address and port"),
+            "{command:?}: {run:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stream_cut_after_the_commit_is_logged_as_a_warning() {
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::sim().cut_after(4))
+        .start()
+        .await;
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &config(&[provider("main", &mock)]));
+    let mut served = Served::start(cli, &path);
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/messages", served.url))
+        .body(body("claude-opus-5-5", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let _ = response.bytes().await;
+    let line = served.wait_for_log("request_id=");
+    assert!(line.contains("stream failed after commit"), "{line}");
+    assert!(line.contains("WARN"), "{line}");
+    assert!(!line.contains("INFO"), "{line}");
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
+    let mock = MockUpstream::anthropic().start().await;
+    let yaml = format!(
+        "providers:\n{}settings:\n  log_format: json\n",
+        provider("main", &mock)
+    );
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &yaml);
+    let mut served = Served::start(cli, &path);
+    reqwest::Client::new()
+        .post(format!("{}/v1/messages", served.url))
+        .body(body("claude-opus-5-5", false))
+        .send()
+        .await
+        .unwrap();
+    let line = served.wait_for_log("request_id");
+    let json: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(json["level"], "INFO", "{line}");
+    assert_eq!(json["provider"], "main", "{line}");
+    assert_eq!(json["status"], 200, "{line}");
+    assert_eq!(json["message"], "ok", "{line}");
+    drop(served);
+
+    let cli = ClaudeLb::new();
+    let path = cli.write("p.yaml", &yaml);
+    let mut served = Served::start_with(cli, &path, &["--log-format", "text"]);
+    reqwest::Client::new()
+        .post(format!("{}/v1/messages", served.url))
+        .body(body("claude-opus-5-5", false))
+        .send()
+        .await
+        .unwrap();
+    let line = served.wait_for_log("request_id");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&line).is_err(),
+        "{line}"
+    );
+    assert!(line.contains("request_id="), "{line}");
 }

@@ -141,7 +141,13 @@ fn confirm_in_wizard(
     provider: &NewProvider,
     yes: bool,
 ) -> std::io::Result<bool> {
-    wizard::show_preview(shown, inserted(text, new_text))?;
+    let block = inserted(text, new_text);
+    if is_env_reference(&provider.auth_value) {
+        wizard::show_preview(shown, block)?;
+    } else {
+        // A key typed hidden must not reach the screen (or its scrollback) in the preview.
+        wizard::show_preview(shown, &wizard::mask_auth_value(block))?;
+    }
     if wizard::confirm("Probe the provider now with a real minimal request?", true)? {
         let Some(outcome) = probe_new(provider) else {
             return Err(std::io::ErrorKind::Interrupted.into());
@@ -194,12 +200,17 @@ fn prefill(args: &AddArgs) -> Result<Prefill, String> {
                 .collect::<Result<Vec<_>, _>>()?,
         )
     };
+    let kind = args.kind.map(|k| match k {
+        KindArg::Anthropic => ProviderKind::Anthropic,
+        KindArg::Openai => ProviderKind::OpenAi,
+    });
+    if let (Some(kind), Some(url)) = (kind, &args.base_url) {
+        wizard::check_base_url(kind, url)
+            .map_err(|e| format!("invalid --base-url {url:?}: {e}"))?;
+    }
     Ok(Prefill {
         name: args.name.clone(),
-        kind: args.kind.map(|k| match k {
-            KindArg::Anthropic => ProviderKind::Anthropic,
-            KindArg::Openai => ProviderKind::OpenAi,
-        }),
+        kind,
         auth_type: args.auth_type.map(|a| match a {
             AuthTypeArg::ApiKey => AuthType::ApiKey,
             AuthTypeArg::AuthToken => AuthType::AuthToken,

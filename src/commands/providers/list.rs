@@ -83,7 +83,8 @@ fn local_table(providers: &[Provider]) -> String {
             Cell::new(p.weight),
         ]);
     }
-    out.to_string()
+    // The model map is free text; the rest keep their words whole.
+    table::render(&out, &[5])
 }
 
 fn provider_json(p: &Provider) -> serde_json::Value {
@@ -101,7 +102,7 @@ fn provider_json(p: &Provider) -> serde_json::Value {
         "auth_type": p.auth_type.as_str(),
         "secret": p.secret_origin.to_string(),
         "secret_set": p.secret.is_some(),
-        "base_url": p.base_url.as_str(),
+        "base_url": p.base_url.as_str().trim_end_matches('/'),
         "enabled": p.enabled,
         "weight": p.weight.get(),
         "models": models,
@@ -224,7 +225,8 @@ fn remote_table(list: &[RemoteProvider]) -> String {
                 .map_or_else(|| table::dim("-"), Cell::new),
         ]);
     }
-    out.to_string()
+    // The last error is free text; the rest keep their words whole.
+    table::render(&out, &[7])
 }
 
 /// The start of a body, on one line, for messages.

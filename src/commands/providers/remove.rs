@@ -21,7 +21,12 @@ pub fn run(
         Ok(t) => t,
         Err(e) => {
             printer.error(format_args!("`{}`: {e}", path.display()));
-            return Ok(ExitStatus::Failure);
+            // An unknown name is a mistake on the command line, as everywhere.
+            return Ok(if matches!(e, edit::EditError::NotFound { .. }) {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Failure
+            });
         }
     };
     if let Err(status) = file::save(&path, &text, &new_text, None, *printer)? {

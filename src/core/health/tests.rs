@@ -106,6 +106,7 @@ fn policy_reads_settings() {
         request_timeout: secs(30),
         stream_idle_timeout: secs(120),
         log_level: crate::config::LogLevel::Info,
+        log_format: crate::config::LogFormat::Text,
     };
     assert_eq!(
         CooldownPolicy::from_settings(&settings),

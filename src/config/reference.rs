@@ -1,0 +1,291 @@
+//! The configuration reference: every key of `providers.yaml`, with its default and meaning.
+//!
+//! This table is the one source of the README's "Provider keys" and "Settings" tables and of
+//! the `claude-lb-config(5)` man page: tests check that the README holds exactly
+//! [`provider_table`] and [`settings_table`], and that the keys listed are the keys the loader
+//! accepts, so the documentation cannot drift from the code.
+
+use std::fmt::Write as _;
+
+/// One documented key.
+#[derive(Clone, Copy, Debug)]
+pub struct Key {
+    pub name: &'static str,
+    pub required: bool,
+    /// Empty when there is none to show.
+    pub default: &'static str,
+    /// Markdown: `code` in backticks.
+    pub meaning: &'static str,
+}
+
+const fn key(
+    name: &'static str,
+    required: bool,
+    default: &'static str,
+    meaning: &'static str,
+) -> Key {
+    Key {
+        name,
+        required,
+        default,
+        meaning,
+    }
+}
+
+/// The keys of one item of `providers:`.
+pub const PROVIDER: &[Key] = &[
+    key(
+        "name",
+        true,
+        "",
+        "Unique name, letters, digits, `_`, `.` and `-` only.",
+    ),
+    key(
+        "type",
+        true,
+        "",
+        "`anthropic` (requests pass through unchanged) or `openai` (Chat Completions; requests and answers are translated).",
+    ),
+    key(
+        "auth_type",
+        true,
+        "",
+        "`api_key` or `auth_token`: how the key is sent (see the table below; type `openai` always sends `Authorization: Bearer`).",
+    ),
+    key(
+        "auth_value",
+        true,
+        "",
+        "The key or token (or give `auth_value_file` instead): a literal, or `${VAR}` / `${VAR:-default}` read from the environment when the config is loaded. An unset `${VAR}` makes this provider unusable (a warning), not the file invalid.",
+    ),
+    key(
+        "auth_value_file",
+        false,
+        "",
+        "Instead of `auth_value`: the absolute path of a file holding the key (a systemd credential, a Docker secret such as `/run/secrets/anthropic_key`); may use `${VAR}` (`${CREDENTIALS_DIRECTORY}/anthropic_key`). Trailing line breaks are dropped. A file writable by every user is refused; one readable by group or others gets a warning (`chmod 600`). Read when the config is loaded, so a changed key takes effect on reload.",
+    ),
+    key(
+        "base_url",
+        false,
+        "`https://api.anthropic.com` for `anthropic`, `https://api.openai.com/v1` for `openai`",
+        "An `http` or `https` URL, without query or credentials. A trailing `/` is removed. May use `${VAR}`.",
+    ),
+    key(
+        "enabled",
+        false,
+        "`true`",
+        "A disabled provider is kept in the file but gets no requests.",
+    ),
+    key(
+        "weight",
+        false,
+        "`1`",
+        "A whole number of at least 1, used by the `weighted` strategy.",
+    ),
+    key(
+        "max_tokens",
+        false,
+        "none",
+        "A whole number of at least 1: the largest `max_tokens` sent to this provider (larger requests are capped).",
+    ),
+    key(
+        "models",
+        false,
+        "none",
+        "Client model pattern → this provider's model name, first match in file order wins; `*` matches any run of characters. A provider with a `models` map serves only the models that match; one without serves every model under its own name.",
+    ),
+    key(
+        "headers",
+        false,
+        "none",
+        "Extra headers sent to this provider on every request; values may use `${VAR}`. `Host`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Authorization` and `x-api-key` are set by claude-lb and refused here.",
+    ),
+];
+
+/// The keys of `settings:`, all optional.
+pub const SETTINGS: &[Key] = &[
+    key(
+        "listen",
+        false,
+        "`127.0.0.1:8080`",
+        "Address and port `serve` listens on (`localhost:PORT`, `:PORT` and `PORT` mean 127.0.0.1).",
+    ),
+    key(
+        "strategy",
+        false,
+        "`priority`",
+        "`priority` (first healthy provider in file order), `round_robin`, `weighted` (by `weight`) or `latency`.",
+    ),
+    key(
+        "failure_cooldown",
+        false,
+        "`60`",
+        "How long a failed provider is skipped.",
+    ),
+    key(
+        "request_timeout",
+        false,
+        "`30`",
+        "How long to wait for a provider's response headers (and, when streaming, its first event).",
+    ),
+    key(
+        "stream_idle_timeout",
+        false,
+        "`120`",
+        "Silence mid-stream before the stream counts as failed.",
+    ),
+    key(
+        "log_level",
+        false,
+        "`info`",
+        "`trace`, `debug`, `info`, `warn` or `error`, in any case (`DEBUG` works).",
+    ),
+    key(
+        "log_format",
+        false,
+        "`text`",
+        "`text` (one readable line per event) or `json` (one JSON object per line: `timestamp`, `level`, `message` and the event's fields); `serve --log-format` wins over it.",
+    ),
+];
+
+/// The README's "Provider keys" table.
+pub fn provider_table() -> String {
+    let mut out =
+        String::from("| key | required | default | meaning |\n| --- | --- | --- | --- |\n");
+    for k in PROVIDER {
+        let default = if k.default.is_empty() {
+            " ".to_owned()
+        } else {
+            format!(" {} ", k.default)
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} |{default}| {} |",
+            k.name,
+            if k.required { "yes" } else { "no" },
+            k.meaning
+        );
+    }
+    out
+}
+
+/// The README's "Settings" table.
+pub fn settings_table() -> String {
+    let mut out = String::from("| key | default | meaning |\n| --- | --- | --- |\n");
+    for k in SETTINGS {
+        let _ = writeln!(out, "| `{}` | {} | {} |", k.name, k.default, k.meaning);
+    }
+    out
+}
+
+/// Markdown text as roff: `code` in bold, and the characters roff would read as commands
+/// escaped.
+pub fn roff_text(markdown: &str) -> String {
+    let escaped = markdown.replace('\\', "\\e").replace('-', "\\-");
+    let mut out = String::new();
+    let mut bold = false;
+    for c in escaped.chars() {
+        if c == '`' {
+            out.push_str(if bold { "\\fR" } else { "\\fB" });
+            bold = !bold;
+        } else {
+            out.push(c);
+        }
+    }
+    if out.starts_with(['.', '\'']) {
+        out.insert_str(0, "\\&");
+    }
+    out
+}
+
+/// The `claude-lb-config(5)` man page.
+pub fn man_page(version: &str) -> String {
+    let mut out = format!(
+        ".TH claude-lb-config 5 \"claude-lb-config {version}\"\n.SH NAME\nclaude\\-lb\\-config \\- the claude\\-lb configuration file, providers.yaml\n.SH DESCRIPTION\n{}\n",
+        roff_text(
+            "A YAML file with two top-level keys: `providers:`, a list of providers (the first is tried first by the `priority` strategy), and `settings:`. `claude-lb config validate` reports every problem of a file at once, each as `FILE:LINE:COL: field.path: message`."
+        )
+    );
+    out.push_str(".SH PROVIDER KEYS\n");
+    for k in PROVIDER {
+        let _ = writeln!(
+            out,
+            ".TP\n\\fB{}\\fR ({}{})\n{}",
+            roff_text(k.name),
+            if k.required { "required" } else { "optional" },
+            if k.default.is_empty() {
+                String::new()
+            } else {
+                format!(", default {}", roff_text(k.default))
+            },
+            roff_text(k.meaning)
+        );
+    }
+    out.push_str(".SH SETTINGS\nAll optional.\n");
+    for k in SETTINGS {
+        let _ = writeln!(
+            out,
+            ".TP\n\\fB{}\\fR (default {})\n{}",
+            roff_text(k.name),
+            roff_text(k.default),
+            roff_text(k.meaning)
+        );
+    }
+    let _ = writeln!(
+        out,
+        ".PP\n{}",
+        roff_text(
+            "Durations are a number of seconds (`60`, `2.5`) or text with units `ms`, `s`, `m`, `h` (`\"90s\"`, `\"2m\"`, `\"1h30m\"`)."
+        )
+    );
+    let _ = writeln!(
+        out,
+        ".SH FILES\n{}",
+        roff_text(
+            "The first of: `--config PATH`, `$CLAUDE_LB_CONFIG`, `./providers.yaml`, `$XDG_CONFIG_HOME/claude-lb/providers.yaml` (`~/.config/claude-lb/providers.yaml`)."
+        )
+    );
+    out.push_str(".SH EXAMPLE\n.nf\nproviders:\n  \\- name: anthropic\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${ANTHROPIC_API_KEY}\"\n  \\- name: deepseek\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${DEEPSEEK_API_KEY}\"\n    base_url: https://api.deepseek.com/anthropic\nsettings:\n  strategy: priority\n  failure_cooldown: 60\n.fi\n");
+    out.push_str(
+        ".SH SEE ALSO\n\\fBclaude\\-lb\\fR(1), \\fBclaude\\-lb\\-config\\-validate\\fR(1)\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::raw::{PROVIDER_KEYS, SETTINGS_KEYS};
+
+    #[test]
+    fn every_key_the_loader_accepts_is_documented_once() {
+        let names = |keys: &[Key]| keys.iter().map(|k| k.name).collect::<Vec<_>>();
+        let mut documented = names(PROVIDER);
+        let mut accepted = PROVIDER_KEYS.to_vec();
+        documented.sort_unstable();
+        accepted.sort_unstable();
+        assert_eq!(documented, accepted);
+        let mut documented = names(SETTINGS);
+        let mut accepted = SETTINGS_KEYS.to_vec();
+        documented.sort_unstable();
+        accepted.sort_unstable();
+        assert_eq!(documented, accepted);
+    }
+
+    #[test]
+    fn the_readme_holds_the_generated_tables() {
+        let readme = include_str!("../../README.md");
+        for table in [provider_table(), settings_table()] {
+            assert!(
+                readme.contains(&table),
+                "README.md must contain this table exactly (it is generated from src/config/reference.rs):\n{table}"
+            );
+        }
+    }
+
+    #[test]
+    fn roff_text_bolds_code_and_escapes() {
+        assert_eq!(roff_text("a `b-c` \\d"), "a \\fBb\\-c\\fR \\ed");
+        assert_eq!(roff_text(".x"), "\\&.x");
+    }
+}
