@@ -42,6 +42,9 @@ pub struct AppState {
     /// reload reads a small file and never awaits while holding it.
     pub reload_lock: std::sync::Mutex<()>,
     pub body_limit: usize,
+    /// Local token estimates running at once, at most
+    /// [`crate::limits::MAX_CONCURRENT_LOCAL_COUNTS`]; the others wait their turn.
+    pub local_counts: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             started: Instant::now(),
             reload_lock: std::sync::Mutex::new(()),
             body_limit: BODY_LIMIT,
+            local_counts: tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_LOCAL_COUNTS),
         }
     }
 }
