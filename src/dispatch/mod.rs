@@ -362,15 +362,11 @@ impl Dispatcher {
                         &failure,
                         generation.config.settings.resend_timed_out_answers,
                     ) {
+                        // Not a failover, so not counted as one: the request counts as failed.
                         tracing::debug!(
                             request_id = &**request_id,
                             provider = provider.id.as_str(),
                             "attempt timed out, not re-sent: {message}"
-                        );
-                        self.metrics.record_failed_attempt(
-                            &provider.id,
-                            failure.metric_label(),
-                            false,
                         );
                         failed.push(AttemptRecord {
                             provider: provider.id.clone(),

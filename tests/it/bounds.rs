@@ -24,6 +24,8 @@ fn provider(name: &str, kind: &str, mock: &MockHandle) -> String {
 }
 
 /// A proxy in front of `first` (of `kind`) and a well-behaved Anthropic-type `second`.
+/// `request_timeout` is 2 s when `settings` does not set it: the tests of a bound set it long,
+/// so that on a slow machine the bound, not the timeout, ends the attempt.
 async fn pair(kind: &str, first: Reply, settings: &str) -> (Proxy, MockHandle, MockHandle) {
     let first = MockUpstream::of(kind.parse().unwrap())
         .reply(first)
@@ -31,9 +33,14 @@ async fn pair(kind: &str, first: Reply, settings: &str) -> (Proxy, MockHandle, M
         .await;
     let second = MockUpstream::anthropic().start().await;
     let yaml = format!(
-        "providers:\n{}{}settings:\n  request_timeout: 2\n  stream_idle_timeout: 2\n  failure_cooldown: 60\n{settings}",
+        "providers:\n{}{}settings:\n  stream_idle_timeout: 2\n  failure_cooldown: 60\n{}",
         provider("first", kind, &first),
         provider("second", "anthropic", &second),
+        if settings.contains("request_timeout") {
+            settings.to_owned()
+        } else {
+            format!("  request_timeout: 2\n{settings}")
+        },
     );
     (Proxy::start(&yaml).await, first, second)
 }
@@ -51,12 +58,15 @@ fn assert_failed_over(response_provider: &str, first: &serde_json::Value, bound:
     );
 }
 
+/// Settings for the tests of a bound: a `request_timeout` that a slow machine does not reach.
+const LONG: &str = "  request_timeout: 120\n";
+
 const MESSAGE_START: &str = r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":0}}}"#;
 
 #[tokio::test]
 async fn an_endless_whole_answer_fails_over_at_its_bound() {
     let endless = Reply::raw(200, "application/json", vec![b' '; 64 * 1024]).repeat_last(1);
-    let (proxy, first, second) = pair("anthropic", endless, "").await;
+    let (proxy, first, second) = pair("anthropic", endless, LONG).await;
     let response = proxy.messages(body("claude-opus-5-5", false)).await;
     assert_eq!(response.status(), 200);
     let served_by = response.headers()["x-claude-lb-provider"]
@@ -76,7 +86,7 @@ async fn an_endless_whole_answer_fails_over_at_its_bound() {
 #[tokio::test]
 async fn an_endless_error_body_fails_over_at_its_bound() {
     let endless = Reply::raw(400, "application/json", vec![b' '; 64 * 1024]).repeat_last(1);
-    let (proxy, _first, _second) = pair("anthropic", endless, "").await;
+    let (proxy, _first, _second) = pair("anthropic", endless, LONG).await;
     let response = proxy.messages(body("claude-opus-5-5", false)).await;
     assert_eq!(response.status(), 200);
     let served_by = response.headers()["x-claude-lb-provider"]
@@ -92,12 +102,14 @@ async fn an_endless_error_body_fails_over_at_its_bound() {
 
 #[tokio::test]
 async fn endless_pings_before_any_content_fail_over_at_the_event_count() {
+    // A hundred pings a chunk, so the flood reaches the count well within request_timeout.
+    let pings = "event: ping\ndata: {\"type\": \"ping\"}\n\n".repeat(100);
     let flood = Reply::sse(vec![
         SseChunk::event("message_start", MESSAGE_START),
-        SseChunk::event("ping", r#"{"type": "ping"}"#),
+        SseChunk::new(pings),
     ])
     .repeat_last(1);
-    let (proxy, _first, _second) = pair("anthropic", flood, "").await;
+    let (proxy, _first, _second) = pair("anthropic", flood, LONG).await;
     let response = proxy.messages(body("claude-opus-5-5", true)).await;
     assert_eq!(response.status(), 200);
     let served_by = response.headers()["x-claude-lb-provider"]
@@ -121,7 +133,7 @@ async fn large_pings_before_any_content_fail_over_at_the_held_bytes() {
         SseChunk::event("ping", &ping),
     ])
     .repeat_last(1);
-    let (proxy, _first, _second) = pair("anthropic", flood, "").await;
+    let (proxy, _first, _second) = pair("anthropic", flood, LONG).await;
     let response = proxy.messages(body("claude-opus-5-5", true)).await;
     assert_eq!(response.status(), 200);
     let served_by = response.headers()["x-claude-lb-provider"]
@@ -162,7 +174,7 @@ fn text_chunk(text: &str) -> SseChunk {
 async fn a_nameless_tool_call_after_content_ends_a_slowly_read_stream_with_an_error_event() {
     let mut chunks = vec![text_chunk("Hello")];
     chunks.extend(nameless_tool_chunks());
-    let (proxy, first, second) = pair("openai", Reply::sse(chunks).repeat_last(2), "").await;
+    let (proxy, first, second) = pair("openai", Reply::sse(chunks).repeat_last(2), LONG).await;
     let response = proxy.messages(body("claude-opus-5-5", true)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-claude-lb-provider"], "first");
@@ -194,7 +206,7 @@ async fn a_nameless_tool_call_before_any_content_fails_over_at_its_bound() {
     let (proxy, _first, _second) = pair(
         "openai",
         Reply::sse(nameless_tool_chunks()).repeat_last(2),
-        "",
+        LONG,
     )
     .await;
     let response = proxy.messages(body("claude-opus-5-5", true)).await;
@@ -246,6 +258,21 @@ async fn a_timed_out_whole_answer_is_reported_not_resent() {
     assert!(message.contains("within 600s"), "{message}");
     assert_eq!((first.request_count(), second.request_count()), (1, 0));
     assert_eq!(proxy.provider("first").await["state"], "available");
+    // A failed request, and no failover.
+    let metrics = proxy
+        .client
+        .get(format!("{}/metrics", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("claude_lb_failed_requests_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("claude_lb_failovers_total 0"), "{metrics}");
 }
 
 #[tokio::test(start_paused = true)]
