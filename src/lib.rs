@@ -21,6 +21,7 @@
 //! - [`mock`]: simulated providers, for tests, rehearsals and the benchmark.
 //! - [`ui`]: the only module that prints.
 //! - [`env`]: every environment variable claude-lb reads.
+//! - [`limits`]: every bound on memory and time a provider answer or a request may use.
 
 pub mod cli;
 pub mod commands;
@@ -28,6 +29,7 @@ pub mod config;
 pub mod core;
 pub mod dispatch;
 pub mod env;
+pub mod limits;
 pub mod metrics;
 pub mod mock;
 pub mod models;

@@ -73,8 +73,10 @@ impl Metrics {
         }
         counters.latency_count += 1;
         counters.latency_sum += seconds;
-        counters.input_tokens += tokens.0.unwrap_or(0);
-        counters.output_tokens += tokens.1.unwrap_or(0);
+        // Token counts come from providers: a huge or hostile value stops the counter at its
+        // maximum instead of wrapping it to a small number (or panicking in a debug build).
+        counters.input_tokens = counters.input_tokens.saturating_add(tokens.0.unwrap_or(0));
+        counters.output_tokens = counters.output_tokens.saturating_add(tokens.1.unwrap_or(0));
     }
 
     /// An attempt that failed over; `cooled` when it started a cooldown.
@@ -201,6 +203,32 @@ mod tests {
             "claude_lb_request_duration_seconds_count{provider=\"b\"} 2",
         ] {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn token_counters_saturate_instead_of_wrapping() {
+        let metrics = Metrics::new();
+        let a = ProviderId::new("a");
+        metrics.record_answer(
+            &a,
+            200,
+            Duration::ZERO,
+            (Some(u64::MAX - 1), Some(u64::MAX)),
+        );
+        metrics.record_answer(&a, 200, Duration::ZERO, (Some(5), Some(7)));
+        let text = metrics.render();
+        for line in [
+            format!(
+                "claude_lb_input_tokens_total{{provider=\"a\"}} {}",
+                u64::MAX
+            ),
+            format!(
+                "claude_lb_output_tokens_total{{provider=\"a\"}} {}",
+                u64::MAX
+            ),
+        ] {
+            assert!(text.contains(&line), "missing {line:?} in\n{text}");
         }
     }
 }

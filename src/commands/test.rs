@@ -302,7 +302,8 @@ impl<'a> Session<'a> {
         let message = failure_message(error);
         if self.json {
             let attempts: Vec<Value> = match error {
-                DispatchError::AllProvidersFailed { attempts, .. } => attempts
+                DispatchError::AllProvidersFailed { attempts, .. }
+                | DispatchError::AnswerTimedOut { attempts, .. } => attempts
                     .iter()
                     .map(|a| json!({"provider": a.provider.as_str(), "error": a.message}))
                     .collect(),

@@ -104,6 +104,10 @@ pub struct Settings {
     pub failure_cooldown: Duration,
     pub request_timeout: Duration,
     pub stream_idle_timeout: Duration,
+    /// Whether a non-streaming request whose answer did not arrive within its deadline is
+    /// sent to the next provider (and the slow one cooled down). Off by default: the first
+    /// provider may still be generating, and billing, that answer.
+    pub resend_timed_out_answers: bool,
     pub log_level: LogLevel,
     pub log_format: LogFormat,
 }

@@ -70,6 +70,7 @@ pub struct RawSettings {
     pub failure_cooldown: Option<Text>,
     pub request_timeout: Option<Text>,
     pub stream_idle_timeout: Option<Text>,
+    pub resend_timed_out_answers: Option<Text>,
     pub log_level: Option<Text>,
     pub log_format: Option<Text>,
 }
@@ -99,6 +100,7 @@ pub const SETTINGS_KEYS: &[&str] = &[
     "failure_cooldown",
     "request_timeout",
     "stream_idle_timeout",
+    "resend_timed_out_answers",
     "log_level",
     "log_format",
 ];
@@ -470,6 +472,7 @@ fn settings(node: &Node<'_>, problems: &mut Problems) -> RawSettings {
             "failure_cooldown" => &mut raw.failure_cooldown,
             "request_timeout" => &mut raw.request_timeout,
             "stream_idle_timeout" => &mut raw.stream_idle_timeout,
+            "resend_timed_out_answers" => &mut raw.resend_timed_out_answers,
             "log_level" => &mut raw.log_level,
             "log_format" => &mut raw.log_format,
             _ => continue,

@@ -126,13 +126,19 @@ pub const SETTINGS: &[Key] = &[
         "request_timeout",
         false,
         "`30`",
-        "How long to wait for a provider's response headers (and, when streaming, its first event).",
+        "How long a streaming request waits for a provider's response headers and first content event; past it, the request fails over. A non-streaming request waits this long for the headers, then, if the provider is still working, for the whole answer's own deadline (see [Which failures are re-sent](#which-failures-are-re-sent)).",
     ),
     key(
         "stream_idle_timeout",
         false,
         "`120`",
         "Silence mid-stream before the stream counts as failed.",
+    ),
+    key(
+        "resend_timed_out_answers",
+        false,
+        "`false`",
+        "`true` or `false`. When a non-streaming answer misses its deadline after the request was sent, `false` reports it to the client (a 504 `timeout_error`) without cooling the provider down; `true` sends the request to the next provider and cools the slow one down, which may pay for the answer twice.",
     ),
     key(
         "log_level",

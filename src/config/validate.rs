@@ -1013,12 +1013,19 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
         DEFAULT_STREAM_IDLE_TIMEOUT,
         problems,
     );
+    let resend_timed_out_answers = raw
+        .resend_timed_out_answers
+        .as_ref()
+        .map_or(Some(false), |t| {
+            boolean(t, "settings.resend_timed_out_answers", problems)
+        });
     Some(Settings {
         listen: listen?,
         strategy: strategy?,
         failure_cooldown: failure_cooldown?,
         request_timeout: request_timeout?,
         stream_idle_timeout: stream_idle_timeout?,
+        resend_timed_out_answers: resend_timed_out_answers?,
         log_level: log_level?,
         log_format: log_format?,
     })

@@ -57,6 +57,8 @@ pub enum Failure {
     StreamEnded,
     /// The response could not be parsed or translated.
     InvalidResponse,
+    /// The response went past one of the memory bounds of [`crate::limits`].
+    TooLarge,
 }
 
 /// Which wait ran out.
@@ -68,6 +70,9 @@ pub enum TimeoutPhase {
     FirstEvent,
     /// A stream was silent for longer than `stream_idle_timeout`.
     Idle,
+    /// A whole (non-streaming) answer did not arrive within its total deadline
+    /// ([`crate::limits::whole_answer_deadline`]).
+    WholeAnswer,
 }
 
 /// What the dispatcher does with an attempt that did not succeed.
@@ -106,6 +111,20 @@ pub fn status(status: u16, retry_after: Option<Duration>) -> Option<Outcome> {
     Some(Outcome::Failover { cooldown })
 }
 
+/// Whether a failed attempt may be sent to the next provider.
+///
+/// Every failure may, except a whole (non-streaming) answer that did not arrive within its
+/// deadline: that request reached the provider, which may still be generating the answer and
+/// billing for it, so sending it again would pay for it twice. The client is told instead, and
+/// the provider is not cooled down for it, unless the operator opts in
+/// (`settings.resend_timed_out_answers`). Every other failure is safe to re-send: nothing was
+/// generated (a refused connection, an error status, an `error` event before any content), or
+/// what was generated was unusable and never reached the client (a stream that showed no
+/// content within `request_timeout`, an answer that broke off or went past a bound).
+pub fn may_resend(failure: &Failure, resend_timed_out_answers: bool) -> bool {
+    resend_timed_out_answers || *failure != Failure::Timeout(TimeoutPhase::WholeAnswer)
+}
+
 /// What a failed attempt means.
 pub fn failure(failure: &Failure) -> Outcome {
     let cooldown = match failure {
@@ -113,7 +132,8 @@ pub fn failure(failure: &Failure) -> Outcome {
         | Failure::Unreachable
         | Failure::Timeout(_)
         | Failure::StreamEnded
-        | Failure::InvalidResponse => CooldownKind::Failure { retry_after: None },
+        | Failure::InvalidResponse
+        | Failure::TooLarge => CooldownKind::Failure { retry_after: None },
         // A 2xx reported as a failure is a success the dispatcher could not use.
         Failure::Status {
             status: code,
@@ -157,6 +177,7 @@ impl Failure {
             Self::StreamError { .. } => "stream_error",
             Self::StreamEnded => "stream_ended",
             Self::InvalidResponse => "invalid_response",
+            Self::TooLarge => "too_large",
         }
     }
 }
@@ -175,6 +196,9 @@ impl fmt::Display for Failure {
             }
             Self::Timeout(TimeoutPhase::Idle) => {
                 f.write_str("stream silent for longer than stream_idle_timeout")
+            }
+            Self::Timeout(TimeoutPhase::WholeAnswer) => {
+                f.write_str("no whole answer within its deadline")
             }
             Self::Status {
                 status,
@@ -196,6 +220,7 @@ impl fmt::Display for Failure {
             }
             Self::StreamEnded => f.write_str("stream ended before the first content"),
             Self::InvalidResponse => f.write_str("invalid response"),
+            Self::TooLarge => f.write_str("response larger than claude-lb's bounds"),
         }
     }
 }

@@ -53,6 +53,9 @@ pub(super) enum Result {
     Untranslatable(String),
 }
 
+/// How a whole body could not be read.
+type ReadFailure = (Failure, String);
+
 type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 fn failed(failure: Failure, message: impl Into<String>) -> Result {
@@ -71,7 +74,20 @@ pub(super) async fn run(ctx: Context<'_>) -> Result {
         Ok(prepared) => prepared,
         Err(message) => return Result::Untranslatable(message),
     };
-    let response = match timeout_at(deadline, ctx.upstream.post(upstream_request)).await {
+    let request = ctx.upstream.post(upstream_request);
+    tokio::pin!(request);
+    let outcome = match timeout_at(deadline, &mut request).await {
+        Ok(outcome) => outcome,
+        // A non-streaming request gets its headers only when the whole answer is done: it has
+        // the longer deadline of a whole answer. (The request body is looked at only here, on
+        // the slow path, so a quick answer costs no scan.)
+        Err(_) if !is_streaming(&ctx) => {
+            let total = whole_answer_deadline(&ctx);
+            match timeout_at(attempt_started + total, &mut request).await {
+                Ok(outcome) => outcome,
+                Err(_) => return whole_answer_timed_out(total),
+            }
+        }
         Err(_) => {
             return failed(
                 Failure::Timeout(TimeoutPhase::Headers),
@@ -81,7 +97,9 @@ pub(super) async fn run(ctx: Context<'_>) -> Result {
                 ),
             );
         }
-        Ok(Err(error)) => {
+    };
+    let response = match outcome {
+        Err(error) => {
             let message = error.to_string();
             let failure = if upstream::is_unreachable(&message) {
                 Failure::Unreachable
@@ -90,7 +108,7 @@ pub(super) async fn run(ctx: Context<'_>) -> Result {
             };
             return failed(failure, message);
         }
-        Ok(Ok(response)) => response,
+        Ok(response) => response,
     };
     let status = response.status();
     if !status.is_success() {
@@ -109,6 +127,32 @@ pub(super) async fn run(ctx: Context<'_>) -> Result {
     } else {
         complete(ctx, status, headers, body, &mode, attempt_started).await
     }
+}
+
+/// Whether the client asked for a stream (`"stream": true`).
+fn is_streaming(ctx: &Context<'_>) -> bool {
+    scan::top_level_bool(&ctx.request.body, "stream") == Some(true)
+}
+
+/// The total deadline of a whole answer to this request, from its `max_tokens`.
+fn whole_answer_deadline(ctx: &Context<'_>) -> std::time::Duration {
+    let max_tokens = scan::top_level_value(&ctx.request.body, "max_tokens").and_then(|span| {
+        std::str::from_utf8(&ctx.request.body[span])
+            .ok()?
+            .parse()
+            .ok()
+    });
+    crate::limits::whole_answer_deadline(max_tokens)
+}
+
+fn whole_answer_timed_out(total: std::time::Duration) -> Result {
+    failed(
+        Failure::Timeout(TimeoutPhase::WholeAnswer),
+        format!(
+            "the whole answer did not arrive within {}s",
+            total.as_secs()
+        ),
+    )
 }
 
 /// Builds the upstream request for this provider: pass-through for Anthropic-type
@@ -200,11 +244,18 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
     let mut body: BodyStream = Box::pin(response.bytes_stream());
     match outcome {
         Some(classify::Outcome::ReturnToClient) | None => {
-            let Ok(bytes) = read_all(&mut body, ctx.settings.stream_idle_timeout).await else {
-                return failed(
-                    Failure::InvalidResponse,
-                    format!("HTTP {}: the error body broke off", status.as_u16()),
-                );
+            let bytes = match read_all(
+                &mut body,
+                ctx.settings.stream_idle_timeout,
+                crate::limits::MAX_ERROR_BODY,
+                None,
+            )
+            .await
+            {
+                Ok(bytes) => bytes,
+                Err((failure, message)) => {
+                    return failed(failure, format!("HTTP {}: {message}", status.as_u16()));
+                }
             };
             ctx.health
                 .record_client_error(&ctx.provider.id, Instant::now());
@@ -287,9 +338,20 @@ async fn complete(
     mode: &Mode,
     attempt_started: Instant,
 ) -> Result {
-    let bytes = match read_all(&mut body, ctx.settings.stream_idle_timeout).await {
+    let total = whole_answer_deadline(&ctx);
+    let bytes = match read_all(
+        &mut body,
+        ctx.settings.stream_idle_timeout,
+        crate::limits::MAX_WHOLE_ANSWER,
+        Some(attempt_started + total),
+    )
+    .await
+    {
         Ok(bytes) => bytes,
-        Err(message) => return failed(Failure::InvalidResponse, message),
+        Err((Failure::Timeout(TimeoutPhase::WholeAnswer), _)) => {
+            return whole_answer_timed_out(total);
+        }
+        Err((failure, message)) => return failed(failure, message),
     };
     let bytes = match mode {
         Mode::Passthrough => bytes,
@@ -354,6 +416,7 @@ async fn peek(
     let mut parser = SseParser::new();
     let mut held: Vec<u8> = Vec::new();
     let mut usage = Usage::default();
+    let mut events = 0usize;
     loop {
         // Complete events already parsed come first.
         while let Some(event) = parser.next_event() {
@@ -366,7 +429,26 @@ async fn peek(
                     );
                 }
             };
+            events += 1;
             match mode.before_commit(&event, &mut held, &mut usage) {
+                Ok(false) if held.len() > crate::limits::MAX_HELD_BYTES => {
+                    return failed(
+                        Failure::TooLarge,
+                        format!(
+                            "more than {} of events before the first content event",
+                            crate::limits::describe_bytes(crate::limits::MAX_HELD_BYTES)
+                        ),
+                    );
+                }
+                Ok(false) if events >= crate::limits::MAX_EVENTS_BEFORE_COMMIT => {
+                    return failed(
+                        Failure::TooLarge,
+                        format!(
+                            "{} events before the first content event",
+                            crate::limits::MAX_EVENTS_BEFORE_COMMIT
+                        ),
+                    );
+                }
                 Ok(false) => {}
                 Ok(true) => {
                     record_success(&ctx, attempt_started);
@@ -550,6 +632,13 @@ impl Mode {
                         error_type: Some(error_type),
                     },
                 }),
+                Err(error @ translate::TranslateError::ToolArgumentsTooLarge { .. }) => {
+                    Err(Rejection {
+                        failure: Failure::TooLarge,
+                        message: error.to_string(),
+                        body: Bytes::new(),
+                    })
+                }
                 Err(error) => Err(Rejection {
                     failure: Failure::InvalidResponse,
                     message: format!("the stream cannot be translated: {error}"),
@@ -592,23 +681,55 @@ pub(super) fn error_event_fields(data: &str) -> (Option<String>, Option<String>)
     }
 }
 
-/// Reads a whole body, failing when the provider goes silent for `idle`.
+/// Reads a whole body of at most `limit` bytes, failing when the provider goes silent for
+/// `idle` or the body is not complete by `deadline`.
 async fn read_all(
     body: &mut BodyStream,
     idle: std::time::Duration,
-) -> std::result::Result<Bytes, String> {
+    limit: usize,
+    deadline: Option<Instant>,
+) -> std::result::Result<Bytes, ReadFailure> {
     let mut out = BytesMut::new();
     loop {
-        match tokio::time::timeout(idle, body.next()).await {
-            Err(_) => return Err(format!("the response body stalled for {}s", idle.as_secs())),
-            Ok(None) => return Ok(out.freeze()),
-            Ok(Some(Err(error))) => {
-                return Err(format!(
-                    "the response body broke off ({})",
-                    upstream::error_chain(&error)
+        let wait = match deadline {
+            Some(deadline) => deadline.min(Instant::now() + idle),
+            None => Instant::now() + idle,
+        };
+        match timeout_at(wait, body.next()).await {
+            Err(_) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                return Err((
+                    Failure::Timeout(TimeoutPhase::WholeAnswer),
+                    "the whole answer did not arrive within its deadline".to_owned(),
                 ));
             }
-            Ok(Some(Ok(chunk))) => out.extend_from_slice(&chunk),
+            Err(_) => {
+                return Err((
+                    Failure::InvalidResponse,
+                    format!("the response body stalled for {}s", idle.as_secs()),
+                ));
+            }
+            Ok(None) => return Ok(out.freeze()),
+            Ok(Some(Err(error))) => {
+                return Err((
+                    Failure::InvalidResponse,
+                    format!(
+                        "the response body broke off ({})",
+                        upstream::error_chain(&error)
+                    ),
+                ));
+            }
+            Ok(Some(Ok(chunk))) => {
+                if out.len() + chunk.len() > limit {
+                    return Err((
+                        Failure::TooLarge,
+                        format!(
+                            "the response body is larger than {}, claude-lb's bound",
+                            crate::limits::describe_bytes(limit)
+                        ),
+                    ));
+                }
+                out.extend_from_slice(&chunk);
+            }
         }
     }
 }

@@ -140,6 +140,19 @@ pub enum DispatchError {
         provider: ProviderId,
         message: String,
     },
+    /// A whole (non-streaming) answer did not arrive in time, and the request was not sent
+    /// to another provider: the provider may still be generating it, and billing for it.
+    #[error(
+        "provider {provider} did not finish the answer in time ({message}); it may still be \
+         generating it and billing for it, so claude-lb did not send the request to another \
+         provider"
+    )]
+    AnswerTimedOut {
+        provider: ProviderId,
+        message: String,
+        /// Every failed attempt, this one last.
+        attempts: Vec<AttemptRecord>,
+    },
 }
 
 fn all_failed_message(attempts: &[AttemptRecord], others: &[String]) -> String {
@@ -386,6 +399,28 @@ impl Dispatcher {
                     // What a provider said goes to logs, `/providers` and the client: never
                     // with the provider's key in it.
                     let message = crate::upstream::scrub_secret(provider, message);
+                    if !classify::may_resend(
+                        &failure,
+                        generation.config.settings.resend_timed_out_answers,
+                    ) {
+                        // Not a failover, so not counted as one: the request counts as failed.
+                        tracing::debug!(
+                            request_id = &**request_id,
+                            provider = provider.id.as_str(),
+                            "attempt timed out, not re-sent: {message}"
+                        );
+                        failed.push(AttemptRecord {
+                            provider: provider.id.clone(),
+                            failure,
+                            message: message.clone(),
+                            cooldown: Duration::ZERO,
+                        });
+                        return Err(DispatchError::AnswerTimedOut {
+                            provider: provider.id.clone(),
+                            message,
+                            attempts: failed,
+                        });
+                    }
                     let now = Instant::now();
                     let was_available = self.health.available(&provider.id, now);
                     let outcome = classify::failure(&failure);

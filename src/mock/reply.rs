@@ -56,6 +56,9 @@ pub(crate) enum End {
     CutAfter(usize),
     /// After this many chunks nothing more is sent until the mock shuts down.
     StallAfter(usize),
+    /// After every chunk has been sent, the last this many are sent again, in turn, forever
+    /// (an endless body, as fast as the reader takes it).
+    RepeatLast(usize),
 }
 
 /// What a reply sends, before modifiers.
@@ -235,6 +238,15 @@ impl Reply {
     #[must_use]
     pub fn stall_after(mut self, n: usize) -> Self {
         self.end = End::StallAfter(n);
+        self
+    }
+
+    /// Sends every chunk of the body, then the last `n` again, in turn, without end: an
+    /// endless body (a whole body counts as one chunk, so `Reply::raw(..).repeat_last(1)`
+    /// repeats it). The body goes as fast as the reader takes it.
+    #[must_use]
+    pub fn repeat_last(mut self, n: usize) -> Self {
+        self.end = End::RepeatLast(n.max(1));
         self
     }
 }

@@ -335,35 +335,50 @@ fn whole(bytes: Bytes) -> MockBody {
 /// A body that sends `chunks` (each after its delay), then ends as `end` says.
 fn streamed_body(chunks: Vec<SseChunk>, end: End) -> MockBody {
     let limit = match end {
-        End::Complete => chunks.len(),
+        End::Complete | End::RepeatLast(_) => chunks.len(),
         End::CutAfter(n) | End::StallAfter(n) => n.min(chunks.len()),
     };
-    let state = (chunks.into_iter().take(limit), end, false);
-    let stream = futures_util::stream::unfold(state, |(mut chunks, end, done)| async move {
-        if done {
-            return None;
-        }
-        if let Some(chunk) = chunks.next() {
-            if !chunk.delay.is_zero() {
-                tokio::time::sleep(chunk.delay).await;
+    let repeated: Vec<Bytes> = match end {
+        End::RepeatLast(n) => chunks[chunks.len().saturating_sub(n)..]
+            .iter()
+            .map(|c| c.bytes.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let repeated = repeated.into_iter().cycle();
+    let state = (chunks.into_iter().take(limit), repeated, end, false);
+    let stream =
+        futures_util::stream::unfold(state, |(mut chunks, mut repeated, end, done)| async move {
+            if done {
+                return None;
             }
-            return Some((Ok(Frame::data(chunk.bytes)), (chunks, end, false)));
-        }
-        match end {
-            End::Complete => None,
-            End::CutAfter(_) => {
-                // Let hyper flush what was sent before the cut: an error aborts the connection
-                // at once and would discard buffered frames (and possibly the headers). While
-                // the body is pending, hyper writes out its buffer as the socket allows.
-                tokio::time::sleep(CUT_FLUSH).await;
-                Some((Err(Cut), (chunks, end, true)))
+            if let Some(chunk) = chunks.next() {
+                if !chunk.delay.is_zero() {
+                    tokio::time::sleep(chunk.delay).await;
+                }
+                return Some((Ok(Frame::data(chunk.bytes)), (chunks, repeated, end, false)));
             }
-            End::StallAfter(_) => {
-                std::future::pending::<()>().await;
-                None
+            match end {
+                End::Complete => None,
+                End::RepeatLast(_) => {
+                    // An endless body stays polite to the other tasks of the runtime.
+                    tokio::task::yield_now().await;
+                    let bytes = repeated.next()?;
+                    Some((Ok(Frame::data(bytes)), (chunks, repeated, end, false)))
+                }
+                End::CutAfter(_) => {
+                    // Let hyper flush what was sent before the cut: an error aborts the connection
+                    // at once and would discard buffered frames (and possibly the headers). While
+                    // the body is pending, hyper writes out its buffer as the socket allows.
+                    tokio::time::sleep(CUT_FLUSH).await;
+                    Some((Err(Cut), (chunks, repeated, end, true)))
+                }
+                End::StallAfter(_) => {
+                    std::future::pending::<()>().await;
+                    None
+                }
             }
-        }
-    });
+        });
     StreamBody::new(stream).boxed_unsync()
 }
 

@@ -119,8 +119,27 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
     match state.dispatcher.count_tokens(request).await {
         Ok(Some(answer)) if matches!(answer.body, AnswerBody::Full(_)) => response::answer(answer),
         // Tokenizing a large request takes milliseconds: off the async workers, so that a
-        // burst of count_tokens (Claude Code's `/context` sends 27) stalls no stream.
+        // burst of count_tokens (Claude Code's `/context` sends 27) stalls no stream; a few at
+        // a time, and only up to a size, so that a flood of large ones cannot take every core
+        // and a lot of memory.
+        Ok(_) if body.len() > crate::limits::MAX_LOCAL_COUNT_TOKENS_BODY => response::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            &format!(
+                "no provider counted the tokens, and the request is larger than {}, the most \
+                 claude-lb estimates locally",
+                crate::limits::describe_bytes(crate::limits::MAX_LOCAL_COUNT_TOKENS_BODY)
+            ),
+        ),
         Ok(_) => {
+            // The semaphore is never closed, so acquiring only waits.
+            let Ok(_permit) = state.local_counts.acquire().await else {
+                return response::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "api_error",
+                    "the server is shutting down",
+                );
+            };
             match tokio::task::spawn_blocking(move || crate::translate::tokens::estimate(&body))
                 .await
             {

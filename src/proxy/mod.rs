@@ -45,6 +45,9 @@ pub struct AppState {
     /// The address [`serve`] listens on, once it does: error answers name it in the command
     /// that shows every provider's state.
     pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Local token estimates running at once, at most
+    /// [`crate::limits::MAX_CONCURRENT_LOCAL_COUNTS`]; the others wait their turn.
+    pub local_counts: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             reload_lock: std::sync::Mutex::new(()),
             body_limit: BODY_LIMIT,
             local_addr: std::sync::OnceLock::new(),
+            local_counts: tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_LOCAL_COUNTS),
         }
     }
 }

@@ -131,6 +131,14 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
                 .insert("x-should-retry", HeaderValue::from_static("false"));
             response
         }
+        DispatchError::AnswerTimedOut { .. } => {
+            // A gateway timeout; the client should not send it again on its own either.
+            let mut response = self::error(StatusCode::GATEWAY_TIMEOUT, "timeout_error", &message);
+            response
+                .headers_mut()
+                .insert("x-should-retry", HeaderValue::from_static("false"));
+            response
+        }
         DispatchError::AllProvidersFailed { verdict, .. } => {
             let status =
                 StatusCode::from_u16(verdict.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);

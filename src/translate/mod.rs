@@ -53,6 +53,12 @@ pub enum TranslateError {
     /// Argument text arrived for a tool call whose block was already closed.
     #[error("the upstream sent arguments for tool call {index} after its block was closed")]
     LateToolArguments { index: u32 },
+    /// The tool-call arguments of one stream went past the bound on what is buffered.
+    #[error(
+        "the upstream's tool-call arguments are larger than {}, claude-lb's bound",
+        crate::limits::describe_bytes(*.limit)
+    )]
+    ToolArgumentsTooLarge { limit: usize },
 }
 
 impl TranslateError {
@@ -70,7 +76,8 @@ impl TranslateError {
             | Self::NoChoices
             | Self::InvalidChunk(_)
             | Self::Truncated
-            | Self::LateToolArguments { .. } => (500, "api_error", self.to_string()),
+            | Self::LateToolArguments { .. }
+            | Self::ToolArgumentsTooLarge { .. } => (500, "api_error", self.to_string()),
         }
     }
 }

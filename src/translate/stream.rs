@@ -102,6 +102,9 @@ pub struct OpenAiToAnthropic {
     usage: Option<CompletionUsage>,
     dropped_reasoning_bytes: usize,
     dropped_tool_calls: usize,
+    /// Tool-call argument bytes received, all calls together, against
+    /// [`crate::limits::MAX_TOOL_ARGUMENTS`].
+    tool_args_bytes: usize,
 }
 
 impl OpenAiToAnthropic {
@@ -124,6 +127,7 @@ impl OpenAiToAnthropic {
             usage: None,
             dropped_reasoning_bytes: 0,
             dropped_tool_calls: 0,
+            tool_args_bytes: 0,
         }
     }
 
@@ -446,6 +450,14 @@ impl OpenAiToAnthropic {
                     return Ok(());
                 }
                 return Err(TranslateError::LateToolArguments { index: key });
+            }
+            // Arguments are kept whole (to recognise snapshots) and may wait for a name that
+            // never comes: their total is bounded.
+            self.tool_args_bytes += new.len();
+            if self.tool_args_bytes > crate::limits::MAX_TOOL_ARGUMENTS {
+                return Err(TranslateError::ToolArgumentsTooLarge {
+                    limit: crate::limits::MAX_TOOL_ARGUMENTS,
+                });
             }
             tool.json.feed(new, &mut tool.forward);
             tool.args.push_str(new);

@@ -230,7 +230,20 @@ pub async fn list_models(
     if !response.status().is_success() {
         return None;
     }
-    let body = response.bytes().await.ok()?;
+    // An endless or huge listing is dropped at its bound rather than read whole.
+    let mut body = Vec::new();
+    let mut response = response;
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if body.len() + chunk.len() > crate::limits::MAX_MODEL_LIST {
+            tracing::warn!(
+                provider = %provider.id,
+                "the provider's model list is larger than {}, claude-lb's bound; it is left out",
+                crate::limits::describe_bytes(crate::limits::MAX_MODEL_LIST)
+            );
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
     let list: List = serde_json::from_slice(&body).ok()?;
     Some(list.data.into_iter().map(|entry| entry.id).collect())
 }

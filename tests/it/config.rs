@@ -86,6 +86,7 @@ fn seed_file_loads_unchanged_with_its_warnings() {
     assert_eq!(c.settings.failure_cooldown, Duration::from_secs(60));
     assert_eq!(c.settings.request_timeout, Duration::from_secs(30));
     assert_eq!(c.settings.stream_idle_timeout, Duration::from_secs(120));
+    assert!(!c.settings.resend_timed_out_answers);
     assert_eq!(c.settings.strategy, config::Strategy::Priority);
     assert_eq!(c.settings.listen.to_string(), "127.0.0.1:8080");
     let warnings: Vec<String> = loaded
@@ -368,6 +369,19 @@ providers.yaml:9:24: settings.stream_idle_timeout: must be more than zero, found
 }
 
 #[test]
+fn resend_timed_out_answers_is_true_or_false() {
+    let c = config::load_str(
+        &format!("{ONE}settings:\n  resend_timed_out_answers: true\n"),
+        "providers.yaml",
+        &no_env,
+    )
+    .unwrap()
+    .config;
+    assert!(c.settings.resend_timed_out_answers);
+    assert_snapshot!(report(&format!("{ONE}settings:\n  resend_timed_out_answers: sometimes\n")), @r#"providers.yaml:7:29: settings.resend_timed_out_answers: expected true or false, found "sometimes""#);
+}
+
+#[test]
 fn weight_and_max_tokens_must_be_positive() {
     assert_snapshot!(report(&format!("{ONE}    weight: 0\n    max_tokens: -1\n")), @"
 providers.yaml:6:13: providers[0].weight: must be at least 1, found 0
@@ -395,8 +409,8 @@ fn unknown_keys_at_any_depth() {
     assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, settings)"#);
     assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
-providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level, log_format)
-providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, log_level, log_format)
+providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format)
+providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format)
 "#);
 }
 

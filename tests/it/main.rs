@@ -9,6 +9,8 @@
     clippy::type_complexity
 )]
 
+// Bounds against hostile providers: endless bodies, event floods, whole-answer deadlines.
+mod bounds;
 // `claude-lb check`: probes, verdicts, exit codes.
 mod check;
 // The `claude-lb` binary: exit codes, messages, generated completions and man pages.

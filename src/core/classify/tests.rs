@@ -150,6 +150,8 @@ fn failures() {
     check_failure(&Failure::Timeout(TimeoutPhase::Idle), FAIL);
     check_failure(&Failure::StreamEnded, FAIL);
     check_failure(&Failure::InvalidResponse, FAIL);
+    check_failure(&Failure::TooLarge, FAIL);
+    check_failure(&Failure::Timeout(TimeoutPhase::WholeAnswer), FAIL);
     check_failure(&Failure::StreamError { error_type: None }, FAIL);
     check_failure(&stream_error("overloaded_error"), FAIL);
     check_failure(&stream_error("api_error"), FAIL);
@@ -177,6 +179,25 @@ fn failures() {
         },
         CLIENT,
     );
+}
+
+#[test]
+fn only_a_timed_out_whole_answer_is_not_resent_unless_the_operator_opts_in() {
+    let whole = Failure::Timeout(TimeoutPhase::WholeAnswer);
+    assert!(!may_resend(&whole, false));
+    assert!(may_resend(&whole, true));
+    for other in [
+        Failure::Connect,
+        Failure::Timeout(TimeoutPhase::Headers),
+        Failure::Timeout(TimeoutPhase::FirstEvent),
+        Failure::Timeout(TimeoutPhase::Idle),
+        Failure::StreamEnded,
+        Failure::InvalidResponse,
+        Failure::TooLarge,
+        http(529),
+    ] {
+        assert!(may_resend(&other, false), "{other:?}");
+    }
 }
 
 #[test]
@@ -223,6 +244,11 @@ fn failure_descriptions() {
             "stream ended before the first content",
         ),
         (Failure::InvalidResponse, "invalid response"),
+        (Failure::TooLarge, "response larger than claude-lb's bounds"),
+        (
+            Failure::Timeout(TimeoutPhase::WholeAnswer),
+            "no whole answer within its deadline",
+        ),
     ];
     for (f, expect) in cases {
         assert_eq!(f.to_string(), expect);

@@ -105,6 +105,7 @@ fn policy_reads_settings() {
         failure_cooldown: secs(90),
         request_timeout: secs(30),
         stream_idle_timeout: secs(120),
+        resend_timed_out_answers: false,
         log_level: crate::config::LogLevel::Info,
         log_format: crate::config::LogFormat::Text,
     };

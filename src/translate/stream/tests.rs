@@ -354,6 +354,44 @@ fn tool_without_arguments_gets_an_empty_object_and_nameless_calls_are_dropped() 
 }
 
 #[test]
+fn tool_arguments_are_bounded_even_for_a_call_that_never_gets_a_name() {
+    let limit = crate::limits::MAX_TOOL_ARGUMENTS;
+    // Two different pieces in turn, so that neither looks like a snapshot of what came before.
+    let pieces = ["a".repeat(64 * 1024), "b".repeat(64 * 1024)];
+    let chunks = pieces.clone().map(|piece| {
+        delta_chunk(
+            json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"arguments": piece}}]}),
+        )
+        .to_string()
+    });
+    let piece = &pieces[0];
+    let chunk = &chunks[0];
+    let mut translator = OpenAiToAnthropic::new("m", "msg_1".to_owned());
+    let mut out = Vec::new();
+    let mut sent = 0usize;
+    let error = loop {
+        match translator.push(&chunks[(sent / piece.len()) % 2], &mut out) {
+            Ok(()) => sent += piece.len(),
+            Err(error) => break error,
+        }
+        assert!(
+            sent <= limit,
+            "{sent} bytes of arguments taken past the bound"
+        );
+    };
+    assert!(
+        matches!(error, TranslateError::ToolArgumentsTooLarge { limit: l } if l == limit),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("16 MiB"), "{error}");
+    assert!(sent + piece.len() > limit);
+    // Nothing more is written after the failure but the error event.
+    let mark = out.len();
+    translator.push(chunk, &mut out).expect("ignored");
+    assert_eq!(out.len(), mark);
+}
+
+#[test]
 fn arguments_cut_by_length_are_closed_so_they_parse() {
     let chunks = vec![
         delta_chunk(
