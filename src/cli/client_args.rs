@@ -25,7 +25,7 @@ pub struct CodeArgs {
     #[arg(long, value_name = "PATH", value_hint = ValueHint::ExecutablePath)]
     pub claude: Option<PathBuf>,
     /// Use (or start) claude-lb on this address instead of `settings.listen`
-    #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN)]
+    #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN, value_parser = crate::config::parse_listen)]
     pub listen: Option<SocketAddr>,
     /// The key Claude Code sends to claude-lb (`ANTHROPIC_API_KEY`), when clients need one
     #[arg(long, value_name = "KEY", env = crate::env::CLAUDE_LB_CLIENT_KEY, hide_env_values = true)]
@@ -61,7 +61,7 @@ pub struct EnvArgs {
     #[arg(long, value_name = "SHELL", value_enum)]
     pub shell: Option<ShellArg>,
     /// Point at this address instead of `settings.listen`
-    #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN)]
+    #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN, value_parser = crate::config::parse_listen)]
     pub listen: Option<SocketAddr>,
     /// Also set `ANTHROPIC_API_KEY` to this key (when clients need one)
     #[arg(long, value_name = "KEY", env = crate::env::CLAUDE_LB_CLIENT_KEY, hide_env_values = true)]
@@ -80,6 +80,6 @@ Exit 0 when claude-lb answers GET / with 200 (at least one provider available), 
 answers 503 (none available), when something else answers, or when nothing does.")]
 pub struct HealthArgs {
     /// Ask the instance on this address instead of `settings.listen`
-    #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN)]
+    #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN, value_parser = crate::config::parse_listen)]
     pub listen: Option<SocketAddr>,
 }

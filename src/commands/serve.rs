@@ -171,7 +171,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     tracing::info!(providers = enabled, "listening on {addr}");
     tracing::info!(
         "point Claude Code at it: {}",
-        crate::ui::claude_code_command(addr)
+        crate::ui::claude_code_command(&super::instance::client_url(addr))
     );
     proxy::serve(listener, state, shutdown_signal()).await
 }

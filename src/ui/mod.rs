@@ -12,9 +12,9 @@ pub mod wizard;
 
 pub use printer::Printer;
 
-/// The complete command that starts Claude Code against claude-lb at `addr`. Claude Code
+/// The complete command that starts Claude Code against claude-lb at `url`. Claude Code
 /// will not start without a credential of its own (`Not logged in · Please run /login`);
 /// claude-lb never forwards it, so any value works.
-pub fn claude_code_command(addr: impl std::fmt::Display) -> String {
-    format!("ANTHROPIC_BASE_URL=http://{addr} ANTHROPIC_API_KEY=claude-lb claude")
+pub fn claude_code_command(url: &str) -> String {
+    format!("ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=claude-lb claude")
 }

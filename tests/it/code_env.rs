@@ -239,6 +239,28 @@ fn env_prints_each_shells_lines() {
 }
 
 #[test]
+fn env_reads_an_address_as_every_command_does() {
+    for listen in ["9000", ":9000", "localhost:9000"] {
+        let run = ClaudeLb::new()
+            .args(["env", "--shell", "bash", "--listen", listen])
+            .run();
+        assert_eq!(run.code, 0, "{listen}: {run:?}");
+        assert_eq!(
+            run.stdout, "export ANTHROPIC_BASE_URL='http://127.0.0.1:9000'\n",
+            "{listen}"
+        );
+    }
+    let run = ClaudeLb::new()
+        .args(["env", "--listen", "nine-thousand"])
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("expected an address and port"),
+        "{run:?}"
+    );
+}
+
+#[test]
 fn env_follows_the_config_and_the_login_shell() {
     let mut cli = ClaudeLb::new();
     cli.write(
