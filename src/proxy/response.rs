@@ -98,7 +98,9 @@ fn ascii_json(value: &serde_json::Value) -> String {
 pub fn dispatch_error(error: &DispatchError) -> Response<Body> {
     let message = error.to_string();
     match error {
-        DispatchError::NoModel | DispatchError::Untranslatable { .. } => {
+        DispatchError::NoModel
+        | DispatchError::DuplicateModel
+        | DispatchError::Untranslatable { .. } => {
             let mut response =
                 self::error(StatusCode::BAD_REQUEST, "invalid_request_error", &message);
             response
