@@ -62,7 +62,7 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
 
 /// The Messages API routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ApiRoute {
+pub enum ApiRoute {
     Messages,
     CountTokens,
     Models,
@@ -74,7 +74,7 @@ enum ApiRoute {
 /// digits, `-`, `_`, `~` and `.` and is not `.` or `..`: no percent-encoding, no backslash, no
 /// empty segment, so nothing in the path can be read as a step elsewhere by any later layer.
 /// The prefix itself never travels upstream.
-fn api_route(path: &str) -> Option<ApiRoute> {
+pub fn api_route(path: &str) -> Option<ApiRoute> {
     let (prefix, route) = [
         ("/v1/messages/count_tokens", ApiRoute::CountTokens),
         ("/v1/messages", ApiRoute::Messages),

@@ -359,3 +359,106 @@ async fn max_tokens_is_capped_for_an_anthropic_provider_by_a_byte_splice() {
         request.replace("claude-opus-5-5", "relay-opus")
     );
 }
+
+#[path = "../../fuzz/fuzz_targets/request_body.rs"]
+mod fuzz_request;
+
+mod request_fuzz {
+    //! The body of the `request` cargo-fuzz target on stable, fed by proptest with requests
+    //! made of the pieces an attacker would use: `..` and encoded segments, backslashes, extra
+    //! query parameters, proxy and hop-by-hop headers, and bodies that name `model` twice or
+    //! with escapes. `PROPTEST_CASES` sets the number of cases (256 by default).
+
+    use proptest::prelude::*;
+
+    fn path() -> impl Strategy<Value = String> {
+        let segment = prop_oneof![
+            Just("v1"),
+            Just("messages"),
+            Just("count_tokens"),
+            Just("models"),
+            Just(".."),
+            Just("."),
+            Just("%2e%2e"),
+            Just("%2F"),
+            Just("a\\..\\b"),
+            Just(""),
+            Just("lb"),
+            Just("admin"),
+        ];
+        let query = prop_oneof![
+            Just(""),
+            Just("?beta=true"),
+            Just("?x=1&beta=true"),
+            Just("?beta=true&beta=false"),
+            Just("?beta=../../x"),
+            Just("?"),
+        ];
+        (
+            proptest::collection::vec(segment, 0..6),
+            prop_oneof![
+                Just("/v1/messages"),
+                Just("/v1/messages/count_tokens"),
+                Just("/v1/models"),
+                Just("")
+            ],
+            query,
+        )
+            .prop_map(|(segments, suffix, query)| {
+                let prefix: String = segments.iter().flat_map(|s| ["/", s]).collect();
+                format!("{prefix}{suffix}{query}")
+            })
+    }
+
+    fn headers() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            Just("anthropic-beta: a,b"),
+            Just("anthropic-version: 2023-06-01"),
+            Just("x-stainless-os: Linux"),
+            Just("x-forwarded-for: 10.0.0.1"),
+            Just("forwarded: for=x"),
+            Just("cookie: a=1"),
+            Just("expect: 100-continue"),
+            Just("authorization: Bearer c"),
+            Just("x-api-key: c"),
+            Just("connection: x-stainless-os, anthropic-beta"),
+            Just("connection: close"),
+            Just("x-app: cli"),
+            Just("te: trailers"),
+            Just("x-evil: 1"),
+        ];
+        proptest::collection::vec(line, 0..8).prop_map(|lines| lines.join("\n"))
+    }
+
+    fn body() -> impl Strategy<Value = String> {
+        let member = prop_oneof![
+            Just(r#""model":"a""#.to_owned()),
+            Just(r#""model":"b""#.to_owned()),
+            Just(r#""mod\u0065l":"c""#.to_owned()),
+            Just(r#""model":42"#.to_owned()),
+            Just(r#""max_tokens":64000"#.to_owned()),
+            Just(r#""messages":[{"model":"inner","content":"\"model\":\"x\""}]"#.to_owned()),
+            Just(r#""metadata":{"model":"m"}"#.to_owned()),
+            "[a-z]{1,6}".prop_map(|k| format!(r#""{k}":"v""#)),
+        ];
+        proptest::collection::vec(member, 0..6)
+            .prop_map(|members| format!("{{{}}}", members.join(",")))
+    }
+
+    proptest! {
+        #[test]
+        fn crafted_requests_go_only_where_the_config_says(
+            path in path(),
+            headers in headers(),
+            body in body(),
+        ) {
+            let input = [path.as_bytes(), b"\0", headers.as_bytes(), b"\0", body.as_bytes()].concat();
+            super::fuzz_request::run(&input);
+        }
+
+        #[test]
+        fn arbitrary_bytes_break_no_invariant(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            super::fuzz_request::run(&bytes);
+        }
+    }
+}
