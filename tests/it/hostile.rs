@@ -462,3 +462,32 @@ mod request_fuzz {
         }
     }
 }
+
+#[tokio::test]
+async fn a_probe_leaves_no_prefix_of_an_echoed_key_in_its_words() {
+    // The key starts right where a probe's message is cut.
+    let message = format!("{}{SECRET}", "z".repeat(170));
+    let echo = MockUpstream::anthropic()
+        .reply(Reply::json(
+            401,
+            serde_json::from_str(&error_json("authentication_error", &message)).unwrap(),
+        ))
+        .start()
+        .await;
+    let yaml = format!(
+        "providers:\n  - name: echo\n    type: anthropic\n    auth_type: api_key\n    auth_value: {SECRET}\n    base_url: {}\n",
+        echo.base_url()
+    );
+    let provider = claude_lb::config::load_str(&yaml, "p.yaml", &|_| None)
+        .unwrap()
+        .config
+        .providers
+        .remove(0);
+    let upstream = claude_lb::upstream::Upstream::new().unwrap();
+    let report =
+        claude_lb::upstream::probe::probe(&upstream, &provider, std::time::Duration::from_secs(5))
+            .await;
+    let words = report.outcome.to_string();
+    assert!(words.contains("zzz"), "{words}");
+    assert_clean("the probe", &words);
+}
