@@ -237,6 +237,8 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
                     format!("HTTP {}: the error body broke off", status.as_u16()),
                 );
             };
+            // The key goes before a translation quotes only the start of the body.
+            let bytes = upstream::Scrubber::for_provider(ctx.provider).bytes(bytes);
             ctx.health
                 .record_client_error(&ctx.provider.id, Instant::now());
             let (status, headers, bytes) = match mode {

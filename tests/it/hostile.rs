@@ -491,3 +491,23 @@ async fn a_probe_leaves_no_prefix_of_an_echoed_key_in_its_words() {
     assert!(words.contains("zzz"), "{words}");
     assert_clean("the probe", &words);
 }
+
+#[tokio::test]
+async fn a_translated_client_error_quotes_no_prefix_of_the_key() {
+    // A plain-text error body is quoted up to 300 bytes; the key starts just before the cut.
+    let text = format!("{}{SECRET} trailing", "w".repeat(290));
+    let echo = MockUpstream::openai()
+        .reply(Reply::raw(400, "text/plain", text))
+        .start()
+        .await;
+    let yaml = format!(
+        "providers:\n  - name: echo\n    type: openai\n    auth_type: api_key\n    auth_value: \"${{TEST_SECRET}}\"\n    base_url: {}\n    models:\n      \"*\": gpt-x\n",
+        echo.base_url()
+    );
+    let proxy = Proxy::start(&yaml).await;
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.status(), 400);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("wwww"), "{text}");
+    assert_clean("the answer", &text);
+}
