@@ -271,6 +271,8 @@ pub fn scrub_secret(provider: &Provider, text: String) -> String {
 #[derive(Clone, Debug, Default)]
 pub struct Scrubber {
     secret: Option<crate::config::Secret>,
+    /// The searcher for the key, built once: a stream runs it on every chunk.
+    finder: Option<std::sync::Arc<memchr::memmem::Finder<'static>>>,
 }
 
 /// What replaces the credential.
@@ -278,18 +280,16 @@ const SCRUBBED: &str = "*****";
 
 impl Scrubber {
     pub fn for_provider(provider: &Provider) -> Self {
-        Self {
-            secret: provider
-                .secret
-                .clone()
-                .filter(|secret| !secret.expose().is_empty()),
-        }
-    }
-
-    fn needle(&self) -> Option<&[u8]> {
-        self.secret
-            .as_ref()
-            .map(|secret| secret.expose().as_bytes())
+        let secret = provider
+            .secret
+            .clone()
+            .filter(|secret| !secret.expose().is_empty());
+        let finder = secret.as_ref().map(|secret| {
+            std::sync::Arc::new(
+                memchr::memmem::Finder::new(secret.expose().as_bytes()).into_owned(),
+            )
+        });
+        Self { secret, finder }
     }
 
     pub fn text(&self, text: String) -> String {
@@ -316,8 +316,8 @@ impl Scrubber {
     }
 
     fn replaced(&self, haystack: &[u8]) -> Option<Vec<u8>> {
-        let needle = self.needle()?;
-        let finder = memchr::memmem::Finder::new(needle);
+        let finder = self.finder.as_ref()?;
+        let needle = finder.needle();
         let first = finder.find(haystack)?;
         let mut out = Vec::with_capacity(haystack.len());
         let mut rest = 0;
@@ -337,10 +337,9 @@ impl Scrubber {
 
     /// Header values without the credential; a header whose name holds it is dropped.
     pub fn headers(&self, headers: &mut HeaderMap) {
-        let Some(needle) = self.needle() else {
+        let Some(finder) = &self.finder else {
             return;
         };
-        let finder = memchr::memmem::Finder::new(needle);
         if !headers.iter().any(|(name, value)| {
             finder.find(name.as_str().as_bytes()).is_some()
                 || finder.find(value.as_bytes()).is_some()
