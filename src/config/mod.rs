@@ -215,6 +215,13 @@ pub enum ConfigError {
     /// The file is larger than [`MAX_CONFIG_BYTES`].
     #[error("config file `{}` is larger than 1 MiB ({size} bytes); is it the right file?", .path.display())]
     TooLarge { path: PathBuf, size: u64 },
+    /// Another local user may write the file, and so point the keys at a server of theirs.
+    #[error(
+        "config file `{}` is writable by other users (mode {mode:03o}); refusing to load it (fix it with `chmod o-w {}`)",
+        .path.display(),
+        .path.display()
+    )]
+    WritableByOthers { path: PathBuf, mode: u32 },
     /// The file was read but has errors: every one of them, in file order.
     #[error("{}", render_invalid(.errors))]
     Invalid {
@@ -271,6 +278,14 @@ pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded,
         reason,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
+    // The mode of the file opened (a symbolic link is followed), not of the name.
+    let mode = file_mode(&file);
+    if mode & 0o002 != 0 {
+        return Err(ConfigError::WritableByOthers {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
     let mut bytes = Vec::new();
     file.take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -300,7 +315,42 @@ pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded,
             });
         }
     };
-    load_text(&text, &name, Some(path.to_path_buf()), env)
+    let mut loaded = load_text(&text, &name, Some(path.to_path_buf()), env)?;
+    let literal = loaded
+        .config
+        .providers
+        .iter()
+        .filter(|p| p.secret_origin == SecretOrigin::Literal)
+        .count();
+    if literal > 0 && mode & 0o044 != 0 {
+        let mut problems = diagnostic::Problems::new(&name);
+        problems.warn(
+            Pos::new(1, 1),
+            "",
+            format!(
+                "the file holds {} written out and other users can read it (mode {mode:03o}); run `chmod 600 {}`, or read keys from the environment with \"${{VAR}}\"",
+                plural(literal, "literal key"),
+                path.display()
+            ),
+        );
+        loaded.warnings.splice(0..0, problems.warnings);
+    }
+    Ok(loaded)
+}
+
+/// The permission bits of an open file (`0` where the platform has none).
+fn file_mode(file: &std::fs::File) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.metadata()
+            .map_or(0, |m| m.permissions().mode() & 0o777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        0
+    }
 }
 
 /// Validates configuration `text` as if read from a file called `file_name` (used in messages).

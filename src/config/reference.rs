@@ -86,7 +86,7 @@ pub const PROVIDER: &[Key] = &[
         "max_tokens",
         false,
         "none",
-        "A whole number of at least 1: the largest `max_tokens` sent to this provider (larger requests are capped).",
+        "A whole number of at least 1: the largest `max_tokens` sent to this provider (larger requests are capped). For `type: anthropic` the cap is applied by a byte splice of the top-level `max_tokens` value, like the model rename: the rest of the body is unchanged.",
     ),
     key(
         "models",

@@ -24,9 +24,6 @@ use crate::sse::{SseEvent, SseParser};
 use crate::translate;
 use crate::upstream::{self, Upstream, UpstreamRequest};
 
-/// How much of a failed answer's body is kept to say what went wrong.
-const ERROR_EXCERPT: usize = 300;
-
 pub(super) struct Context<'a> {
     pub provider: &'a Provider,
     pub settings: &'a Settings,
@@ -160,22 +157,21 @@ fn whole_answer_timed_out(total: std::time::Duration) -> Result {
 fn prepare(ctx: &Context<'_>) -> std::result::Result<(UpstreamRequest, Mode), String> {
     match ctx.provider.kind {
         ProviderKind::Anthropic => {
-            let mut body = if ctx.upstream_model == ctx.client_model {
-                ctx.request.body.clone()
-            } else {
-                rename_model(
-                    &ctx.request.body,
-                    ctx.model_span.clone(),
-                    ctx.upstream_model,
-                )
-            };
+            let mut body = edit_passthrough(ctx);
             // Thinking from an OpenAI-type provider has no signature an Anthropic-type
             // provider would accept (see `history`).
             if let Some(repaired) = super::history::strip_unsigned_thinking(&body) {
                 body = repaired;
             }
             let request = UpstreamRequest {
-                url: upstream::anthropic_url(ctx.provider, &ctx.request.path_and_query),
+                url: upstream::anthropic_url(
+                    ctx.provider,
+                    match ctx.route {
+                        super::Route::Messages => upstream::MESSAGES_PATH,
+                        super::Route::CountTokens => upstream::COUNT_TOKENS_PATH,
+                    },
+                    upstream::allowed_client_query(&ctx.request.path_and_query).as_deref(),
+                ),
                 headers: upstream::anthropic_headers(ctx.provider, &ctx.request.headers),
                 body,
             };
@@ -203,13 +199,56 @@ fn prepare(ctx: &Context<'_>) -> std::result::Result<(UpstreamRequest, Mode), St
     }
 }
 
-/// The body with the value of its top-level `model` replaced, every other byte unchanged.
-fn rename_model(body: &Bytes, span: Range<usize>, model: &str) -> Bytes {
-    let literal = serde_json::to_string(model).unwrap_or_else(|_| format!("\"{model}\""));
-    let mut out = BytesMut::with_capacity(body.len() + literal.len());
-    out.extend_from_slice(&body[..span.start]);
-    out.extend_from_slice(literal.as_bytes());
-    out.extend_from_slice(&body[span.end..]);
+/// The pass-through body with the only two values claude-lb may change replaced in place,
+/// every other byte unchanged: the top-level `model` where a `models` map renames it, and
+/// every top-level `max_tokens` above the provider's `max_tokens` cap, which becomes the cap.
+/// The same body when neither applies (no copy).
+fn edit_passthrough(ctx: &Context<'_>) -> Bytes {
+    let body = &ctx.request.body;
+    let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
+    if ctx.upstream_model != ctx.client_model {
+        let literal = serde_json::to_string(ctx.upstream_model)
+            .unwrap_or_else(|_| format!("\"{}\"", ctx.upstream_model));
+        edits.push((ctx.model_span.clone(), literal.into_bytes()));
+    }
+    if let Some(cap) = ctx.provider.max_tokens {
+        edits.extend(max_tokens_edits(body, cap.get()));
+    }
+    splice(body, edits)
+}
+
+/// The edits that lower every top-level `max_tokens` above `cap` to `cap`. A value that is not
+/// a plain non-negative integer is left for the provider to refuse.
+fn max_tokens_edits(body: &[u8], cap: u32) -> Vec<(Range<usize>, Vec<u8>)> {
+    scan::top_level_values(body, "max_tokens")
+        .into_iter()
+        .filter(|span| {
+            let digits = &body[span.clone()];
+            !digits.is_empty()
+                && digits.iter().all(u8::is_ascii_digit)
+                && std::str::from_utf8(digits)
+                    .ok()
+                    .is_none_or(|text| text.parse::<u64>().map_or(true, |n| n > u64::from(cap)))
+        })
+        .map(|span| (span, cap.to_string().into_bytes()))
+        .collect()
+}
+
+/// `body` with each range replaced by its bytes (ranges do not overlap).
+fn splice(body: &Bytes, mut edits: Vec<(Range<usize>, Vec<u8>)>) -> Bytes {
+    if edits.is_empty() {
+        return body.clone();
+    }
+    edits.sort_by_key(|(range, _)| range.start);
+    let extra: usize = edits.iter().map(|(_, bytes)| bytes.len()).sum();
+    let mut out = BytesMut::with_capacity(body.len() + extra);
+    let mut at = 0;
+    for (range, bytes) in edits {
+        out.extend_from_slice(&body[at..range.start]);
+        out.extend_from_slice(&bytes);
+        at = range.end;
+    }
+    out.extend_from_slice(&body[at..]);
     out.freeze()
 }
 
@@ -257,6 +296,8 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
                     return failed(failure, format!("HTTP {}: {message}", status.as_u16()));
                 }
             };
+            // The key goes before a translation quotes only the start of the body.
+            let bytes = upstream::Scrubber::for_provider(ctx.provider).bytes(bytes);
             ctx.health
                 .record_client_error(&ctx.provider.id, Instant::now());
             let (status, headers, bytes) = match mode {
@@ -319,8 +360,9 @@ fn describe_status(status: StatusCode, body: &[u8]) -> String {
             out.push_str(&kind);
         }
         if let Some(message) = detail.message {
+            // Whole: the caller removes the key and only then shortens the message.
             out.push_str(": ");
-            out.extend(message.chars().take(ERROR_EXCERPT));
+            out.push_str(&message);
         }
     } else if let Some(reason) = status.canonical_reason() {
         out.push(' ');

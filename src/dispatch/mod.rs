@@ -35,7 +35,8 @@ use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::provider::{ProviderId, ProviderKind};
 use crate::core::select::Selector;
 use crate::metrics::Metrics;
-use crate::upstream::Upstream;
+use crate::ui::logging as log;
+use crate::upstream::{Scrubber, Upstream};
 
 /// The running configuration, swapped whole on reload.
 #[derive(Debug)]
@@ -122,6 +123,8 @@ pub enum AnswerBody {
 pub enum DispatchError {
     #[error("the request has no \"model\" string at its top level")]
     NoModel,
+    #[error("the request names \"model\" more than once at its top level")]
+    DuplicateModel,
     #[error("no enabled provider serves model \"{model}\"; {pool}")]
     NoProviderServesModel {
         model: String,
@@ -312,12 +315,16 @@ impl Dispatcher {
         if let Err(error) = &result {
             self.metrics.record_failed_request();
             // Every request gets its log line; a successful answer logs its own when it ends.
+            // The model and the failures are the client's and the providers' words: escaped
+            // and cut, so that none of them can forge or flood a log line.
             let model = scan::top_level_string(&request.body, "model");
+            let model = model.as_ref().map_or("", |m| &*m.value);
             tracing::warn!(
                 request_id = &*request_id,
-                model = model.as_ref().map_or("", |m| &*m.value),
+                model = &*log::escape(model, log::MODEL_LIMIT),
                 latency_ms = millis(started.elapsed()),
-                "request failed: {error}"
+                "request failed: {}",
+                log::escape(&error.to_string(), log::TEXT_LIMIT)
             );
         }
         result
@@ -332,8 +339,10 @@ impl Dispatcher {
         request_id: &Arc<str>,
     ) -> Result<Answer, DispatchError> {
         let generation = self.generation.load_full();
-        let Some(model) = scan::top_level_string(&request.body, "model") else {
-            return Err(DispatchError::NoModel);
+        let model = match scan::model(&request.body) {
+            Ok(model) => model,
+            Err(scan::ModelError::Missing) => return Err(DispatchError::NoModel),
+            Err(scan::ModelError::Duplicate) => return Err(DispatchError::DuplicateModel),
         };
         let model_span = model.span.clone();
         let model: Box<str> = model.value.into();
@@ -351,7 +360,7 @@ impl Dispatcher {
         ) else {
             return Err(DispatchError::NoProviderServesModel {
                 pool: pool_summary(&generation.config.providers, route),
-                model: model.into(),
+                model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
             });
         };
         let mut failed: Vec<AttemptRecord> = Vec::new();
@@ -379,8 +388,18 @@ impl Dispatcher {
             };
             match attempt::run(ctx).await {
                 attempt::Result::Answer(mut answer, pending) => {
-                    if let AnswerBody::Stream(stream) = &mut answer.body {
-                        stream.set_failed(&failed);
+                    // The one place where a provider's answer becomes the client's: its key
+                    // never goes along, in headers, a whole body or any event of a stream.
+                    let scrubber = Scrubber::for_provider(provider);
+                    scrubber.headers(&mut answer.headers);
+                    match &mut answer.body {
+                        AnswerBody::Full(bytes) => {
+                            *bytes = scrubber.bytes(std::mem::take(bytes));
+                        }
+                        AnswerBody::Stream(stream) => {
+                            stream.set_failed(&failed);
+                            stream.set_scrubber(scrubber);
+                        }
                     }
                     if let Some((mut log, usage, outcome)) = pending {
                         log.set_failed(&failed);
@@ -397,8 +416,9 @@ impl Dispatcher {
                 }
                 attempt::Result::Failed { failure, message } => {
                     // What a provider said goes to logs, `/providers` and the client: never
-                    // with the provider's key in it.
-                    let message = crate::upstream::scrub_secret(provider, message);
+                    // with the provider's key in it, and never at any length. The key goes
+                    // first, so that the cut leaves no prefix of it.
+                    let message = clip_message(&Scrubber::for_provider(provider).text(message));
                     if !classify::may_resend(
                         &failure,
                         generation.config.settings.resend_timed_out_answers,
@@ -438,7 +458,8 @@ impl Dispatcher {
                         request_id = &**request_id,
                         provider = provider.id.as_str(),
                         cooldown_s = cooldown.as_secs(),
-                        "attempt failed: {message}"
+                        "attempt failed: {}",
+                        log::escape(&message, log::TEXT_LIMIT)
                     );
                     self.metrics.record_failed_attempt(
                         &provider.id,
@@ -457,7 +478,7 @@ impl Dispatcher {
         if !any_candidate {
             return Err(DispatchError::NoProviderServesModel {
                 pool: pool_summary(&generation.config.providers, route),
-                model: model.into(),
+                model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
             });
         }
         let now = Instant::now();
@@ -503,6 +524,18 @@ impl Dispatcher {
             attempts: failed,
             verdict,
         })
+    }
+}
+
+/// The most characters of a failure message that are kept (in the log, `/providers` and the
+/// client's error); a provider's error text can be as long as it likes.
+const MESSAGE_LIMIT: usize = 500;
+
+/// `message`, cut to [`MESSAGE_LIMIT`] characters.
+pub(crate) fn clip_message(message: &str) -> String {
+    match message.char_indices().nth(MESSAGE_LIMIT) {
+        Some((end, _)) => format!("{}…", &message[..end]),
+        None => message.to_owned(),
     }
 }
 

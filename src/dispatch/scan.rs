@@ -19,20 +19,95 @@ pub struct Found<'a> {
 
 /// The value of the top-level key `key` when it is a string.
 pub fn top_level_string<'a>(body: &'a [u8], key: &str) -> Option<Found<'a>> {
-    let value = top_level_value(body, key)?;
-    if body.get(value.start) != Some(&b'"') {
+    string_at(body, top_level_value(body, key)?)
+}
+
+/// Why a request body's `model` cannot be trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelError {
+    /// No top-level `model` string.
+    Missing,
+    /// More than one top-level `model` key. Parsers upstream disagree on which one counts
+    /// (most keep the last; routing would see the first), so such a body is refused.
+    Duplicate,
+}
+
+/// The top-level `model` of a request, refusing a body that names it twice, also when one of
+/// the names is spelled with escapes (`"mod\u0065l"`), which every JSON parser reads as
+/// `model`. Unlike [`top_level_string`], this walks the whole top level: the bytes of nested
+/// values are skipped with a vectorised search, never parsed.
+pub fn model(body: &[u8]) -> Result<Found<'_>, ModelError> {
+    let spans = top_level_values(body, "model");
+    match spans.as_slice() {
+        [] => Err(ModelError::Missing),
+        [span] => string_at(body, span.clone()).ok_or(ModelError::Missing),
+        _ => Err(ModelError::Duplicate),
+    }
+}
+
+/// The byte ranges of the values of every top-level member named `key` (escapes in the name
+/// decoded), in body order; a walk of the whole top level.
+pub fn top_level_values(body: &[u8], key: &str) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    let mut at = skip_ws(body, 0);
+    if body.get(at) != Some(&b'{') {
+        return found;
+    }
+    at += 1;
+    loop {
+        at = skip_ws(body, at);
+        match body.get(at) {
+            Some(b',') => {
+                at += 1;
+                continue;
+            }
+            Some(b'"') => {}
+            _ => break,
+        }
+        let Some(name_end) = string_end(body, at) else {
+            break;
+        };
+        let is_key = key_is(&body[at..name_end], key);
+        at = skip_ws(body, name_end);
+        if body.get(at) != Some(&b':') {
+            break;
+        }
+        at = skip_ws(body, at + 1);
+        let Some(value_end) = value_end(body, at) else {
+            break;
+        };
+        if is_key {
+            found.push(at..value_end);
+        }
+        at = value_end;
+    }
+    found
+}
+
+/// Whether the JSON string literal `literal` (quotes included) spells `key`, escapes decoded.
+fn key_is(literal: &[u8], key: &str) -> bool {
+    let inner = &literal[1..literal.len() - 1];
+    if !inner.contains(&b'\\') {
+        return inner == key.as_bytes();
+    }
+    std::str::from_utf8(literal)
+        .ok()
+        .and_then(|text| serde_json::from_str::<String>(text).ok())
+        .is_some_and(|name| name == key)
+}
+
+/// The string value whose literal spans `span`, or `None` when it is not a string.
+fn string_at(body: &[u8], span: Range<usize>) -> Option<Found<'_>> {
+    if body.get(span.start) != Some(&b'"') {
         return None;
     }
-    let literal = std::str::from_utf8(&body[value.clone()]).ok()?;
+    let literal = std::str::from_utf8(&body[span.clone()]).ok()?;
     let text = if literal.contains('\\') {
         std::borrow::Cow::Owned(serde_json::from_str::<String>(literal).ok()?)
     } else {
         std::borrow::Cow::Borrowed(&literal[1..literal.len() - 1])
     };
-    Some(Found {
-        value: text,
-        span: value,
-    })
+    Some(Found { value: text, span })
 }
 
 /// The value of the top-level key `key` when it is `true` or `false`.
@@ -218,11 +293,54 @@ mod tests {
         assert_eq!(top_level_bool(br#"{"stream":"yes"}"#, "stream"), None);
     }
 
+    #[test]
+    fn a_duplicate_model_is_refused_however_it_is_spelled() {
+        for body in [
+            r#"{"model":"a","max_tokens":1,"model":"b"}"#,
+            r#"{"model":"a","mod\u0065l":"b"}"#,
+            r#"{"\u006dodel":"a", "messages":[{"model":"x"}], "model":"b"}"#,
+            r#"{"model":"a","model":42}"#,
+        ] {
+            assert_eq!(model(body.as_bytes()), Err(ModelError::Duplicate), "{body}");
+        }
+        for body in [
+            r#"{"max_tokens":1}"#,
+            r#"{"model":42}"#,
+            r#"{"metadata":{"model":"inner"}}"#,
+            "",
+        ] {
+            assert_eq!(model(body.as_bytes()), Err(ModelError::Missing), "{body}");
+        }
+        let body = r#"{"messages":[{"model":"inner"}],"model":"m","metadata":{"model":"x"}}"#;
+        let found = model(body.as_bytes()).unwrap();
+        assert_eq!(&*found.value, "m");
+        assert_eq!(&body[found.span], "\"m\"");
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let _ = top_level_string(&bytes, "model");
             let _ = top_level_bool(&bytes, "stream");
+            let _ = model(&bytes);
+        }
+
+        #[test]
+        fn model_agrees_with_serde_on_duplicates(
+            keys in proptest::collection::vec(proptest::sample::select(vec!["model", "mod\\u0065l", "max_tokens", "modelx"]), 0..5),
+        ) {
+            let members: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!("\"{k}\":\"v{i}\"")).collect();
+            let body = format!("{{{}}}", members.join(","));
+            let named_model = keys.iter().filter(|k| **k == "model" || **k == "mod\\u0065l").count();
+            let expect = match named_model {
+                0 => Err(ModelError::Missing),
+                1 => {
+                    let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    Ok(value["model"].as_str().unwrap().to_owned())
+                }
+                _ => Err(ModelError::Duplicate),
+            };
+            proptest::prop_assert_eq!(model(body.as_bytes()).map(|f| f.value.into_owned()), expect, "{}", body);
         }
 
         #[test]

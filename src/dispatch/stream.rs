@@ -23,6 +23,7 @@ use crate::core::provider::ProviderId;
 use crate::sse::SseParser;
 use crate::translate;
 use crate::translate::stream::OpenAiToAnthropic;
+use crate::upstream::Scrubber;
 
 /// How long a translated upstream may be silent before the client gets a `ping`, so that
 /// Claude Code's idle watchdog sees the stream alive (PROTOCOL 5.4).
@@ -145,7 +146,9 @@ impl RequestLog {
         Self {
             request_id: ctx.request_id.clone(),
             provider: ctx.provider.id.clone(),
-            model: ctx.client_model.into(),
+            // The client's words: escaped and cut before they reach a log line.
+            model: crate::ui::logging::escape(ctx.client_model, crate::ui::logging::MODEL_LIMIT)
+                .into(),
             status,
             started: ctx.started,
             first: ctx.started.elapsed(),
@@ -190,12 +193,15 @@ impl RequestLog {
                     model = &*self.model,
                     status = self.status.as_u16(),
                     attempts = self.attempts,
-                    failed_attempts = (!self.failed_attempts.is_empty()).then_some(self.failed_attempts.as_str()),
+                    failed_attempts = (!self.failed_attempts.is_empty())
+                        .then(|| crate::ui::logging::escape(&self.failed_attempts, crate::ui::logging::TEXT_LIMIT))
+                        .as_deref(),
                     first_ms = super::millis(self.first),
                     latency_ms = super::millis(self.started.elapsed()),
                     input_tokens = usage.input,
                     output_tokens = usage.output,
-                    "{outcome}"
+                    "{}",
+                    crate::ui::logging::escape(outcome, crate::ui::logging::TEXT_LIMIT)
                 )
             };
         }
@@ -218,6 +224,9 @@ pub struct AnswerStream {
     /// Whether the stream reached its end; a stream dropped before that was abandoned by
     /// the client.
     ended: bool,
+    /// Removes the provider's key from every chunk (chunks hold whole events, so a key is
+    /// never split between two).
+    scrubber: Scrubber,
 }
 
 impl std::fmt::Debug for AnswerStream {
@@ -238,6 +247,8 @@ struct Live {
     idle_timeout: Duration,
     /// When the upstream last sent bytes; `stream_idle_timeout` counts from here.
     last_data: Instant,
+    /// Removes the provider's key from the failure messages of the log and `/providers`.
+    scrubber: Scrubber,
 }
 
 impl AnswerStream {
@@ -265,10 +276,12 @@ impl AnswerStream {
                 provider,
                 idle_timeout,
                 last_data: Instant::now(),
+                scrubber: Scrubber::default(),
             })),
             log,
             usage,
             ended: false,
+            scrubber: Scrubber::default(),
         }
     }
 
@@ -280,7 +293,16 @@ impl AnswerStream {
             log,
             usage: Usage::default(),
             ended: false,
+            scrubber: Scrubber::default(),
         }
+    }
+
+    /// Removes this provider's key from everything the stream says from now on.
+    pub(super) fn set_scrubber(&mut self, scrubber: Scrubber) {
+        if let Some(live) = self.live.as_mut() {
+            live.scrubber = scrubber.clone();
+        }
+        self.scrubber = scrubber;
     }
 
     pub(super) fn set_failed(&mut self, failed: &[super::AttemptRecord]) {
@@ -290,7 +312,7 @@ impl AnswerStream {
     /// The next bytes for the client, or `None` at the end of the stream.
     pub async fn next_chunk(&mut self) -> Option<Bytes> {
         if let Some(first) = self.first.take() {
-            return Some(first);
+            return Some(self.scrubber.bytes(first));
         }
         let Some(live) = self.live.as_mut() else {
             if !self.ended {
@@ -318,6 +340,7 @@ impl AnswerStream {
         if out.is_empty() {
             None
         } else {
+            self.scrubber.vec(&mut out);
             Some(Bytes::from(out))
         }
     }
@@ -446,11 +469,11 @@ impl Live {
                     "error" => {
                         // The provider's own error event ends the stream; nothing follows it.
                         let (kind, message) = error_event_fields(&event.data);
-                        let message = format!(
+                        let message = self.words(format!(
                             "error event mid-stream: {}{}",
                             kind.as_deref().unwrap_or("unknown"),
                             message.map(|m| format!(": {m}")).unwrap_or_default()
-                        );
+                        ));
                         self.blame(&message);
                         Some(End::Failed(message))
                     }
@@ -476,6 +499,7 @@ impl Live {
 
     /// Ends the stream with one Anthropic `error` event and blames the provider.
     fn fail(&mut self, out: &mut Vec<u8>, message: &str) -> End {
+        let message = &self.words(message.to_owned());
         match &mut self.mode {
             Mode::Passthrough => {
                 let body = translate::error::anthropic_error_body("api_error", message);
@@ -485,6 +509,11 @@ impl Live {
         }
         self.blame(message);
         End::Failed(message.to_owned())
+    }
+
+    /// A failure message as the log and `/providers` may show it: without the key, then cut.
+    fn words(&self, message: String) -> String {
+        super::clip_message(&self.scrubber.text(message))
     }
 
     fn blame(&self, message: &str) {

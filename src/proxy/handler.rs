@@ -22,12 +22,20 @@ use crate::upstream;
 pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Response<Body> {
     let path = request.uri().path();
     let method = request.method().clone();
-    match (path, &method) {
-        (p, &Method::POST) if p.ends_with("/v1/messages") => messages(request, state).await,
-        (p, &Method::POST) if p.ends_with("/v1/messages/count_tokens") => {
-            count_tokens(request, state).await
+    match (api_route(path), &method) {
+        (Some(ApiRoute::Messages), &Method::POST) => return messages(request, state).await,
+        (Some(ApiRoute::CountTokens), &Method::POST) => return count_tokens(request, state).await,
+        (Some(ApiRoute::Models), &Method::GET) => return models(request, state).await,
+        (Some(_), _) => {
+            return response::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request_error",
+                &format!("method {method} is not allowed on {path}"),
+            );
         }
-        (p, &Method::GET) if p.ends_with("/v1/models") => models(request, state).await,
+        (None, _) => {}
+    }
+    match (path, &method) {
         ("/", &Method::GET | &Method::HEAD) => health(state, method == Method::HEAD),
         ("/providers", &Method::GET) => providers(state),
         ("/metrics", &Method::GET) => {
@@ -39,23 +47,57 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
             response
         }
         ("/providers/reload", &Method::POST) => reload(state).await,
-        (p, _)
-            if p.ends_with("/v1/messages")
-                || p.ends_with("/v1/messages/count_tokens")
-                || p.ends_with("/v1/models")
-                || matches!(p, "/" | "/providers" | "/providers/reload" | "/metrics") =>
-        {
-            response::error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "invalid_request_error",
-                &format!("method {method} is not allowed on {p}"),
-            )
-        }
+        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics"), _) => response::error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request_error",
+            &format!("method {method} is not allowed on {p}"),
+        ),
         (p, _) => response::error(
             StatusCode::NOT_FOUND,
             "not_found_error",
             &format!("no route for {method} {p}"),
         ),
+    }
+}
+
+/// The Messages API routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiRoute {
+    Messages,
+    CountTokens,
+    Models,
+}
+
+/// The API route of a request path: exactly `/v1/messages`, `/v1/messages/count_tokens` or
+/// `/v1/models`, optionally behind a prefix of plain segments (a client's base URL such as
+/// `http://host:port/lb/` keeps its `/lb`). A segment is plain when it is made of letters,
+/// digits, `-`, `_`, `~` and `.` and is not `.` or `..`: no percent-encoding, no backslash, no
+/// empty segment, so nothing in the path can be read as a step elsewhere by any later layer.
+/// The prefix itself never travels upstream.
+pub fn api_route(path: &str) -> Option<ApiRoute> {
+    let (prefix, route) = [
+        ("/v1/messages/count_tokens", ApiRoute::CountTokens),
+        ("/v1/messages", ApiRoute::Messages),
+        ("/v1/models", ApiRoute::Models),
+    ]
+    .into_iter()
+    .find_map(|(suffix, route)| path.strip_suffix(suffix).map(|prefix| (prefix, route)))?;
+    let plain = |segment: &str| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~' | b'.'))
+    };
+    if prefix.is_empty()
+        || prefix
+            .strip_prefix('/')
+            .is_some_and(|p| p.split('/').all(plain))
+    {
+        Some(route)
+    } else {
+        None
     }
 }
 
@@ -338,6 +380,32 @@ async fn reload(state: &Arc<AppState>) -> Response<Body> {
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_exact_api_routes_behind_plain_prefixes_are_accepted() {
+        for (path, expect) in [
+            ("/v1/messages", Some(ApiRoute::Messages)),
+            ("/v1/messages/count_tokens", Some(ApiRoute::CountTokens)),
+            ("/v1/models", Some(ApiRoute::Models)),
+            ("/lb/v1/messages", Some(ApiRoute::Messages)),
+            ("/team-a/lb.v2/v1/models", Some(ApiRoute::Models)),
+            ("/v1/../../admin/secret/v1/messages", None),
+            ("/v1/%2e%2e/%2E%2E/admin/v1/messages", None),
+            ("/a\\..\\b/v1/messages", None),
+            ("/./v1/messages", None),
+            ("//v1/messages", None),
+            ("v1/messages", None),
+            ("/v1/messagesx", None),
+            ("/v1/messages/", None),
+        ] {
+            assert_eq!(api_route(path), expect, "{path}");
         }
     }
 }

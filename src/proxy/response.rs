@@ -116,7 +116,9 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
         );
     }
     match error {
-        DispatchError::NoModel | DispatchError::Untranslatable { .. } => {
+        DispatchError::NoModel
+        | DispatchError::DuplicateModel
+        | DispatchError::Untranslatable { .. } => {
             let mut response =
                 self::error(StatusCode::BAD_REQUEST, "invalid_request_error", &message);
             response

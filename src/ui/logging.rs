@@ -204,9 +204,59 @@ impl Visit for JsonFields {
     }
 }
 
+/// How many bytes of a client's `model` a log line keeps.
+pub const MODEL_LIMIT: usize = 256;
+
+/// How many bytes of a free-text message (a failure, an error) a log line keeps.
+pub const TEXT_LIMIT: usize = 4096;
+
+/// `text` made safe for one log line: control characters (line breaks included, and the
+/// Unicode line and paragraph separators) written as escapes, so that a value sent by a
+/// client or a provider can never start a forged line, and cut to at most `max` bytes of
+/// input, saying how long it was.
+pub fn escape(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let needs_escape = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+    if text.len() <= max && !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 32);
+    for c in text[..end].chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if end < text.len() {
+        use std::fmt::Write as _;
+        let _ = write!(out, "…({} bytes in all)", text.len());
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_keeps_a_value_on_one_bounded_line() {
+        assert_eq!(escape("claude-opus-5-5", 16), "claude-opus-5-5");
+        assert_eq!(
+            escape("m\nINFO forged line\r\u{1b}[31m", 100),
+            "m\\nINFO forged line\\r\\u{1b}[31m"
+        );
+        assert_eq!(escape("a\u{2028}b", 100), "a\\u{2028}b");
+        let huge = "x".repeat(16 * 1024 * 1024);
+        let escaped = escape(&huge, MODEL_LIMIT);
+        assert!(escaped.len() < MODEL_LIMIT + 40, "{}", escaped.len());
+        assert!(escaped.ends_with("…(16777216 bytes in all)"), "{escaped}");
+        // A cut never splits a character.
+        assert_eq!(escape("éé", 3), "é…(4 bytes in all)");
+    }
 
     #[track_caller]
     fn check(env: Option<&str>, verbose: u8, quiet: bool, config: Option<LogLevel>, expect: &str) {

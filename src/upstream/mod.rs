@@ -93,16 +93,31 @@ impl Upstream {
     }
 }
 
+/// The upstream path of `POST /v1/messages`.
+pub const MESSAGES_PATH: &str = "/v1/messages";
+/// The upstream path of `POST /v1/messages/count_tokens`.
+pub const COUNT_TOKENS_PATH: &str = "/v1/messages/count_tokens";
+/// The upstream path of `GET /v1/models`.
+pub const MODELS_PATH: &str = "/v1/models";
+
 /// The URL of a Messages-API path on an Anthropic-type provider: the provider's base URL
-/// followed by the client's path from `/v1/` on, and the client's query.
-pub fn anthropic_url(provider: &Provider, path_and_query: &str) -> Url {
-    let tail = path_and_query
-        .find("/v1/")
-        .map_or(path_and_query, |at| &path_and_query[at..]);
-    match tail.split_once('?') {
-        Some((path, query)) => join(provider, path, Some(query)),
-        None => join(provider, tail, None),
-    }
+/// followed by one of the fixed API paths above (never anything from the client's path, so a
+/// request cannot reach another path on the provider's host with the operator's key), and a
+/// query built by claude-lb or filtered by [`allowed_client_query`].
+pub fn anthropic_url(provider: &Provider, path: &'static str, query: Option<&str>) -> Url {
+    join(provider, path, query)
+}
+
+/// The parts of a client's query string that may travel upstream: only the parameters the
+/// Messages API defines (`beta=true`, which Claude Code adds to every request), each as the
+/// client wrote it, in the client's order. Anything else stays behind.
+pub fn allowed_client_query(path_and_query: &str) -> Option<String> {
+    let (_, query) = path_and_query.split_once('?')?;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| matches!(*pair, "beta=true" | "beta=false"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("&"))
 }
 
 /// The Chat Completions URL of an OpenAI-type provider.
@@ -124,37 +139,39 @@ fn join(provider: &Provider, path: &str, query: Option<&str>) -> Url {
     url
 }
 
-/// Request headers that never travel from the client to a provider: hop-by-hop headers,
-/// the client's own credentials, and headers the HTTP client sets itself.
-fn is_dropped_request_header(name: &HeaderName) -> bool {
-    matches!(
-        name.as_str(),
-        "host"
-            | "content-length"
-            | "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "proxy-authorization"
-            | "proxy-authenticate"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "x-api-key"
-            | "authorization"
-            // claude-lb reads response bodies (to find the commit point of a stream), so it
-            // asks for them uncompressed.
-            | "accept-encoding"
-    )
+/// Whether a client request header travels to an Anthropic-type provider: an allowlist of
+/// what Claude Code and the Anthropic SDKs send (`anthropic-*` whatever the release adds,
+/// the SDK's `x-stainless-*`, Claude Code's `x-claude-code-*` and `x-app`, the request id
+/// they set, content negotiation and the user agent). Everything else stays behind: the
+/// client's own credentials, hop-by-hop headers, proxy headers (`forwarded`,
+/// `x-forwarded-*`), cookies, `expect`, and anything a client invents. Headers an operator
+/// wants every request to carry go in the provider's `headers`.
+fn is_forwarded_request_header(name: &HeaderName) -> bool {
+    let name = name.as_str();
+    name.starts_with("anthropic-")
+        || name.starts_with("x-stainless-")
+        || name.starts_with("x-claude-code-")
+        || matches!(
+            name,
+            "content-type" | "accept" | "user-agent" | "x-app" | "x-client-request-id"
+        )
 }
 
-/// The headers for a pass-through request to an Anthropic-type provider: every end-to-end
-/// client header (all `anthropic-*` included), then the provider's extra headers, then its
-/// credential.
+/// The headers for a pass-through request to an Anthropic-type provider: the client headers
+/// that pass [`is_forwarded_request_header`], except any the client's `Connection` header
+/// names (those are hop-by-hop by its own declaration), then the provider's extra headers,
+/// then its credential.
 pub fn anthropic_headers(provider: &Provider, client: &HeaderMap) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(client.len() + provider.headers.len() + 2);
+    let hop_by_hop: Vec<String> = client
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
     for (name, value) in client {
-        if !is_dropped_request_header(name) {
+        if is_forwarded_request_header(name) && !hop_by_hop.iter().any(|h| h == name.as_str()) {
             headers.append(name.clone(), value.clone());
         }
     }
@@ -222,7 +239,7 @@ pub async fn list_models(
     struct Entry {
         id: String,
     }
-    let url = anthropic_url(provider, "/v1/models?limit=1000");
+    let url = anthropic_url(provider, MODELS_PATH, Some("limit=1000"));
     let response = upstream
         .get(url.as_str(), anthropic_headers(provider, client))
         .await
@@ -245,17 +262,124 @@ pub async fn list_models(
         body.extend_from_slice(&chunk);
     }
     let list: List = serde_json::from_slice(&body).ok()?;
-    Some(list.data.into_iter().map(|entry| entry.id).collect())
+    let scrubber = Scrubber::for_provider(provider);
+    Some(
+        list.data
+            .into_iter()
+            .map(|entry| scrubber.text(entry.id))
+            .collect(),
+    )
 }
 
 /// `text` with the provider's credential replaced by `*****`: for messages built from what a
 /// provider or the network said, which some providers fill with the key they refused.
 pub fn scrub_secret(provider: &Provider, text: String) -> String {
-    match provider.secret.as_ref().map(crate::config::Secret::expose) {
-        Some(secret) if !secret.is_empty() && text.contains(secret) => {
-            text.replace(secret, "*****")
+    Scrubber::for_provider(provider).text(text)
+}
+
+/// Removes one provider's credential from what that provider said, wherever its words go next:
+/// an answer's body and headers, a stream's events, a failure message for the log,
+/// `/providers` and `claude-lb test`. It runs on whole values, before anything shortens them,
+/// so no prefix of the key survives a cut.
+#[derive(Clone, Debug, Default)]
+pub struct Scrubber {
+    secret: Option<crate::config::Secret>,
+    /// The searcher for the key, built once: a stream runs it on every chunk.
+    finder: Option<std::sync::Arc<memchr::memmem::Finder<'static>>>,
+}
+
+/// What replaces the credential.
+const SCRUBBED: &str = "*****";
+
+impl Scrubber {
+    pub fn for_provider(provider: &Provider) -> Self {
+        let secret = provider
+            .secret
+            .clone()
+            .filter(|secret| !secret.expose().is_empty());
+        let finder = secret.as_ref().map(|secret| {
+            std::sync::Arc::new(
+                memchr::memmem::Finder::new(secret.expose().as_bytes()).into_owned(),
+            )
+        });
+        Self { secret, finder }
+    }
+
+    pub fn text(&self, text: String) -> String {
+        match self.secret.as_ref().map(crate::config::Secret::expose) {
+            Some(secret) if text.contains(secret) => text.replace(secret, SCRUBBED),
+            _ => text,
         }
-        _ => text,
+    }
+
+    /// `bytes` without the credential; the same buffer when it holds none (the usual case,
+    /// found with one vectorised search).
+    pub fn bytes(&self, bytes: Bytes) -> Bytes {
+        match self.replaced(&bytes) {
+            Some(clean) => Bytes::from(clean),
+            None => bytes,
+        }
+    }
+
+    /// Removes the credential from `buffer` in place.
+    pub fn vec(&self, buffer: &mut Vec<u8>) {
+        if let Some(clean) = self.replaced(buffer) {
+            *buffer = clean;
+        }
+    }
+
+    fn replaced(&self, haystack: &[u8]) -> Option<Vec<u8>> {
+        let finder = self.finder.as_ref()?;
+        let needle = finder.needle();
+        let first = finder.find(haystack)?;
+        let mut out = Vec::with_capacity(haystack.len());
+        let mut rest = 0;
+        let mut at = first;
+        loop {
+            out.extend_from_slice(&haystack[rest..at]);
+            out.extend_from_slice(SCRUBBED.as_bytes());
+            rest = at + needle.len();
+            match finder.find(&haystack[rest..]) {
+                Some(next) => at = rest + next,
+                None => break,
+            }
+        }
+        out.extend_from_slice(&haystack[rest..]);
+        Some(out)
+    }
+
+    /// Header values without the credential; a header whose name holds it is dropped.
+    pub fn headers(&self, headers: &mut HeaderMap) {
+        let Some(finder) = &self.finder else {
+            return;
+        };
+        if !headers.iter().any(|(name, value)| {
+            finder.find(name.as_str().as_bytes()).is_some()
+                || finder.find(value.as_bytes()).is_some()
+        }) {
+            return;
+        }
+        let old = std::mem::take(headers);
+        let mut current: Option<HeaderName> = None;
+        for (name, value) in old {
+            if let Some(name) = name {
+                current = Some(name);
+            }
+            let Some(name) = current.clone() else {
+                continue;
+            };
+            if finder.find(name.as_str().as_bytes()).is_some() {
+                continue;
+            }
+            let value = match self.replaced(value.as_bytes()) {
+                Some(clean) => match HeaderValue::from_bytes(&clean) {
+                    Ok(value) => value,
+                    Err(_) => continue,
+                },
+                None => value,
+            };
+            headers.append(name, value);
+        }
     }
 }
 
@@ -354,39 +478,112 @@ mod tests {
     }
 
     #[test]
-    fn urls_join_the_base_path_and_keep_the_client_query() {
-        for (base, client, expect) in [
+    fn urls_join_the_base_path_and_a_fixed_suffix() {
+        for (base, path, query, expect) in [
             (
                 "http://127.0.0.1:9001",
-                "/v1/messages",
+                MESSAGES_PATH,
+                None,
                 "http://127.0.0.1:9001/v1/messages",
             ),
             (
                 "http://127.0.0.1:9001/",
-                "/v1/messages?beta=true",
+                MESSAGES_PATH,
+                Some("beta=true"),
                 "http://127.0.0.1:9001/v1/messages?beta=true",
             ),
             (
                 "https://relay.example.com/api/",
-                "/v1/messages/count_tokens",
+                COUNT_TOKENS_PATH,
+                None,
                 "https://relay.example.com/api/v1/messages/count_tokens",
             ),
             (
                 "https://relay.example.com/api",
-                "/prefix/v1/messages?a=1&b=2",
-                "https://relay.example.com/api/v1/messages?a=1&b=2",
+                MODELS_PATH,
+                Some("limit=1000"),
+                "https://relay.example.com/api/v1/models?limit=1000",
             ),
         ] {
             assert_eq!(
-                anthropic_url(&provider(base), client).as_str(),
+                anthropic_url(&provider(base), path, query).as_str(),
                 expect,
-                "{base} + {client}"
+                "{base} + {path}"
             );
         }
         assert_eq!(
             openai_url(&provider("https://openrouter.ai/api/v1")).as_str(),
             "https://openrouter.ai/api/v1/chat/completions"
         );
+    }
+
+    #[test]
+    fn only_the_beta_parameter_of_a_client_query_travels() {
+        for (client, expect) in [
+            ("/v1/messages", None),
+            ("/v1/messages?beta=true", Some("beta=true")),
+            ("/v1/messages?a=1&beta=true&b=2", Some("beta=true")),
+            ("/v1/messages?x=../../admin", None),
+            ("/v1/messages?beta=true%26x=1", None),
+            ("/v1/messages?", None),
+        ] {
+            assert_eq!(allowed_client_query(client).as_deref(), expect, "{client}");
+        }
+    }
+
+    #[test]
+    fn client_headers_travel_by_an_allowlist() {
+        let mut client = HeaderMap::new();
+        for (name, value) in [
+            ("anthropic-version", "2023-06-01"),
+            ("anthropic-beta", "a,b"),
+            ("content-type", "application/json"),
+            ("accept", "application/json"),
+            ("user-agent", "claude-cli/2.1.332 (external, sdk-cli)"),
+            ("x-app", "cli"),
+            ("x-stainless-os", "Linux"),
+            ("x-claude-code-session-id", "s"),
+            ("x-client-request-id", "r"),
+            ("x-api-key", "client-key"),
+            ("authorization", "Bearer client-token"),
+            ("x-forwarded-for", "10.0.0.1"),
+            ("x-forwarded-host", "evil"),
+            ("forwarded", "for=10.0.0.1"),
+            ("cookie", "session=1"),
+            ("expect", "100-continue"),
+            ("connection", "keep-alive, x-stainless-arch"),
+            ("x-stainless-arch", "x64"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("host", "localhost"),
+            ("content-length", "10"),
+            ("accept-encoding", "gzip"),
+            ("x-custom", "1"),
+        ] {
+            client.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        let sent = anthropic_headers(&provider("http://127.0.0.1:9"), &client);
+        let mut names: Vec<&str> = sent.keys().map(HeaderName::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "accept",
+                "anthropic-beta",
+                "anthropic-version",
+                "content-type",
+                "user-agent",
+                "x-api-key",
+                "x-app",
+                "x-claude-code-session-id",
+                "x-client-request-id",
+                "x-stainless-os",
+            ]
+        );
+        assert_eq!(sent["x-api-key"], "k");
     }
 
     #[test]

@@ -210,7 +210,11 @@ pub async fn probe(upstream: &Upstream, provider: &Provider, timeout: Duration) 
             match tokio::time::timeout(timeout, exchange(upstream, request)).await {
                 Err(_) => ProbeOutcome::Timeout(timeout),
                 Ok(Err(reason)) => ProbeOutcome::Unreachable(short_reason(&reason)),
-                Ok(Ok((status, headers, body))) => {
+                Ok(Ok((status, mut headers, body))) => {
+                    // The key goes before anything is cut to a message's length.
+                    let scrubber = super::Scrubber::for_provider(provider);
+                    scrubber.headers(&mut headers);
+                    let body = scrubber.bytes(body);
                     classify(provider, url.as_str(), status, &headers, &body)
                 }
             }
@@ -253,7 +257,7 @@ fn request(
     );
     match provider.kind {
         ProviderKind::Anthropic => Ok(UpstreamRequest {
-            url: super::anthropic_url(provider, "/v1/messages"),
+            url: super::anthropic_url(provider, super::MESSAGES_PATH, None),
             headers: super::anthropic_headers(provider, &client),
             body: Bytes::from(body),
         }),

@@ -6,7 +6,7 @@ use std::path::Path;
 use insta::assert_snapshot;
 
 use crate::support::cli::ClaudeLb;
-use crate::support::fixture;
+use crate::support::private_fixture;
 
 const VALID: &str = "\
 providers:
@@ -18,7 +18,7 @@ providers:
 
 #[test]
 fn validate_seed_fixture_passes_with_warnings() {
-    let seed = fixture("seed-providers.yaml");
+    let seed = private_fixture("seed-providers.yaml", "validate_seed");
     let run = ClaudeLb::new()
         .args(["config", "validate", "--config"])
         .arg_path(&seed)
@@ -99,9 +99,7 @@ fn validate_names_a_missing_explicit_file_and_the_os_reason() {
 #[test]
 fn config_is_found_by_env_then_working_directory_then_user_dir() {
     let mut lb = ClaudeLb::new();
-    let user = lb.user_config();
-    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
-    std::fs::write(&user, VALID).unwrap();
+    lb.write(".config/claude-lb/providers.yaml", VALID);
     let run = lb.args(["config", "validate"]).run();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
@@ -449,4 +447,33 @@ fn man_pages_have_files_environment_exit_status_examples_and_a_config_page() {
         let name = key.name.replace('-', "\\-");
         assert!(config.contains(&format!(".TP\n\\fB{name}\\fR")), "{name}");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn validate_warns_about_a_readable_key_and_refuses_a_writable_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut lb = ClaudeLb::new();
+    let path = lb.write(
+        "keys.yaml",
+        "providers:\n  - name: a\n    type: anthropic\n    auth_type: api_key\n    auth_value: sk-ant-literal\n",
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = lb
+        .args(["config", "validate", "--config", "keys.yaml"])
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("warning: the file holds 1 literal key written out and other users can read it (mode 644)"),
+        "{run:?}"
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o646)).unwrap();
+    let run = lb.run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("is writable by other users (mode 646); refusing to load it"),
+        "{run:?}"
+    );
 }

@@ -9,7 +9,7 @@ use claude_lb::core::provider::{AuthType, ProviderKind};
 use insta::assert_snapshot;
 use proptest::prelude::*;
 
-use crate::support::{env_of, fixture, no_env};
+use crate::support::{env_of, no_env};
 
 /// Every line `config validate` would print for `yaml`: errors, then warnings; `ok` first when
 /// the file loads.
@@ -42,7 +42,7 @@ providers:
 
 #[test]
 fn seed_file_loads_unchanged_with_its_warnings() {
-    let path = fixture("seed-providers.yaml");
+    let path = crate::support::private_fixture("seed-providers.yaml", "seed_loads");
     let loaded = config::load(&path, &no_env).unwrap();
     let c = &loaded.config;
     assert_eq!(c.source.as_deref(), Some(path.as_path()));
@@ -834,4 +834,102 @@ providers.yaml:6:5: warning: providers[1]: provider "again" has the same base_ur
     // Another key: no warning.
     let yaml = format!("{ONE}{}", twin.replace("sk-ant-test", "sk-ant-other"));
     assert_snapshot!(report(&yaml), @"ok");
+}
+
+#[cfg(unix)]
+mod permissions {
+    //! The config file's mode: a key written out in a file others can read is warned about;
+    //! a file others can write is refused, because it could point the keys anywhere.
+
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::path::{Path, PathBuf};
+
+    use claude_lb::config::{self, ConfigError};
+
+    use crate::support::{env_of, no_env};
+
+    const LITERAL: &str = "providers:\n  - name: main\n    type: anthropic\n    auth_type: api_key\n    auth_value: sk-ant-literal\n";
+    const FROM_ENV: &str = "providers:\n  - name: main\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${KEY}\"\n";
+
+    fn file(dir: &Path, text: &str, mode: u32) -> PathBuf {
+        let path = dir.join("providers.yaml");
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+
+    fn mode_warnings(path: &Path) -> Vec<String> {
+        config::load(path, &env_of(&[("KEY", "k")]))
+            .unwrap()
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .filter(|w| w.contains("other users can read it"))
+            .collect()
+    }
+
+    #[test]
+    fn a_literal_key_in_a_file_others_can_read_is_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, mode, warned) in [
+            (LITERAL, 0o600, false),
+            (LITERAL, 0o400, false),
+            (LITERAL, 0o640, true),
+            (LITERAL, 0o644, true),
+            (FROM_ENV, 0o644, false),
+        ] {
+            let path = file(dir.path(), text, mode);
+            let warnings = mode_warnings(&path);
+            assert_eq!(
+                warnings.len(),
+                usize::from(warned),
+                "{mode:o}: {warnings:?}"
+            );
+            if warned {
+                assert_eq!(
+                    warnings[0],
+                    format!(
+                        "{}:1:1: warning: the file holds 1 literal key written out and other users can read it (mode {mode:03o}); run `chmod 600 {}`, or read keys from the environment with \"${{VAR}}\"",
+                        path.display(),
+                        path.display()
+                    )
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_others_can_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for mode in [0o602, 0o666, 0o777] {
+            let path = file(dir.path(), FROM_ENV, mode);
+            let error = config::load(&path, &no_env).unwrap_err();
+            assert!(
+                matches!(error, ConfigError::WritableByOthers { mode: m, .. } if m == mode),
+                "{mode:o}: {error}"
+            );
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "config file `{0}` is writable by other users (mode {mode:03o}); refusing to load it (fix it with `chmod o-w {0}`)",
+                    path.display()
+                )
+            );
+        }
+        // Writable by the group only is the owner's choice.
+        let path = file(dir.path(), FROM_ENV, 0o660);
+        assert!(config::load(&path, &env_of(&[("KEY", "k")])).is_ok());
+    }
+
+    #[test]
+    fn the_mode_that_counts_is_the_target_of_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = file(dir.path(), FROM_ENV, 0o666);
+        let link = dir.path().join("link.yaml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(
+            config::load(&link, &no_env),
+            Err(ConfigError::WritableByOthers { .. })
+        ));
+    }
 }

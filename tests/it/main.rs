@@ -28,6 +28,8 @@ mod failover;
 mod mock;
 // `serve` with OpenAI-type providers: translation end to end.
 mod openai_e2e;
+// A provider that echoes its key and a client that crafts its request.
+mod hostile;
 // `providers add|remove|enable|disable`: flags, safe edits, comments kept.
 mod providers_add;
 // `claude-lb providers list`: from the file, and from a running instance.

@@ -425,3 +425,63 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
     );
     assert!(line.contains("request_id="), "{line}");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_warns_about_a_readable_key_and_refuses_a_writable_file_on_reload() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let b = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let path = cli.write(
+        "providers.yaml",
+        &config(&[provider("b", &b).replace("auth_value: k", "auth_value: sk-literal-key-1")]),
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut served = Served::start(cli, &path);
+    // The warning comes before the server listens, so it is among the lines read already or
+    // the next ones: look from the start.
+    served.signal("HUP");
+    served.wait_for_log("other users can read it (mode 644)");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    served.signal("HUP");
+    let line = served.wait_for_log("config not reloaded");
+    assert!(
+        line.contains("writable by other users (mode 666)"),
+        "{line}"
+    );
+    assert_eq!(served.provider_names().await, ["b"]);
+}
+
+#[tokio::test]
+async fn log_lines_escape_and_cap_what_the_client_sent() {
+    let b = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let path = cli.write("providers.yaml", &config(&[provider("b", &b)]));
+    let mut served = Served::start(cli, &path);
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{}/v1/messages", served.url))
+        .body(body("m\nINFO forged line\r", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let line = served.wait_for_log("request_id=");
+    assert!(line.contains(r"m\\nINFO forged line\\r"), "{line}");
+
+    let huge = "x".repeat(4 * 1024 * 1024);
+    let response = client
+        .post(format!("{}/v1/messages", served.url))
+        .body(body(&huge, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let line = served.wait_for_log("request_id=");
+    assert!(line.len() < 2048, "a log line of {} bytes", line.len());
+    assert!(line.contains("bytes in all"), "{line}");
+    // No line ever started with the forged text.
+    while let Ok(line) = served.log.try_recv() {
+        assert!(!line.starts_with("INFO forged"), "{line}");
+    }
+}

@@ -260,3 +260,29 @@ async fn test_remote_says_when_no_instance_answers() {
         "{run:?}"
     );
 }
+
+#[tokio::test]
+async fn test_prints_no_key_a_provider_echoes() {
+    let echo = MockUpstream::anthropic()
+        .reply(
+            Reply::json(
+                400,
+                serde_json::json!({"type": "error", "error": {"type": "invalid_request_error", "message": format!("{} bad key {SECRET}", "x".repeat(290))}}),
+            )
+            .header("x-echo", SECRET),
+        )
+        .start()
+        .await;
+    let mut lb = lb_with(&[provider("echo", "anthropic", &echo.base_url(), "")]);
+    lb.args(["test", "--no-stream", "Say hello"]);
+    let run = run_bin(lb).await;
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("bad key *****") || run.stderr.contains("bad key *****"),
+        "{run:?}"
+    );
+    assert!(
+        !run.stdout.contains("sk-test") && !run.stderr.contains("sk-test"),
+        "{run:?}"
+    );
+}

@@ -68,6 +68,13 @@ impl ClaudeLb {
         let path = self.home().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, contents).unwrap();
+        // As `providers add` would create it: a key written out in a file others can read
+        // earns a warning, which tests that do not look for it should not see.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         path
     }
 
