@@ -31,7 +31,10 @@ pub use listen::parse_listen;
 pub use save::save_atomic;
 pub use secret::Secret;
 
-use crate::core::provider::{AuthType, ModelMap, ProviderId, ProviderKind};
+pub use crate::core::select::Strategy;
+
+use crate::core::health::CooldownPolicy;
+use crate::core::provider::{AuthType, ModelMap, ProviderId, ProviderKind, Routable};
 
 /// A validated configuration: what `serve` runs on.
 #[derive(Clone, Debug)]
@@ -83,6 +86,24 @@ impl Provider {
     }
 }
 
+impl Routable for Provider {
+    fn id(&self) -> &ProviderId {
+        &self.id
+    }
+
+    fn models(&self) -> &ModelMap {
+        &self.models
+    }
+
+    fn weight(&self) -> NonZeroU32 {
+        self.weight
+    }
+
+    fn usable(&self) -> bool {
+        Provider::usable(self)
+    }
+}
+
 /// Where a provider's credential came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecretOrigin {
@@ -112,6 +133,13 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+impl Settings {
+    /// How long a failure keeps a provider out, from `failure_cooldown`.
+    pub fn cooldown_policy(&self) -> CooldownPolicy {
+        CooldownPolicy::new(self.failure_cooldown)
+    }
+}
+
 /// How log lines are written (`settings.log_format`, `serve --log-format`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogFormat {
@@ -120,15 +148,6 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, for log collectors.
     Json,
-}
-
-/// The order in which candidates are tried (SPEC 5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Strategy {
-    Priority,
-    RoundRobin,
-    Weighted,
-    Latency,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,18 +168,6 @@ impl LogLevel {
             Self::Info => "info",
             Self::Warn => "warn",
             Self::Error => "error",
-        }
-    }
-}
-
-impl Strategy {
-    /// The name used in the config file (`strategy:`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Priority => "priority",
-            Self::RoundRobin => "round_robin",
-            Self::Weighted => "weighted",
-            Self::Latency => "latency",
         }
     }
 }
@@ -356,4 +363,31 @@ fn position_at_end(text: &str) -> Pos {
     let line = text.matches('\n').count() + 1;
     let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     Pos::new(line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    // Tests may unwrap: a panic is a test failure with its location.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn policy_reads_settings() {
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            strategy: Strategy::Priority,
+            failure_cooldown: secs(90),
+            request_timeout: secs(30),
+            stream_idle_timeout: secs(120),
+            resend_timed_out_answers: false,
+            log_level: LogLevel::Info,
+            log_format: LogFormat::Text,
+        };
+        assert_eq!(settings.cooldown_policy(), CooldownPolicy::new(secs(90)));
+    }
 }

@@ -47,7 +47,6 @@ use std::time::Duration;
 use parking_lot::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
-use crate::config::Settings;
 use crate::core::classify::CooldownKind;
 use crate::core::provider::ProviderId;
 
@@ -84,10 +83,6 @@ impl CooldownPolicy {
         let max = base.saturating_mul(10).min(MAX_CAP).max(base);
         let auth = base.saturating_mul(5).clamp(AUTH_MIN, AUTH_CAP).max(base);
         Self { base, max, auth }
-    }
-
-    pub fn from_settings(settings: &Settings) -> Self {
-        Self::new(settings.failure_cooldown)
     }
 
     /// The cooldown for step `step` (1-based) of a failing streak: `base · 2^(step−1)`, capped.
