@@ -87,13 +87,7 @@ fn list_names(names: &[String]) -> String {
     }
 }
 
-/// Whether `name` is a valid provider name: `[A-Za-z0-9_.-]+`.
-pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
+pub use super::validate::is_provider_name as is_valid_name;
 
 /// The names of the providers in `text`, in file order (items without a plain `name` are
 /// left out). Used by the wizard to refuse a name already taken.

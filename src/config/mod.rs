@@ -273,22 +273,7 @@ impl ConfigError {
 /// This is the one function `serve`, its reloads, `config validate` and every other command use,
 /// so "validate passes" means "serve will start".
 pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
-    let read_error = |reason| ConfigError::Read {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let file = std::fs::File::open(path).map_err(read_error)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
-        return Err(ConfigError::TooLarge {
-            path: path.to_path_buf(),
-            size,
-        });
-    }
+    let bytes = read_file(path)?;
     let name = path.display().to_string();
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -308,6 +293,29 @@ pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded,
         }
     };
     load_text(&text, &name, Some(path.to_path_buf()), env)
+}
+
+/// The bytes of the config file at `path`: the one way a config file is read, by [`load`] and
+/// by the commands that edit the file. Reads at most [`MAX_CONFIG_BYTES`], so pointing
+/// `--config` at a huge file fails fast with [`ConfigError::TooLarge`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let read_error = |reason| ConfigError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Err(ConfigError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+        });
+    }
+    Ok(bytes)
 }
 
 /// Validates configuration `text` as if read from a file called `file_name` (used in messages).

@@ -290,6 +290,17 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_base_urls_are_the_defaults() {
+        use crate::config::validate::default_base_url;
+        use crate::core::provider::ProviderKind;
+        let base_url = PROVIDER.iter().find(|k| k.name == "base_url").unwrap();
+        for kind in [ProviderKind::Anthropic, ProviderKind::OpenAi] {
+            let documented = format!("`{}` for `{}`", default_base_url(kind), kind.as_str());
+            assert!(base_url.default.contains(&documented), "{documented}");
+        }
+    }
+
+    #[test]
     fn roff_text_bolds_code_and_escapes() {
         assert_eq!(roff_text("a `b-c` \\d"), "a \\fBb\\-c\\fR \\ed");
         assert_eq!(roff_text(".x"), "\\&.x");
