@@ -15,6 +15,7 @@ pub mod reference;
 pub mod save;
 pub mod secret;
 pub mod validate;
+mod yaml;
 
 use std::fmt;
 use std::io::Read;
