@@ -77,32 +77,58 @@ pub struct RawSettings {
 /// The keys allowed at the top level.
 pub const TOP_KEYS: &[&str] = &["providers", "settings"];
 
-/// The keys allowed in a provider.
-pub const PROVIDER_KEYS: &[&str] = &[
-    "name",
-    "type",
-    "auth_type",
-    "auth_value",
-    "auth_value_file",
-    "base_url",
-    "enabled",
-    "weight",
-    "max_tokens",
-    "models",
-    "headers",
+/// Where the value of a key goes in a raw struct: a single value, or a `key: value` map.
+enum Slot<T> {
+    Text(fn(&mut T) -> &mut Option<Text>),
+    Map(fn(&mut T) -> &mut Option<Spanned<TextMap>>),
+}
+
+/// The keys allowed in a provider, in the order messages list them, and where each goes.
+const PROVIDER_FIELDS: &[(&str, Slot<RawProvider>)] = &[
+    ("name", Slot::Text(|p| &mut p.name)),
+    ("type", Slot::Text(|p| &mut p.kind)),
+    ("auth_type", Slot::Text(|p| &mut p.auth_type)),
+    ("auth_value", Slot::Text(|p| &mut p.auth_value)),
+    ("auth_value_file", Slot::Text(|p| &mut p.auth_value_file)),
+    ("base_url", Slot::Text(|p| &mut p.base_url)),
+    ("enabled", Slot::Text(|p| &mut p.enabled)),
+    ("weight", Slot::Text(|p| &mut p.weight)),
+    ("max_tokens", Slot::Text(|p| &mut p.max_tokens)),
+    ("models", Slot::Map(|p| &mut p.models)),
+    ("headers", Slot::Map(|p| &mut p.headers)),
 ];
 
-/// The keys allowed in `settings:`.
-pub const SETTINGS_KEYS: &[&str] = &[
-    "listen",
-    "strategy",
-    "failure_cooldown",
-    "request_timeout",
-    "stream_idle_timeout",
-    "resend_timed_out_answers",
-    "log_level",
-    "log_format",
+/// The keys allowed in `settings:`, in the order messages list them, and where each goes.
+const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
+    ("listen", Slot::Text(|s| &mut s.listen)),
+    ("strategy", Slot::Text(|s| &mut s.strategy)),
+    ("failure_cooldown", Slot::Text(|s| &mut s.failure_cooldown)),
+    ("request_timeout", Slot::Text(|s| &mut s.request_timeout)),
+    (
+        "stream_idle_timeout",
+        Slot::Text(|s| &mut s.stream_idle_timeout),
+    ),
+    (
+        "resend_timed_out_answers",
+        Slot::Text(|s| &mut s.resend_timed_out_answers),
+    ),
+    ("log_level", Slot::Text(|s| &mut s.log_level)),
+    ("log_format", Slot::Text(|s| &mut s.log_format)),
 ];
+
+fn keys<T>(table: &[(&'static str, Slot<T>)]) -> Vec<&'static str> {
+    table.iter().map(|(key, _)| *key).collect()
+}
+
+/// The keys allowed in a provider.
+pub fn provider_keys() -> Vec<&'static str> {
+    keys(PROVIDER_FIELDS)
+}
+
+/// The keys allowed in `settings:`.
+pub fn settings_keys() -> Vec<&'static str> {
+    keys(SETTINGS_FIELDS)
+}
 
 /// Reads `text` into a [`RawConfig`], recording every structural problem in `problems`.
 ///
@@ -306,51 +332,32 @@ fn provider(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawProvider
         pos: pos(untag(node)),
         ..RawProvider::default()
     };
-    for (key, _, value) in fields(node, path, PROVIDER_KEYS, problems) {
-        let here = join(path, key);
-        let slot = match key {
-            "name" => &mut raw.name,
-            "type" => &mut raw.kind,
-            "auth_type" => &mut raw.auth_type,
-            "auth_value" => &mut raw.auth_value,
-            "auth_value_file" => &mut raw.auth_value_file,
-            "base_url" => &mut raw.base_url,
-            "enabled" => &mut raw.enabled,
-            "weight" => &mut raw.weight,
-            "max_tokens" => &mut raw.max_tokens,
-            "models" => {
-                raw.models = text_map(value, &here, problems);
-                continue;
-            }
-            "headers" => {
-                raw.headers = text_map(value, &here, problems);
-                continue;
-            }
-            _ => continue,
-        };
-        *slot = text(value, &here, problems);
-    }
+    read_fields(node, path, PROVIDER_FIELDS, &mut raw, problems);
     raw
 }
 
 fn settings(node: &Node<'_>, problems: &mut Problems) -> RawSettings {
     let mut raw = RawSettings::default();
-    if is_null(untag(node)) {
-        return raw;
-    }
-    for (key, _, value) in fields(node, "settings", SETTINGS_KEYS, problems) {
-        let slot = match key {
-            "listen" => &mut raw.listen,
-            "strategy" => &mut raw.strategy,
-            "failure_cooldown" => &mut raw.failure_cooldown,
-            "request_timeout" => &mut raw.request_timeout,
-            "stream_idle_timeout" => &mut raw.stream_idle_timeout,
-            "resend_timed_out_answers" => &mut raw.resend_timed_out_answers,
-            "log_level" => &mut raw.log_level,
-            "log_format" => &mut raw.log_format,
-            _ => continue,
-        };
-        *slot = text(value, &join("settings", key), problems);
+    if !is_null(untag(node)) {
+        read_fields(node, "settings", SETTINGS_FIELDS, &mut raw, problems);
     }
     raw
+}
+
+/// Reads the keys of the mapping `node` into `raw`, each where `table` says.
+fn read_fields<T>(
+    node: &Node<'_>,
+    path: &str,
+    table: &[(&'static str, Slot<T>)],
+    raw: &mut T,
+    problems: &mut Problems,
+) {
+    for (key, _, value) in fields(node, path, &keys(table), problems) {
+        let here = join(path, key);
+        match table.iter().find(|(k, _)| *k == key).map(|(_, slot)| slot) {
+            Some(Slot::Text(slot)) => *slot(raw) = text(value, &here, problems),
+            Some(Slot::Map(slot)) => *slot(raw) = text_map(value, &here, problems),
+            None => {}
+        }
+    }
 }

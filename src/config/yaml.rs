@@ -491,38 +491,3 @@ fn build<'e>(
         _ => Err(truncated()),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    // Tests may unwrap: a panic is a test failure with its location.
-    #![allow(clippy::unwrap_used)]
-
-    use std::path::{Path, PathBuf};
-
-    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                rust_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-
-    #[test]
-    fn only_this_module_knows_the_yaml_crates() {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = Vec::new();
-        rust_files(&src, &mut files);
-        let knowing: Vec<String> = files
-            .iter()
-            .filter(|path| {
-                let text = std::fs::read_to_string(path).unwrap();
-                text.contains("saphyr::") || text.contains("saphyr_parser::")
-            })
-            .map(|path| path.strip_prefix(&src).unwrap().display().to_string())
-            .collect();
-        assert_eq!(knowing, ["config/yaml.rs"]);
-    }
-}

@@ -93,14 +93,18 @@ impl CooldownPolicy {
 }
 
 /// Whether a provider may be tried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HealthState {
+    #[default]
     Available,
-    CoolingDown { remaining: Duration },
+    CoolingDown {
+        remaining: Duration,
+    },
 }
 
-/// One provider's health as the admin API shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One provider's health as the admin API shows it; the default is that of a provider never
+/// used: available, nothing counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HealthSnapshot {
     pub state: HealthState,
     /// Failures since the last success.
@@ -257,14 +261,7 @@ impl HealthTable {
     pub fn snapshot(&self, id: &ProviderId, now: Instant) -> HealthSnapshot {
         let providers = self.providers.lock();
         let Some(h) = providers.get(id) else {
-            return HealthSnapshot {
-                state: HealthState::Available,
-                consecutive_failures: 0,
-                requests: 0,
-                failures: 0,
-                last_error: None,
-                latency: None,
-            };
+            return HealthSnapshot::default();
         };
         let state = match h.cooling_until(now) {
             Some(end) => HealthState::CoolingDown {
