@@ -38,3 +38,6 @@ pub mod sse;
 pub mod translate;
 pub mod ui;
 pub mod upstream;
+
+#[cfg(test)]
+mod source_rules;

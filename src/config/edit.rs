@@ -1,7 +1,7 @@
 //! Text-level edits of a configuration file: add a provider, remove one, enable or disable one.
 //!
 //! A serde round trip would drop the user's comments and rewrite their layout, so these
-//! functions never re-serialise the file. They parse it with `saphyr-parser` to learn where
+//! functions never re-serialise the file. They locate it with [`super::yaml::locate`] to learn where
 //! the `providers:` list and each of its items are (character offsets, converted to byte
 //! offsets), then splice whole lines of new text in or out. Everything outside the spliced
 //! lines stays byte for byte as it was: comments, blank lines, quoting, trailing spaces, CRLF
@@ -15,8 +15,7 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use saphyr_parser::{Event, Parser, ScalarStyle};
-
+use super::yaml::{self, Kind, LocateError, Located, Source};
 use crate::core::provider::{AuthType, ProviderKind};
 
 /// A provider to append to `providers:`, with its values as they will be written.
@@ -36,6 +35,23 @@ pub struct NewProvider {
     pub weight: Option<u32>,
     /// `false` writes `enabled: false`; `true` leaves the key out (the default).
     pub enabled: bool,
+}
+
+impl From<LocateError> for EditError {
+    fn from(e: LocateError) -> Self {
+        match e {
+            LocateError::NotYaml {
+                line,
+                column,
+                message,
+            } => Self::NotYaml {
+                line,
+                column,
+                message,
+            },
+            LocateError::Unsupported(reason) => Self::Unsupported(reason),
+        }
+    }
 }
 
 /// Why a configuration file could not be edited. The file is then left as it was.
@@ -87,13 +103,7 @@ fn list_names(names: &[String]) -> String {
     }
 }
 
-/// Whether `name` is a valid provider name: `[A-Za-z0-9_.-]+`.
-pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
+pub use super::validate::is_provider_name as is_valid_name;
 
 /// The names of the providers in `text`, in file order (items without a plain `name` are
 /// left out). Used by the wizard to refuse a name already taken.
@@ -357,107 +367,6 @@ fn ends_with_blank_line(text: &str) -> bool {
     trimmed.is_empty() || text[trimmed.len()..].matches('\n').count() >= 2
 }
 
-/// The text split into lines, and the conversion from the parser's character offsets.
-struct Source<'a> {
-    text: &'a str,
-    /// The byte offset of every character, then the text's length.
-    char_bytes: Vec<usize>,
-    /// Each line's bytes, its terminator included.
-    lines: Vec<Range<usize>>,
-}
-
-impl<'a> Source<'a> {
-    fn new(text: &'a str) -> Self {
-        let mut char_bytes: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        char_bytes.push(text.len());
-        let mut lines = Vec::new();
-        let mut start = 0;
-        for piece in text.split_inclusive('\n') {
-            lines.push(start..start + piece.len());
-            start += piece.len();
-        }
-        Self {
-            text,
-            char_bytes,
-            lines,
-        }
-    }
-
-    fn byte(&self, char_index: usize) -> usize {
-        self.char_bytes
-            .get(char_index)
-            .copied()
-            .unwrap_or(self.text.len())
-    }
-
-    /// The 0-based line holding byte `at`.
-    fn line_of(&self, at: usize) -> usize {
-        self.lines
-            .partition_point(|l| l.end <= at)
-            .min(self.lines.len().saturating_sub(1))
-    }
-
-    fn line_start(&self, line: usize) -> usize {
-        self.lines.get(line).map_or(self.text.len(), |l| l.start)
-    }
-
-    fn line_end(&self, line: usize) -> usize {
-        self.lines.get(line).map_or(self.text.len(), |l| l.end)
-    }
-
-    /// A line without its terminator.
-    fn line_text(&self, line: usize) -> &'a str {
-        self.lines
-            .get(line)
-            .map_or("", |l| self.text[l.clone()].trim_end_matches(['\n', '\r']))
-    }
-
-    fn is_blank(&self, line: usize) -> bool {
-        self.line_text(line).trim().is_empty()
-    }
-
-    /// The column of a comment line's `#`, or `None` when the line is not only a comment.
-    fn comment_col(&self, line: usize) -> Option<usize> {
-        let text = self.line_text(line);
-        let trimmed = text.trim_start_matches([' ', '\t']);
-        trimmed.starts_with('#').then(|| text.len() - trimmed.len())
-    }
-}
-
-/// A parsed node, reduced to what the edits need.
-struct Node {
-    /// The byte where the node starts (for a flow collection, its bracket).
-    start: usize,
-    /// The byte just after the node's last non-blank character.
-    last: usize,
-    /// Whether it is a `{...}` or `[...]` collection.
-    flow: bool,
-    kind: Kind,
-}
-
-enum Kind {
-    Scalar(String, ScalarStyle),
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
-    Alias,
-}
-
-impl Node {
-    fn is_null(&self) -> bool {
-        matches!(&self.kind, Kind::Scalar(v, ScalarStyle::Plain) if matches!(v.as_str(), "" | "~" | "null" | "Null" | "NULL"))
-    }
-
-    fn get(&self, key: &str) -> Option<&Node> {
-        let Kind::Map(pairs) = &self.kind else {
-            return None;
-        };
-        pairs
-            .iter()
-            .find(|(k, _)| matches!(&k.kind, Kind::Scalar(s, _) if s == key))
-            .map(|(_, v)| v)
-    }
-}
-
 /// A scalar value's text and where it is.
 struct ScalarAt {
     text: String,
@@ -507,11 +416,8 @@ enum Providers {
 /// A parsed file: its lines and its top-level node.
 struct Doc<'a> {
     src: Source<'a>,
-    root: Option<Node>,
+    root: Option<Located>,
 }
-
-/// How deeply collections may nest before the file is refused; a config needs four levels.
-const MAX_DEPTH: usize = 32;
 
 impl<'a> Doc<'a> {
     fn parse(text: &'a str) -> Result<Self, EditError> {
@@ -522,48 +428,7 @@ impl<'a> Doc<'a> {
             )));
         }
         let src = Source::new(text);
-        let mut events = Vec::new();
-        for event in Parser::new_from_str(text) {
-            match event {
-                Ok((event, span)) => {
-                    events.push((
-                        event,
-                        src.byte(span.start.index()),
-                        src.byte(span.end.index()),
-                    ));
-                }
-                Err(e) => {
-                    return Err(EditError::NotYaml {
-                        line: e.marker().line(),
-                        column: e.marker().col() + 1,
-                        message: e.info().to_owned(),
-                    });
-                }
-            }
-        }
-        let documents = events
-            .iter()
-            .filter(|(e, _, _)| matches!(e, Event::DocumentStart(_)))
-            .count();
-        if documents > 1 {
-            return Err(EditError::Unsupported(
-                "the file holds more than one YAML document (`---`); the config must be a single document".to_owned(),
-            ));
-        }
-        let mut iter = events.into_iter().filter(|(e, _, _)| {
-            !matches!(
-                e,
-                Event::StreamStart
-                    | Event::StreamEnd
-                    | Event::DocumentStart(_)
-                    | Event::DocumentEnd
-                    | Event::Nothing
-            )
-        });
-        let root = match iter.next() {
-            None => None,
-            Some(first) => Some(build(first, &mut iter, &src, 0)?),
-        };
+        let root = yaml::locate(&src)?;
         Ok(Self { src, root })
     }
 
@@ -666,7 +531,7 @@ impl<'a> Doc<'a> {
             .map_or(key_end, |i| key_end + i + 1)
     }
 
-    fn item(&self, node: &Node) -> Result<Item, EditError> {
+    fn item(&self, node: &Located) -> Result<Item, EditError> {
         let line = self.src.line_of(node.start);
         if matches!(node.kind, Kind::Alias) {
             return Err(EditError::Unsupported(format!(
@@ -780,169 +645,6 @@ impl<'a> Doc<'a> {
             line += 1;
         }
         line
-    }
-}
-
-type Located<'e> = (Event<'e>, usize, usize);
-
-/// The byte just after a scalar that starts at `start`. The parser's end marker of a quoted
-/// scalar reaches over a comment that follows it, so quoted scalars are scanned here.
-fn scalar_end(text: &str, start: usize, span_end: usize, style: ScalarStyle) -> usize {
-    let bytes = text.as_bytes();
-    match style {
-        ScalarStyle::DoubleQuoted => {
-            let mut i = start + 1;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'\\' => i += 2,
-                    b'"' => return i + 1,
-                    _ => i += 1,
-                }
-            }
-            text.len()
-        }
-        ScalarStyle::SingleQuoted => {
-            let mut i = start + 1;
-            while i < bytes.len() {
-                match (bytes[i], bytes.get(i + 1)) {
-                    (b'\'', Some(b'\'')) => i += 2,
-                    (b'\'', _) => return i + 1,
-                    _ => i += 1,
-                }
-            }
-            text.len()
-        }
-        _ => {
-            let slice = &text[start..span_end];
-            let slice = match (slice.find(" #"), slice.find("\t#")) {
-                (Some(a), Some(b)) => &slice[..a.min(b)],
-                (Some(a), None) | (None, Some(a)) => &slice[..a],
-                (None, None) => slice,
-            };
-            start + slice.trim_end().len()
-        }
-    }
-}
-
-/// The byte just after the bracket that closes the flow collection opening at `start`.
-fn flow_end(text: &str, start: usize) -> Result<usize, EditError> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'[' | b'{' => depth += 1,
-            b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Ok(i + 1);
-                }
-            }
-            b'"' => {
-                i = scalar_end(text, i, i, ScalarStyle::DoubleQuoted);
-                continue;
-            }
-            b'\'' => {
-                i = scalar_end(text, i, i, ScalarStyle::SingleQuoted);
-                continue;
-            }
-            b'#' if i > 0 && matches!(bytes[i - 1], b' ' | b'\t' | b'\n') => {
-                i = text[i..].find('\n').map_or(text.len(), |n| i + n);
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    Err(EditError::Unsupported(
-        "a `[` or `{` is never closed".to_owned(),
-    ))
-}
-
-/// Builds the node that starts with `first`, reading its children from `rest`.
-fn build<'e>(
-    first: Located<'e>,
-    rest: &mut impl Iterator<Item = Located<'e>>,
-    src: &Source<'_>,
-    depth: usize,
-) -> Result<Node, EditError> {
-    if depth > MAX_DEPTH {
-        return Err(EditError::Unsupported(format!(
-            "nested more than {MAX_DEPTH} levels deep; a config never is"
-        )));
-    }
-    let (event, start, end) = first;
-    let flow_at = |at: usize| src.text[at..].starts_with(['[', '{']);
-    let truncated = || EditError::Unsupported("the YAML ends unexpectedly".to_owned());
-    match event {
-        Event::Scalar(value, style, ..) => {
-            let last = scalar_end(src.text, start, end.max(start), style);
-            Ok(Node {
-                start,
-                last,
-                flow: false,
-                kind: Kind::Scalar(value.into_owned(), style),
-            })
-        }
-        Event::Alias(_) => Ok(Node {
-            start,
-            last: end,
-            flow: false,
-            kind: Kind::Alias,
-        }),
-        Event::SequenceStart(..) => {
-            let mut items = Vec::new();
-            loop {
-                let next = rest.next().ok_or_else(truncated)?;
-                if matches!(next.0, Event::SequenceEnd) {
-                    let flow = flow_at(start);
-                    let last = if flow {
-                        flow_end(src.text, start)?
-                    } else {
-                        items.last().map_or(start, |n: &Node| n.last)
-                    };
-                    return Ok(Node {
-                        start,
-                        last,
-                        flow,
-                        kind: Kind::Seq(items),
-                    });
-                }
-                items.push(build(next, rest, src, depth + 1)?);
-            }
-        }
-        Event::MappingStart(..) => {
-            let mut pairs = Vec::new();
-            loop {
-                let next = rest.next().ok_or_else(truncated)?;
-                if matches!(next.0, Event::MappingEnd) {
-                    let flow = flow_at(start);
-                    let last = if flow {
-                        flow_end(src.text, start)?
-                    } else {
-                        pairs.last().map_or(start, |(k, v): &(Node, Node)| {
-                            // An empty value's position is that of the next token, which
-                            // may be lines further down: the key ends the pair then.
-                            if v.last > v.start {
-                                v.last.max(k.last)
-                            } else {
-                                k.last
-                            }
-                        })
-                    };
-                    return Ok(Node {
-                        start,
-                        last,
-                        flow,
-                        kind: Kind::Map(pairs),
-                    });
-                }
-                let key = build(next, rest, src, depth + 1)?;
-                let value = build(rest.next().ok_or_else(truncated)?, rest, src, depth + 1)?;
-                pairs.push((key, value));
-            }
-        }
-        _ => Err(truncated()),
     }
 }
 

@@ -78,7 +78,8 @@ pub fn expand(input: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Expan
     Ok(out)
 }
 
-fn is_var_name(name: &str) -> bool {
+/// Whether `name` is an environment variable name `${...}` may read: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -89,6 +90,16 @@ fn is_var_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn var_names() {
+        for good in ["KEY", "_K", "k_1", "ANTHROPIC_API_KEY"] {
+            assert!(is_var_name(good), "{good}");
+        }
+        for bad in ["", "1KEY", "K-Y", "K Y", "KÉ"] {
+            assert!(!is_var_name(bad), "{bad}");
+        }
+    }
 
     fn env(name: &str) -> Option<String> {
         match name {

@@ -15,6 +15,7 @@ pub mod reference;
 pub mod save;
 pub mod secret;
 pub mod validate;
+mod yaml;
 
 use std::fmt;
 use std::io::Read;
@@ -31,7 +32,10 @@ pub use listen::parse_listen;
 pub use save::save_atomic;
 pub use secret::Secret;
 
-use crate::core::provider::{AuthType, ModelMap, ProviderId, ProviderKind};
+pub use crate::core::select::Strategy;
+
+use crate::core::health::CooldownPolicy;
+use crate::core::provider::{AuthType, ModelMap, ProviderId, ProviderKind, Routable};
 
 /// A validated configuration: what `serve` runs on.
 #[derive(Clone, Debug)]
@@ -83,6 +87,24 @@ impl Provider {
     }
 }
 
+impl Routable for Provider {
+    fn id(&self) -> &ProviderId {
+        &self.id
+    }
+
+    fn models(&self) -> &ModelMap {
+        &self.models
+    }
+
+    fn weight(&self) -> NonZeroU32 {
+        self.weight
+    }
+
+    fn usable(&self) -> bool {
+        Provider::usable(self)
+    }
+}
+
 /// Where a provider's credential came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecretOrigin {
@@ -112,6 +134,13 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+impl Settings {
+    /// How long a failure keeps a provider out, from `failure_cooldown`.
+    pub fn cooldown_policy(&self) -> CooldownPolicy {
+        CooldownPolicy::new(self.failure_cooldown)
+    }
+}
+
 /// How log lines are written (`settings.log_format`, `serve --log-format`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogFormat {
@@ -120,15 +149,6 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line, for log collectors.
     Json,
-}
-
-/// The order in which candidates are tried (SPEC 5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Strategy {
-    Priority,
-    RoundRobin,
-    Weighted,
-    Latency,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,18 +169,6 @@ impl LogLevel {
             Self::Info => "info",
             Self::Warn => "warn",
             Self::Error => "error",
-        }
-    }
-}
-
-impl Strategy {
-    /// The name used in the config file (`strategy:`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Priority => "priority",
-            Self::RoundRobin => "round_robin",
-            Self::Weighted => "weighted",
-            Self::Latency => "latency",
         }
     }
 }
@@ -273,30 +281,7 @@ impl ConfigError {
 /// This is the one function `serve`, its reloads, `config validate` and every other command use,
 /// so "validate passes" means "serve will start".
 pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
-    let read_error = |reason| ConfigError::Read {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let file = std::fs::File::open(path).map_err(read_error)?;
-    // The mode of the file opened (a symbolic link is followed), not of the name.
-    let mode = file_mode(&file);
-    if mode & 0o002 != 0 {
-        return Err(ConfigError::WritableByOthers {
-            path: path.to_path_buf(),
-            mode,
-        });
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
-        return Err(ConfigError::TooLarge {
-            path: path.to_path_buf(),
-            size,
-        });
-    }
+    let (bytes, mode) = read_file_with_mode(path)?;
     let name = path.display().to_string();
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -353,6 +338,43 @@ fn file_mode(file: &std::fs::File) -> u32 {
     }
 }
 
+/// The bytes of the config file at `path`: the one way a config file is read, by [`load`] and
+/// by the commands that edit the file. Reads at most [`MAX_CONFIG_BYTES`], so pointing
+/// `--config` at a huge file fails fast with [`ConfigError::TooLarge`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    read_file_with_mode(path).map(|(bytes, _)| bytes)
+}
+
+/// [`read_file`], with the permission bits of the file read. A file other users can write is
+/// refused: another local user could point the keys at a server of theirs.
+fn read_file_with_mode(path: &Path) -> Result<(Vec<u8>, u32), ConfigError> {
+    let read_error = |reason| ConfigError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    // The mode of the file opened (a symbolic link is followed), not of the name.
+    let mode = file_mode(&file);
+    if mode & 0o002 != 0 {
+        return Err(ConfigError::WritableByOthers {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Err(ConfigError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+        });
+    }
+    Ok((bytes, mode))
+}
+
 /// Validates configuration `text` as if read from a file called `file_name` (used in messages).
 pub fn load_str(
     text: &str,
@@ -406,4 +428,31 @@ fn position_at_end(text: &str) -> Pos {
     let line = text.matches('\n').count() + 1;
     let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     Pos::new(line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    // Tests may unwrap: a panic is a test failure with its location.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn policy_reads_settings() {
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            strategy: Strategy::Priority,
+            failure_cooldown: secs(90),
+            request_timeout: secs(30),
+            stream_idle_timeout: secs(120),
+            resend_timed_out_answers: false,
+            log_level: LogLevel::Info,
+            log_format: LogFormat::Text,
+        };
+        assert_eq!(settings.cooldown_policy(), CooldownPolicy::new(secs(90)));
+    }
 }

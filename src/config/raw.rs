@@ -7,17 +7,16 @@
 //! successor and gives a start marker for every node, so each value below keeps its line and
 //! column. Walking that spanned tree by hand, rather than deserialising with serde, is what lets
 //! one pass report *every* problem at once (serde stops at the first), with
-//! `FILE:LINE:COL: field.path: message` for each. Scalars are loaded unparsed
-//! (`early_parse(false)`), so a value keeps the exact text the user wrote (`007` stays `007`)
-//! and [`super::validate`] decides what it means. This is the only module that reads YAML.
+//! `FILE:LINE:COL: field.path: message` for each. Scalars are loaded unparsed, so a value keeps
+//! the exact text the user wrote (`007` stays `007`) and [`super::validate`] decides what it
+//! means. [`super::yaml`] reads the YAML and is the only module that knows the YAML crates; this
+//! module gives what it reads the config's shape.
 //!
 //! Nothing here interprets a value: names, URLs, numbers and durations stay text until
 //! validation.
 
-use saphyr::{MarkedYaml, Marker, ScalarStyle, ScanError, YamlData, YamlLoader};
-use saphyr_parser::{Event, Parser, SpannedEventReceiver};
-
 use super::diagnostic::{Pos, Problems, did_you_mean};
+use super::yaml::{self, Node, describe, is_null, mapping, pos, scalar, sequence, untag};
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,47 +77,66 @@ pub struct RawSettings {
 /// The keys allowed at the top level.
 pub const TOP_KEYS: &[&str] = &["providers", "settings"];
 
-/// The keys allowed in a provider.
-pub const PROVIDER_KEYS: &[&str] = &[
-    "name",
-    "type",
-    "auth_type",
-    "auth_value",
-    "auth_value_file",
-    "base_url",
-    "enabled",
-    "weight",
-    "max_tokens",
-    "models",
-    "headers",
+/// Where the value of a key goes in a raw struct: a single value, or a `key: value` map.
+enum Slot<T> {
+    Text(fn(&mut T) -> &mut Option<Text>),
+    Map(fn(&mut T) -> &mut Option<Spanned<TextMap>>),
+}
+
+/// The keys allowed in a provider, in the order messages list them, and where each goes.
+const PROVIDER_FIELDS: &[(&str, Slot<RawProvider>)] = &[
+    ("name", Slot::Text(|p| &mut p.name)),
+    ("type", Slot::Text(|p| &mut p.kind)),
+    ("auth_type", Slot::Text(|p| &mut p.auth_type)),
+    ("auth_value", Slot::Text(|p| &mut p.auth_value)),
+    ("auth_value_file", Slot::Text(|p| &mut p.auth_value_file)),
+    ("base_url", Slot::Text(|p| &mut p.base_url)),
+    ("enabled", Slot::Text(|p| &mut p.enabled)),
+    ("weight", Slot::Text(|p| &mut p.weight)),
+    ("max_tokens", Slot::Text(|p| &mut p.max_tokens)),
+    ("models", Slot::Map(|p| &mut p.models)),
+    ("headers", Slot::Map(|p| &mut p.headers)),
 ];
+
+/// The keys allowed in `settings:`, in the order messages list them, and where each goes.
+const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
+    ("listen", Slot::Text(|s| &mut s.listen)),
+    ("strategy", Slot::Text(|s| &mut s.strategy)),
+    ("failure_cooldown", Slot::Text(|s| &mut s.failure_cooldown)),
+    ("request_timeout", Slot::Text(|s| &mut s.request_timeout)),
+    (
+        "stream_idle_timeout",
+        Slot::Text(|s| &mut s.stream_idle_timeout),
+    ),
+    (
+        "resend_timed_out_answers",
+        Slot::Text(|s| &mut s.resend_timed_out_answers),
+    ),
+    ("log_level", Slot::Text(|s| &mut s.log_level)),
+    ("log_format", Slot::Text(|s| &mut s.log_format)),
+];
+
+fn keys<T>(table: &[(&'static str, Slot<T>)]) -> Vec<&'static str> {
+    table.iter().map(|(key, _)| *key).collect()
+}
+
+/// The keys allowed in a provider.
+pub fn provider_keys() -> Vec<&'static str> {
+    keys(PROVIDER_FIELDS)
+}
 
 /// The keys allowed in `settings:`.
-pub const SETTINGS_KEYS: &[&str] = &[
-    "listen",
-    "strategy",
-    "failure_cooldown",
-    "request_timeout",
-    "stream_idle_timeout",
-    "resend_timed_out_answers",
-    "log_level",
-    "log_format",
-];
-
-type Node<'a> = MarkedYaml<'a>;
-
-/// How deeply collections may nest; a real config needs four levels.
-const MAX_DEPTH: usize = 32;
+pub fn settings_keys() -> Vec<&'static str> {
+    keys(SETTINGS_FIELDS)
+}
 
 /// Reads `text` into a [`RawConfig`], recording every structural problem in `problems`.
 ///
 /// Returns `None` when the text is not YAML, or not a mapping at the top, since nothing more can
 /// be checked then.
 pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
-    let docs = documents(text, problems)?;
-    let mut docs = docs
-        .iter()
-        .filter(|d| !matches!(d.data, YamlData::BadValue));
+    let docs = yaml::documents(text, problems)?;
+    let mut docs = docs.iter();
     let Some(root) = docs.next() else {
         problems.error(
             Pos::START,
@@ -143,7 +161,7 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
         );
         return None;
     }
-    if !root.data.is_mapping() {
+    if mapping(root).is_none() {
         problems.error(
             pos(root),
             "",
@@ -168,116 +186,6 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
     Some(raw)
 }
 
-/// The YAML documents in `text`, or `None` (with the problem recorded) when it is not YAML.
-fn documents<'a>(text: &'a str, problems: &mut Problems) -> Option<Vec<Node<'a>>> {
-    let mut loader: YamlLoader<'a, Node<'a>> = YamlLoader::default();
-    loader.early_parse(false);
-    // The parser's own `load` recurses once per nesting level, so a file of nested `- - - -`
-    // could overflow the stack: feed the loader event by event instead, with a depth limit.
-    let mut depth = 0usize;
-    for event in Parser::new_from_str(text) {
-        let (event, span) = match event {
-            Ok(event) => event,
-            Err(e) => {
-                scan_error(&e, problems);
-                return None;
-            }
-        };
-        match event {
-            Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
-            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if depth > MAX_DEPTH {
-            problems.error(
-                marker_pos(span.start),
-                "",
-                format!("nested more than {MAX_DEPTH} levels deep; a config never is"),
-            );
-            return None;
-        }
-        let end = event == Event::StreamEnd;
-        loader.on_event(event, span);
-        if end {
-            break;
-        }
-    }
-    if let Some(e) = loader.error() {
-        scan_error(e, problems);
-        return None;
-    }
-    Some(loader.into_documents())
-}
-
-fn scan_error(e: &ScanError, problems: &mut Problems) {
-    let info = e.info();
-    let info = match info {
-        "duplicated key in mapping" => "a key appears twice in the same mapping",
-        "recursion limit exceeded" => "nested too deeply",
-        // The parser's words for a misindented line, said as what to do about it.
-        "mapping values are not allowed in this context" => {
-            "this `key: value` is indented deeper than the keys beside it, so it reads as part of the value above; line it up with those keys (or quote a value that contains \": \")"
-        }
-        _ if info.contains("did not find expected '-' indicator") => {
-            "this line lines up with nothing above it: it is neither a new item of the list above (which would start with `-`) nor a key beside the ones it belongs with; indent it exactly like those keys"
-        }
-        _ if info.contains("block mapping, did not find expected key") => {
-            "this line is indented differently from the keys of the mapping above it; line it up with them (YAML nests by indentation, in spaces)"
-        }
-        other => other,
-    };
-    let hint = if info.contains("tab") {
-        " (indent with spaces: YAML does not allow tabs in indentation)"
-    } else {
-        ""
-    };
-    problems.error(
-        marker_pos(*e.marker()),
-        "",
-        format!("not valid YAML: {info}{hint}"),
-    );
-}
-
-fn marker_pos(m: Marker) -> Pos {
-    // saphyr's lines are 1-based and its columns 0-based.
-    Pos::new(m.line(), m.col() + 1)
-}
-
-fn pos(node: &Node<'_>) -> Pos {
-    marker_pos(node.span.start)
-}
-
-/// Looks through a tag (`!foo [..]`) to the node it applies to.
-fn untag<'n, 'a>(mut node: &'n Node<'a>) -> &'n Node<'a> {
-    while let YamlData::Tagged(_, inner) = &node.data {
-        node = inner;
-    }
-    node
-}
-
-fn is_null(node: &Node<'_>) -> bool {
-    match &node.data {
-        YamlData::Representation(text, ScalarStyle::Plain, _) => {
-            matches!(&**text, "" | "~" | "null" | "Null" | "NULL")
-        }
-        _ => false,
-    }
-}
-
-/// What a node is, for messages ("found a list").
-fn describe(node: &Node<'_>) -> &'static str {
-    let node = untag(node);
-    if is_null(node) {
-        return "nothing";
-    }
-    match &node.data {
-        YamlData::Sequence(_) => "a list",
-        YamlData::Mapping(_) => "a mapping",
-        YamlData::Representation(..) | YamlData::Value(_) => "a single value",
-        _ => "an unsupported value",
-    }
-}
-
 /// The keys of a struct-like mapping that are in `allowed`, with their values, in file order.
 ///
 /// Unknown keys, and keys that are not plain names, are reported (with the closest allowed key
@@ -289,7 +197,7 @@ fn fields<'n, 'a>(
     problems: &mut Problems,
 ) -> Vec<(&'static str, Pos, &'n Node<'a>)> {
     let node = untag(node);
-    let YamlData::Mapping(map) = &node.data else {
+    let Some(map) = mapping(node) else {
         problems.error(
             pos(node),
             path,
@@ -302,7 +210,7 @@ fn fields<'n, 'a>(
     };
     let mut out = Vec::with_capacity(map.len());
     for (key, value) in map {
-        let Some(name) = key_text(key) else {
+        let Some(name) = scalar(key) else {
             problems.error(pos(key), path, "expected a key name here");
             continue;
         };
@@ -326,13 +234,6 @@ fn fields<'n, 'a>(
     out
 }
 
-fn key_text<'n>(key: &'n Node<'_>) -> Option<&'n str> {
-    match &untag(key).data {
-        YamlData::Representation(text, ..) => Some(text),
-        _ => None,
-    }
-}
-
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
@@ -344,30 +245,28 @@ fn join(path: &str, key: &str) -> String {
 /// A single value as text, or a reported problem.
 fn text(node: &Node<'_>, path: &str, problems: &mut Problems) -> Option<Text> {
     let node = untag(node);
-    match &node.data {
-        YamlData::Representation(..) if is_null(node) => {
-            problems.error(pos(node), path, "no value (write one, or remove the key)");
-            None
-        }
-        YamlData::Representation(value, ..) => Some(Spanned {
-            value: value.to_string(),
-            pos: pos(node),
-        }),
-        _ => {
-            problems.error(
-                pos(node),
-                path,
-                format!("expected a single value, found {}", describe(node)),
-            );
-            None
-        }
+    if is_null(node) {
+        problems.error(pos(node), path, "no value (write one, or remove the key)");
+        return None;
     }
+    let Some(value) = scalar(node) else {
+        problems.error(
+            pos(node),
+            path,
+            format!("expected a single value, found {}", describe(node)),
+        );
+        return None;
+    };
+    Some(Spanned {
+        value: value.to_owned(),
+        pos: pos(node),
+    })
 }
 
 /// A `key: value` map of text (`models`, `headers`), in file order.
 fn text_map(node: &Node<'_>, path: &str, problems: &mut Problems) -> Option<Spanned<TextMap>> {
     let node = untag(node);
-    let YamlData::Mapping(map) = &node.data else {
+    let Some(map) = mapping(node) else {
         problems.error(
             pos(node),
             path,
@@ -406,7 +305,7 @@ fn providers(
             pos: key_pos,
         });
     }
-    let YamlData::Sequence(items) = &node.data else {
+    let Some(items) = sequence(node) else {
         problems.error(
             pos(node),
             "providers",
@@ -433,51 +332,32 @@ fn provider(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawProvider
         pos: pos(untag(node)),
         ..RawProvider::default()
     };
-    for (key, _, value) in fields(node, path, PROVIDER_KEYS, problems) {
-        let here = join(path, key);
-        let slot = match key {
-            "name" => &mut raw.name,
-            "type" => &mut raw.kind,
-            "auth_type" => &mut raw.auth_type,
-            "auth_value" => &mut raw.auth_value,
-            "auth_value_file" => &mut raw.auth_value_file,
-            "base_url" => &mut raw.base_url,
-            "enabled" => &mut raw.enabled,
-            "weight" => &mut raw.weight,
-            "max_tokens" => &mut raw.max_tokens,
-            "models" => {
-                raw.models = text_map(value, &here, problems);
-                continue;
-            }
-            "headers" => {
-                raw.headers = text_map(value, &here, problems);
-                continue;
-            }
-            _ => continue,
-        };
-        *slot = text(value, &here, problems);
-    }
+    read_fields(node, path, PROVIDER_FIELDS, &mut raw, problems);
     raw
 }
 
 fn settings(node: &Node<'_>, problems: &mut Problems) -> RawSettings {
     let mut raw = RawSettings::default();
-    if is_null(untag(node)) {
-        return raw;
-    }
-    for (key, _, value) in fields(node, "settings", SETTINGS_KEYS, problems) {
-        let slot = match key {
-            "listen" => &mut raw.listen,
-            "strategy" => &mut raw.strategy,
-            "failure_cooldown" => &mut raw.failure_cooldown,
-            "request_timeout" => &mut raw.request_timeout,
-            "stream_idle_timeout" => &mut raw.stream_idle_timeout,
-            "resend_timed_out_answers" => &mut raw.resend_timed_out_answers,
-            "log_level" => &mut raw.log_level,
-            "log_format" => &mut raw.log_format,
-            _ => continue,
-        };
-        *slot = text(value, &join("settings", key), problems);
+    if !is_null(untag(node)) {
+        read_fields(node, "settings", SETTINGS_FIELDS, &mut raw, problems);
     }
     raw
+}
+
+/// Reads the keys of the mapping `node` into `raw`, each where `table` says.
+fn read_fields<T>(
+    node: &Node<'_>,
+    path: &str,
+    table: &[(&'static str, Slot<T>)],
+    raw: &mut T,
+    problems: &mut Problems,
+) {
+    for (key, _, value) in fields(node, path, &keys(table), problems) {
+        let here = join(path, key);
+        match table.iter().find(|(k, _)| *k == key).map(|(_, slot)| slot) {
+            Some(Slot::Text(slot)) => *slot(raw) = text(value, &here, problems),
+            Some(Slot::Map(slot)) => *slot(raw) = text_map(value, &here, problems),
+            None => {}
+        }
+    }
 }

@@ -261,18 +261,18 @@ pub fn man_page(version: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::raw::{PROVIDER_KEYS, SETTINGS_KEYS};
+    use crate::config::raw::{provider_keys, settings_keys};
 
     #[test]
     fn every_key_the_loader_accepts_is_documented_once() {
         let names = |keys: &[Key]| keys.iter().map(|k| k.name).collect::<Vec<_>>();
         let mut documented = names(PROVIDER);
-        let mut accepted = PROVIDER_KEYS.to_vec();
+        let mut accepted = provider_keys();
         documented.sort_unstable();
         accepted.sort_unstable();
         assert_eq!(documented, accepted);
         let mut documented = names(SETTINGS);
-        let mut accepted = SETTINGS_KEYS.to_vec();
+        let mut accepted = settings_keys();
         documented.sort_unstable();
         accepted.sort_unstable();
         assert_eq!(documented, accepted);
@@ -286,6 +286,17 @@ mod tests {
                 readme.contains(&table),
                 "README.md must contain this table exactly (it is generated from src/config/reference.rs):\n{table}"
             );
+        }
+    }
+
+    #[test]
+    fn the_documented_base_urls_are_the_defaults() {
+        use crate::config::validate::default_base_url;
+        use crate::core::provider::ProviderKind;
+        let base_url = PROVIDER.iter().find(|k| k.name == "base_url").unwrap();
+        for kind in [ProviderKind::Anthropic, ProviderKind::OpenAi] {
+            let documented = format!("`{}` for `{}`", default_base_url(kind), kind.as_str());
+            assert!(base_url.default.contains(&documented), "{documented}");
         }
     }
 

@@ -9,7 +9,6 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::{ConfigError, Diagnostic, load_str};
 
@@ -66,6 +65,9 @@ pub fn save_atomic(
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, then renames it
 /// over `path`. A new file gets mode 0600; an existing one keeps its mode.
+///
+/// The temporary file is `tempfile`'s: created with a fresh random name and mode 0600, removed
+/// if anything fails before the rename, which `persist` does.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     // Follow a symbolic link, so the link survives and its target is what changes.
     let target = match fs::canonicalize(path) {
@@ -79,43 +81,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     };
     fs::create_dir_all(&dir)?;
     let existing = fs::metadata(&target).ok().map(|m| m.permissions());
-    let (temp, mut file) = create_temp(&dir, &target)?;
-    let result = (|| {
-        file.write_all(bytes)?;
-        if let Some(permissions) = existing {
-            file.set_permissions(permissions)?;
-        }
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp, &target)?;
-        sync_dir(&dir);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
-}
-
-/// Creates a new, empty temporary file beside `target`, readable by its owner only.
-fn create_temp(dir: &Path, target: &Path) -> io::Result<(PathBuf, fs::File)> {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
     let base = target
         .file_name()
         .map_or_else(|| "config".into(), |n| n.to_string_lossy().into_owned());
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temp = dir.join(format!(".{base}.{}.{n}.tmp", std::process::id()));
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&temp) {
-            Ok(file) => return Ok((temp, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1000 => {}
-            Err(e) => return Err(e),
-        }
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{base}."))
+        .suffix(".tmp")
+        .tempfile_in(&dir)?;
+    temp.write_all(bytes)?;
+    if let Some(permissions) = existing {
+        temp.as_file().set_permissions(permissions)?;
     }
+    temp.as_file().sync_all()?;
+    temp.persist(&target)?;
+    sync_dir(&dir);
+    Ok(())
 }
 
 /// Flushes a directory entry change (the rename) to disk, where the platform allows it.

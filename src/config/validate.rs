@@ -26,6 +26,22 @@ use crate::core::provider::{AuthType, ModelMap, ModelPattern, ProviderId, Provid
 pub const DEFAULT_ANTHROPIC_URL: &str = "https://api.anthropic.com";
 /// The default `base_url` for type openai.
 pub const DEFAULT_OPENAI_URL: &str = "https://api.openai.com/v1";
+
+/// The `base_url` a provider of type `kind` gets when its entry has none.
+pub fn default_base_url(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::Anthropic => DEFAULT_ANTHROPIC_URL,
+        ProviderKind::OpenAi => DEFAULT_OPENAI_URL,
+    }
+}
+
+/// Whether `name` is a valid provider name: `[A-Za-z0-9_.-]+`.
+pub fn is_provider_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
 /// The default `settings.listen`.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 /// The default `settings.failure_cooldown`.
@@ -292,8 +308,7 @@ fn provider(
             env,
             problems,
         ),
-        (None, Some(ProviderKind::Anthropic)) => Some(default_url(DEFAULT_ANTHROPIC_URL)),
-        (None, Some(ProviderKind::OpenAi)) => Some(default_url(DEFAULT_OPENAI_URL)),
+        (None, Some(kind)) => Some(default_url(default_base_url(kind))),
         (None, None) => None,
     };
     let weight = raw.weight.as_ref().map_or(Some(NonZeroU32::MIN), |t| {
@@ -389,11 +404,7 @@ fn required<'t>(
 }
 
 fn provider_name(t: &Text, path: &str, problems: &mut Problems) -> Option<String> {
-    let ok = !t.value.is_empty()
-        && t.value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if ok {
+    if is_provider_name(&t.value) {
         Some(t.value.clone())
     } else {
         problems.error(
@@ -533,8 +544,7 @@ fn secret(
     problems: &mut Problems,
 ) -> Option<(Option<Secret>, SecretOrigin)> {
     if let Some(var) = t.value.trim().strip_prefix('$')
-        && !var.is_empty()
-        && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && super::expand::is_var_name(var)
     {
         problems.error(
             t.pos,
@@ -752,16 +762,12 @@ fn base_url(
     env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<Url> {
-    let text = match expand_field(t, path, provider, enabled, env, problems)? {
-        Ok(e) => e.value,
+    let Ok(text) = expand_field(t, path, provider, enabled, env, problems)? else {
         // A disabled provider whose URL variable is unset keeps its type's default meanwhile.
-        Err(_) => {
-            return Some(default_url(match kind {
-                Some(ProviderKind::OpenAi) => DEFAULT_OPENAI_URL,
-                _ => DEFAULT_ANTHROPIC_URL,
-            }));
-        }
+        let kind = kind.unwrap_or(ProviderKind::Anthropic);
+        return Some(default_url(default_base_url(kind)));
     };
+    let text = text.value;
     let example = "such as \"https://relay.example.com\"";
     let mut url = match Url::parse(text.trim()) {
         Ok(url) => url,

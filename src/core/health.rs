@@ -47,7 +47,6 @@ use std::time::Duration;
 use parking_lot::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
-use crate::config::Settings;
 use crate::core::classify::CooldownKind;
 use crate::core::provider::ProviderId;
 
@@ -86,10 +85,6 @@ impl CooldownPolicy {
         Self { base, max, auth }
     }
 
-    pub fn from_settings(settings: &Settings) -> Self {
-        Self::new(settings.failure_cooldown)
-    }
-
     /// The cooldown for step `step` (1-based) of a failing streak: `base · 2^(step−1)`, capped.
     pub fn backoff(&self, step: u32) -> Duration {
         let doublings = step.saturating_sub(1).min(31);
@@ -98,14 +93,18 @@ impl CooldownPolicy {
 }
 
 /// Whether a provider may be tried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HealthState {
+    #[default]
     Available,
-    CoolingDown { remaining: Duration },
+    CoolingDown {
+        remaining: Duration,
+    },
 }
 
-/// One provider's health as the admin API shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One provider's health as the admin API shows it; the default is that of a provider never
+/// used: available, nothing counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HealthSnapshot {
     pub state: HealthState,
     /// Failures since the last success.
@@ -262,14 +261,7 @@ impl HealthTable {
     pub fn snapshot(&self, id: &ProviderId, now: Instant) -> HealthSnapshot {
         let providers = self.providers.lock();
         let Some(h) = providers.get(id) else {
-            return HealthSnapshot {
-                state: HealthState::Available,
-                consecutive_failures: 0,
-                requests: 0,
-                failures: 0,
-                last_error: None,
-                latency: None,
-            };
+            return HealthSnapshot::default();
         };
         let state = match h.cooling_until(now) {
             Some(end) => HealthState::CoolingDown {

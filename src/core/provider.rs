@@ -1,6 +1,7 @@
 //! Provider identity and the per-provider facts that routing needs.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 /// The unique name of a provider, as written in the config (`[A-Za-z0-9_.-]+`).
@@ -140,6 +141,21 @@ impl ModelMap {
             .find(|(pattern, _)| pattern.matches(model))
             .map(|(_, target)| &**target)
     }
+}
+
+/// What selection needs to know about one provider.
+///
+/// `core` decides on these facts only; the configuration's provider type (which also holds the
+/// credential, the URL and the headers, none of which a decision reads) implements this, so the
+/// pure core depends on nothing outside itself.
+pub trait Routable {
+    fn id(&self) -> &ProviderId;
+    /// The client models it serves, and the names it knows them by.
+    fn models(&self) -> &ModelMap;
+    /// Its share under the `weighted` strategy.
+    fn weight(&self) -> NonZeroU32;
+    /// Whether requests may go to it at all (enabled, with its credential).
+    fn usable(&self) -> bool;
 }
 
 #[cfg(test)]

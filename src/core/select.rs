@@ -35,12 +35,33 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use tokio::time::Instant;
 
-use crate::config::{Provider, Strategy};
 use crate::core::health::{Health, HealthTable};
+use crate::core::provider::Routable;
 
 /// Under the `latency` strategy, one request in this many tries a candidate other than the
 /// fastest first.
 pub const EXPLORE_EVERY: usize = 10;
+
+/// The order in which candidates are tried (`settings.strategy`; see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    Priority,
+    RoundRobin,
+    Weighted,
+    Latency,
+}
+
+impl Strategy {
+    /// The name used in the config file (`strategy:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Priority => "priority",
+            Self::RoundRobin => "round_robin",
+            Self::Weighted => "weighted",
+            Self::Latency => "latency",
+        }
+    }
+}
 
 /// Chooses the order of candidates for each request; shared by all requests.
 #[derive(Debug, Default)]
@@ -93,9 +114,9 @@ impl Selector {
     ///
     /// `providers` is the configuration's provider list, in file order; every [`Candidate`]
     /// indexes into it.
-    pub fn plan<'a>(
+    pub fn plan<'a, P: Routable>(
         &self,
-        providers: &'a [Provider],
+        providers: &'a [P],
         model: &'a str,
         strategy: Strategy,
         health: &HealthTable,
@@ -110,14 +131,14 @@ impl Selector {
                 if !provider.usable() {
                     continue;
                 }
-                let Some(upstream_model) = provider.models.map(model) else {
+                let Some(upstream_model) = provider.models().map(model) else {
                     continue;
                 };
                 let candidate = Candidate {
                     index,
                     model: upstream_model,
                 };
-                let state = states.get(&provider.id);
+                let state = states.get(provider.id());
                 if let Some(end) = state.and_then(|h| h.cooling_until(now)) {
                     if earliest.is_none_or(|(first, _)| end < first) {
                         earliest = Some((end, candidate));
@@ -125,7 +146,7 @@ impl Selector {
                     continue;
                 }
                 let key = match strategy {
-                    Strategy::Weighted => u64::from(provider.weight.get()),
+                    Strategy::Weighted => u64::from(provider.weight().get()),
                     // No sample yet sorts first, so that the provider gets measured.
                     Strategy::Latency => state.and_then(Health::latency).map_or(0, |latency| {
                         u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX)

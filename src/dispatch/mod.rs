@@ -217,7 +217,7 @@ pub(crate) enum Route {
 
 impl Dispatcher {
     pub fn new(config: Config) -> Result<Self, crate::upstream::UpstreamError> {
-        let policy = CooldownPolicy::from_settings(&config.settings);
+        let policy = config.settings.cooldown_policy();
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| {
@@ -263,7 +263,7 @@ impl Dispatcher {
             matches!((before, after), (Some(a), Some(b)) if a.kind == b.kind && a.base_url == b.base_url && a.auth_type == b.auth_type && a.secret == b.secret)
         };
         self.health.retain(same_identity);
-        let policy = CooldownPolicy::from_settings(&config.settings);
+        let policy = config.settings.cooldown_policy();
         self.generation
             .store(Arc::new(Generation { config, policy }));
     }

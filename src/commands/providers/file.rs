@@ -1,16 +1,15 @@
 //! What `providers add`, `remove`, `enable` and `disable` share: finding the config file,
 //! reading it, and saving an edited text with every problem reported.
 
-use std::fs;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use crate::cli::GlobalArgs;
 use crate::commands::ExitStatus;
 use crate::config::save::{SaveError, lenient_env};
-use crate::config::{self, MAX_CONFIG_BYTES, SecretOrigin, paths};
+use crate::config::{self, SecretOrigin, paths};
 use crate::ui::Printer;
 
 /// The config file an edit applies to, which must exist (SPEC 2.1).
@@ -37,18 +36,15 @@ pub(super) fn for_add(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
 
 /// The text of `path`, or `None` when it does not exist yet.
 pub(super) fn read(path: &Path) -> anyhow::Result<Option<String>> {
-    let bytes = match fs::read(path) {
+    let bytes = match config::read_file(path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        Err(config::ConfigError::Read { reason, .. })
+            if reason.kind() == io::ErrorKind::NotFound =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
     };
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        bail!(
-            "`{}` is larger than 1 MiB ({} bytes); is it the right file?",
-            path.display(),
-            bytes.len()
-        );
-    }
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|_| anyhow::anyhow!("`{}` is not UTF-8 text; not editing it", path.display()))

@@ -98,24 +98,6 @@ fn policy_from_failure_cooldown() {
 }
 
 #[test]
-fn policy_reads_settings() {
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        strategy: crate::config::Strategy::Priority,
-        failure_cooldown: secs(90),
-        request_timeout: secs(30),
-        stream_idle_timeout: secs(120),
-        resend_timed_out_answers: false,
-        log_level: crate::config::LogLevel::Info,
-        log_format: crate::config::LogFormat::Text,
-    };
-    assert_eq!(
-        CooldownPolicy::from_settings(&settings),
-        CooldownPolicy::new(secs(90))
-    );
-}
-
-#[test]
 fn backoff_doubles_then_caps() {
     let policy = CooldownPolicy::new(secs(60));
     let steps: Vec<u64> = (0..=8).map(|step| policy.backoff(step).as_secs()).collect();

@@ -10,27 +10,47 @@ use proptest::{prop_assert, prop_assert_eq, prop_oneof, proptest};
 use tokio::time::Instant;
 
 use super::*;
-use crate::config::{Secret, SecretOrigin};
 use crate::core::classify::CooldownKind;
 use crate::core::health::CooldownPolicy;
-use crate::core::provider::{AuthType, ModelMap, ModelPattern, ProviderId, ProviderKind};
+use crate::core::provider::{ModelMap, ModelPattern, ProviderId};
 
 const MODEL: &str = "claude-opus-5-5";
+
+/// The facts selection reads about a provider; `enabled: false` stands for any reason a
+/// provider is unusable (disabled, or missing its credential).
+#[derive(Clone, Debug)]
+struct Provider {
+    id: ProviderId,
+    enabled: bool,
+    weight: NonZeroU32,
+    models: ModelMap,
+}
+
+impl Routable for Provider {
+    fn id(&self) -> &ProviderId {
+        &self.id
+    }
+
+    fn models(&self) -> &ModelMap {
+        &self.models
+    }
+
+    fn weight(&self) -> NonZeroU32 {
+        self.weight
+    }
+
+    fn usable(&self) -> bool {
+        self.enabled
+    }
+}
 
 /// An enabled provider of weight 1 that serves every model.
 fn p(name: &str) -> Provider {
     Provider {
         id: ProviderId::new(name),
-        kind: ProviderKind::Anthropic,
-        auth_type: AuthType::ApiKey,
-        secret: Some(Secret::new("test-key")),
-        secret_origin: SecretOrigin::Literal,
-        base_url: url::Url::parse(&format!("http://{name}.invalid")).unwrap(),
         enabled: true,
         weight: NonZeroU32::MIN,
         models: ModelMap::default(),
-        headers: Vec::new(),
-        max_tokens: None,
     }
 }
 
