@@ -19,6 +19,8 @@ pub use args::{
 pub use client_args::{CodeArgs, EnvArgs, HealthArgs, ShellArg};
 // `providers add|remove|enable|disable`.
 pub use args::{AddArgs, AuthTypeArg, KindArg, LogFormatArg, RemoveArgs, ToggleArgs};
+// `mock --type`.
+pub use args::{UnknownKind, parse_mock_kind};
 
 /// The binary's name, as completion scripts and man pages spell it.
 pub const BIN_NAME: &str = "claude-lb";

@@ -27,44 +27,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::core::provider::ProviderKind;
+
 pub use reply::{Reply, SseChunk};
 pub use sim::{Fault, FaultMix, SimError, SimOptions};
-
-/// Which API the mock speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MockKind {
-    /// Anthropic Messages: `POST */v1/messages`, `count_tokens`, `GET /v1/models`.
-    Anthropic,
-    /// `OpenAI` Chat Completions: `POST */chat/completions`, `GET */models`.
-    OpenAi,
-}
-
-impl MockKind {
-    /// `anthropic` or `openai`, as in the config's provider `type`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Anthropic => "anthropic",
-            Self::OpenAi => "openai",
-        }
-    }
-}
-
-impl std::str::FromStr for MockKind {
-    type Err = UnknownKind;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "anthropic" => Ok(Self::Anthropic),
-            "openai" => Ok(Self::OpenAi),
-            other => Err(UnknownKind(other.to_string())),
-        }
-    }
-}
-
-/// A mock kind name that is neither `anthropic` nor `openai`.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown mock kind `{0}` (expected anthropic or openai)")]
-pub struct UnknownKind(pub String);
 
 /// Why a mock could not start.
 #[derive(Debug, thiserror::Error)]
@@ -85,16 +51,16 @@ pub struct MockUpstream;
 impl MockUpstream {
     /// A mock Anthropic Messages provider.
     pub fn anthropic() -> MockBuilder {
-        MockBuilder::new(MockKind::Anthropic)
+        MockBuilder::new(ProviderKind::Anthropic)
     }
 
     /// A mock `OpenAI` Chat Completions provider.
     pub fn openai() -> MockBuilder {
-        MockBuilder::new(MockKind::OpenAi)
+        MockBuilder::new(ProviderKind::OpenAi)
     }
 
     /// A mock of this kind.
-    pub fn of(kind: MockKind) -> MockBuilder {
+    pub fn of(kind: ProviderKind) -> MockBuilder {
         MockBuilder::new(kind)
     }
 }
@@ -102,14 +68,14 @@ impl MockUpstream {
 /// Configures a mock before it starts.
 #[derive(Debug)]
 pub struct MockBuilder {
-    kind: MockKind,
+    kind: ProviderKind,
     script: VecDeque<Reply>,
     sim: SimOptions,
     listen: SocketAddr,
 }
 
 impl MockBuilder {
-    fn new(kind: MockKind) -> Self {
+    fn new(kind: ProviderKind) -> Self {
         Self {
             kind,
             script: VecDeque::new(),
@@ -188,7 +154,7 @@ impl MockBuilder {
 /// State shared by the accept loop, every connection, and the handle.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) kind: MockKind,
+    pub(crate) kind: ProviderKind,
     pub(crate) script: Mutex<VecDeque<Reply>>,
     pub(crate) sim: SimOptions,
     pub(crate) recorded: Mutex<Vec<Recorded>>,
@@ -215,7 +181,7 @@ impl MockHandle {
     }
 
     /// The kind of provider this mock plays.
-    pub fn kind(&self) -> MockKind {
+    pub fn kind(&self) -> ProviderKind {
         self.shared.kind
     }
 
@@ -228,8 +194,8 @@ impl MockHandle {
     /// `/v1/messages`), `url()/v1` for `OpenAI` (the client adds `/chat/completions`).
     pub fn base_url(&self) -> String {
         match self.shared.kind {
-            MockKind::Anthropic => self.url(),
-            MockKind::OpenAi => format!("{}/v1", self.url()),
+            ProviderKind::Anthropic => self.url(),
+            ProviderKind::OpenAi => format!("{}/v1", self.url()),
         }
     }
 

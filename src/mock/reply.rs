@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 
-use super::MockKind;
+use super::ProviderKind;
 
 /// One piece of a streamed body, sent after waiting `delay`.
 #[derive(Clone, Debug)]
@@ -257,13 +257,13 @@ fn status_code(status: u16) -> StatusCode {
 }
 
 /// The error body a provider of `kind` sends with `status`.
-pub(crate) fn error_body(kind: MockKind, status: StatusCode) -> Bytes {
+pub(crate) fn error_body(kind: ProviderKind, status: StatusCode) -> Bytes {
     let message = status.canonical_reason().unwrap_or(match status.as_u16() {
         529 => "Overloaded",
         _ => "Mock error",
     });
     let body = match kind {
-        MockKind::Anthropic => {
+        ProviderKind::Anthropic => {
             let kind = crate::translate::error::error_type_for_status(status.as_u16());
             serde_json::json!({
                 "type": "error",
@@ -271,7 +271,7 @@ pub(crate) fn error_body(kind: MockKind, status: StatusCode) -> Bytes {
                 "request_id": "req_mock",
             })
         }
-        MockKind::OpenAi => {
+        ProviderKind::OpenAi => {
             let (kind, code) = match status.as_u16() {
                 401 => ("invalid_request_error", Some("invalid_api_key")),
                 403 => (

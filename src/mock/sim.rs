@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::MockKind;
+use crate::core::provider::ProviderKind;
 
 /// How the simulated provider behaves.
 #[derive(Clone, Debug)]
@@ -297,7 +297,7 @@ const FILLER: &[&str] = &[
     "provider",
 ];
 
-fn plan(kind: MockKind, body: &[u8], options: &SimOptions) -> Result<Answer, BadRequest> {
+fn plan(kind: ProviderKind, body: &[u8], options: &SimOptions) -> Result<Answer, BadRequest> {
     let request: Request<'_> = serde_json::from_slice(body)
         .map_err(|e| BadRequest(format!("request body is not a valid request: {e}")))?;
     if request.messages.is_empty() {
@@ -359,7 +359,7 @@ fn plan(kind: MockKind, body: &[u8], options: &SimOptions) -> Result<Answer, Bad
 /// The text to echo from the messages after the last assistant message (the client's
 /// latest turn), and whether that turn carries a tool result. A turn can span several
 /// messages: an `OpenAI` `tool` message followed by a `user` message, for instance.
-fn latest_turn(kind: MockKind, messages: &[&RawValue]) -> Result<(String, bool), BadRequest> {
+fn latest_turn(kind: ProviderKind, messages: &[&RawValue]) -> Result<(String, bool), BadRequest> {
     let mut texts = Vec::new();
     let mut after_tool = false;
     for (i, raw) in messages.iter().enumerate().rev() {
@@ -377,8 +377,8 @@ fn latest_turn(kind: MockKind, messages: &[&RawValue]) -> Result<(String, bool),
 }
 
 /// The text to echo from one message, and whether that message is a tool result.
-fn last_text(kind: MockKind, message: &Message) -> (String, bool) {
-    let openai_tool = kind == MockKind::OpenAi && message.role == "tool";
+fn last_text(kind: ProviderKind, message: &Message) -> (String, bool) {
+    let openai_tool = kind == ProviderKind::OpenAi && message.role == "tool";
     match &message.content {
         None => (String::new(), openai_tool),
         Some(Content::Text(text)) => (text.clone(), openai_tool),
@@ -431,7 +431,7 @@ const AGENT_TOOLS: &[&str] = &["Agent", "Task"];
 /// The tool named by `tool_choice` (Anthropic `{"type":"tool","name":..}`, `OpenAI`
 /// `{"type":"function","function":{"name":..}}`), else the first tool offered that does not
 /// start a subagent (see [`AGENT_TOOLS`]).
-fn choose_tool(kind: MockKind, request: &Request<'_>) -> Result<Option<Tool>, BadRequest> {
+fn choose_tool(kind: ProviderKind, request: &Request<'_>) -> Result<Option<Tool>, BadRequest> {
     let named = request.tool_choice.as_ref().and_then(|choice| {
         choice
             .get("name")
@@ -451,12 +451,12 @@ fn choose_tool(kind: MockKind, request: &Request<'_>) -> Result<Option<Tool>, Ba
     Ok(first)
 }
 
-fn parse_tool(kind: MockKind, raw: &RawValue, index: usize) -> Result<Tool, BadRequest> {
+fn parse_tool(kind: ProviderKind, raw: &RawValue, index: usize) -> Result<Tool, BadRequest> {
     let value: Value = serde_json::from_str(raw.get())
         .map_err(|e| BadRequest(format!("tools[{index}] is not valid: {e}")))?;
     let (holder, schema_key) = match kind {
-        MockKind::Anthropic => (&value, "input_schema"),
-        MockKind::OpenAi => (value.get("function").unwrap_or(&value), "parameters"),
+        ProviderKind::Anthropic => (&value, "input_schema"),
+        ProviderKind::OpenAi => (value.get("function").unwrap_or(&value), "parameters"),
     };
     let name = holder
         .get("name")
@@ -551,17 +551,17 @@ impl Events {
 /// Answers a generation request (`/v1/messages` or `/chat/completions`); `seq` numbers the
 /// response ids.
 pub(crate) fn generate(
-    kind: MockKind,
+    kind: ProviderKind,
     body: &[u8],
     options: &SimOptions,
     seq: u64,
 ) -> Result<Generated, BadRequest> {
     let answer = plan(kind, body, options)?;
     Ok(match (kind, answer.stream) {
-        (MockKind::Anthropic, false) => anthropic_message(&answer, seq),
-        (MockKind::Anthropic, true) => anthropic_stream(&answer, seq),
-        (MockKind::OpenAi, false) => openai_completion(&answer, seq),
-        (MockKind::OpenAi, true) => openai_stream(&answer, seq),
+        (ProviderKind::Anthropic, false) => anthropic_message(&answer, seq),
+        (ProviderKind::Anthropic, true) => anthropic_stream(&answer, seq),
+        (ProviderKind::OpenAi, false) => openai_completion(&answer, seq),
+        (ProviderKind::OpenAi, true) => openai_stream(&answer, seq),
     })
 }
 
@@ -777,9 +777,9 @@ pub(crate) fn count_tokens(body: &[u8]) -> Bytes {
 }
 
 /// The model list of the simulated provider.
-pub(crate) fn models(kind: MockKind) -> Bytes {
+pub(crate) fn models(kind: ProviderKind) -> Bytes {
     let body = match kind {
-        MockKind::Anthropic => json!({
+        ProviderKind::Anthropic => json!({
             "data": [
                 {"type": "model", "id": "claude-sonnet-4-5-20250929",
                  "display_name": "Claude Sonnet 4.5", "created_at": "2025-09-29T00:00:00Z",
@@ -792,7 +792,7 @@ pub(crate) fn models(kind: MockKind) -> Bytes {
             "first_id": "claude-sonnet-4-5-20250929",
             "last_id": "claude-haiku-4-5-20251001",
         }),
-        MockKind::OpenAi => json!({
+        ProviderKind::OpenAi => json!({
             "object": "list",
             "data": [
                 {"id": "mock-chat", "object": "model", "created": 1_767_225_600_u64,
@@ -876,17 +876,17 @@ mod tests {
     fn tool_choice_picks_the_named_tool() {
         let body = br#"{"model":"m","messages":[{"role":"user","content":"go"}],
             "tools":[{"name":"A"},{"name":"B"}],"tool_choice":{"type":"tool","name":"B"}}"#;
-        let answer = plan(MockKind::Anthropic, body, &SimOptions::default()).unwrap();
+        let answer = plan(ProviderKind::Anthropic, body, &SimOptions::default()).unwrap();
         assert_eq!(answer.tool.unwrap().0.name, "B");
         let body = br#"{"model":"m","messages":[{"role":"user","content":"go"}],
             "tools":[{"type":"function","function":{"name":"A"}},
                      {"type":"function","function":{"name":"B"}}],
             "tool_choice":{"type":"function","function":{"name":"B"}}}"#;
-        let answer = plan(MockKind::OpenAi, body, &SimOptions::default()).unwrap();
+        let answer = plan(ProviderKind::OpenAi, body, &SimOptions::default()).unwrap();
         assert_eq!(answer.tool.unwrap().0.name, "B");
         let body = br#"{"model":"m","messages":[{"role":"user","content":"go"}],
             "tools":[{"name":"A"}],"tool_choice":{"type":"none"}}"#;
-        let answer = plan(MockKind::Anthropic, body, &SimOptions::default()).unwrap();
+        let answer = plan(ProviderKind::Anthropic, body, &SimOptions::default()).unwrap();
         assert!(answer.tool.is_none());
     }
 
@@ -894,7 +894,7 @@ mod tests {
     fn max_tokens_truncates_and_drops_the_tool() {
         let body = br#"{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"a b c"}],
             "tools":[{"name":"T","input_schema":{"type":"object"}}]}"#;
-        let answer = plan(MockKind::Anthropic, body, &SimOptions::default()).unwrap();
+        let answer = plan(ProviderKind::Anthropic, body, &SimOptions::default()).unwrap();
         assert_eq!(answer.words.len(), 1);
         assert!(answer.truncated);
         assert!(answer.tool.is_none());
