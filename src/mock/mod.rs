@@ -1,8 +1,10 @@
 //! Mock providers: an in-process hyper server that plays an Anthropic or an `OpenAI` upstream.
 //!
-//! One piece of code serves two purposes. Tests script it ([`Reply`]s consumed one per request,
+//! One piece of code serves two purposes. Tests script it (`Reply`s consumed one per request,
 //! in order: statuses, SSE streams with delays, dropped connections, stalls, cut streams) and
-//! read back every request it received ([`Recorded`]). Once the script is used up it answers
+//! read back every request it received ([`Recorded`]); the scripted replies, and the `start`
+//! that panics instead of reporting, exist only with the `test-support` feature (the
+//! integration tests and benches turn it on), so they never ship in the binary. Once the script is used up it answers
 //! as a simulated provider ([`SimOptions`]): well-formed Messages or Chat Completions
 //! responses, streaming or not, with tool calls, and seeded fault injection; `claude-lb mock`,
 //! `claude-lb demo` and the benchmark run that simulation.
@@ -11,10 +13,13 @@
 //! accept loop ends, the listener closes, and every connection task (stalled ones included)
 //! is aborted.
 
+mod body;
+#[cfg(any(test, feature = "test-support"))]
 mod reply;
 mod server;
 mod sim;
 
+#[cfg(any(test, feature = "test-support"))]
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,7 +34,9 @@ use tokio::task::JoinHandle;
 
 use crate::core::provider::ProviderKind;
 
-pub use reply::{Reply, SseChunk};
+pub use body::SseChunk;
+#[cfg(any(test, feature = "test-support"))]
+pub use reply::Reply;
 pub use sim::{Fault, FaultMix, SimError, SimOptions};
 
 /// Why a mock could not start.
@@ -69,6 +76,7 @@ impl MockUpstream {
 #[derive(Debug)]
 pub struct MockBuilder {
     kind: ProviderKind,
+    #[cfg(any(test, feature = "test-support"))]
     script: VecDeque<Reply>,
     sim: SimOptions,
     listen: SocketAddr,
@@ -78,12 +86,14 @@ impl MockBuilder {
     fn new(kind: ProviderKind) -> Self {
         Self {
             kind,
+            #[cfg(any(test, feature = "test-support"))]
             script: VecDeque::new(),
             sim: SimOptions::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Adds a scripted reply; scripted replies are consumed one per request (any route), in
     /// order, before the simulated provider takes over.
     #[must_use]
@@ -106,6 +116,7 @@ impl MockBuilder {
         self
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Binds and starts serving.
     ///
     /// # Panics
@@ -134,6 +145,7 @@ impl MockBuilder {
         })?;
         let shared = Arc::new(Shared {
             kind: self.kind,
+            #[cfg(any(test, feature = "test-support"))]
             script: Mutex::new(self.script),
             sim: self.sim,
             recorded: Mutex::new(Vec::new()),
@@ -155,6 +167,7 @@ impl MockBuilder {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) kind: ProviderKind,
+    #[cfg(any(test, feature = "test-support"))]
     pub(crate) script: Mutex<VecDeque<Reply>>,
     pub(crate) sim: SimOptions,
     pub(crate) recorded: Mutex<Vec<Recorded>>,
@@ -209,6 +222,7 @@ impl MockHandle {
         self.shared.request_count.load(Ordering::Relaxed)
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Appends a scripted reply after the mock has started.
     pub fn push_reply(&self, reply: Reply) {
         self.shared.script.lock().push_back(reply);

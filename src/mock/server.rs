@@ -1,5 +1,5 @@
 //! The hyper plumbing of the mock: the accept loop, one HTTP/1.1 keep-alive connection task
-//! per client, and the translation of a [`Reply`] into bytes on the wire (or into a dropped
+//! per client, and the translation of an answer into bytes on the wire (or into a dropped
 //! connection, a stall, a cut body).
 
 use std::convert::Infallible;
@@ -19,7 +19,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
-use super::reply::{Body, End, Reply, SseChunk, error_body};
+use super::body::{End, SseChunk, error_body};
+#[cfg(any(test, feature = "test-support"))]
+use super::reply::{Body, Reply};
 use super::sim::{self, Fault, Generated};
 use super::{Recorded, Shared};
 use crate::core::provider::ProviderKind;
@@ -96,13 +98,17 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             body: body.clone(),
         });
     }
-    let scripted = shared.script.lock().pop_front();
-    match scripted {
-        Some(reply) => scripted_reply(&shared, &parts.method, parts.uri.path(), &body, reply).await,
-        None => simulate(&shared, &parts.method, parts.uri.path(), &body, None).await,
+    #[cfg(any(test, feature = "test-support"))]
+    {
+        let scripted = shared.script.lock().pop_front();
+        if let Some(reply) = scripted {
+            return scripted_reply(&shared, &parts.method, parts.uri.path(), &body, reply).await;
+        }
     }
+    simulate(&shared, &parts.method, parts.uri.path(), &body, None).await
 }
 
+#[cfg(any(test, feature = "test-support"))]
 async fn scripted_reply(
     shared: &Shared,
     method: &Method,
