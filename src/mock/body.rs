@@ -49,7 +49,10 @@ impl SseChunk {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(
     not(any(test, feature = "test-support")),
-    allow(dead_code, reason = "only scripted replies stall or repeat; the simulation cuts")
+    allow(
+        dead_code,
+        reason = "only scripted replies stall or repeat; the simulation cuts"
+    )
 )]
 pub(crate) enum End {
     /// Every chunk is sent and the body ends normally.
