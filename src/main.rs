@@ -6,5 +6,5 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = claude_lb::cli::Cli::parse();
-    claude_lb::cli::run(cli)
+    claude_lb::commands::run(cli)
 }

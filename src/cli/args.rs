@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, ValueHint};
 use clap_complete::Shell;
 
+use crate::core::provider::ProviderKind;
 use crate::ui::logging::Verbosity;
 
 /// Flags accepted by every subcommand.
@@ -102,8 +103,8 @@ Examples:
 An OpenAI-type mock's base_url is http://ADDR/v1; an Anthropic-type one's is http://ADDR.")]
 pub struct MockArgs {
     /// Which API to simulate: anthropic or openai
-    #[arg(long = "type", value_name = "TYPE")]
-    pub kind: crate::mock::MockKind,
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_mock_kind)]
+    pub kind: ProviderKind,
     /// Where to listen (`PORT`, `:PORT` and `localhost:PORT` mean 127.0.0.1:PORT)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9001", value_parser = crate::config::parse_listen)]
     pub listen: SocketAddr,
@@ -331,3 +332,17 @@ pub struct DemoArgs {
     #[arg(long, value_name = "MS", default_value_t = 100, requires = "requests")]
     pub interval_ms: u64,
 }
+
+/// `--type` of `mock`: `anthropic` or `openai`, as in the config's provider `type`.
+pub fn parse_mock_kind(name: &str) -> Result<ProviderKind, UnknownKind> {
+    match name {
+        "anthropic" => Ok(ProviderKind::Anthropic),
+        "openai" => Ok(ProviderKind::OpenAi),
+        other => Err(UnknownKind(other.to_owned())),
+    }
+}
+
+/// A mock kind name that is neither `anthropic` nor `openai`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown mock kind `{0}` (expected anthropic or openai)")]
+pub struct UnknownKind(pub String);

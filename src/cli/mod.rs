@@ -1,14 +1,13 @@
-//! The command line: clap types only, and [`run`], which dispatches to a command.
+//! The command line: the clap types only. The dispatch to a command is `commands::run`, so
+//! this module imports nothing from `commands` (each command imports its `*Args` from here).
 //!
 //! Adding a subcommand is one variant in [`Command`] (its doc comment is its `--help` line, its
-//! man page and its completion description) and one arm in [`run`] calling
+//! man page and its completion description) and one arm in `commands::run` calling
 //! `commands::<name>::run`. Then run `cargo run -- generate --out-dir .` to refresh
 //! `completions/` and `man/`.
 
 mod args;
 mod client_args;
-
-use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -20,10 +19,11 @@ pub use args::{
 pub use client_args::{CodeArgs, EnvArgs, HealthArgs, ShellArg};
 // `providers add|remove|enable|disable`.
 pub use args::{AddArgs, AuthTypeArg, KindArg, LogFormatArg, RemoveArgs, ToggleArgs};
+// `mock --type`.
+pub use args::{UnknownKind, parse_mock_kind};
 
-use crate::commands::completions::BIN_NAME;
-use crate::commands::{self, ExitStatus};
-use crate::ui::{Printer, logging};
+/// The binary's name, as completion scripts and man pages spell it.
+pub const BIN_NAME: &str = "claude-lb";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -146,49 +146,6 @@ pub fn documented_command() -> clap::Command {
         root = root.after_help(after.clone());
     }
     root
-}
-
-/// Runs the command line and gives the process exit code.
-pub fn run(cli: Cli) -> ExitCode {
-    let printer = Printer::new(cli.global.quiet);
-    logging::init(cli.global.verbosity(), None);
-    let result = match cli.command {
-        // Exits with Claude Code's own exit code, which is not one of claude-lb's.
-        Command::Code(args) => return commands::code::run_cli(&cli.global, &args, &printer),
-        Command::Env(args) => commands::shell_env::run(&cli.global, &args, &printer),
-        Command::Health(args) => commands::health::run(&cli.global, &args, &printer),
-        Command::Serve(args) => commands::serve::run_cli(&cli.global, &args, &printer),
-        Command::Mock(args) => commands::mock::run_cli(&args, &printer),
-        Command::Check(args) => commands::check::run_cli(&cli.global, &args, &printer),
-        Command::Test(args) => commands::test::run_cli(&cli.global, &args, &printer),
-        Command::Demo(args) => commands::demo::run_cli(&args, &printer),
-        Command::Config(ConfigCommand::Validate(args)) => {
-            commands::config_validate::run(&cli.global, &args, &printer)
-        }
-        Command::Config(ConfigCommand::Init(args)) => {
-            commands::config_init::run(&cli.global, &args, &printer)
-        }
-        Command::Providers(command) => match command {
-            ProvidersCommand::List(args) => {
-                commands::providers::list::run_cli(&cli.global, &args, &printer)
-            }
-            ProvidersCommand::Add(args) => {
-                commands::providers::add::run(&cli.global, &args, &printer)
-            }
-            ProvidersCommand::Remove(args) => {
-                commands::providers::remove::run(&cli.global, &args, &printer)
-            }
-            ProvidersCommand::Enable(args) => {
-                commands::providers::enable::run(&cli.global, &args, true, &printer)
-            }
-            ProvidersCommand::Disable(args) => {
-                commands::providers::enable::run(&cli.global, &args, false, &printer)
-            }
-        },
-        Command::Completions(args) => commands::completions::run(&args, &printer),
-        Command::Generate(args) => commands::generate::run(&args, &printer),
-    };
-    ExitStatus::from_result(result, &printer).into()
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::commands::ExitStatus;
 use crate::config::{self, Config, Loaded, Provider, paths};
+use crate::core::num::millis;
 use crate::ui::progress::Spinners;
 use crate::ui::{Printer, table};
 use crate::upstream::Upstream;
@@ -148,11 +149,6 @@ fn report_json(report: &ProbeReport) -> serde_json::Value {
         "error": if report.passed() { None } else { Some(&detail) },
         "detail": detail,
     })
-}
-
-/// Whole milliseconds.
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Finds the config as `serve` does and loads it; warnings go to stderr as notices.

@@ -5,12 +5,9 @@ use anyhow::Context;
 
 use clap_complete::Shell;
 
-use crate::cli::{CompletionsArgs, documented_command};
+use crate::cli::{BIN_NAME, CompletionsArgs, documented_command};
 use crate::commands::ExitStatus;
 use crate::ui::Printer;
-
-/// The binary name completions are generated for.
-pub const BIN_NAME: &str = "claude-lb";
 
 pub fn run(args: &CompletionsArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let script = script(args.shell);

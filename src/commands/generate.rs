@@ -14,9 +14,10 @@ use clap::ValueEnum;
 use clap_complete::Generator;
 use clap_complete::Shell;
 
+use crate::cli::BIN_NAME;
 use crate::cli::{GenerateArgs, documented_command};
 use crate::commands::ExitStatus;
-use crate::commands::completions::{self, BIN_NAME};
+use crate::commands::completions;
 use crate::config::reference;
 use crate::ui::Printer;
 

@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::mock::{FaultMix, MockHandle, MockKind, MockUpstream, SimOptions};
+use crate::core::provider::ProviderKind;
+use crate::mock::{FaultMix, MockHandle, MockUpstream, SimOptions};
 use crate::ui::Printer;
 
 /// What `claude-lb mock` was asked to run.
 #[derive(Clone, Debug)]
 pub struct MockArgs {
     /// Which API to simulate.
-    pub kind: MockKind,
+    pub kind: ProviderKind,
     /// Where to listen (port 0 picks a free one).
     pub listen: SocketAddr,
     /// Milliseconds before the response headers of every answer.
@@ -33,7 +34,7 @@ pub struct MockArgs {
 
 impl MockArgs {
     /// The defaults for `kind` on `listen`: no latency, no faults, 12 words.
-    pub fn new(kind: MockKind, listen: SocketAddr) -> Self {
+    pub fn new(kind: ProviderKind, listen: SocketAddr) -> Self {
         let sim = SimOptions::default();
         Self {
             kind,

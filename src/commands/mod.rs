@@ -1,4 +1,4 @@
-//! One module per subcommand, each with a `run` function that `cli::run` calls.
+//! One module per subcommand, each with a `run` function that [`run`] calls.
 //!
 //! A command returns `anyhow::Result<ExitStatus>`: `Ok` with the answer (success, or "no": an
 //! invalid config, a failed check), `Err` when it could not run at all. The error is printed
@@ -22,7 +22,45 @@ pub mod test;
 use std::io;
 use std::process::ExitCode;
 
-use crate::ui::Printer;
+use crate::cli::{Cli, Command, ConfigCommand, ProvidersCommand};
+use crate::ui::{Printer, logging};
+
+/// Runs the command line and gives the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let printer = Printer::new(cli.global.quiet);
+    logging::init(cli.global.verbosity(), None);
+    let result = match cli.command {
+        // Exits with Claude Code's own exit code, which is not one of claude-lb's.
+        Command::Code(args) => return code::run_cli(&cli.global, &args, &printer),
+        Command::Env(args) => shell_env::run(&cli.global, &args, &printer),
+        Command::Health(args) => health::run(&cli.global, &args, &printer),
+        Command::Serve(args) => serve::run_cli(&cli.global, &args, &printer),
+        Command::Mock(args) => mock::run_cli(&args, &printer),
+        Command::Check(args) => check::run_cli(&cli.global, &args, &printer),
+        Command::Test(args) => test::run_cli(&cli.global, &args, &printer),
+        Command::Demo(args) => demo::run_cli(&args, &printer),
+        Command::Config(ConfigCommand::Validate(args)) => {
+            config_validate::run(&cli.global, &args, &printer)
+        }
+        Command::Config(ConfigCommand::Init(args)) => {
+            config_init::run(&cli.global, &args, &printer)
+        }
+        Command::Providers(command) => match command {
+            ProvidersCommand::List(args) => providers::list::run_cli(&cli.global, &args, &printer),
+            ProvidersCommand::Add(args) => providers::add::run(&cli.global, &args, &printer),
+            ProvidersCommand::Remove(args) => providers::remove::run(&cli.global, &args, &printer),
+            ProvidersCommand::Enable(args) => {
+                providers::enable::run(&cli.global, &args, true, &printer)
+            }
+            ProvidersCommand::Disable(args) => {
+                providers::enable::run(&cli.global, &args, false, &printer)
+            }
+        },
+        Command::Completions(args) => completions::run(&args, &printer),
+        Command::Generate(args) => generate::run(&args, &printer),
+    };
+    ExitStatus::from_result(result, &printer).into()
+}
 
 /// The process exit codes, in one place (SPEC 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,6 +26,7 @@ use crate::cli::{GlobalArgs, TestArgs};
 use crate::commands::ExitStatus;
 use crate::commands::check::{load_config, named_provider};
 use crate::config::{Config, LogLevel};
+use crate::core::num::millis;
 use crate::dispatch::{AnswerBody, ClientRequest, DispatchError, Dispatcher};
 use crate::sse::SseParser;
 use crate::ui::Printer;
@@ -646,11 +647,6 @@ fn error_text(value: &Value) -> String {
         (Some(kind), None) => kind.to_owned(),
         (None, None) => value.to_string().chars().take(300).collect(),
     }
-}
-
-/// Whole milliseconds.
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod edit;
 pub mod expand;
 pub mod listen;
 pub mod paths;
+pub mod presets;
 pub mod raw;
 pub mod reference;
 pub mod save;

@@ -5,6 +5,7 @@
 
 pub mod classify;
 pub mod health;
+pub mod num;
 pub mod provider;
 pub mod retry_after;
 pub mod select;

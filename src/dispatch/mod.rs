@@ -32,6 +32,7 @@ pub use stream::AnswerStream;
 use crate::config::{Config, Provider};
 use crate::core::classify::{self, Failure, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
+use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
 use crate::core::provider::{ProviderId, ProviderKind};
 use crate::core::select::Selector;
 use crate::metrics::Metrics;
@@ -271,14 +272,14 @@ impl Dispatcher {
     fn request_id(&self) -> Arc<str> {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         // A cheap, unique-per-process id with enough spread to be told apart in logs.
-        // splitmix64 of seed + n: every bit of the seed and the counter reaches every bit of
-        // the id, so two processes started close together do not mint look-alike ids.
-        let mut mixed = self
-            .id_seed
-            .wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        mixed ^= mixed >> 31;
+        // The splitmix64 sequence from the seed, at step n: every bit of the seed and the
+        // counter reaches every bit of the id, so two processes started close together do not
+        // mint look-alike ids.
+        let mixed = splitmix64(
+            self.id_seed
+                .wrapping_add(n.wrapping_mul(SPLITMIX_GAMMA))
+                .wrapping_sub(SPLITMIX_GAMMA),
+        );
         Arc::from(format!("req_{mixed:016x}"))
     }
 
@@ -537,9 +538,4 @@ pub(crate) fn clip_message(message: &str) -> String {
         Some((end, _)) => format!("{}…", &message[..end]),
         None => message.to_owned(),
     }
-}
-
-/// Whole milliseconds, for log fields.
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -1,8 +1,10 @@
 //! Mock providers: an in-process hyper server that plays an Anthropic or an `OpenAI` upstream.
 //!
-//! One piece of code serves two purposes. Tests script it ([`Reply`]s consumed one per request,
+//! One piece of code serves two purposes. Tests script it (`Reply`s consumed one per request,
 //! in order: statuses, SSE streams with delays, dropped connections, stalls, cut streams) and
-//! read back every request it received ([`Recorded`]). Once the script is used up it answers
+//! read back every request it received ([`Recorded`]); the scripted replies, and the `start`
+//! that panics instead of reporting, exist only with the `test-support` feature (the
+//! integration tests and benches turn it on), so they never ship in the binary. Once the script is used up it answers
 //! as a simulated provider ([`SimOptions`]): well-formed Messages or Chat Completions
 //! responses, streaming or not, with tool calls, and seeded fault injection; `claude-lb mock`,
 //! `claude-lb demo` and the benchmark run that simulation.
@@ -11,10 +13,13 @@
 //! accept loop ends, the listener closes, and every connection task (stalled ones included)
 //! is aborted.
 
+mod body;
+#[cfg(any(test, feature = "test-support"))]
 mod reply;
 mod server;
 mod sim;
 
+#[cfg(any(test, feature = "test-support"))]
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,44 +32,12 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use reply::{Reply, SseChunk};
+use crate::core::provider::ProviderKind;
+
+pub use body::SseChunk;
+#[cfg(any(test, feature = "test-support"))]
+pub use reply::Reply;
 pub use sim::{Fault, FaultMix, SimError, SimOptions};
-
-/// Which API the mock speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MockKind {
-    /// Anthropic Messages: `POST */v1/messages`, `count_tokens`, `GET /v1/models`.
-    Anthropic,
-    /// `OpenAI` Chat Completions: `POST */chat/completions`, `GET */models`.
-    OpenAi,
-}
-
-impl MockKind {
-    /// `anthropic` or `openai`, as in the config's provider `type`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Anthropic => "anthropic",
-            Self::OpenAi => "openai",
-        }
-    }
-}
-
-impl std::str::FromStr for MockKind {
-    type Err = UnknownKind;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "anthropic" => Ok(Self::Anthropic),
-            "openai" => Ok(Self::OpenAi),
-            other => Err(UnknownKind(other.to_string())),
-        }
-    }
-}
-
-/// A mock kind name that is neither `anthropic` nor `openai`.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown mock kind `{0}` (expected anthropic or openai)")]
-pub struct UnknownKind(pub String);
 
 /// Why a mock could not start.
 #[derive(Debug, thiserror::Error)]
@@ -85,16 +58,16 @@ pub struct MockUpstream;
 impl MockUpstream {
     /// A mock Anthropic Messages provider.
     pub fn anthropic() -> MockBuilder {
-        MockBuilder::new(MockKind::Anthropic)
+        MockBuilder::new(ProviderKind::Anthropic)
     }
 
     /// A mock `OpenAI` Chat Completions provider.
     pub fn openai() -> MockBuilder {
-        MockBuilder::new(MockKind::OpenAi)
+        MockBuilder::new(ProviderKind::OpenAi)
     }
 
     /// A mock of this kind.
-    pub fn of(kind: MockKind) -> MockBuilder {
+    pub fn of(kind: ProviderKind) -> MockBuilder {
         MockBuilder::new(kind)
     }
 }
@@ -102,22 +75,25 @@ impl MockUpstream {
 /// Configures a mock before it starts.
 #[derive(Debug)]
 pub struct MockBuilder {
-    kind: MockKind,
+    kind: ProviderKind,
+    #[cfg(any(test, feature = "test-support"))]
     script: VecDeque<Reply>,
     sim: SimOptions,
     listen: SocketAddr,
 }
 
 impl MockBuilder {
-    fn new(kind: MockKind) -> Self {
+    fn new(kind: ProviderKind) -> Self {
         Self {
             kind,
+            #[cfg(any(test, feature = "test-support"))]
             script: VecDeque::new(),
             sim: SimOptions::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Adds a scripted reply; scripted replies are consumed one per request (any route), in
     /// order, before the simulated provider takes over.
     #[must_use]
@@ -140,6 +116,7 @@ impl MockBuilder {
         self
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Binds and starts serving.
     ///
     /// # Panics
@@ -168,6 +145,7 @@ impl MockBuilder {
         })?;
         let shared = Arc::new(Shared {
             kind: self.kind,
+            #[cfg(any(test, feature = "test-support"))]
             script: Mutex::new(self.script),
             sim: self.sim,
             recorded: Mutex::new(Vec::new()),
@@ -188,7 +166,8 @@ impl MockBuilder {
 /// State shared by the accept loop, every connection, and the handle.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) kind: MockKind,
+    pub(crate) kind: ProviderKind,
+    #[cfg(any(test, feature = "test-support"))]
     pub(crate) script: Mutex<VecDeque<Reply>>,
     pub(crate) sim: SimOptions,
     pub(crate) recorded: Mutex<Vec<Recorded>>,
@@ -215,7 +194,7 @@ impl MockHandle {
     }
 
     /// The kind of provider this mock plays.
-    pub fn kind(&self) -> MockKind {
+    pub fn kind(&self) -> ProviderKind {
         self.shared.kind
     }
 
@@ -228,8 +207,8 @@ impl MockHandle {
     /// `/v1/messages`), `url()/v1` for `OpenAI` (the client adds `/chat/completions`).
     pub fn base_url(&self) -> String {
         match self.shared.kind {
-            MockKind::Anthropic => self.url(),
-            MockKind::OpenAi => format!("{}/v1", self.url()),
+            ProviderKind::Anthropic => self.url(),
+            ProviderKind::OpenAi => format!("{}/v1", self.url()),
         }
     }
 
@@ -243,6 +222,7 @@ impl MockHandle {
         self.shared.request_count.load(Ordering::Relaxed)
     }
 
+    #[cfg(any(test, feature = "test-support"))]
     /// Appends a scripted reply after the mock has started.
     pub fn push_reply(&self, reply: Reply) {
         self.shared.script.lock().push_back(reply);

@@ -1,5 +1,5 @@
 //! The hyper plumbing of the mock: the accept loop, one HTTP/1.1 keep-alive connection task
-//! per client, and the translation of a [`Reply`] into bytes on the wire (or into a dropped
+//! per client, and the translation of an answer into bytes on the wire (or into a dropped
 //! connection, a stall, a cut body).
 
 use std::convert::Infallible;
@@ -19,9 +19,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
-use super::reply::{Body, End, Reply, SseChunk, error_body};
+use super::body::{End, SseChunk, error_body};
+#[cfg(any(test, feature = "test-support"))]
+use super::reply::{Body, Reply};
 use super::sim::{self, Fault, Generated};
-use super::{MockKind, Recorded, Shared};
+use super::{Recorded, Shared};
+use crate::core::provider::ProviderKind;
 
 /// The response body type of every mock answer.
 type MockBody = UnsyncBoxBody<Bytes, Cut>;
@@ -95,13 +98,17 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             body: body.clone(),
         });
     }
-    let scripted = shared.script.lock().pop_front();
-    match scripted {
-        Some(reply) => scripted_reply(&shared, &parts.method, parts.uri.path(), &body, reply).await,
-        None => simulate(&shared, &parts.method, parts.uri.path(), &body, None).await,
+    #[cfg(any(test, feature = "test-support"))]
+    {
+        let scripted = shared.script.lock().pop_front();
+        if let Some(reply) = scripted {
+            return scripted_reply(&shared, &parts.method, parts.uri.path(), &body, reply).await;
+        }
     }
+    simulate(&shared, &parts.method, parts.uri.path(), &body, None).await
 }
 
+#[cfg(any(test, feature = "test-support"))]
 async fn scripted_reply(
     shared: &Shared,
     method: &Method,
@@ -170,10 +177,10 @@ async fn simulate(
                     Some(Fault::Stall) => return stall().await,
                     Some(Fault::Overloaded) => {
                         let status = match kind {
-                            MockKind::Anthropic => {
+                            ProviderKind::Anthropic => {
                                 StatusCode::from_u16(529).expect("529 is a valid status code")
                             }
-                            MockKind::OpenAi => StatusCode::SERVICE_UNAVAILABLE,
+                            ProviderKind::OpenAi => StatusCode::SERVICE_UNAVAILABLE,
                         };
                         kind_error(kind, status)
                     }
@@ -212,22 +219,26 @@ enum Route {
     NotFound,
 }
 
-fn route(kind: MockKind, method: &Method, path: &str) -> Route {
+fn route(kind: ProviderKind, method: &Method, path: &str) -> Route {
     let path = path.trim_end_matches('/');
     match (kind, method) {
-        (MockKind::Anthropic, &Method::POST) if path.ends_with("/v1/messages") => Route::Generate,
-        (MockKind::Anthropic, &Method::POST) if path.ends_with("/v1/messages/count_tokens") => {
+        (ProviderKind::Anthropic, &Method::POST) if path.ends_with("/v1/messages") => {
+            Route::Generate
+        }
+        (ProviderKind::Anthropic, &Method::POST) if path.ends_with("/v1/messages/count_tokens") => {
             Route::CountTokens
         }
-        (MockKind::Anthropic, &Method::GET) if path.ends_with("/v1/models") => Route::Models,
-        (MockKind::OpenAi, &Method::POST) if path.ends_with("/chat/completions") => Route::Generate,
-        (MockKind::OpenAi, &Method::GET) if path.ends_with("/models") => Route::Models,
+        (ProviderKind::Anthropic, &Method::GET) if path.ends_with("/v1/models") => Route::Models,
+        (ProviderKind::OpenAi, &Method::POST) if path.ends_with("/chat/completions") => {
+            Route::Generate
+        }
+        (ProviderKind::OpenAi, &Method::GET) if path.ends_with("/models") => Route::Models,
         _ => Route::NotFound,
     }
 }
 
 fn generated_response(
-    kind: MockKind,
+    kind: ProviderKind,
     generated: Generated,
     gap: Duration,
     end: End,
@@ -259,8 +270,8 @@ fn generated_response(
         respond(StatusCode::OK, content_type, streamed_body(chunks, end))
     };
     let (name, value) = match kind {
-        MockKind::Anthropic => ("request-id", format!("req_mock_{seq:016x}")),
-        MockKind::OpenAi => ("x-request-id", format!("req_mock_{seq:016x}")),
+        ProviderKind::Anthropic => ("request-id", format!("req_mock_{seq:016x}")),
+        ProviderKind::OpenAi => ("x-request-id", format!("req_mock_{seq:016x}")),
     };
     if let Ok(value) = HeaderValue::from_str(&value) {
         response
@@ -270,17 +281,17 @@ fn generated_response(
     response
 }
 
-fn kind_error(kind: MockKind, status: StatusCode) -> Response<MockBody> {
+fn kind_error(kind: ProviderKind, status: StatusCode) -> Response<MockBody> {
     respond(status, JSON, whole(error_body(kind, status)))
 }
 
-fn bad_request(kind: MockKind, message: &str) -> Response<MockBody> {
+fn bad_request(kind: ProviderKind, message: &str) -> Response<MockBody> {
     let body = match kind {
-        MockKind::Anthropic => serde_json::json!({
+        ProviderKind::Anthropic => serde_json::json!({
             "type": "error",
             "error": {"type": "invalid_request_error", "message": message},
         }),
-        MockKind::OpenAi => serde_json::json!({
+        ProviderKind::OpenAi => serde_json::json!({
             "error": {"message": message, "type": "invalid_request_error",
                       "param": null, "code": null},
         }),
@@ -292,16 +303,16 @@ fn bad_request(kind: MockKind, message: &str) -> Response<MockBody> {
     )
 }
 
-fn not_found_body(kind: MockKind, method: &Method, path: &str) -> Bytes {
+fn not_found_body(kind: ProviderKind, method: &Method, path: &str) -> Bytes {
     let message = format!(
         "the mock {} provider has no route {method} {path}",
         kind.as_str()
     );
     let body = match kind {
-        MockKind::Anthropic => serde_json::json!({
+        ProviderKind::Anthropic => serde_json::json!({
             "type": "error", "error": {"type": "not_found_error", "message": message},
         }),
-        MockKind::OpenAi => serde_json::json!({
+        ProviderKind::OpenAi => serde_json::json!({
             "error": {"message": message, "type": "invalid_request_error",
                       "param": null, "code": "not_found"},
         }),

@@ -16,6 +16,8 @@ pub mod response;
 pub mod stream;
 pub mod tokens;
 mod tool_args;
+/// Test-only: the stream grammar checker, for tests and the fuzz target.
+#[cfg(any(test, feature = "test-support"))]
 pub mod validate;
 
 #[cfg(test)]

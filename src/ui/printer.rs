@@ -1,7 +1,7 @@
 //! The [`Printer`]: the one way commands write to stdout and stderr.
 //!
 //! Writes return `io::Result` instead of panicking as `println!` does, so a closed pipe
-//! (`claude-lb ... | head`) reaches `cli::run` as an error it can recognise and exit 0 on.
+//! (`claude-lb ... | head`) reaches `commands::run` as an error it can recognise and exit 0 on.
 
 use std::fmt::Display;
 use std::io::{self, Write};

@@ -27,7 +27,7 @@ fn provider(name: &str, kind: &str, mock: &MockHandle) -> String {
 /// `request_timeout` is 2 s when `settings` does not set it: the tests of a bound set it long,
 /// so that on a slow machine the bound, not the timeout, ends the attempt.
 async fn pair(kind: &str, first: Reply, settings: &str) -> (Proxy, MockHandle, MockHandle) {
-    let first = MockUpstream::of(kind.parse().unwrap())
+    let first = MockUpstream::of(claude_lb::cli::parse_mock_kind(kind).unwrap())
         .reply(first)
         .start()
         .await;

@@ -9,6 +9,8 @@
     clippy::type_complexity
 )]
 
+// The dependency rule between modules, read from `src/`.
+mod architecture;
 // Bounds against hostile providers: endless bodies, event floods, whole-answer deadlines.
 mod bounds;
 // `claude-lb check`: probes, verdicts, exit codes.

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bytes::Bytes;
+use claude_lb::cli::parse_mock_kind;
 use claude_lb::commands::mock::{MockArgs, run};
-use claude_lb::mock::{
-    Fault, FaultMix, MockHandle, MockKind, MockUpstream, Reply, SimOptions, SseChunk,
-};
+use claude_lb::core::provider::ProviderKind;
+use claude_lb::mock::{Fault, FaultMix, MockHandle, MockUpstream, Reply, SimOptions, SseChunk};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -1224,7 +1224,7 @@ async fn mock_command_serves_until_shutdown() {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let args = MockArgs {
         latency_ms: 1,
-        ..MockArgs::new(MockKind::Anthropic, addr)
+        ..MockArgs::new(ProviderKind::Anthropic, addr)
     };
     let server = tokio::spawn(run(args, async move {
         let _ = stop_rx.await;
@@ -1253,7 +1253,7 @@ async fn mock_command_serves_until_shutdown() {
     // A bad fail rate is reported, not served.
     let bad = MockArgs {
         fail_rate: 3.0,
-        ..MockArgs::new(MockKind::OpenAi, "127.0.0.1:0".parse().unwrap())
+        ..MockArgs::new(ProviderKind::OpenAi, "127.0.0.1:0".parse().unwrap())
     };
     let err = run(bad, std::future::pending()).await.unwrap_err();
     assert_eq!(
@@ -1264,16 +1264,16 @@ async fn mock_command_serves_until_shutdown() {
 
 #[test]
 fn mock_kind_parses_its_names_and_explains_a_bad_one() {
-    assert_eq!("anthropic".parse::<MockKind>(), Ok(MockKind::Anthropic));
-    assert_eq!("openai".parse::<MockKind>(), Ok(MockKind::OpenAi));
-    let err = "opneai".parse::<MockKind>().unwrap_err();
+    assert_eq!(parse_mock_kind("anthropic"), Ok(ProviderKind::Anthropic));
+    assert_eq!(parse_mock_kind("openai"), Ok(ProviderKind::OpenAi));
+    let err = parse_mock_kind("opneai").unwrap_err();
     assert_eq!(
         err.to_string(),
         "unknown mock kind `opneai` (expected anthropic or openai)"
     );
     assert_eq!(
-        MockKind::OpenAi.as_str().parse::<MockKind>(),
-        Ok(MockKind::OpenAi)
+        parse_mock_kind(ProviderKind::OpenAi.as_str()),
+        Ok(ProviderKind::OpenAi)
     );
 }
 

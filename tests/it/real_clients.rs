@@ -5,7 +5,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use claude_lb::mock::{MockHandle, MockKind, MockUpstream};
+use claude_lb::core::provider::ProviderKind;
+use claude_lb::mock::{MockHandle, MockUpstream};
 
 use crate::support::proxy::{Proxy, body, sse_events};
 
@@ -146,8 +147,8 @@ async fn simulated_providers_do_not_start_agents_without_end() {
         MockUpstream::openai().start().await,
     ] {
         let config = match mock.kind() {
-            MockKind::OpenAi => openai_config(&mock),
-            MockKind::Anthropic => anthropic_config(&mock),
+            ProviderKind::OpenAi => openai_config(&mock),
+            ProviderKind::Anthropic => anthropic_config(&mock),
         };
         let proxy = Proxy::start(&config).await;
         let both = called_tool(&proxy, claude_code_first_turn(&["Agent", "Bash"])).await;

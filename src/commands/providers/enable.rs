@@ -15,23 +15,17 @@ pub fn run(
     enable: bool,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let path = file::existing(global)?;
-    let Some(text) = file::read(&path)? else {
-        anyhow::bail!("`{}` does not exist", path.display());
+    let file::Edited {
+        path,
+        text,
+        new_text,
+    } = match file::edit_existing(global, *printer, |text| {
+        edit::set_enabled(text, &args.name, enable)
+    })? {
+        Ok(edited) => edited,
+        Err(status) => return Ok(status),
     };
     let word = if enable { "enabled" } else { "disabled" };
-    let new_text = match edit::set_enabled(&text, &args.name, enable) {
-        Ok(t) => t,
-        Err(e) => {
-            printer.error(format_args!("`{}`: {e}", path.display()));
-            // An unknown name is a mistake on the command line, as everywhere.
-            return Ok(if matches!(e, edit::EditError::NotFound { .. }) {
-                ExitStatus::Usage
-            } else {
-                ExitStatus::Failure
-            });
-        }
-    };
     if new_text == text {
         printer.line(format_args!(
             "provider {:?} is already {word} in `{}`; nothing to change",

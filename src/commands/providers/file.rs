@@ -4,12 +4,12 @@
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 
 use crate::cli::GlobalArgs;
 use crate::commands::ExitStatus;
 use crate::config::save::{SaveError, lenient_env};
-use crate::config::{self, SecretOrigin, paths};
+use crate::config::{self, SecretOrigin, edit, paths};
 use crate::ui::Printer;
 
 /// The config file an edit applies to, which must exist (SPEC 2.1).
@@ -31,6 +31,42 @@ pub(super) fn for_add(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
             "cannot tell where your config directory is (is HOME set?); name a file with `--config PATH`",
         ),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The existing config file, its text, and its text after `change`.
+pub(super) struct Edited {
+    pub path: PathBuf,
+    pub text: String,
+    pub new_text: String,
+}
+
+/// Reads the existing config file and applies `change` to its text. A refused change is
+/// reported here and given as the exit status: an unknown name is a mistake on the command
+/// line (a usage error), as everywhere.
+pub(super) fn edit_existing(
+    global: &GlobalArgs,
+    printer: Printer,
+    change: impl FnOnce(&str) -> Result<String, edit::EditError>,
+) -> anyhow::Result<Result<Edited, ExitStatus>> {
+    let path = existing(global)?;
+    let Some(text) = read(&path)? else {
+        bail!("`{}` does not exist", path.display());
+    };
+    match change(&text) {
+        Ok(new_text) => Ok(Ok(Edited {
+            path,
+            text,
+            new_text,
+        })),
+        Err(e) => {
+            printer.error(format_args!("`{}`: {e}", path.display()));
+            Ok(Err(if matches!(e, edit::EditError::NotFound { .. }) {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Failure
+            }))
+        }
     }
 }
 

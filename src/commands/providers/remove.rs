@@ -13,21 +13,15 @@ pub fn run(
     args: &RemoveArgs,
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
-    let path = file::existing(global)?;
-    let Some(text) = file::read(&path)? else {
-        anyhow::bail!("`{}` does not exist", path.display());
-    };
-    let new_text = match edit::remove_provider(&text, &args.name) {
-        Ok(t) => t,
-        Err(e) => {
-            printer.error(format_args!("`{}`: {e}", path.display()));
-            // An unknown name is a mistake on the command line, as everywhere.
-            return Ok(if matches!(e, edit::EditError::NotFound { .. }) {
-                ExitStatus::Usage
-            } else {
-                ExitStatus::Failure
-            });
-        }
+    let file::Edited {
+        path,
+        text,
+        new_text,
+    } = match file::edit_existing(global, *printer, |text| {
+        edit::remove_provider(text, &args.name)
+    })? {
+        Ok(edited) => edited,
+        Err(status) => return Ok(status),
     };
     if let Err(status) = file::save(&path, &text, &new_text, None, *printer)? {
         return Ok(status);

@@ -1,0 +1,313 @@
+//! How much `claude-lb serve` adds: latency, throughput, CPU and memory, each against calling
+//! the simulated provider directly in the same run.
+//!
+//! Run it with `cargo bench --bench proxy_load` (about two minutes on 2 cores), or
+//! `cargo bench --bench proxy_load -- --quick` for a smoke run. It rewrites `BENCHMARKS.md` at
+//! the repository root (`--out PATH` writes elsewhere).
+//!
+//! The proxy and the simulated providers are separate processes: the binary as shipped (the
+//! `bench` profile is the `release` one: thin LTO, stripped), `claude-lb serve` and
+//! `claude-lb mock`, so that the proxy's CPU time and memory (`/proc/PID/stat`,
+//! `/proc/PID/status`) are its own and not the load generator's. To look inside the proxy with
+//! `perf` while it runs, `cargo bench --profile profiling --bench proxy_load` uses the same
+//! optimisations with symbols kept.
+//! The load generator is this program: a single-threaded tokio runtime with `reqwest`
+//! keep-alive connections, which leaves the machine's other core to the proxy and the
+//! providers. Every figure through the proxy is measured in the same run, with the same client,
+//! as the same request sent straight to the provider, and the requests alternate between the
+//! two so that drift in the machine's load hits both alike.
+
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::too_many_lines
+)]
+
+mod measure;
+mod process;
+mod report;
+mod request;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+use crate::measure::{
+    Stats, StreamTiming, concurrent_streams, fixed_load, paired_latency, throughput, timed_stream,
+};
+use crate::process::{Process, clock_ticks_per_second, free_addr, mock};
+use crate::request::{anthropic_target, client, exchange, openai_target};
+
+const BIN: &str = env!("CARGO_BIN_EXE_claude-lb");
+
+/// How much of each measurement to run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sizes {
+    pub(crate) warmup: usize,
+    pub(crate) latency: usize,
+    pub(crate) big: usize,
+    pub(crate) streams: usize,
+    pub(crate) throughput: Duration,
+    pub(crate) concurrent_streams: usize,
+    pub(crate) soak: usize,
+}
+
+pub(crate) const FULL: Sizes = Sizes {
+    warmup: 2_000,
+    latency: 5_000,
+    big: 400,
+    streams: 500,
+    throughput: Duration::from_secs(10),
+    concurrent_streams: 1_000,
+    soak: 100_000,
+};
+
+pub(crate) const QUICK: Sizes = Sizes {
+    warmup: 200,
+    latency: 300,
+    big: 40,
+    streams: 50,
+    throughput: Duration::from_secs(2),
+    concurrent_streams: 200,
+    soak: 5_000,
+};
+
+/// The connections of the throughput and soak runs.
+pub(crate) const CONNECTIONS: usize = 32;
+
+fn main() -> anyhow::Result<()> {
+    let mut quick = false;
+    let mut out = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            // `cargo bench` passes `--bench` to every bench target.
+            "--bench" => {}
+            "--out" => out = PathBuf::from(args.next().context("--out needs a path")?),
+            other => bail!("unknown argument `{other}` (expected --quick or --out PATH)"),
+        }
+    }
+    let sizes = if quick { QUICK } else { FULL };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(run(sizes))?;
+    let command = if quick {
+        "cargo bench --bench proxy_load -- --quick"
+    } else {
+        "cargo bench --bench proxy_load"
+    };
+    let markdown = report.markdown(command, quick);
+    std::fs::write(&out, &markdown).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("{markdown}");
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+// The run.
+
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    pub(crate) small: (Stats, Stats),
+    pub(crate) translated: (Stats, Stats),
+    pub(crate) big: (Stats, Stats),
+    pub(crate) big_size: usize,
+    pub(crate) ttfe: (Stats, Stats),
+    pub(crate) gap: (Stats, Stats),
+    pub(crate) rps_direct: f64,
+    pub(crate) rps_proxy: f64,
+    pub(crate) cpu_us_proxy: f64,
+    pub(crate) cpu_us_mock: f64,
+    pub(crate) rss_idle_kib: u64,
+    pub(crate) hwm_idle_kib: u64,
+    pub(crate) hwm_load_kib: u64,
+    pub(crate) hwm_final_kib: u64,
+    pub(crate) soak_requests: usize,
+    pub(crate) soak_before_kib: u64,
+    pub(crate) soak_after_kib: u64,
+    pub(crate) soak_secs: f64,
+    pub(crate) streams: usize,
+    pub(crate) streams_complete: usize,
+    pub(crate) streams_events: usize,
+    pub(crate) streams_expected_each: usize,
+    pub(crate) streams_peak_open: usize,
+}
+
+pub(crate) async fn run(sizes: Sizes) -> anyhow::Result<Report> {
+    let fast = mock("anthropic", &[])?;
+    let openai = mock("openai", &[])?;
+    let streaming = mock("anthropic", &["--event-gap-ms", "1"])?;
+    let slow = mock(
+        "anthropic",
+        &["--latency-ms", "1000", "--event-gap-ms", "20"],
+    )?;
+    let proxy_addr = free_addr()?;
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("providers.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "providers:
+  - name: fast
+    type: anthropic
+    auth_type: api_key
+    auth_value: bench-key
+    base_url: http://{fast}
+    models: {{ claude-bench: claude-bench }}
+  - name: openai
+    type: openai
+    auth_type: api_key
+    auth_value: bench-key
+    base_url: http://{openai}/v1
+    models: {{ claude-bench-openai: gpt-bench }}
+  - name: streaming
+    type: anthropic
+    auth_type: api_key
+    auth_value: bench-key
+    base_url: http://{streaming}
+    models: {{ claude-bench-stream: claude-bench-stream }}
+  - name: slow
+    type: anthropic
+    auth_type: api_key
+    auth_value: bench-key
+    base_url: http://{slow}
+    models: {{ claude-bench-slow: claude-bench-slow }}
+settings:
+  listen: {proxy_addr}
+",
+            fast = fast.addr,
+            openai = openai.addr,
+            streaming = streaming.addr,
+            slow = slow.addr,
+        ),
+    )?;
+    let proxy = Process::spawn(
+        &["serve", "--config", config.to_str().context("temp path")?],
+        proxy_addr,
+    )?;
+    let mut report = Report::default();
+    (report.rss_idle_kib, report.hwm_idle_kib) = proxy.memory()?;
+
+    let via = format!("http://{proxy_addr}");
+    let hello = "Say hello in one short sentence.";
+    let small_direct = anthropic_target(
+        &format!("http://{}", fast.addr),
+        "claude-bench",
+        hello,
+        false,
+    );
+    let small_proxied = anthropic_target(&via, "claude-bench", hello, false);
+    let tr_direct = openai_target(&format!("http://{}", openai.addr), "gpt-bench", hello);
+    let tr_proxied = anthropic_target(&via, "claude-bench-openai", hello, false);
+    let st_direct = anthropic_target(
+        &format!("http://{}", streaming.addr),
+        "claude-bench-stream",
+        hello,
+        true,
+    );
+    let st_proxied = anthropic_target(&via, "claude-bench-stream", hello, true);
+    let big_text = "lorem ipsum dolor sit amet ".repeat(512 * 1024 / 27 + 1);
+    let big_direct = anthropic_target(
+        &format!("http://{}", fast.addr),
+        "claude-bench",
+        &big_text,
+        false,
+    );
+    let big_proxied = anthropic_target(&via, "claude-bench", &big_text, false);
+    report.big_size = big_proxied.body.len();
+
+    let client = client()?;
+    eprintln!("warming up ({} requests)", sizes.warmup);
+    paired_latency(&client, &small_direct, &small_proxied, sizes.warmup / 2).await?;
+    paired_latency(&client, &tr_direct, &tr_proxied, sizes.warmup / 2).await?;
+
+    eprintln!(
+        "latency: small passthrough, translated ({} each)",
+        sizes.latency
+    );
+    report.small = paired_latency(&client, &small_direct, &small_proxied, sizes.latency).await?;
+    report.translated = paired_latency(&client, &tr_direct, &tr_proxied, sizes.latency).await?;
+
+    eprintln!("streams: first content event and gaps ({})", sizes.streams);
+    let mut direct_timing = StreamTiming::default();
+    let mut proxied_timing = StreamTiming::default();
+    let mut expected = Vec::new();
+    for i in 0..sizes.streams {
+        let names_direct;
+        if i % 2 == 0 {
+            names_direct = timed_stream(&client, &st_direct, &mut direct_timing).await?;
+            timed_stream(&client, &st_proxied, &mut proxied_timing).await?;
+        } else {
+            timed_stream(&client, &st_proxied, &mut proxied_timing).await?;
+            names_direct = timed_stream(&client, &st_direct, &mut direct_timing).await?;
+        }
+        expected = names_direct;
+    }
+    report.ttfe = (
+        Stats::of(direct_timing.first_content),
+        Stats::of(proxied_timing.first_content),
+    );
+    report.gap = (
+        Stats::of(direct_timing.gaps),
+        Stats::of(proxied_timing.gaps),
+    );
+
+    eprintln!(
+        "throughput at {CONNECTIONS} connections ({:?} each)",
+        sizes.throughput
+    );
+    let (n, took) = throughput(&small_direct, CONNECTIONS, sizes.throughput).await?;
+    report.rps_direct = n as f64 / took.as_secs_f64();
+    let proxy_cpu = proxy.cpu_ticks()?;
+    let mock_cpu = fast.cpu_ticks()?;
+    let (n, took) = throughput(&small_proxied, CONNECTIONS, sizes.throughput).await?;
+    report.rps_proxy = n as f64 / took.as_secs_f64();
+    let tick_us = 1e6 / clock_ticks_per_second() as f64;
+    report.cpu_us_proxy = (proxy.cpu_ticks()? - proxy_cpu) as f64 * tick_us / n as f64;
+    report.cpu_us_mock = (fast.cpu_ticks()? - mock_cpu) as f64 * tick_us / n as f64;
+    report.hwm_load_kib = proxy.memory()?.1;
+
+    eprintln!("memory over {} requests", sizes.soak);
+    report.soak_requests = sizes.soak;
+    report.soak_before_kib = proxy.memory()?.0;
+    report.soak_secs = fixed_load(&small_proxied, CONNECTIONS, sizes.soak)
+        .await?
+        .as_secs_f64();
+    report.soak_after_kib = proxy.memory()?.0;
+
+    eprintln!("512 KB bodies ({})", sizes.big);
+    report.big = paired_latency(&client, &big_direct, &big_proxied, sizes.big).await?;
+
+    eprintln!("{} concurrent streams", sizes.concurrent_streams);
+    let slow_direct = anthropic_target(
+        &format!("http://{}", slow.addr),
+        "claude-bench-slow",
+        hello,
+        true,
+    );
+    let slow_proxied = anthropic_target(&via, "claude-bench-slow", hello, true);
+    let one = exchange(&client, &slow_direct).await?;
+    report.streams_expected_each = String::from_utf8_lossy(&one).matches("event: ").count();
+    debug_assert_eq!(report.streams_expected_each, expected.len());
+    report.streams = sizes.concurrent_streams;
+    (
+        report.streams_complete,
+        report.streams_events,
+        report.streams_peak_open,
+    ) = concurrent_streams(
+        &slow_proxied,
+        sizes.concurrent_streams,
+        report.streams_expected_each,
+    )
+    .await?;
+    report.hwm_final_kib = proxy.memory()?.1;
+    drop(proxy);
+    Ok(report)
+}

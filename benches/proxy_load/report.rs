@@ -1,0 +1,261 @@
+//! The report: figures turned into `BENCHMARKS.md`, with the machine they were measured on.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::measure::Stats;
+use crate::{CONNECTIONS, FULL, QUICK, Report};
+
+pub(crate) fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+pub(crate) fn added(pair: (Stats, Stats), pick: fn(&Stats) -> Duration) -> f64 {
+    us(pick(&pair.1)) - us(pick(&pair.0))
+}
+
+pub(crate) fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+pub(crate) fn met(ok: bool) -> &'static str {
+    if ok { "yes" } else { "**no**" }
+}
+
+impl Report {
+    pub(crate) fn rows(&self) -> Vec<[String; 6]> {
+        let small_50 = added(self.small, |s| s.p50);
+        let big_50 = added(self.big, |s| s.p50);
+        let growth_kib = i64::try_from(self.soak_after_kib).unwrap_or(i64::MAX)
+            - i64::try_from(self.soak_before_kib).unwrap_or(i64::MAX);
+        let mut rows: Vec<[String; 6]> = Vec::new();
+        let mut row = |cells: [&str; 6]| rows.push(cells.map(str::to_owned));
+        let lat = |row: &mut dyn FnMut([&str; 6]),
+                   name: &str,
+                   pair: (Stats, Stats),
+                   target: &str,
+                   verdict: &str,
+                   added50: &str| {
+            let a99 = added(pair, |s| s.p99);
+            row([
+                &format!("{name}, p50"),
+                &format!("{:.0} µs", us(pair.0.p50)),
+                &format!("{:.0} µs", us(pair.1.p50)),
+                added50,
+                target,
+                verdict,
+            ]);
+            row([
+                &format!("{name}, p99"),
+                &format!("{:.0} µs", us(pair.0.p99)),
+                &format!("{:.0} µs", us(pair.1.p99)),
+                &format!("{a99:+.0} µs"),
+                "—",
+                "—",
+            ]);
+        };
+        let tr_50 = added(self.translated, |s| s.p50);
+        lat(
+            &mut row,
+            "Small passthrough request",
+            self.small,
+            "≤ +150 µs at p50",
+            met(small_50 <= 150.0),
+            &format!("{small_50:+.0} µs"),
+        );
+        lat(
+            &mut row,
+            "Small translated request (OpenAI type)",
+            self.translated,
+            "≤ +300 µs at p50",
+            met(tr_50 <= 300.0),
+            &format!("{tr_50:+.0} µs"),
+        );
+        let big_vs_small = big_50 - small_50;
+        lat(
+            &mut row,
+            &format!("{} KiB passthrough request", self.big_size / 1024),
+            self.big,
+            "≤ 1 ms more than a small one",
+            met(big_vs_small <= 1000.0),
+            &format!("{big_50:+.0} µs ({big_vs_small:+.0} µs vs small)"),
+        );
+        let ttfe_50 = added(self.ttfe, |s| s.p50);
+        lat(
+            &mut row,
+            "Stream: time to first content event",
+            self.ttfe,
+            "—",
+            "—",
+            &format!("{ttfe_50:+.0} µs"),
+        );
+        let gap_50 = added(self.gap, |s| s.p50);
+        lat(
+            &mut row,
+            "Stream: gap between events",
+            self.gap,
+            "—",
+            "—",
+            &format!("{gap_50:+.0} µs"),
+        );
+        row([
+            &format!("Throughput at {CONNECTIONS} connections"),
+            &format!("{:.0} req/s", self.rps_direct),
+            &format!("{:.0} req/s", self.rps_proxy),
+            &format!("{:.0}% of direct", 100.0 * self.rps_proxy / self.rps_direct),
+            "≥ 5,000 req/s",
+            met(self.rps_proxy >= 5000.0),
+        ]);
+        row([
+            "CPU time per request (small passthrough, during the throughput run)",
+            &format!("{:.0} µs (provider)", self.cpu_us_mock),
+            &format!("{:.0} µs (proxy)", self.cpu_us_proxy),
+            "—",
+            "—",
+            "—",
+        ]);
+        row([
+            "Proxy memory idle (RSS after start, before any request)",
+            "—",
+            &format!("{:.1} MiB", mib(self.rss_idle_kib)),
+            "—",
+            "≤ 15 MB",
+            met(self.rss_idle_kib * 1024 <= 15_000_000),
+        ]);
+        row([
+            &format!("Proxy peak memory (VmHWM) after the {CONNECTIONS}-connection run"),
+            "—",
+            &format!("{:.1} MiB", mib(self.hwm_load_kib)),
+            "—",
+            "—",
+            "—",
+        ]);
+        row([
+            &format!(
+                "Proxy peak memory (VmHWM) after {} concurrent streams",
+                self.streams
+            ),
+            "—",
+            &format!("{:.1} MiB", mib(self.hwm_final_kib)),
+            "—",
+            "—",
+            "—",
+        ]);
+        row([
+            &format!("Proxy RSS over {} requests", self.soak_requests),
+            "—",
+            &format!(
+                "{:.1} → {:.1} MiB",
+                mib(self.soak_before_kib),
+                mib(self.soak_after_kib)
+            ),
+            &format!("{growth_kib:+} KiB"),
+            "no growth (≤ 1 MiB: allocator noise)",
+            met(growth_kib <= 1024),
+        ]);
+        row([
+            &format!("{} concurrent streams", self.streams),
+            &format!("{} events each", self.streams_expected_each),
+            &format!(
+                "{}/{} whole, {} events, {} in flight at once",
+                self.streams_complete, self.streams, self.streams_events, self.streams_peak_open
+            ),
+            "—",
+            "every event delivered",
+            met(self.streams_complete == self.streams
+                && self.streams_events == self.streams * self.streams_expected_each),
+        ]);
+        rows
+    }
+
+    pub(crate) fn markdown(&self, command: &str, quick: bool) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# Benchmarks\n");
+        let _ = writeln!(
+            out,
+            "How much `claude-lb serve` adds over calling a provider directly. Generated by \
+             `{command}`, which rewrites this file{}.\n",
+            if quick {
+                " (a `--quick` smoke run: small samples, not figures to quote)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            out,
+            "- Machine: {} cores ({}), {}",
+            nproc(),
+            cpu_model(),
+            kernel()
+        );
+        let _ = writeln!(
+            out,
+            "- Setup: the release binary as separate processes on loopback: `claude-lb serve` in \
+             front of `claude-lb mock` providers (no simulated latency except for the streams), \
+             with the default settings (log level `info`, one log line per request to stderr, \
+             here /dev/null). The load generator is the bench itself: one thread, `reqwest`, \
+             keep-alive connections. Generator, proxy and providers share the machine's cores, \
+             so the throughput figure is bounded by the one-thread generator as much as by the \
+             proxy; the proxy's CPU time per request says what it would take alone."
+        );
+        let _ = writeln!(
+            out,
+            "- Method: each request is sent straight to the provider and through the proxy, \
+             alternately, on one connection each; \"added\" is the difference of the two \
+             percentiles. Streams: {} events, 1 ms apart; the proxy holds `message_start` back \
+             until the first content event (the commit point) and sends them together.",
+            self.streams_expected_each
+        );
+        let _ = writeln!(
+            out,
+            "- Samples: {} latency pairs per request kind, {} with a {} KiB body, {} streams, \
+             {:?} per throughput run, {} requests for the memory run ({:.1} s).\n",
+            if quick { QUICK.latency } else { FULL.latency },
+            if quick { QUICK.big } else { FULL.big },
+            self.big_size / 1024,
+            if quick { QUICK.streams } else { FULL.streams },
+            if quick {
+                QUICK.throughput
+            } else {
+                FULL.throughput
+            },
+            self.soak_requests,
+            self.soak_secs,
+        );
+        let _ = writeln!(
+            out,
+            "| Measure | Direct | Via claude-lb | Added | Target | Met |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---|---|");
+        for r in &self.rows() {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                r[0], r[1], r[2], r[3], r[4], r[5]
+            );
+        }
+        out
+    }
+}
+
+pub(crate) fn nproc() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+pub(crate) fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+pub(crate) fn kernel() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease").map_or_else(
+        |_| "unknown kernel".to_owned(),
+        |v| format!("Linux {}", v.trim()),
+    )
+}
