@@ -78,14 +78,6 @@ impl Prefill {
     }
 }
 
-/// The default base URL of a type.
-pub fn default_base_url(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Anthropic => "https://api.anthropic.com",
-        ProviderKind::OpenAi => "https://api.openai.com/v1",
-    }
-}
-
 /// Why `url` cannot be the `base_url` of a `kind` provider, said before anything is written.
 pub fn check_base_url(kind: ProviderKind, url: &str) -> Result<(), String> {
     match url::Url::parse(url) {
@@ -106,15 +98,6 @@ pub fn check_base_url(kind: ProviderKind, url: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Whether `var` is a usable environment variable name.
-pub fn is_valid_env_name(var: &str) -> bool {
-    let mut bytes = var.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Parses one `PATTERN=MODEL` pair (split at the first `=`).
@@ -303,7 +286,7 @@ fn ask_base_url(
             base_url: Some(url),
             ..
         }) => input = input.default((*url).to_owned()),
-        None => input = input.default(default_base_url(kind).to_owned()),
+        None => input = input.default(crate::config::validate::default_base_url(kind).to_owned()),
     }
     input.interact_text().map_err(to_io)
 }
@@ -336,7 +319,7 @@ fn ask_credential(
                 .with_prompt("Environment variable")
                 .default(suggestion)
                 .validate_with(|v: &String| {
-                    if is_valid_env_name(v.trim_start_matches('$')) {
+                    if crate::config::expand::is_var_name(v.trim_start_matches('$')) {
                         Ok(())
                     } else {
                         Err("letters, digits and `_`, not starting with a digit")
@@ -601,6 +584,7 @@ mod tests {
         assert!(parse_model_pair("nomodel").is_err());
         assert!(parse_model_pair("=x").is_err());
         assert!(parse_model_pair("x=").is_err());
+        let is_valid_env_name = crate::config::expand::is_var_name;
         assert!(is_valid_env_name("_A1"));
         assert!(!is_valid_env_name("1A"));
         assert!(!is_valid_env_name("A-B"));

@@ -173,7 +173,7 @@ fn prefill(args: &AddArgs) -> Result<Prefill, String> {
                 .strip_prefix("${")
                 .and_then(|v| v.strip_suffix('}'))
                 .unwrap_or(var.trim_start_matches('$'));
-            if !wizard::is_valid_env_name(var) {
+            if !crate::config::expand::is_var_name(var) {
                 return Err(format!(
                     "invalid --auth-env {var:?}: an environment variable name has letters, digits and `_`, and does not start with a digit"
                 ));
@@ -228,7 +228,7 @@ fn is_env_reference(value: &str) -> bool {
     value
         .strip_prefix("${")
         .and_then(|v| v.strip_suffix('}'))
-        .is_some_and(wizard::is_valid_env_name)
+        .is_some_and(crate::config::expand::is_var_name)
 }
 
 /// The text `add_provider` inserted: `new` without what it shares with `old` at both ends.
