@@ -28,7 +28,8 @@ use crate::commands::check::{load_config, named_provider};
 use crate::config::{Config, LogLevel};
 use crate::core::num::millis;
 use crate::dispatch::{AnswerBody, ClientRequest, DispatchError, Dispatcher};
-use crate::sse::SseParser;
+use crate::sse::{SseEvent, SseParser};
+use crate::translate::accumulate::{AccumulateError, Accumulator};
 use crate::ui::Printer;
 use crate::ui::progress::Spinners;
 use crate::upstream::{Upstream, remote};
@@ -363,6 +364,8 @@ impl<'a> Session<'a> {
 struct Transcript {
     started: Instant,
     parser: SseParser,
+    /// The streamed message, put together event by event.
+    stream: Accumulator,
     /// The provider that served the answer (unknown when a remote instance did not say).
     provider: Option<String>,
     /// The failed attempts before the answer (`None` when a remote instance does not say).
@@ -375,8 +378,6 @@ struct Transcript {
     first_token: Option<Duration>,
     /// What went wrong: an error answer, an `error` event, a broken stream.
     error: Option<String>,
-    /// Whether the stream ended with `message_stop`.
-    stopped: bool,
     /// The answer's HTTP status when it was an error.
     http_status: Option<u16>,
 }
@@ -386,6 +387,7 @@ impl Transcript {
         Self {
             started,
             parser: SseParser::new(),
+            stream: Accumulator::new(),
             provider: None,
             attempts: None,
             text: String::new(),
@@ -394,7 +396,6 @@ impl Transcript {
             output_tokens: None,
             first_token: None,
             error: None,
-            stopped: false,
             http_status: None,
         }
     }
@@ -407,75 +408,53 @@ impl Transcript {
             let Ok(event) = event else {
                 continue;
             };
-            let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
-                continue;
-            };
-            let name = event
-                .event
-                .as_deref()
-                .or_else(|| data.get("type").and_then(Value::as_str))
-                .unwrap_or("message");
-            self.event(name, &data, &mut new_text);
+            self.event(&event, &mut new_text);
         }
         self.text.push_str(&new_text);
         new_text
     }
 
-    fn event(&mut self, name: &str, data: &Value, new_text: &mut String) {
-        match name {
-            "message_start" => self.usage(data.pointer("/message/usage")),
-            "content_block_start" | "content_block_delta" => {
-                if self.first_token.is_none() {
+    fn event(&mut self, event: &SseEvent, new_text: &mut String) {
+        match self.stream.push(event.event.as_deref(), &event.data) {
+            Ok(pushed) => {
+                if pushed.first_content {
                     self.first_token = Some(self.started.elapsed());
                 }
-                if let Some(text) = data
-                    .pointer("/delta/text")
-                    .or_else(|| data.pointer("/content_block/text"))
-                    .and_then(Value::as_str)
-                {
-                    new_text.push_str(text);
+                new_text.push_str(&pushed.text);
+            }
+            Err(error) => {
+                if self.error.is_none() {
+                    self.error = Some(match error {
+                        AccumulateError::ErrorEvent { body, .. } => format!(
+                            "the stream failed after it started: {}",
+                            serde_json::from_str::<Value>(&body)
+                                .map_or_else(|_| body.clone(), |value| error_text(&value))
+                        ),
+                        other => format!("the answer is not a valid Anthropic stream: {other}"),
+                    });
                 }
             }
-            "message_delta" => {
-                if let Some(reason) = data.pointer("/delta/stop_reason").and_then(Value::as_str) {
-                    self.stop_reason = Some(reason.to_owned());
-                }
-                self.usage(data.get("usage"));
-            }
-            "message_stop" => self.stopped = true,
-            "error" => {
-                self.error = Some(format!(
-                    "the stream failed after it started: {}",
-                    error_text(data)
-                ));
-            }
-            _ => {}
         }
-    }
-
-    fn usage(&mut self, usage: Option<&Value>) {
-        let Some(usage) = usage else {
-            return;
-        };
-        if let Some(n) = usage.get("input_tokens").and_then(Value::as_u64) {
-            self.input_tokens = Some(n);
+        let message = self.stream.message();
+        if message.stop_reason.is_some() {
+            self.stop_reason.clone_from(&message.stop_reason);
         }
-        if let Some(n) = usage.get("output_tokens").and_then(Value::as_u64) {
-            self.output_tokens = Some(n);
+        if message.usage.input_tokens.is_some() {
+            self.input_tokens = message.usage.input_tokens;
+        }
+        if message.usage.output_tokens.is_some() {
+            self.output_tokens = message.usage.output_tokens;
         }
     }
 
     /// The stream ended: one without `message_stop` (or an error event) was cut short.
     fn end(&mut self) {
         if let Some(Ok(event)) = self.parser.finish() {
-            if let Ok(data) = serde_json::from_str::<Value>(&event.data) {
-                let name = event.event.clone().unwrap_or_default();
-                let mut new_text = String::new();
-                self.event(&name, &data, &mut new_text);
-                self.text.push_str(&new_text);
-            }
+            let mut new_text = String::new();
+            self.event(&event, &mut new_text);
+            self.text.push_str(&new_text);
         }
-        if !self.stopped && self.error.is_none() {
+        if !self.stream.stopped() && self.error.is_none() {
             self.error = Some("the stream ended before `message_stop`".to_owned());
         }
     }
@@ -508,8 +487,10 @@ impl Transcript {
             .get("stop_reason")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        self.usage(value.get("usage"));
-        self.stopped = true;
+        if let Some(usage) = value.get("usage") {
+            self.input_tokens = usage.get("input_tokens").and_then(Value::as_u64);
+            self.output_tokens = usage.get("output_tokens").and_then(Value::as_u64);
+        }
     }
 
     /// An error answer (a status the client would get).
@@ -709,6 +690,10 @@ mod tests {
         let t = transcript_of(&[
             ("message_start", r#"{"type":"message_start","message":{}}"#),
             (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            ),
+            (
                 "content_block_delta",
                 r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
             ),
@@ -721,14 +706,41 @@ mod tests {
             t.error.as_deref(),
             Some("the stream failed after it started: overloaded_error: Overloaded")
         );
-        let t = transcript_of(&[(
-            "content_block_delta",
-            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
-        )]);
+        let t = transcript_of(&[
+            ("message_start", r#"{"type":"message_start","message":{}}"#),
+            (
+                "content_block_start",
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+            ),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+            ),
+        ]);
+        assert_eq!(t.text, "Hi");
         assert_eq!(
             t.error.as_deref(),
             Some("the stream ended before `message_stop`")
         );
+    }
+
+    #[test]
+    fn a_stream_out_of_order_is_an_error() {
+        let t = transcript_of(&[
+            ("message_start", r#"{"type":"message_start","message":{}}"#),
+            (
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+            ),
+        ]);
+        assert_eq!(
+            t.error.as_deref(),
+            Some(
+                "the answer is not a valid Anthropic stream: event content_block_delta out of \
+                 order: block 0 is not open"
+            )
+        );
+        assert_eq!(t.first_token, None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! them. `PROTOCOL.md` section 7 is the mapping reference; the decisions it leaves open are
 //! documented where they are made.
 
+pub mod accumulate;
 pub mod anthropic;
 pub mod error;
 pub mod openai;

@@ -10,6 +10,7 @@ use claude_lb::cli::parse_mock_kind;
 use claude_lb::commands::mock::{MockArgs, run};
 use claude_lb::core::provider::ProviderKind;
 use claude_lb::mock::{Fault, FaultMix, MockHandle, MockUpstream, Reply, SimOptions, SseChunk};
+use claude_lb::translate::accumulate::{Accumulator, Block};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -485,23 +486,19 @@ struct Accumulated {
     output_tokens: u64,
 }
 
-/// Checks the event grammar of `PROTOCOL.md` 3.2 and returns the accumulated message.
+/// Checks the event grammar of an Anthropic stream (the order [`Accumulator`] enforces, plus
+/// what the simulated provider promises about each event) and returns the accumulated message.
 #[track_caller]
 fn check_anthropic_stream(body: &str) -> Accumulated {
     let events = parse_sse(body);
     assert!(!events.is_empty(), "empty stream");
-    let mut message: Option<Value> = None;
-    let mut blocks: Vec<Value> = Vec::new();
-    let mut open: Option<usize> = None;
-    let mut partial_json = String::new();
-    let mut delta_seen: Option<Value> = None;
-    let mut stopped = false;
-    for (i, (name, data)) in events.iter().enumerate() {
+    let mut accumulator = Accumulator::new();
+    for (i, (name, raw)) in events.iter().enumerate() {
         let name = name
             .as_deref()
-            .unwrap_or_else(|| panic!("event {i} has no name: {data}"));
-        assert!(!stopped, "event {name} after message_stop");
-        let data: Value = serde_json::from_str(data).unwrap();
+            .unwrap_or_else(|| panic!("event {i} has no name: {raw}"));
+        assert!(!accumulator.stopped(), "event {name} after message_stop");
+        let data: Value = serde_json::from_str(raw).unwrap();
         assert_eq!(data["type"], name, "data.type must repeat the event name");
         match name {
             "message_start" => {
@@ -514,15 +511,10 @@ fn check_anthropic_stream(body: &str) -> Accumulated {
                 assert!(m["stop_sequence"].is_null());
                 assert!(m["id"].as_str().unwrap().starts_with("msg_"));
                 assert!(m["usage"]["input_tokens"].as_u64().unwrap() > 0);
-                message = Some(m.clone());
             }
-            "ping" => assert!(message.is_some(), "ping before message_start"),
+            "ping" => assert!(i > 0, "ping before message_start"),
             "content_block_start" => {
-                assert!(open.is_none(), "blocks must not overlap");
-                assert!(delta_seen.is_none(), "content after message_delta");
-                let index = usize::try_from(data["index"].as_u64().unwrap()).unwrap();
-                assert_eq!(index, blocks.len(), "indices start at 0 and increase by 1");
-                let block = data["content_block"].clone();
+                let block = &data["content_block"];
                 match block["type"].as_str().unwrap() {
                     "text" => assert_eq!(block["text"], "", "text goes in deltas"),
                     "tool_use" => {
@@ -531,66 +523,33 @@ fn check_anthropic_stream(body: &str) -> Accumulated {
                     }
                     other => panic!("unexpected block type {other}"),
                 }
-                blocks.push(block);
-                open = Some(index);
-                partial_json.clear();
             }
-            "content_block_delta" => {
-                let index = usize::try_from(data["index"].as_u64().unwrap()).unwrap();
-                assert_eq!(open, Some(index), "delta for a block that is not open");
-                let delta = &data["delta"];
-                let block = &mut blocks[index];
-                match (
-                    block["type"].as_str().unwrap(),
-                    delta["type"].as_str().unwrap(),
-                ) {
-                    ("text", "text_delta") => {
-                        let text = format!(
-                            "{}{}",
-                            block["text"].as_str().unwrap(),
-                            delta["text"].as_str().unwrap()
-                        );
-                        block["text"] = json!(text);
-                    }
-                    ("tool_use", "input_json_delta") => {
-                        partial_json.push_str(delta["partial_json"].as_str().unwrap());
-                    }
-                    (block, delta) => panic!("{delta} does not belong in a {block} block"),
-                }
-            }
-            "content_block_stop" => {
-                let index = usize::try_from(data["index"].as_u64().unwrap()).unwrap();
-                assert_eq!(open, Some(index), "stop for a block that is not open");
-                if blocks[index]["type"] == "tool_use" {
-                    let input: Value = serde_json::from_str(&partial_json).unwrap();
-                    assert!(input.is_object());
-                    blocks[index]["input"] = input;
-                }
-                open = None;
-            }
+            "content_block_delta" | "content_block_stop" | "message_stop" => {}
             "message_delta" => {
-                assert!(open.is_none(), "message_delta inside a block");
                 assert!(data["delta"]["stop_reason"].is_string());
                 assert!(data["delta"]["stop_sequence"].is_null());
                 assert!(data["usage"]["output_tokens"].as_u64().is_some());
-                delta_seen = Some(data);
-            }
-            "message_stop" => {
-                assert!(delta_seen.is_some(), "message_stop without message_delta");
-                stopped = true;
             }
             other => panic!("unexpected event {other}"),
         }
+        accumulator
+            .push(Some(name), raw)
+            .unwrap_or_else(|e| panic!("event {i}: {e}"));
     }
-    assert!(stopped, "the stream must end with message_stop");
-    let message = message.unwrap();
-    let delta = delta_seen.unwrap();
+    let message = accumulator
+        .finish()
+        .expect("the stream must end with message_stop");
+    for block in &message.content {
+        if let Block::ToolUse { input, .. } = block {
+            assert!(input.is_object(), "tool input {input} is not an object");
+        }
+    }
     Accumulated {
-        model: message["model"].as_str().unwrap().to_string(),
-        blocks,
-        stop_reason: delta["delta"]["stop_reason"].as_str().unwrap().to_string(),
-        input_tokens: message["usage"]["input_tokens"].as_u64().unwrap(),
-        output_tokens: delta["usage"]["output_tokens"].as_u64().unwrap(),
+        model: message.model,
+        blocks: message.content.iter().map(Block::to_json).collect(),
+        stop_reason: message.stop_reason.unwrap(),
+        input_tokens: message.usage.input_tokens.unwrap(),
+        output_tokens: message.usage.output_tokens.unwrap(),
     }
 }
 
