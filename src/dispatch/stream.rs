@@ -6,7 +6,6 @@
 //! with the upstream's own last event, or with one Anthropic `error` event when the
 //! upstream fails after the commit point. Nothing is ever sent after that.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,20 +15,18 @@ use http::StatusCode;
 use tokio::time::Instant;
 
 use super::Generation;
-use super::attempt::{Context, error_event_fields};
+use super::context::Context;
 use crate::core::classify::CooldownKind;
 use crate::core::health::HealthTable;
 use crate::core::provider::ProviderId;
 use crate::sse::SseParser;
 use crate::translate;
 use crate::translate::stream::OpenAiToAnthropic;
-use crate::upstream::Scrubber;
+use crate::upstream::{BodyStream, Scrubber};
 
 /// How long a translated upstream may be silent before the client gets a `ping`, so that
 /// Claude Code's idle watchdog sees the stream alive (PROTOCOL 5.4).
 const PING_INTERVAL: Duration = Duration::from_secs(10);
-
-type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// How upstream events become client events.
 pub(super) enum Mode {
@@ -468,12 +465,10 @@ impl Live {
                     "message_stop" => Some(End::Clean),
                     "error" => {
                         // The provider's own error event ends the stream; nothing follows it.
-                        let (kind, message) = error_event_fields(&event.data);
-                        let message = self.words(format!(
-                            "error event mid-stream: {}{}",
-                            kind.as_deref().unwrap_or("unknown"),
-                            message.map(|m| format!(": {m}")).unwrap_or_default()
-                        ));
+                        let fields = translate::anthropic::ErrorFields::read(event.data.as_bytes())
+                            .unwrap_or_default();
+                        let message =
+                            self.words(format!("error event mid-stream: {}", fields.summary()));
                         self.blame(&message);
                         Some(End::Failed(message))
                     }

@@ -384,6 +384,36 @@ pub struct ErrorResponse<'a> {
     pub error: ErrorObject<'a>,
 }
 
+/// What an error body or `error` event says, read tolerantly: a provider may leave out either
+/// field, and a body that is not this shape is simply not one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct ErrorFields {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub message: Option<String>,
+}
+
+impl ErrorFields {
+    /// The `error` object of `{"error":{"type":…,"message":…}}`, or `None` when the body is not
+    /// JSON of that shape.
+    pub fn read(body: &[u8]) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Envelope {
+            error: Option<ErrorFields>,
+        }
+        serde_json::from_slice::<Envelope>(body).ok()?.error
+    }
+
+    /// `overloaded_error: Overloaded`, or `unknown` for an error that names no type.
+    pub fn summary(&self) -> String {
+        let kind = self.kind.as_deref().unwrap_or("unknown");
+        match &self.message {
+            Some(message) => format!("{kind}: {message}"),
+            None => kind.to_owned(),
+        }
+    }
+}
+
 /// The `count_tokens` response body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct CountTokensResponse {

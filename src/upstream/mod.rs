@@ -43,6 +43,10 @@ pub enum UpstreamError {
     Invalid(String),
 }
 
+/// A response body as it arrives from a provider.
+pub type BodyStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
 /// One request ready to go to one provider.
 #[derive(Debug)]
 pub struct UpstreamRequest {
