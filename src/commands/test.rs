@@ -228,17 +228,22 @@ impl<'a> Session<'a> {
             .spinners
             .add(format!("asking {url} for {}", self.model));
         let started = Instant::now();
-        let mut response =
-            match remote::post(&upstream, url.to_owned(), Self::headers(), self.body()).await {
-                Ok(response) => response,
-                Err(error) => {
-                    bar.finish_and_clear();
-                    anyhow::bail!(
-                        "cannot reach claude-lb at {url}: {}; is `claude-lb serve` running there?",
-                        crate::upstream::probe::short_reason(&error.to_string())
-                    );
-                }
-            };
+        let mut response = match remote::post(
+            &upstream,
+            url.to_owned(),
+            Self::headers(),
+            self.body(),
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(error) => {
+                bar.finish_and_clear();
+                anyhow::bail!(
+                    "cannot reach claude-lb at {url}: {error}; is `claude-lb serve` running there?"
+                );
+            }
+        };
         let mut transcript = Transcript::new(started);
         transcript.provider = response
             .headers

@@ -77,13 +77,13 @@ pub(super) async fn run(ctx: Context<'_>) -> AttemptOutcome {
     };
     let response = match outcome {
         Err(error) => {
-            let message = error.to_string();
-            let failure = if upstream::is_unreachable(&message) {
-                Failure::Unreachable
-            } else {
-                Failure::Connect
+            let failure = match &error {
+                upstream::UpstreamError::Connect(send) if send.failure.is_unreachable() => {
+                    Failure::Unreachable
+                }
+                _ => Failure::Connect,
             };
-            return failed(failure, message);
+            return failed(failure, error.to_string());
         }
         Ok(response) => response,
     };

@@ -18,7 +18,6 @@ use crate::commands::ExitStatus;
 use crate::commands::check::load_config;
 use crate::config::Provider;
 use crate::ui::{Printer, table};
-use crate::upstream::probe::short_reason;
 use crate::upstream::{Upstream, remote};
 
 /// How long a running instance may take to answer `GET /providers`.
@@ -161,10 +160,7 @@ async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<RemoteProvid
             "cannot reach claude-lb at {url}: no answer within {}s; {hint}",
             REMOTE_TIMEOUT.as_secs()
         ),
-        Ok(Err(error)) => bail!(
-            "cannot reach claude-lb at {url}: {}; {hint}",
-            short_reason(&error.to_string())
-        ),
+        Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
         Ok(Ok(answer)) => answer,
     };
     if !status.is_success() {
