@@ -23,7 +23,8 @@ pub use args::{AddArgs, AuthTypeArg, KindArg, LogFormatArg, RemoveArgs, ToggleAr
 
 use crate::commands::completions::BIN_NAME;
 use crate::commands::{self, ExitStatus};
-use crate::ui::{Printer, logging};
+use crate::logging;
+use crate::ui::Printer;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -49,7 +49,7 @@ pub fn run_cli(
 ) -> anyhow::Result<ExitStatus> {
     // The footer reports every failed attempt itself; the dispatcher's own warning about a
     // failed request would say it twice. `-v` brings it back.
-    crate::ui::logging::set_config_level(LogLevel::Error);
+    crate::logging::set_config_level(LogLevel::Error);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     if let Some(url) = &args.remote {
         let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;

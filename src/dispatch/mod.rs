@@ -35,8 +35,8 @@ use crate::core::classify::{self, Failure, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::provider::{ProviderId, ProviderKind};
 use crate::core::select::Selector;
+use crate::logging as log;
 use crate::metrics::Metrics;
-use crate::ui::logging as log;
 use crate::upstream::{Scrubber, Upstream};
 
 /// The running configuration, swapped whole on reload.

@@ -144,8 +144,7 @@ impl RequestLog {
             request_id: ctx.request_id.clone(),
             provider: ctx.provider.id.clone(),
             // The client's words: escaped and cut before they reach a log line.
-            model: crate::ui::logging::escape(ctx.client_model, crate::ui::logging::MODEL_LIMIT)
-                .into(),
+            model: crate::logging::escape(ctx.client_model, crate::logging::MODEL_LIMIT).into(),
             status,
             started: ctx.started,
             first: ctx.started.elapsed(),
@@ -191,14 +190,14 @@ impl RequestLog {
                     status = self.status.as_u16(),
                     attempts = self.attempts,
                     failed_attempts = (!self.failed_attempts.is_empty())
-                        .then(|| crate::ui::logging::escape(&self.failed_attempts, crate::ui::logging::TEXT_LIMIT))
+                        .then(|| crate::logging::escape(&self.failed_attempts, crate::logging::TEXT_LIMIT))
                         .as_deref(),
                     first_ms = super::millis(self.first),
                     latency_ms = super::millis(self.started.elapsed()),
                     input_tokens = usage.input,
                     output_tokens = usage.output,
                     "{}",
-                    crate::ui::logging::escape(outcome, crate::ui::logging::TEXT_LIMIT)
+                    crate::logging::escape(outcome, crate::logging::TEXT_LIMIT)
                 )
             };
         }

@@ -40,8 +40,8 @@ pub fn reload(state: &AppState) -> Result<usize, Vec<String>> {
                 tracing::warn!("{warning}");
             }
             let providers = loaded.config.providers.len();
-            crate::ui::logging::set_config_level(loaded.config.settings.log_level);
-            crate::ui::logging::set_config_format(loaded.config.settings.log_format);
+            crate::logging::set_config_level(loaded.config.settings.log_level);
+            crate::logging::set_config_format(loaded.config.settings.log_format);
             state.dispatcher.replace_config(loaded.config);
             tracing::info!(providers, path = %path.display(), "config reloaded");
             Ok(providers)
