@@ -12,6 +12,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::AppState;
+use super::reload::ReloadError;
 use super::response::{self, Body};
 use crate::core::health::HealthState;
 use crate::core::provider::ProviderKind;
@@ -357,13 +358,14 @@ async fn reload(state: &Arc<AppState>) -> Response<Body> {
     };
     let result = task
         .await
-        .unwrap_or_else(|error| Err(vec![format!("the reload failed: {error}")]));
+        .unwrap_or_else(|error| Err(ReloadError::Interrupted(error.to_string())));
     match result {
         Ok(providers) => response::json(
             StatusCode::OK,
             &json!({ "reloaded": true, "providers": providers }),
         ),
-        Err(problems) => {
+        Err(error) => {
+            let problems = error.problems();
             let mut response = response::json(
                 StatusCode::BAD_REQUEST,
                 &json!({
