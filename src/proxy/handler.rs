@@ -12,6 +12,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::AppState;
+use super::admin::ProviderStatus;
 use super::reload::ReloadError;
 use super::response::{self, Body};
 use crate::core::health::HealthState;
@@ -317,7 +318,7 @@ fn health(state: &AppState, head: bool) -> Response<Body> {
 fn providers(state: &AppState) -> Response<Body> {
     let generation = state.dispatcher.generation();
     let now = Instant::now();
-    let list: Vec<_> = generation
+    let list: Vec<ProviderStatus> = generation
         .config
         .providers
         .iter()
@@ -332,22 +333,30 @@ fn providers(state: &AppState) -> Response<Body> {
                     ("cooling_down", remaining.as_secs_f64())
                 }
             };
-            json!({
-                "name": provider.id.as_str(),
-                "type": provider.kind.as_str(),
-                "enabled": provider.enabled,
-                "state": state_name,
-                "unusable": unusable,
-                "cooldown_remaining_s": (remaining * 10.0).round() / 10.0,
-                "consecutive_failures": snapshot.consecutive_failures,
-                "requests": snapshot.requests,
-                "failures": snapshot.failures,
-                "last_error": snapshot.last_error,
-                "latency_ms": snapshot.latency_ms(),
-            })
+            ProviderStatus {
+                name: provider.id.as_str().to_owned(),
+                kind: provider.kind.as_str().to_owned(),
+                enabled: provider.enabled,
+                state: state_name.to_owned(),
+                unusable,
+                cooldown_remaining_s: (remaining * 10.0).round() / 10.0,
+                consecutive_failures: snapshot.consecutive_failures,
+                requests: snapshot.requests,
+                failures: snapshot.failures,
+                latency_ms: snapshot.latency_ms(),
+                last_error: snapshot.last_error,
+            }
         })
         .collect();
-    response::json(StatusCode::OK, &serde_json::Value::Array(list))
+    // Through a JSON value, whose keys are sorted, as every admin answer's are.
+    match serde_json::to_value(&list) {
+        Ok(value) => response::json(StatusCode::OK, &value),
+        Err(error) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            &format!("cannot describe the providers: {error}"),
+        ),
+    }
 }
 
 async fn reload(state: &Arc<AppState>) -> Response<Body> {
