@@ -496,10 +496,15 @@ impl Live {
         let message = &self.words(message.to_owned());
         match &mut self.mode {
             Mode::Passthrough => {
-                let body = translate::error::anthropic_error_body("api_error", message);
+                let body = translate::error::anthropic_error_body(
+                    translate::anthropic::ErrorType::Api.as_str(),
+                    message,
+                );
                 crate::sse::write_event(out, "error", &String::from_utf8_lossy(&body));
             }
-            Mode::Translate(translator) => translator.write_error("api_error", message, out),
+            Mode::Translate(translator) => {
+                translator.write_error(translate::anthropic::ErrorType::Api.as_str(), message, out);
+            }
         }
         self.blame(message);
         End::Failed(message.to_owned())

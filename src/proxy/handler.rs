@@ -18,6 +18,7 @@ use super::response::{self, Body};
 use crate::core::health::HealthState;
 use crate::core::provider::ProviderKind;
 use crate::dispatch::{AnswerBody, ClientRequest};
+use crate::translate::anthropic::ErrorType;
 use crate::upstream;
 
 /// Answers one request. Never fails: every problem becomes an Anthropic-shaped error.
@@ -31,7 +32,7 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
         (Some(_), _) => {
             return response::error(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "invalid_request_error",
+                ErrorType::InvalidRequest,
                 &format!("method {method} is not allowed on {path}"),
             );
         }
@@ -51,12 +52,12 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
         ("/providers/reload", &Method::POST) => reload(state).await,
         (p @ ("/" | "/providers" | "/providers/reload" | "/metrics"), _) => response::error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "invalid_request_error",
+            ErrorType::InvalidRequest,
             &format!("method {method} is not allowed on {p}"),
         ),
         (p, _) => response::error(
             StatusCode::NOT_FOUND,
-            "not_found_error",
+            ErrorType::NotFound,
             &format!("no route for {method} {p}"),
         ),
     }
@@ -122,7 +123,7 @@ async fn client_request(
             {
                 return Err(response::error(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "request_too_large",
+                    ErrorType::RequestTooLarge,
                     &format!(
                         "the request body is larger than {} MiB",
                         state.body_limit / (1024 * 1024)
@@ -131,7 +132,7 @@ async fn client_request(
             }
             return Err(response::error(
                 StatusCode::BAD_REQUEST,
-                "invalid_request_error",
+                ErrorType::InvalidRequest,
                 &format!("the request body could not be read: {error}"),
             ));
         }
@@ -168,7 +169,7 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
         // and a lot of memory.
         Ok(_) if body.len() > crate::limits::MAX_LOCAL_COUNT_TOKENS_BODY => response::error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "request_too_large",
+            ErrorType::RequestTooLarge,
             &format!(
                 "no provider counted the tokens, and the request is larger than {}, the most \
                  claude-lb estimates locally",
@@ -180,7 +181,7 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
             let Ok(_permit) = state.local_counts.acquire().await else {
                 return response::error(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "api_error",
+                    ErrorType::Api,
                     "the server is shutting down",
                 );
             };
@@ -201,12 +202,12 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
                 }
                 Ok(Err(error)) => response::error(
                     StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
+                    ErrorType::InvalidRequest,
                     &format!("cannot count tokens: {error}"),
                 ),
                 Err(error) => response::error(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "api_error",
+                    ErrorType::Api,
                     &format!("the token count failed: {error}"),
                 ),
             }
@@ -353,7 +354,7 @@ fn providers(state: &AppState) -> Response<Body> {
         Ok(value) => response::json(StatusCode::OK, &value),
         Err(error) => response::error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
+            ErrorType::Api,
             &format!("cannot describe the providers: {error}"),
         ),
     }
