@@ -300,14 +300,7 @@ async fn unsuccessful(
                     )
                 }
             };
-            let log = RequestLog::new(ctx, status);
-            answer(
-                ctx,
-                status,
-                headers,
-                AnswerBody::Full(bytes),
-                Some((log, Usage::default(), "client error")),
-            )
+            client_error(ctx, status, headers, bytes)
         }
         Some(classify::Outcome::Failover { .. }) => {
             let excerpt = read_excerpt(&mut body).await;
@@ -599,6 +592,17 @@ fn rejected(ctx: &Context<'_>, rejection: Rejection) -> AttemptOutcome {
         .record_client_error(&ctx.provider.id, Instant::now());
     let mut headers = client_headers(ctx, HeaderMap::new(), &Mode::Passthrough);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    client_error(ctx, status, headers, body)
+}
+
+/// An error that is the request's own fault, answered whole with the provider's body: the
+/// next provider would refuse it too.
+fn client_error(
+    ctx: &Context<'_>,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AttemptOutcome {
     let log = RequestLog::new(ctx, status);
     answer(
         ctx,

@@ -124,25 +124,20 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
     match error {
         DispatchError::NoModel
         | DispatchError::DuplicateModel
-        | DispatchError::Untranslatable { .. } => {
-            let mut response =
-                self::error(StatusCode::BAD_REQUEST, ErrorType::InvalidRequest, &message);
-            response
-                .headers_mut()
-                .insert("x-should-retry", HeaderValue::from_static("false"));
-            response
-        }
-        DispatchError::NoProviderServesModel { .. } => {
-            let mut response = self::error(StatusCode::NOT_FOUND, ErrorType::NotFound, &message);
-            response
-                .headers_mut()
-                .insert("x-should-retry", HeaderValue::from_static("false"));
-            response
-        }
-        DispatchError::AnswerTimedOut { .. } => {
-            // A gateway timeout; the client should not send it again on its own either.
-            let mut response =
-                self::error(StatusCode::GATEWAY_TIMEOUT, ErrorType::Timeout, &message);
+        | DispatchError::Untranslatable { .. }
+        | DispatchError::NoProviderServesModel { .. }
+        | DispatchError::AnswerTimedOut { .. } => {
+            let (status, error_type) = match error {
+                DispatchError::NoProviderServesModel { .. } => {
+                    (StatusCode::NOT_FOUND, ErrorType::NotFound)
+                }
+                // A gateway timeout; the client should not send it again on its own either.
+                DispatchError::AnswerTimedOut { .. } => {
+                    (StatusCode::GATEWAY_TIMEOUT, ErrorType::Timeout)
+                }
+                _ => (StatusCode::BAD_REQUEST, ErrorType::InvalidRequest),
+            };
+            let mut response = self::error(status, error_type, &message);
             response
                 .headers_mut()
                 .insert("x-should-retry", HeaderValue::from_static("false"));
