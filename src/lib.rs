@@ -20,6 +20,7 @@
 //! - [`models`]: the Claude model names Claude Code sends, in one place.
 //! - [`mock`]: simulated providers, for tests, rehearsals and the benchmark.
 //! - [`ui`]: the only module that prints.
+//! - [`logging`]: the `tracing` subscriber, the log format and the escaping of logged values.
 //! - [`env`]: every environment variable claude-lb reads.
 //! - [`limits`]: every bound on memory and time a provider answer or a request may use.
 
@@ -30,6 +31,7 @@ pub mod core;
 pub mod dispatch;
 pub mod env;
 pub mod limits;
+pub mod logging;
 pub mod metrics;
 pub mod mock;
 pub mod models;
@@ -38,6 +40,3 @@ pub mod sse;
 pub mod translate;
 pub mod ui;
 pub mod upstream;
-
-#[cfg(test)]
-mod source_rules;

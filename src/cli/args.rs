@@ -7,7 +7,7 @@ use clap::{ArgAction, Args, ValueHint};
 use clap_complete::Shell;
 
 use crate::core::provider::ProviderKind;
-use crate::ui::logging::Verbosity;
+use crate::logging::Verbosity;
 
 /// Flags accepted by every subcommand.
 #[derive(Clone, Debug, Default, Args)]
@@ -25,7 +25,7 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    /// The logging flags, for [`crate::ui::logging::init`].
+    /// The logging flags, for [`crate::logging::init`].
     pub fn verbosity(&self) -> Verbosity {
         Verbosity {
             verbose: self.verbose,

@@ -171,7 +171,7 @@ async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
             ExitStatus::Failure
         }
     } else {
-        crate::ui::logging::set_config_level(LogLevel::Info);
+        crate::logging::set_config_level(LogLevel::Info);
         printer.line("Serving until Ctrl-C; each request is logged on stderr.")?;
         super::serve::shutdown_signal().await;
         let _ = stop_tx.send(());

@@ -23,7 +23,8 @@ use std::io;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, ConfigCommand, ProvidersCommand};
-use crate::ui::{Printer, logging};
+use crate::logging;
+use crate::ui::Printer;
 
 /// Runs the command line and gives the process exit code.
 pub fn run(cli: Cli) -> ExitCode {

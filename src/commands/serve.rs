@@ -47,13 +47,13 @@ pub fn run_cli(
         Err(other) => return Err(other.into()),
     };
     if let Some(format) = args.log_format {
-        crate::ui::logging::set_flag_format(match format {
+        crate::logging::set_flag_format(match format {
             crate::cli::LogFormatArg::Text => config::LogFormat::Text,
             crate::cli::LogFormatArg::Json => config::LogFormat::Json,
         });
     }
-    crate::ui::logging::set_config_format(loaded.config.settings.log_format);
-    crate::ui::logging::set_config_level(loaded.config.settings.log_level);
+    crate::logging::set_config_format(loaded.config.settings.log_format);
+    crate::logging::set_config_level(loaded.config.settings.log_level);
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }

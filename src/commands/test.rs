@@ -51,7 +51,7 @@ pub fn run_cli(
 ) -> anyhow::Result<ExitStatus> {
     // The footer reports every failed attempt itself; the dispatcher's own warning about a
     // failed request would say it twice. `-v` brings it back.
-    crate::ui::logging::set_config_level(LogLevel::Error);
+    crate::logging::set_config_level(LogLevel::Error);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     if let Some(url) = &args.remote {
         let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;
@@ -230,17 +230,22 @@ impl<'a> Session<'a> {
             .spinners
             .add(format!("asking {url} for {}", self.model));
         let started = Instant::now();
-        let mut response =
-            match remote::post(&upstream, url.to_owned(), Self::headers(), self.body()).await {
-                Ok(response) => response,
-                Err(error) => {
-                    bar.finish_and_clear();
-                    anyhow::bail!(
-                        "cannot reach claude-lb at {url}: {}; is `claude-lb serve` running there?",
-                        crate::upstream::probe::short_reason(&error.to_string())
-                    );
-                }
-            };
+        let mut response = match remote::post(
+            &upstream,
+            url.to_owned(),
+            Self::headers(),
+            self.body(),
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(error) => {
+                bar.finish_and_clear();
+                anyhow::bail!(
+                    "cannot reach claude-lb at {url}: {error}; is `claude-lb serve` running there?"
+                );
+            }
+        };
         let mut transcript = Transcript::new(started);
         transcript.provider = response
             .headers

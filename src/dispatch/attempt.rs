@@ -5,46 +5,28 @@
 //! that cannot be translated for this provider at all.
 
 use std::ops::Range;
-use std::pin::Pin;
-use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tokio::time::{Instant, timeout_at};
 
+use super::context::Context;
 use super::stream::{AnswerStream, Mode, RequestLog, Usage};
-use super::{Answer, AnswerBody, ClientRequest, scan};
-use crate::config::{Provider, Settings};
+use super::{Answer, AnswerBody, scan};
 use crate::core::classify::{self, Failure, TimeoutPhase};
-use crate::core::health::HealthTable;
 use crate::core::provider::ProviderKind;
 use crate::sse::{SseEvent, SseParser};
 use crate::translate;
-use crate::upstream::{self, Upstream, UpstreamRequest};
-
-pub(super) struct Context<'a> {
-    pub provider: &'a Provider,
-    pub settings: &'a Settings,
-    pub upstream: &'a Upstream,
-    pub health: &'a Arc<HealthTable>,
-    pub metrics: &'a Arc<crate::metrics::Metrics>,
-    pub generation: &'a Arc<super::Generation>,
-    pub request: &'a ClientRequest,
-    pub client_model: &'a str,
-    pub model_span: Range<usize>,
-    pub upstream_model: &'a str,
-    pub request_id: &'a Arc<str>,
-    pub started: Instant,
-    pub route: super::Route,
-}
+use crate::upstream::{self, BodyStream, UpstreamRequest};
 
 /// The log line of a whole answer, emitted by the caller once it knows the failed attempts
 /// that came before; a streaming answer logs itself when it ends.
 pub(super) type PendingLog = Option<(RequestLog, Usage, &'static str)>;
 
-pub(super) enum Result {
+/// How one attempt ended.
+pub(super) enum AttemptOutcome {
     Answer(Box<Answer>, PendingLog),
     Failed { failure: Failure, message: String },
     Untranslatable(String),
@@ -53,23 +35,21 @@ pub(super) enum Result {
 /// How a whole body could not be read.
 type ReadFailure = (Failure, String);
 
-type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
-fn failed(failure: Failure, message: impl Into<String>) -> Result {
-    Result::Failed {
+fn failed(failure: Failure, message: impl Into<String>) -> AttemptOutcome {
+    AttemptOutcome::Failed {
         failure,
         message: message.into(),
     }
 }
 
-pub(super) async fn run(ctx: Context<'_>) -> Result {
+pub(super) async fn run(ctx: Context<'_>) -> AttemptOutcome {
     let attempt_started = Instant::now();
     // One deadline per attempt covers the response headers and, for a stream, its first
     // content event: a later attempt gets the full time again.
     let deadline = attempt_started + ctx.settings.request_timeout;
     let (upstream_request, mode) = match prepare(&ctx) {
         Ok(prepared) => prepared,
-        Err(message) => return Result::Untranslatable(message),
+        Err(message) => return AttemptOutcome::Untranslatable(message),
     };
     let request = ctx.upstream.post(upstream_request);
     tokio::pin!(request);
@@ -97,13 +77,13 @@ pub(super) async fn run(ctx: Context<'_>) -> Result {
     };
     let response = match outcome {
         Err(error) => {
-            let message = error.to_string();
-            let failure = if upstream::is_unreachable(&message) {
-                Failure::Unreachable
-            } else {
-                Failure::Connect
+            let failure = match &error {
+                upstream::UpstreamError::Connect(send) if send.failure.is_unreachable() => {
+                    Failure::Unreachable
+                }
+                _ => Failure::Connect,
             };
-            return failed(failure, message);
+            return failed(failure, error.to_string());
         }
         Ok(response) => response,
     };
@@ -142,7 +122,7 @@ fn whole_answer_deadline(ctx: &Context<'_>) -> std::time::Duration {
     crate::limits::whole_answer_deadline(max_tokens)
 }
 
-fn whole_answer_timed_out(total: std::time::Duration) -> Result {
+fn whole_answer_timed_out(total: std::time::Duration) -> AttemptOutcome {
     failed(
         Failure::Timeout(TimeoutPhase::WholeAnswer),
         format!(
@@ -154,7 +134,7 @@ fn whole_answer_timed_out(total: std::time::Duration) -> Result {
 
 /// Builds the upstream request for this provider: pass-through for Anthropic-type
 /// providers, a translated body for OpenAI-type ones.
-fn prepare(ctx: &Context<'_>) -> std::result::Result<(UpstreamRequest, Mode), String> {
+fn prepare(ctx: &Context<'_>) -> Result<(UpstreamRequest, Mode), String> {
     match ctx.provider.kind {
         ProviderKind::Anthropic => {
             let mut body = edit_passthrough(ctx);
@@ -273,7 +253,11 @@ fn client_headers(ctx: &Context<'_>, mut upstream: HeaderMap, mode: &Mode) -> He
 }
 
 /// A non-2xx answer: fail over, or hand it to the client as it came.
-async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mode) -> Result {
+async fn unsuccessful(
+    ctx: &Context<'_>,
+    response: reqwest::Response,
+    mode: &Mode,
+) -> AttemptOutcome {
     let status = response.status();
     let retry_after =
         crate::core::retry_after::from_headers(response.headers(), std::time::SystemTime::now());
@@ -316,14 +300,7 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
                     )
                 }
             };
-            let log = RequestLog::new(ctx, status);
-            answer(
-                ctx,
-                status,
-                headers,
-                AnswerBody::Full(bytes),
-                Some((log, Usage::default(), "client error")),
-            )
+            client_error(ctx, status, headers, bytes)
         }
         Some(classify::Outcome::Failover { .. }) => {
             let excerpt = read_excerpt(&mut body).await;
@@ -340,21 +317,8 @@ async fn unsuccessful(ctx: &Context<'_>, response: reqwest::Response, mode: &Mod
 
 /// `HTTP 529 overloaded_error: Overloaded`, from whatever error body the provider sent.
 fn describe_status(status: StatusCode, body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        error: Option<Detail>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Detail {
-        #[serde(rename = "type")]
-        kind: Option<String>,
-        message: Option<String>,
-    }
     let mut out = format!("HTTP {}", status.as_u16());
-    if let Ok(Envelope {
-        error: Some(detail),
-    }) = serde_json::from_slice::<Envelope>(body)
-    {
+    if let Some(detail) = translate::anthropic::ErrorFields::read(body) {
         if let Some(kind) = detail.kind {
             out.push(' ');
             out.push_str(&kind);
@@ -379,7 +343,7 @@ async fn complete(
     mut body: BodyStream,
     mode: &Mode,
     attempt_started: Instant,
-) -> Result {
+) -> AttemptOutcome {
     let total = whole_answer_deadline(&ctx);
     let bytes = match read_all(
         &mut body,
@@ -450,7 +414,7 @@ async fn peek(
     mut mode: Mode,
     deadline: Instant,
     attempt_started: Instant,
-) -> Result {
+) -> AttemptOutcome {
     if matches!(mode, Mode::Translate(_)) {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
         headers.insert("cache-control", HeaderValue::from_static("no-cache"));
@@ -473,7 +437,7 @@ async fn peek(
             };
             events += 1;
             match mode.before_commit(&event, &mut held, &mut usage) {
-                Ok(false) if held.len() > crate::limits::MAX_HELD_BYTES => {
+                Ok(Step::Hold) if held.len() > crate::limits::MAX_HELD_BYTES => {
                     return failed(
                         Failure::TooLarge,
                         format!(
@@ -482,7 +446,7 @@ async fn peek(
                         ),
                     );
                 }
-                Ok(false) if events >= crate::limits::MAX_EVENTS_BEFORE_COMMIT => {
+                Ok(Step::Hold) if events >= crate::limits::MAX_EVENTS_BEFORE_COMMIT => {
                     return failed(
                         Failure::TooLarge,
                         format!(
@@ -491,8 +455,8 @@ async fn peek(
                         ),
                     );
                 }
-                Ok(false) => {}
-                Ok(true) => {
+                Ok(Step::Hold) => {}
+                Ok(Step::Commit) => {
                     record_success(&ctx, attempt_started);
                     let log = RequestLog::new(&ctx, status);
                     let stream = AnswerStream::new(
@@ -573,8 +537,8 @@ fn answer(
     headers: HeaderMap,
     body: AnswerBody,
     log: PendingLog,
-) -> Result {
-    Result::Answer(
+) -> AttemptOutcome {
+    AttemptOutcome::Answer(
         Box::new(Answer {
             status,
             headers,
@@ -585,6 +549,15 @@ fn answer(
         }),
         log,
     )
+}
+
+/// What one event before the commit point does to the attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Not yet at the commit point: the event is held back.
+    Hold,
+    /// The commit point: the held events go to the client and the stream is committed.
+    Commit,
 }
 
 /// An error event before the commit point: why, and the Anthropic error body to give the
@@ -598,7 +571,7 @@ struct Rejection {
 /// Fails over, or, when the error event says the request itself is wrong (another provider
 /// would refuse it too), answers the client with that error as an HTTP error; nothing has
 /// been sent yet, so it can still have its proper status.
-fn rejected(ctx: &Context<'_>, rejection: Rejection) -> Result {
+fn rejected(ctx: &Context<'_>, rejection: Rejection) -> AttemptOutcome {
     let Rejection {
         failure,
         message,
@@ -619,6 +592,17 @@ fn rejected(ctx: &Context<'_>, rejection: Rejection) -> Result {
         .record_client_error(&ctx.provider.id, Instant::now());
     let mut headers = client_headers(ctx, HeaderMap::new(), &Mode::Passthrough);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    client_error(ctx, status, headers, body)
+}
+
+/// An error that is the request's own fault, answered whole with the provider's body: the
+/// next provider would refuse it too.
+fn client_error(
+    ctx: &Context<'_>,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AttemptOutcome {
     let log = RequestLog::new(ctx, status);
     answer(
         ctx,
@@ -630,36 +614,40 @@ fn rejected(ctx: &Context<'_>, rejection: Rejection) -> Result {
 }
 
 impl Mode {
-    /// Takes one upstream event before the commit point. `Ok(true)` means the commit point
-    /// has been reached: `held` then holds everything to send first.
+    /// Takes one upstream event before the commit point. [`Step::Commit`] means the commit
+    /// point has been reached: `held` then holds everything to send first.
     fn before_commit(
         &mut self,
         event: &SseEvent,
         held: &mut Vec<u8>,
         usage: &mut Usage,
-    ) -> std::result::Result<bool, Rejection> {
+    ) -> Result<Step, Rejection> {
         match self {
             Mode::Passthrough => {
                 let name = event.event.as_deref().unwrap_or("message");
                 if name == "error" {
-                    let (error_type, message) = error_event_fields(&event.data);
+                    let fields = translate::anthropic::ErrorFields::read(event.data.as_bytes())
+                        .unwrap_or_default();
                     return Err(Rejection {
-                        message: format!(
-                            "error event before any content: {}{}",
-                            error_type.as_deref().unwrap_or("unknown"),
-                            message.map(|m| format!(": {m}")).unwrap_or_default()
-                        ),
-                        failure: Failure::StreamError { error_type },
+                        message: format!("error event before any content: {}", fields.summary()),
+                        failure: Failure::StreamError {
+                            error_type: fields.kind,
+                        },
                         body: Bytes::copy_from_slice(event.data.as_bytes()),
                     });
                 }
                 usage.observe(name, &event.data);
                 held.extend_from_slice(&event.raw);
-                Ok(is_content_event(name))
+                Ok(if is_content_event(name) {
+                    Step::Commit
+                } else {
+                    Step::Hold
+                })
             }
             Mode::Translate(translator) => match translator.push(&event.data, held) {
                 // A whole answer (`[DONE]` seen) commits even when it has no content at all.
-                Ok(()) => Ok(translator.committed() || translator.is_ended()),
+                Ok(()) if translator.committed() || translator.is_ended() => Ok(Step::Commit),
+                Ok(()) => Ok(Step::Hold),
                 Err(translate::TranslateError::UpstreamError {
                     error_type,
                     message,
@@ -703,26 +691,6 @@ fn is_content_event(name: &str) -> bool {
     )
 }
 
-/// The `error.type` and `error.message` of an Anthropic `error` event.
-pub(super) fn error_event_fields(data: &str) -> (Option<String>, Option<String>) {
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        error: Option<Detail>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Detail {
-        #[serde(rename = "type")]
-        kind: Option<String>,
-        message: Option<String>,
-    }
-    match serde_json::from_str::<Envelope>(data) {
-        Ok(Envelope {
-            error: Some(detail),
-        }) => (detail.kind, detail.message),
-        _ => (None, None),
-    }
-}
-
 /// Reads a whole body of at most `limit` bytes, failing when the provider goes silent for
 /// `idle` or the body is not complete by `deadline`.
 async fn read_all(
@@ -730,7 +698,7 @@ async fn read_all(
     idle: std::time::Duration,
     limit: usize,
     deadline: Option<Instant>,
-) -> std::result::Result<Bytes, ReadFailure> {
+) -> Result<Bytes, ReadFailure> {
     let mut out = BytesMut::new();
     loop {
         let wait = match deadline {

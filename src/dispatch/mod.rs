@@ -12,6 +12,7 @@
 //! `error` event.
 
 mod attempt;
+mod context;
 mod history;
 pub mod scan;
 mod stream;
@@ -35,8 +36,8 @@ use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
 use crate::core::provider::{ProviderId, ProviderKind};
 use crate::core::select::Selector;
+use crate::logging as log;
 use crate::metrics::Metrics;
-use crate::ui::logging as log;
 use crate::upstream::{Scrubber, Upstream};
 
 /// The running configuration, swapped whole on reload.
@@ -372,7 +373,7 @@ impl Dispatcher {
                 continue;
             }
             any_candidate = true;
-            let ctx = attempt::Context {
+            let ctx = context::Context {
                 provider,
                 settings: &generation.config.settings,
                 upstream: &self.upstream,
@@ -388,7 +389,7 @@ impl Dispatcher {
                 route,
             };
             match attempt::run(ctx).await {
-                attempt::Result::Answer(mut answer, pending) => {
+                attempt::AttemptOutcome::Answer(mut answer, pending) => {
                     // The one place where a provider's answer becomes the client's: its key
                     // never goes along, in headers, a whole body or any event of a stream.
                     let scrubber = Scrubber::for_provider(provider);
@@ -409,13 +410,13 @@ impl Dispatcher {
                     answer.failed_attempts = failed;
                     return Ok(*answer);
                 }
-                attempt::Result::Untranslatable(message) => {
+                attempt::AttemptOutcome::Untranslatable(message) => {
                     return Err(DispatchError::Untranslatable {
                         provider: provider.id.clone(),
                         message,
                     });
                 }
-                attempt::Result::Failed { failure, message } => {
+                attempt::AttemptOutcome::Failed { failure, message } => {
                     // What a provider said goes to logs, `/providers` and the client: never
                     // with the provider's key in it, and never at any length. The key goes
                     // first, so that the cut leaves no prefix of it.

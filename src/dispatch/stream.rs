@@ -6,7 +6,6 @@
 //! with the upstream's own last event, or with one Anthropic `error` event when the
 //! upstream fails after the commit point. Nothing is ever sent after that.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,20 +15,18 @@ use http::StatusCode;
 use tokio::time::Instant;
 
 use super::Generation;
-use super::attempt::{Context, error_event_fields};
+use super::context::Context;
 use crate::core::classify::CooldownKind;
 use crate::core::health::HealthTable;
 use crate::core::provider::ProviderId;
 use crate::sse::SseParser;
 use crate::translate;
 use crate::translate::stream::OpenAiToAnthropic;
-use crate::upstream::Scrubber;
+use crate::upstream::{BodyStream, Scrubber};
 
 /// How long a translated upstream may be silent before the client gets a `ping`, so that
 /// Claude Code's idle watchdog sees the stream alive (PROTOCOL 5.4).
 const PING_INTERVAL: Duration = Duration::from_secs(10);
-
-type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// How upstream events become client events.
 pub(super) enum Mode {
@@ -147,8 +144,7 @@ impl RequestLog {
             request_id: ctx.request_id.clone(),
             provider: ctx.provider.id.clone(),
             // The client's words: escaped and cut before they reach a log line.
-            model: crate::ui::logging::escape(ctx.client_model, crate::ui::logging::MODEL_LIMIT)
-                .into(),
+            model: crate::logging::escape(ctx.client_model, crate::logging::MODEL_LIMIT).into(),
             status,
             started: ctx.started,
             first: ctx.started.elapsed(),
@@ -194,14 +190,14 @@ impl RequestLog {
                     status = self.status.as_u16(),
                     attempts = self.attempts,
                     failed_attempts = (!self.failed_attempts.is_empty())
-                        .then(|| crate::ui::logging::escape(&self.failed_attempts, crate::ui::logging::TEXT_LIMIT))
+                        .then(|| crate::logging::escape(&self.failed_attempts, crate::logging::TEXT_LIMIT))
                         .as_deref(),
                     first_ms = super::millis(self.first),
                     latency_ms = super::millis(self.started.elapsed()),
                     input_tokens = usage.input,
                     output_tokens = usage.output,
                     "{}",
-                    crate::ui::logging::escape(outcome, crate::ui::logging::TEXT_LIMIT)
+                    crate::logging::escape(outcome, crate::logging::TEXT_LIMIT)
                 )
             };
         }
@@ -468,12 +464,10 @@ impl Live {
                     "message_stop" => Some(End::Clean),
                     "error" => {
                         // The provider's own error event ends the stream; nothing follows it.
-                        let (kind, message) = error_event_fields(&event.data);
-                        let message = self.words(format!(
-                            "error event mid-stream: {}{}",
-                            kind.as_deref().unwrap_or("unknown"),
-                            message.map(|m| format!(": {m}")).unwrap_or_default()
-                        ));
+                        let fields = translate::anthropic::ErrorFields::read(event.data.as_bytes())
+                            .unwrap_or_default();
+                        let message =
+                            self.words(format!("error event mid-stream: {}", fields.summary()));
                         self.blame(&message);
                         Some(End::Failed(message))
                     }
@@ -502,10 +496,15 @@ impl Live {
         let message = &self.words(message.to_owned());
         match &mut self.mode {
             Mode::Passthrough => {
-                let body = translate::error::anthropic_error_body("api_error", message);
+                let body = translate::error::anthropic_error_body(
+                    translate::anthropic::ErrorType::Api.as_str(),
+                    message,
+                );
                 crate::sse::write_event(out, "error", &String::from_utf8_lossy(&body));
             }
-            Mode::Translate(translator) => translator.write_error("api_error", message, out),
+            Mode::Translate(translator) => {
+                translator.write_error(translate::anthropic::ErrorType::Api.as_str(), message, out);
+            }
         }
         self.blame(message);
         End::Failed(message.to_owned())

@@ -12,10 +12,13 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::AppState;
+use super::admin::ProviderStatus;
+use super::reload::ReloadError;
 use super::response::{self, Body};
 use crate::core::health::HealthState;
 use crate::core::provider::ProviderKind;
 use crate::dispatch::{AnswerBody, ClientRequest};
+use crate::translate::anthropic::ErrorType;
 use crate::upstream;
 
 /// Answers one request. Never fails: every problem becomes an Anthropic-shaped error.
@@ -29,7 +32,7 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
         (Some(_), _) => {
             return response::error(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "invalid_request_error",
+                ErrorType::InvalidRequest,
                 &format!("method {method} is not allowed on {path}"),
             );
         }
@@ -49,12 +52,12 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
         ("/providers/reload", &Method::POST) => reload(state).await,
         (p @ ("/" | "/providers" | "/providers/reload" | "/metrics"), _) => response::error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "invalid_request_error",
+            ErrorType::InvalidRequest,
             &format!("method {method} is not allowed on {p}"),
         ),
         (p, _) => response::error(
             StatusCode::NOT_FOUND,
-            "not_found_error",
+            ErrorType::NotFound,
             &format!("no route for {method} {p}"),
         ),
     }
@@ -120,7 +123,7 @@ async fn client_request(
             {
                 return Err(response::error(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "request_too_large",
+                    ErrorType::RequestTooLarge,
                     &format!(
                         "the request body is larger than {} MiB",
                         state.body_limit / (1024 * 1024)
@@ -129,7 +132,7 @@ async fn client_request(
             }
             return Err(response::error(
                 StatusCode::BAD_REQUEST,
-                "invalid_request_error",
+                ErrorType::InvalidRequest,
                 &format!("the request body could not be read: {error}"),
             ));
         }
@@ -166,7 +169,7 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
         // and a lot of memory.
         Ok(_) if body.len() > crate::limits::MAX_LOCAL_COUNT_TOKENS_BODY => response::error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "request_too_large",
+            ErrorType::RequestTooLarge,
             &format!(
                 "no provider counted the tokens, and the request is larger than {}, the most \
                  claude-lb estimates locally",
@@ -178,7 +181,7 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
             let Ok(_permit) = state.local_counts.acquire().await else {
                 return response::error(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "api_error",
+                    ErrorType::Api,
                     "the server is shutting down",
                 );
             };
@@ -199,12 +202,12 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
                 }
                 Ok(Err(error)) => response::error(
                     StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
+                    ErrorType::InvalidRequest,
                     &format!("cannot count tokens: {error}"),
                 ),
                 Err(error) => response::error(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "api_error",
+                    ErrorType::Api,
                     &format!("the token count failed: {error}"),
                 ),
             }
@@ -316,7 +319,7 @@ fn health(state: &AppState, head: bool) -> Response<Body> {
 fn providers(state: &AppState) -> Response<Body> {
     let generation = state.dispatcher.generation();
     let now = Instant::now();
-    let list: Vec<_> = generation
+    let list: Vec<ProviderStatus> = generation
         .config
         .providers
         .iter()
@@ -331,22 +334,30 @@ fn providers(state: &AppState) -> Response<Body> {
                     ("cooling_down", remaining.as_secs_f64())
                 }
             };
-            json!({
-                "name": provider.id.as_str(),
-                "type": provider.kind.as_str(),
-                "enabled": provider.enabled,
-                "state": state_name,
-                "unusable": unusable,
-                "cooldown_remaining_s": (remaining * 10.0).round() / 10.0,
-                "consecutive_failures": snapshot.consecutive_failures,
-                "requests": snapshot.requests,
-                "failures": snapshot.failures,
-                "last_error": snapshot.last_error,
-                "latency_ms": snapshot.latency_ms(),
-            })
+            ProviderStatus {
+                name: provider.id.as_str().to_owned(),
+                kind: provider.kind.as_str().to_owned(),
+                enabled: provider.enabled,
+                state: state_name.to_owned(),
+                unusable,
+                cooldown_remaining_s: (remaining * 10.0).round() / 10.0,
+                consecutive_failures: snapshot.consecutive_failures,
+                requests: snapshot.requests,
+                failures: snapshot.failures,
+                latency_ms: snapshot.latency_ms(),
+                last_error: snapshot.last_error,
+            }
         })
         .collect();
-    response::json(StatusCode::OK, &serde_json::Value::Array(list))
+    // Through a JSON value, whose keys are sorted, as every admin answer's are.
+    match serde_json::to_value(&list) {
+        Ok(value) => response::json(StatusCode::OK, &value),
+        Err(error) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::Api,
+            &format!("cannot describe the providers: {error}"),
+        ),
+    }
 }
 
 async fn reload(state: &Arc<AppState>) -> Response<Body> {
@@ -357,13 +368,14 @@ async fn reload(state: &Arc<AppState>) -> Response<Body> {
     };
     let result = task
         .await
-        .unwrap_or_else(|error| Err(vec![format!("the reload failed: {error}")]));
+        .unwrap_or_else(|error| Err(ReloadError::Interrupted(error.to_string())));
     match result {
         Ok(providers) => response::json(
             StatusCode::OK,
             &json!({ "reloaded": true, "providers": providers }),
         ),
-        Err(problems) => {
+        Err(error) => {
+            let problems = error.problems();
             let mut response = response::json(
                 StatusCode::BAD_REQUEST,
                 &json!({

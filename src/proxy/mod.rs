@@ -4,6 +4,7 @@
 //! the requests in flight (streams included) a grace period to finish. Every request goes
 //! to [`handler::handle`], which can also be called without a socket.
 
+pub mod admin;
 pub mod handler;
 pub mod reload;
 pub mod response;

@@ -13,13 +13,36 @@ use std::time::Duration;
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
 use super::AppState;
+use crate::config::ConfigError;
 
-/// Re-reads the config file. Returns the number of providers, or every problem found.
-pub fn reload(state: &AppState) -> Result<usize, Vec<String>> {
+/// Why a reload changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The instance runs a configuration that no file holds.
+    #[error("this instance was not started from a config file")]
+    NoConfigFile,
+    /// The file could not be read, or has errors.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The reload itself did not run to its end.
+    #[error("the reload failed: {0}")]
+    Interrupted(String),
+}
+
+impl ReloadError {
+    /// Every problem, one per line: each error of an invalid file, else the one reason.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            Self::Config(error) => error.lines(),
+            other => vec![other.to_string()],
+        }
+    }
+}
+
+/// Re-reads the config file. Returns the number of providers, or why nothing changed.
+pub fn reload(state: &AppState) -> Result<usize, ReloadError> {
     let Some(path) = &state.config_path else {
-        return Err(vec![
-            "this instance was not started from a config file".to_owned(),
-        ]);
+        return Err(ReloadError::NoConfigFile);
     };
     // A poisoned lock only means an earlier reload panicked; the swap itself is atomic.
     let _guard = state
@@ -40,18 +63,17 @@ pub fn reload(state: &AppState) -> Result<usize, Vec<String>> {
                 tracing::warn!("{warning}");
             }
             let providers = loaded.config.providers.len();
-            crate::ui::logging::set_config_level(loaded.config.settings.log_level);
-            crate::ui::logging::set_config_format(loaded.config.settings.log_format);
+            crate::logging::set_config_level(loaded.config.settings.log_level);
+            crate::logging::set_config_format(loaded.config.settings.log_format);
             state.dispatcher.replace_config(loaded.config);
             tracing::info!(providers, path = %path.display(), "config reloaded");
             Ok(providers)
         }
         Err(error) => {
-            let problems: Vec<String> = error.lines();
-            for problem in &problems {
+            for problem in error.lines() {
                 tracing::error!("config not reloaded: {problem}");
             }
-            Err(problems)
+            Err(ReloadError::Config(error))
         }
     }
 }
@@ -61,7 +83,7 @@ pub fn reload(state: &AppState) -> Result<usize, Vec<String>> {
 /// opening it) or touching it never makes a reload, nor a log line.
 ///
 /// Returns `None` when nothing changed.
-pub fn reload_if_changed(state: &AppState) -> Option<Result<usize, Vec<String>>> {
+pub fn reload_if_changed(state: &AppState) -> Option<Result<usize, ReloadError>> {
     let path = state.config_path.as_ref()?;
     // An unreadable or vanished file is a change: `reload` says what is wrong with it.
     if let Ok(bytes) = std::fs::read(path) {
@@ -119,4 +141,27 @@ pub fn watch(state: Arc<AppState>) -> anyhow::Result<Option<impl Drop>> {
         }
     });
     Ok(Some(watcher))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reload_error_lists_its_problems_one_per_line() {
+        assert_eq!(
+            ReloadError::NoConfigFile.problems(),
+            ["this instance was not started from a config file"]
+        );
+        let too_large = ConfigError::TooLarge {
+            path: PathBuf::from("providers.yaml"),
+            size: 2 << 20,
+        };
+        let expected = too_large.lines();
+        assert_eq!(ReloadError::from(too_large).problems(), expected);
+        assert_eq!(
+            ReloadError::Interrupted("task panicked".to_owned()).problems(),
+            ["the reload failed: task panicked"]
+        );
+    }
 }

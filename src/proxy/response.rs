@@ -13,6 +13,7 @@ use http_body_util::{BodyExt, Empty, Full, StreamBody, combinators::UnsyncBoxBod
 use hyper::body::Frame;
 
 use crate::dispatch::{Answer, AnswerBody, DispatchError};
+use crate::translate::anthropic::ErrorType;
 
 /// The body type of every response.
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -36,7 +37,12 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
 }
 
 /// One of claude-lb's own errors.
-pub fn error(status: StatusCode, error_type: &str, message: &str) -> Response<Body> {
+pub fn error(status: StatusCode, error_type: ErrorType, message: &str) -> Response<Body> {
+    named_error(status, error_type.as_str(), message)
+}
+
+/// [`error`] with the type as the wire name `core::classify` decided on.
+fn named_error(status: StatusCode, error_type: &str, message: &str) -> Response<Body> {
     let body = crate::translate::error::anthropic_error_body(error_type, message);
     let mut response = Response::new(full(body));
     *response.status_mut() = status;
@@ -118,24 +124,20 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
     match error {
         DispatchError::NoModel
         | DispatchError::DuplicateModel
-        | DispatchError::Untranslatable { .. } => {
-            let mut response =
-                self::error(StatusCode::BAD_REQUEST, "invalid_request_error", &message);
-            response
-                .headers_mut()
-                .insert("x-should-retry", HeaderValue::from_static("false"));
-            response
-        }
-        DispatchError::NoProviderServesModel { .. } => {
-            let mut response = self::error(StatusCode::NOT_FOUND, "not_found_error", &message);
-            response
-                .headers_mut()
-                .insert("x-should-retry", HeaderValue::from_static("false"));
-            response
-        }
-        DispatchError::AnswerTimedOut { .. } => {
-            // A gateway timeout; the client should not send it again on its own either.
-            let mut response = self::error(StatusCode::GATEWAY_TIMEOUT, "timeout_error", &message);
+        | DispatchError::Untranslatable { .. }
+        | DispatchError::NoProviderServesModel { .. }
+        | DispatchError::AnswerTimedOut { .. } => {
+            let (status, error_type) = match error {
+                DispatchError::NoProviderServesModel { .. } => {
+                    (StatusCode::NOT_FOUND, ErrorType::NotFound)
+                }
+                // A gateway timeout; the client should not send it again on its own either.
+                DispatchError::AnswerTimedOut { .. } => {
+                    (StatusCode::GATEWAY_TIMEOUT, ErrorType::Timeout)
+                }
+                _ => (StatusCode::BAD_REQUEST, ErrorType::InvalidRequest),
+            };
+            let mut response = self::error(status, error_type, &message);
             response
                 .headers_mut()
                 .insert("x-should-retry", HeaderValue::from_static("false"));
@@ -144,7 +146,7 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
         DispatchError::AllProvidersFailed { verdict, .. } => {
             let status =
                 StatusCode::from_u16(verdict.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let mut response = self::error(status, verdict.error_type, &message);
+            let mut response = named_error(status, verdict.error_type, &message);
             let headers = response.headers_mut();
             headers.insert(
                 RETRY_AFTER,

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::anthropic::{ErrorObject, ErrorResponse};
+use super::anthropic::{ErrorObject, ErrorResponse, ErrorType};
 
 /// How much of an unparseable upstream body is quoted in the message.
 const MAX_QUOTED_BODY: usize = 300;
@@ -30,39 +30,15 @@ pub fn anthropic_error_body(error_type: &str, message: &str) -> Vec<u8> {
     serde_json::to_vec(&body).expect("error body serialises")
 }
 
-/// The HTTP status Anthropic gives an error type (`PROTOCOL.md` 5.3): the inverse of
-/// [`error_type_for_status`], with 400 for a type it does not know.
+/// The HTTP status Anthropic gives an error type: the inverse of [`error_type_for_status`],
+/// with 400 for a type it does not know.
 pub fn status_for_error_type(error_type: &str) -> u16 {
-    match error_type {
-        "authentication_error" => 401,
-        "billing_error" => 402,
-        "permission_error" => 403,
-        "not_found_error" => 404,
-        "conflict_error" => 409,
-        "request_too_large" => 413,
-        "rate_limit_error" => 429,
-        "api_error" => 500,
-        "timeout_error" => 504,
-        "overloaded_error" => 529,
-        _ => 400,
-    }
+    ErrorType::parse(error_type).map_or(400, ErrorType::status)
 }
 
-/// The Anthropic error type for an HTTP status claude-lb answers with (`PROTOCOL.md` 5.3).
+/// The Anthropic error type for an HTTP status claude-lb answers with.
 pub fn error_type_for_status(status: u16) -> &'static str {
-    match status {
-        401 => "authentication_error",
-        402 => "billing_error",
-        403 => "permission_error",
-        404 => "not_found_error",
-        409 => "conflict_error",
-        413 => "request_too_large",
-        429 => "rate_limit_error",
-        504 => "timeout_error",
-        529 => "overloaded_error",
-        400..=499 => "invalid_request_error",
-        _ => "api_error",
-    }
+    ErrorType::for_status(status).as_str()
 }
 
 /// Maps an upstream OpenAI-style error response (any body, even garbage) to the Anthropic
@@ -105,7 +81,7 @@ pub(crate) fn map(
     if is_context_overflow(code_str, &message) {
         return Mapped {
             status: 400,
-            error_type: "invalid_request_error",
+            error_type: ErrorType::InvalidRequest.as_str(),
             message: prompt_too_long(&message),
         };
     }
@@ -278,7 +254,23 @@ fn quote_body(status: u16, body: &[u8]) -> String {
 mod tests {
     use serde_json::Value;
 
-    use super::{anthropic_error_body, from_openai};
+    use super::{ErrorType, anthropic_error_body, from_openai, status_for_error_type};
+
+    #[test]
+    fn every_error_type_reads_back_from_its_name_and_its_status() {
+        for error_type in ErrorType::ALL {
+            assert_eq!(ErrorType::parse(error_type.as_str()), Some(error_type));
+            assert_eq!(ErrorType::for_status(error_type.status()), error_type);
+            assert_eq!(
+                status_for_error_type(error_type.as_str()),
+                error_type.status()
+            );
+        }
+        assert_eq!(ErrorType::parse("teapot_error"), None);
+        assert_eq!(status_for_error_type("teapot_error"), 400);
+        assert_eq!(ErrorType::for_status(418), ErrorType::InvalidRequest);
+        assert_eq!(ErrorType::for_status(502), ErrorType::Api);
+    }
 
     #[track_caller]
     fn check(status: u16, body: &str, expect_status: u16, expect_type: &str, expect_msg: &str) {

@@ -69,7 +69,11 @@ impl TranslateError {
     /// HTTP error (before a stream is committed) or as an `error` event (after).
     pub fn to_anthropic(&self) -> (u16, &str, String) {
         match self {
-            Self::InvalidRequest(_) => (400, "invalid_request_error", self.to_string()),
+            Self::InvalidRequest(_) => (
+                400,
+                anthropic::ErrorType::InvalidRequest.as_str(),
+                self.to_string(),
+            ),
             Self::UpstreamError {
                 status,
                 error_type,
@@ -80,7 +84,9 @@ impl TranslateError {
             | Self::InvalidChunk(_)
             | Self::Truncated
             | Self::LateToolArguments { .. }
-            | Self::ToolArgumentsTooLarge { .. } => (500, "api_error", self.to_string()),
+            | Self::ToolArgumentsTooLarge { .. } => {
+                (500, anthropic::ErrorType::Api.as_str(), self.to_string())
+            }
         }
     }
 }

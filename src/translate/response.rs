@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use super::TranslateError;
-use super::anthropic::{ContentBlock, MessagesResponse, Usage};
+use super::anthropic::{self, ContentBlock, MessagesResponse, Usage};
 use super::openai::{ChatCompletionResponse, CompletionUsage, ReasoningDetail};
 use super::{error, tool_args};
 
@@ -159,14 +159,14 @@ pub(crate) fn stop_reason(
         Some("insufficient_system_resource") => {
             return Err(TranslateError::UpstreamError {
                 status: 529,
-                error_type: "overloaded_error".to_owned(),
+                error_type: anthropic::ErrorType::Overloaded.as_str().to_owned(),
                 message: "the upstream ran out of capacity while generating (finish_reason insufficient_system_resource)".to_owned(),
             });
         }
         Some("error") => {
             return Err(TranslateError::UpstreamError {
                 status: 500,
-                error_type: "api_error".to_owned(),
+                error_type: anthropic::ErrorType::Api.as_str().to_owned(),
                 message: "the upstream failed while generating (finish_reason error)".to_owned(),
             });
         }

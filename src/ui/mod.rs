@@ -1,10 +1,10 @@
-//! Everything claude-lb shows a person: the [`Printer`] for command output and
-//! [`logging`] for `tracing` logs.
+//! Everything claude-lb shows a person on a screen: the [`Printer`] for command output, tables,
+//! progress and the wizard. (`tracing` logs are set up by [`crate::logging`].)
 //!
-//! This is the only module that writes to the terminal. Data (what a command answers) goes to
-//! stdout, diagnostics and logs go to stderr, so `claude-lb ... | jq` and `2>/dev/null` work.
+//! Apart from the `tracing` logs, this is the only module that writes to the terminal. Data
+//! (what a command answers) goes to stdout, diagnostics and logs go to stderr, so
+//! `claude-lb ... | jq` and `2>/dev/null` work.
 
-pub mod logging;
 pub mod printer;
 pub mod progress;
 pub mod table;

@@ -31,7 +31,7 @@ pub struct Upstream {
 pub enum UpstreamError {
     /// The connection could not be made or broke before the response headers.
     #[error("{0}")]
-    Connect(String),
+    Connect(SendError),
     /// The response body broke off.
     #[error("response body failed: {0}")]
     Body(String),
@@ -42,6 +42,10 @@ pub enum UpstreamError {
     #[error("invalid request for provider: {0}")]
     Invalid(String),
 }
+
+/// A response body as it arrives from a provider.
+pub type BodyStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// One request ready to go to one provider.
 #[derive(Debug)]
@@ -62,6 +66,7 @@ impl Upstream {
             // Redirects are never followed: a provider that redirects is misconfigured, and
             // following one could carry the credential to another host.
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(std::sync::Arc::new(SystemResolver))
             .build()
             .map_err(|e| UpstreamError::Build(error_chain(&e)))?;
         Ok(Self { client })
@@ -75,7 +80,7 @@ impl Upstream {
             .body(request.body)
             .send()
             .await
-            .map_err(|e| UpstreamError::Connect(describe_send_error(&e)))
+            .map_err(|e| UpstreamError::Connect(SendError::new(&e)))
     }
 
     /// Sends a GET (used by probes and model listings).
@@ -89,7 +94,7 @@ impl Upstream {
             .headers(headers)
             .send()
             .await
-            .map_err(|e| UpstreamError::Connect(describe_send_error(&e)))
+            .map_err(|e| UpstreamError::Connect(SendError::new(&e)))
     }
 }
 
@@ -409,43 +414,176 @@ pub fn strip_response_headers(headers: &mut HeaderMap) {
     }
 }
 
-/// The words [`describe_send_error`] starts with for a provider that cannot be reached until
-/// someone fixes something (its name, its address, its certificate), as opposed to a
-/// connection that dropped and may work on the next try.
-const UNREACHABLE: [&str; 3] = ["name not resolved", "connection refused", "TLS error"];
-
-/// Whether a description from [`describe_send_error`] says the provider cannot be reached
-/// at all (name not resolved, connection refused, TLS error).
-pub fn is_unreachable(description: &str) -> bool {
-    UNREACHABLE.iter().any(|w| description.starts_with(w))
+/// Why a request got no response headers, read from the error's own kind and the types of
+/// its causes (never from their text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendFailure {
+    /// The connect or the whole exchange ran out of time.
+    TimedOut,
+    /// The provider's host name did not resolve.
+    NameNotResolved,
+    /// Nothing listens at the provider's address.
+    ConnectionRefused,
+    /// The TLS handshake failed (certificate, protocol, a plain-HTTP server on an https URL).
+    Tls,
+    /// The connection closed or was reset before the response.
+    Closed,
+    /// Anything else.
+    Failed,
 }
 
-/// A one-line description of a failed send, in the words an operator needs: name not
-/// resolved, connection refused, TLS error, timeout.
-pub fn describe_send_error(error: &reqwest::Error) -> String {
-    let chain = error_chain(error);
-    let lower = chain.to_ascii_lowercase();
-    let what = if error.is_timeout() {
-        "connection timed out"
-    } else if lower.contains("dns error") || lower.contains("failed to lookup") {
-        UNREACHABLE[0]
-    } else if lower.contains("connection refused") {
-        UNREACHABLE[1]
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
-        UNREACHABLE[2]
-    } else if lower.contains("connection reset") || lower.contains("connection closed") {
-        "connection closed before the response"
-    } else {
-        "connection failed"
-    };
-    // The innermost cause says what the operating system or the TLS library saw; the layers
-    // above it ("error sending request", "client error (Connect)") add nothing for a reader.
-    let mut innermost: &(dyn std::error::Error + 'static) = error;
+impl SendFailure {
+    /// Classifies a failed send.
+    pub fn of(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            return Self::TimedOut;
+        }
+        std::error::Error::source(error).map_or(Self::Failed, Self::of_causes)
+    }
+
+    /// Classifies a chain of causes, outermost first. When several causes say something, the
+    /// order of the checks decides: name, refusal, TLS, then a closed connection.
+    fn of_causes(first: &(dyn std::error::Error + 'static)) -> Self {
+        let mut found = Self::Failed;
+        let mut current = Some(first);
+        while let Some(error) = current {
+            let this = Self::of_one(error);
+            if this.rank() < found.rank() {
+                found = this;
+            }
+            current = error.source();
+        }
+        found
+    }
+
+    /// What one cause says by its type.
+    fn of_one(error: &(dyn std::error::Error + 'static)) -> Self {
+        if error.is::<NameNotResolved>() {
+            return Self::NameNotResolved;
+        }
+        if error.is::<rustls::Error>() {
+            return Self::Tls;
+        }
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            let by_kind = match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => Self::ConnectionRefused,
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof => Self::Closed,
+                _ => Self::Failed,
+            };
+            // An I/O error's `source` skips the error it wraps (the TLS connector wraps the
+            // TLS library's error that way, even twice), so the wrapped error is read here.
+            let wrapped = io
+                .get_ref()
+                .map_or(Self::Failed, |inner| Self::of_causes(inner));
+            return if wrapped.rank() < by_kind.rank() {
+                wrapped
+            } else {
+                by_kind
+            };
+        }
+        if let Some(hyper) = error.downcast_ref::<hyper::Error>() {
+            if hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled() {
+                return Self::Closed;
+            }
+        }
+        Self::Failed
+    }
+
+    /// Which of two findings wins: the lower rank.
+    fn rank(self) -> u8 {
+        match self {
+            Self::TimedOut => 0,
+            Self::NameNotResolved => 1,
+            Self::ConnectionRefused => 2,
+            Self::Tls => 3,
+            Self::Closed => 4,
+            Self::Failed => 5,
+        }
+    }
+
+    /// Whether the provider cannot be reached until someone fixes something (its name, its
+    /// address, its certificate), as opposed to a connection that may work on the next try.
+    pub fn is_unreachable(self) -> bool {
+        matches!(
+            self,
+            Self::NameNotResolved | Self::ConnectionRefused | Self::Tls
+        )
+    }
+
+    /// The words an operator needs.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::TimedOut => "connection timed out",
+            Self::NameNotResolved => "name not resolved",
+            Self::ConnectionRefused => "connection refused",
+            Self::Tls => "TLS error",
+            Self::Closed => "connection closed before the response",
+            Self::Failed => "connection failed",
+        }
+    }
+}
+
+/// A failed send: what went wrong, and the innermost cause (what the operating system or the
+/// TLS library saw; the layers above it, "error sending request", "client error (Connect)",
+/// add nothing for a reader). Shown as `connection refused (Connection refused (os error 111))`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} ({cause})", failure.words())]
+pub struct SendError {
+    pub failure: SendFailure,
+    pub cause: String,
+}
+
+impl SendError {
+    pub fn new(error: &reqwest::Error) -> Self {
+        Self {
+            failure: SendFailure::of(error),
+            cause: innermost(error).to_string(),
+        }
+    }
+}
+
+/// The last of an error's causes (the error itself when it has none).
+pub fn innermost<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> &'a (dyn std::error::Error + 'static) {
+    let mut innermost = error;
     while let Some(source) = innermost.source() {
         innermost = source;
     }
-    format!("{what} ({innermost})")
+    innermost
+}
+
+/// A host name the system resolver could not resolve: the cause a failed name lookup carries,
+/// so [`SendFailure`] recognises it by type. Shown as the resolver's own words.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct NameNotResolved(std::io::Error);
+
+/// Resolves names as the HTTP client's default resolver does (the system's `getaddrinfo`, on
+/// a blocking thread), failing with [`NameNotResolved`].
+#[derive(Debug)]
+struct SystemResolver;
+
+impl reqwest::dns::Resolve for SystemResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            match tokio::net::lookup_host((host.as_str(), 0)).await {
+                Ok(addrs) => {
+                    let addrs: reqwest::dns::Addrs =
+                        Box::new(addrs.collect::<Vec<_>>().into_iter());
+                    Ok(addrs)
+                }
+                Err(error) => {
+                    Err(Box::new(NameNotResolved(error))
+                        as Box<dyn std::error::Error + Send + Sync>)
+                }
+            }
+        })
+    }
 }
 
 /// The error and its sources on one line, without the URL (which reqwest includes and
@@ -468,6 +606,104 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer layer")]
+    struct Layer(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+    fn layered(inner: impl std::error::Error + Send + Sync + 'static) -> Layer {
+        Layer(Box::new(inner))
+    }
+
+    #[test]
+    fn send_failures_are_read_from_the_types_of_the_causes() {
+        use std::io::{Error, ErrorKind};
+        let refused = layered(Error::from(ErrorKind::ConnectionRefused));
+        assert_eq!(
+            SendFailure::of_causes(&refused),
+            SendFailure::ConnectionRefused
+        );
+        let name = layered(NameNotResolved(Error::other(
+            "failed to lookup address information: Name or service not known",
+        )));
+        assert_eq!(SendFailure::of_causes(&name), SendFailure::NameNotResolved);
+        let tls = layered(Error::new(
+            ErrorKind::InvalidData,
+            rustls::Error::General("bad certificate".to_owned()),
+        ));
+        assert_eq!(SendFailure::of_causes(&tls), SendFailure::Tls);
+        let reset = layered(Error::from(ErrorKind::ConnectionReset));
+        assert_eq!(SendFailure::of_causes(&reset), SendFailure::Closed);
+        // Words alone mean nothing: a cause that only says "connection refused" is not one.
+        let words = layered(Error::other("connection refused, TLS error, dns error"));
+        assert_eq!(SendFailure::of_causes(&words), SendFailure::Failed);
+        // A refusal under a reset: the refusal says more.
+        let both = layered(Error::new(
+            ErrorKind::ConnectionReset,
+            layered(Error::from(ErrorKind::ConnectionRefused)),
+        ));
+        assert_eq!(
+            SendFailure::of_causes(&both),
+            SendFailure::ConnectionRefused
+        );
+        for (failure, unreachable) in [
+            (SendFailure::NameNotResolved, true),
+            (SendFailure::ConnectionRefused, true),
+            (SendFailure::Tls, true),
+            (SendFailure::Closed, false),
+            (SendFailure::TimedOut, false),
+            (SendFailure::Failed, false),
+        ] {
+            assert_eq!(failure.is_unreachable(), unreachable, "{failure:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_real_refused_connection_is_unreachable_with_its_innermost_cause() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let error = Upstream::new()
+            .unwrap()
+            .get(&format!("http://{addr}/v1/models"), HeaderMap::new())
+            .await
+            .unwrap_err();
+        let UpstreamError::Connect(send) = error else {
+            panic!("not a send error: {error}");
+        };
+        assert_eq!(send.failure, SendFailure::ConnectionRefused);
+        assert!(
+            send.to_string().starts_with("connection refused ("),
+            "{send}"
+        );
+        assert!(!send.cause.contains("error sending request"), "{send}");
+    }
+
+    #[tokio::test]
+    async fn a_plain_http_server_behind_an_https_url_is_a_tls_error() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        });
+        let error = Upstream::new()
+            .unwrap()
+            .get(&format!("https://{addr}/v1/models"), HeaderMap::new())
+            .await
+            .unwrap_err();
+        server.abort();
+        let UpstreamError::Connect(send) = error else {
+            panic!("not a send error: {error}");
+        };
+        assert_eq!(send.failure, SendFailure::Tls, "{send}");
+        assert!(send.to_string().starts_with("TLS error ("), "{send}");
+    }
 
     fn provider(base: &str) -> Provider {
         let yaml = format!(

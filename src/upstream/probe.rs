@@ -209,7 +209,7 @@ pub async fn probe(upstream: &Upstream, provider: &Provider, timeout: Duration) 
             let url = request.url.clone();
             match tokio::time::timeout(timeout, exchange(upstream, request)).await {
                 Err(_) => ProbeOutcome::Timeout(timeout),
-                Ok(Err(reason)) => ProbeOutcome::Unreachable(short_reason(&reason)),
+                Ok(Err(reason)) => ProbeOutcome::Unreachable(reason),
                 Ok(Ok((status, mut headers, body))) => {
                     // The key goes before anything is cut to a message's length.
                     let scrubber = super::Scrubber::for_provider(provider);
@@ -292,7 +292,7 @@ async fn exchange(
     let body = response.bytes().await.map_err(|e| {
         format!(
             "the answer broke off ({})",
-            super::error_chain(&e).to_ascii_lowercase()
+            super::innermost(&e).to_string().to_ascii_lowercase()
         )
     })?;
     Ok((status, headers, body))
@@ -331,18 +331,6 @@ fn classify(
         500..=599 => ProbeOutcome::ServerError { status, message },
         _ => ProbeOutcome::Refused { status, message },
     }
-}
-
-/// `connection refused (Connection refused (os error 111))` from the long form
-/// `connection refused (error sending request: client error (Connect): tcp connect error:
-/// Connection refused (os error 111))`: the words, then the innermost cause only.
-pub(crate) fn short_reason(reason: &str) -> String {
-    let Some((what, chain)) = reason.split_once(" (") else {
-        return reason.to_owned();
-    };
-    let chain = chain.strip_suffix(')').unwrap_or(chain);
-    let innermost = chain.rsplit(": ").next().unwrap_or(chain);
-    format!("{what} ({innermost})")
 }
 
 /// Checks that a success body is an answer of the provider's API.
@@ -555,23 +543,6 @@ mod tests {
         check(503, "", "overloaded", false);
         check(500, "", "server_error", false);
         check(402, "", "refused", false);
-    }
-
-    #[test]
-    fn transport_errors_keep_the_words_and_the_innermost_cause() {
-        assert_eq!(
-            short_reason(
-                "connection refused (error sending request: client error (Connect): tcp connect error: Connection refused (os error 111))"
-            ),
-            "connection refused (Connection refused (os error 111))"
-        );
-        assert_eq!(
-            short_reason(
-                "name not resolved (error sending request: dns error: failed to lookup address information: Name or service not known)"
-            ),
-            "name not resolved (Name or service not known)"
-        );
-        assert_eq!(short_reason("the answer broke off"), "the answer broke off");
     }
 
     #[test]

@@ -4,16 +4,12 @@
 //! Messages request through the instance. Both go through the shared [`Upstream`] client, so
 //! this module, like the rest of `upstream`, is the only one that knows `reqwest`.
 
-use std::pin::Pin;
-
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use http::{HeaderMap, StatusCode};
 use url::Url;
 
-use super::{Upstream, UpstreamError, UpstreamRequest};
-
-type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+use super::{BodyStream, Upstream, UpstreamError, UpstreamRequest};
 
 /// An answer from a running instance, its body still to be read.
 pub struct RemoteResponse {

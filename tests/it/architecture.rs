@@ -2,9 +2,8 @@
 //!
 //! Every `crate::X` path in a file under `src/Y` (a `use` or a path written inline, outside
 //! comments) is an edge `Y -> X` between top-level modules. An edge must be in [`ALLOWED`] (the
-//! same list as ARCHITECTURE.md's "Dependency rule") or, until the structural work that removes
-//! it has landed, in [`TEMPORARILY_ALLOWED`]. Whatever is allowed, the top-level modules must
-//! not form a cycle, nor the submodules of `dispatch`.
+//! same list as ARCHITECTURE.md's "Dependency rule"). Whatever is allowed, the top-level
+//! modules must not form a cycle, nor the submodules of `dispatch`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -72,20 +71,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "upstream",
         &["config", "core", "limits", "models", "translate"],
     ),
-];
-
-/// Edges that exist today and break the rule, each waiting for the change that removes it.
-/// This list only shrinks: empty it as those changes land, then delete it.
-const TEMPORARILY_ALLOWED: &[(&str, &str)] = &[
-    // `proxy::reload` sets the log level through `ui::logging`; logging is leaving `ui`.
-    ("proxy", "ui"),
-    // `dispatch` escapes log values with `ui::logging::escape`; it moves with logging.
-    ("dispatch", "ui"),
-    // `cli` takes `Verbosity` from `ui::logging`; it moves with logging.
-    ("cli", "ui"),
-    // `attempt` and `stream` import each other.
-    ("dispatch::attempt", "dispatch::stream"),
-    ("dispatch::stream", "dispatch::attempt"),
 ];
 
 /// The submodules whose own edges are checked for cycles.
@@ -249,10 +234,6 @@ fn is_allowed(from: &str, to: &str) -> bool {
         .any(|(f, tos)| *f == from && tos.contains(&to))
 }
 
-fn is_temporarily_allowed(from: &str, to: &str) -> bool {
-    TEMPORARILY_ALLOWED.contains(&(from, to))
-}
-
 /// The first cycle found among `edges`, as `a -> b -> ... -> a`.
 fn find_cycle(edges: &BTreeSet<(String, String)>) -> Option<Vec<String>> {
     fn visit(
@@ -297,7 +278,7 @@ fn every_edge_between_modules_is_allowed() {
     );
     let unexpected: Vec<String> = edges
         .iter()
-        .filter(|((from, to), _)| !is_allowed(from, to) && !is_temporarily_allowed(from, to))
+        .filter(|((from, to), _)| !is_allowed(from, to))
         .map(|((from, to), file)| format!("{from} -> {to} (first in src/{})", file.display()))
         .collect();
     assert!(
@@ -309,27 +290,8 @@ fn every_edge_between_modules_is_allowed() {
 }
 
 #[test]
-fn temporarily_allowed_edges_still_exist() {
-    // An edge that is gone must leave the list, so the list only shrinks.
-    let edges = edges();
-    let gone: Vec<String> = TEMPORARILY_ALLOWED
-        .iter()
-        .filter(|(from, to)| !edges.contains_key(&((*from).to_owned(), (*to).to_owned())))
-        .map(|(from, to)| format!("{from} -> {to}"))
-        .collect();
-    assert!(
-        gone.is_empty(),
-        "remove these from TEMPORARILY_ALLOWED:\n{}",
-        gone.join("\n")
-    );
-}
-
-#[test]
 fn modules_form_no_cycle() {
-    let edges: BTreeSet<(String, String)> = edges()
-        .into_keys()
-        .filter(|(from, to)| !is_temporarily_allowed(from, to))
-        .collect();
+    let edges: BTreeSet<(String, String)> = edges().into_keys().collect();
     assert_eq!(find_cycle(&edges), None);
 }
 
@@ -374,4 +336,27 @@ fn the_scan_reads_groups_paths_and_skips_comments() {
         find_cycle(&cycle),
         Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
     );
+}
+
+/// `config::yaml` is the one module that reads YAML: no other file names the YAML crates.
+#[test]
+fn only_config_yaml_knows_the_yaml_crates() {
+    let src = src();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut knowing: Vec<String> = files
+        .iter()
+        .filter(|path| {
+            let text = without_comments(&fs::read_to_string(path).unwrap());
+            text.contains("saphyr::") || text.contains("saphyr_parser::")
+        })
+        .map(|path| {
+            path.strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect();
+    knowing.sort();
+    assert_eq!(knowing, ["config/yaml.rs"]);
 }

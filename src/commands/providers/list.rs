@@ -17,8 +17,8 @@ use crate::cli::{GlobalArgs, ProvidersListArgs};
 use crate::commands::ExitStatus;
 use crate::commands::check::load_config;
 use crate::config::Provider;
+use crate::proxy::admin::ProviderStatus;
 use crate::ui::{Printer, table};
-use crate::upstream::probe::short_reason;
 use crate::upstream::{Upstream, remote};
 
 /// How long a running instance may take to answer `GET /providers`.
@@ -111,25 +111,6 @@ fn provider_json(p: &Provider) -> serde_json::Value {
     })
 }
 
-/// One provider as `GET /providers` describes it (SPEC 4).
-#[derive(Debug, serde::Deserialize)]
-struct RemoteProvider {
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-    enabled: bool,
-    state: String,
-    /// Why an enabled provider cannot take requests (`missing $VAR`), when it cannot.
-    #[serde(default)]
-    unusable: Option<String>,
-    cooldown_remaining_s: f64,
-    consecutive_failures: u64,
-    requests: u64,
-    failures: u64,
-    last_error: Option<String>,
-    latency_ms: Option<u64>,
-}
-
 fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitStatus> {
     let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -147,7 +128,7 @@ fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitSta
 
 /// The instance's provider list as it sent it (for `--json`), checked to have the shape of
 /// SPEC 4 (for the table).
-async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<RemoteProvider>)> {
+async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<ProviderStatus>)> {
     let hint = "is `claude-lb serve` running there?";
     let upstream = Upstream::new()?;
     let exchange = async {
@@ -161,10 +142,7 @@ async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<RemoteProvid
             "cannot reach claude-lb at {url}: no answer within {}s; {hint}",
             REMOTE_TIMEOUT.as_secs()
         ),
-        Ok(Err(error)) => bail!(
-            "cannot reach claude-lb at {url}: {}; {hint}",
-            short_reason(&error.to_string())
-        ),
+        Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
         Ok(Ok(answer)) => answer,
     };
     if !status.is_success() {
@@ -181,11 +159,11 @@ async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<RemoteProvid
         )
     };
     let raw: serde_json::Value = serde_json::from_slice(&body).map_err(not_a_list)?;
-    let list = Vec::<RemoteProvider>::deserialize(&raw).map_err(not_a_list)?;
+    let list = Vec::<ProviderStatus>::deserialize(&raw).map_err(not_a_list)?;
     Ok((raw, list))
 }
 
-fn remote_table(list: &[RemoteProvider]) -> String {
+fn remote_table(list: &[ProviderStatus]) -> String {
     let mut out = table::new(&[
         "name",
         "type",

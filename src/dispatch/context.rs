@@ -1,0 +1,31 @@
+//! What one attempt needs to know, shared by the attempt up to the commit point
+//! (`attempt`) and the committed stream after it (`stream`), so that neither imports the other
+//! for it.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::{ClientRequest, Generation, Route};
+use crate::config::{Provider, Settings};
+use crate::core::health::HealthTable;
+use crate::metrics::Metrics;
+use crate::upstream::Upstream;
+
+/// One attempt against one provider: the request, the provider and the shared state.
+pub(super) struct Context<'a> {
+    pub provider: &'a Provider,
+    pub settings: &'a Settings,
+    pub upstream: &'a Upstream,
+    pub health: &'a Arc<HealthTable>,
+    pub metrics: &'a Arc<Metrics>,
+    pub generation: &'a Arc<Generation>,
+    pub request: &'a ClientRequest,
+    pub client_model: &'a str,
+    pub model_span: Range<usize>,
+    pub upstream_model: &'a str,
+    pub request_id: &'a Arc<str>,
+    pub started: Instant,
+    pub route: Route,
+}
