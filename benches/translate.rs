@@ -11,7 +11,7 @@ use claude_lb::translate::stream::OpenAiToAnthropic;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 
-/// A first-turn Claude Code request as PROTOCOL.md 1.9 and Appendix A describe it: the
+/// A first-turn Claude Code request as docs/claude-code.md#request-body describes it: the
 /// attribution block and a long system prompt, 12 tools with about 32 KB of JSON, a few turns
 /// with a tool call and its result, thinking and `output_config`.
 fn claude_code_request() -> Vec<u8> {

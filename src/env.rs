@@ -5,7 +5,7 @@
 //! binary's commands, through [`process`]); library code takes a lookup function instead, so
 //! tests never touch the process environment.
 
-/// The configuration file to use, when `--config` is not given (SPEC 2.1).
+/// The configuration file to use, when `--config` is not given.
 pub const CLAUDE_LB_CONFIG: &str = "CLAUDE_LB_CONFIG";
 
 /// A `tracing` filter (`debug`, `claude_lb=trace,hyper=warn`, ...) that overrides `-v`/`-q` and

@@ -63,7 +63,7 @@ pub fn run(cli: Cli) -> ExitCode {
     ExitStatus::from_result(result, &printer).into()
 }
 
-/// The process exit codes, in one place (SPEC 3).
+/// The process exit codes, in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
     /// 0: the command did what was asked and the answer is yes.

@@ -1,4 +1,4 @@
-//! Where the configuration file is (SPEC 2.1): `--config`, then `CLAUDE_LB_CONFIG`, then
+//! Where the configuration file is: `--config`, then `CLAUDE_LB_CONFIG`, then
 //! `./providers.yaml`, then `providers.yaml` in the user's config directory.
 //!
 //! [`resolve`] is pure apart from checking whether files exist: the environment, working

@@ -2,7 +2,7 @@
 //! and every problem collected rather than stopping at the first.
 //!
 //! Errors make the configuration unusable; warnings flag a file that loads but probably does not
-//! do what its author meant (SPEC 2.2), each saying what will happen and what to write instead.
+//! do what its author meant, each saying what will happen and what to write instead.
 //! No message ever contains a credential: problems with `auth_value` or a header value name the
 //! field or the variable, never the value.
 

@@ -12,13 +12,13 @@
 //!   final verdict's status.
 //! - **The provider's credentials are at fault, fail over with the long cooldown**: 401, 403, and
 //!   402 (`billing_error`: the account behind this key has run out, which says nothing about the
-//!   request; SPEC 5 lists 401 and 403, and 402 follows the same reasoning, "a bad key on one
+//!   request; it follows the same reasoning as 401 and 403, "a bad key on one
 //!   provider must not stop the others").
 //! - **The request is at fault, return to the client**: every other 4xx (400, 404, 413, 422, ...).
 //!   Another provider would refuse it too, and the provider is not blamed.
 //!
 //! A stream `error` event before the commit point is judged by its `error.type`, the same way as
-//! the status it stands for (`PROTOCOL.md` 5.3): `overloaded_error`, `api_error`,
+//! the status it stands for: `overloaded_error`, `api_error`,
 //! `timeout_error` fail over; `rate_limit_error` fails over as rate-limited;
 //! `authentication_error`, `permission_error`, `billing_error` fail over with the long cooldown.
 //! `invalid_request_error`, `not_found_error` and `request_too_large` return to the client: an

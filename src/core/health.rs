@@ -5,7 +5,7 @@
 //!
 //! A provider that fails is skipped for a while, its *cooldown*, so that the requests that follow
 //! go straight to a provider that works instead of paying for the same failure again. The
-//! cooldown grows with repeated failures and a success ends it (SPEC 5):
+//! cooldown grows with repeated failures and a success ends it:
 //!
 //! | failure | cooldown |
 //! | --- | --- |

@@ -50,7 +50,7 @@ impl ProviderKind {
     }
 }
 
-/// How the provider's credential is presented upstream (SPEC 2.3).
+/// How the provider's credential is presented upstream: `x-api-key` or `Authorization: Bearer`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthType {
     /// `x-api-key` for type anthropic, `Authorization: Bearer` for type openai.

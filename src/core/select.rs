@@ -3,7 +3,7 @@
 //! # Policy
 //!
 //! Selection returns a *plan*, not one winner: the dispatcher tries each candidate at most once,
-//! in order, until one succeeds (SPEC 5). The candidates are the providers that are enabled, serve
+//! in order, until one succeeds. The candidates are the providers that are enabled, serve
 //! the requested model (their `models` map matches it, or they have none), and are not cooling
 //! down. The strategy orders them:
 //!

@@ -679,7 +679,7 @@ impl Mode {
     }
 }
 
-/// Whether an Anthropic event is at or past the commit point (SPEC 5).
+/// Whether an Anthropic event is at or past the commit point: the first content event.
 fn is_content_event(name: &str) -> bool {
     matches!(
         name,

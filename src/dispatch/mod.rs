@@ -5,7 +5,7 @@
 //! returns the first answer that can go to the client. `serve`, `test` and `check` all go
 //! through here, so a passing `claude-lb test` means the proxy path works.
 //!
-//! The commit rule (SPEC 5) lives in [`attempt`]: a streaming answer is returned only once
+//! The commit rule lives in [`attempt`]: a streaming answer is returned only once
 //! the upstream's first content event has arrived, so everything before it (an error
 //! status, an `error` event, a silent or empty stream) still fails over. After the commit,
 //! [`stream::AnswerStream`] owns the upstream and turns a failure into a clean Anthropic
@@ -284,7 +284,7 @@ impl Dispatcher {
         Arc::from(format!("req_{mixed:016x}"))
     }
 
-    /// Sends a Messages request through the pool (SPEC 5).
+    /// Sends a Messages request through the pool (see docs/failover.md).
     pub async fn send(&self, request: ClientRequest) -> Result<Answer, DispatchError> {
         self.send_route(request, Route::Messages).await
     }

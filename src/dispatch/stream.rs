@@ -25,7 +25,7 @@ use crate::translate::stream::OpenAiToAnthropic;
 use crate::upstream::{BodyStream, Scrubber};
 
 /// How long a translated upstream may be silent before the client gets a `ping`, so that
-/// Claude Code's idle watchdog sees the stream alive (PROTOCOL 5.4).
+/// Claude Code's idle watchdog sees the stream alive (docs/claude-code.md#idle-watchdog).
 const PING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// How upstream events become client events.

@@ -1,4 +1,4 @@
-//! Routes one HTTP request (SPEC 4) to the dispatcher or to the admin API.
+//! Routes one HTTP request (see docs/failover.md#routes) to the dispatcher or the admin API.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -2,8 +2,8 @@
 //!
 //! Claude Code decides retries and compaction from the HTTP status, the error `type` and words in
 //! the message, so every error claude-lb sends is `{"type":"error","error":{"type","message"}}`
-//! (built by [`anthropic_error_body`], the one place that writes it). Upstream errors map per
-//! `PROTOCOL.md` 7.12. A context-length error is always rewritten to a 400
+//! (built by [`anthropic_error_body`], the one place that writes it). Upstream errors map as
+//! `docs/translation.md#error-mapping` says. A context-length error is always rewritten to a 400
 //! `invalid_request_error` whose message starts with `prompt is too long`, the only wording that
 //! makes Claude Code compact the conversation instead of resending it forever.
 
@@ -289,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_statuses_per_protocol_table() {
+    fn maps_statuses_per_the_error_mapping_table() {
         let body = r#"{"error":{"message":"m","type":"x"}}"#;
         check(400, body, 400, "invalid_request_error", "m");
         check(422, body, 400, "invalid_request_error", "m");

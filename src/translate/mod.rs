@@ -5,8 +5,8 @@
 //! [`response::from_openai`] or a [`stream::OpenAiToAnthropic`] to turn the answer back,
 //! [`error::from_openai`] for upstream error bodies, and [`tokens::estimate`] for
 //! `count_tokens`. The wire types live in [`anthropic`] and [`openai`], named as the APIs name
-//! them. `PROTOCOL.md` section 7 is the mapping reference; the decisions it leaves open are
-//! documented where they are made.
+//! them. `docs/translation.md` describes the whole mapping; each choice it makes is explained
+//! where it is made.
 
 pub mod accumulate;
 pub mod anthropic;

@@ -1,4 +1,4 @@
-//! Anthropic Messages request → OpenAI Chat Completions request (`PROTOCOL.md` 7.1–7.6).
+//! Anthropic Messages request → OpenAI Chat Completions request (docs/translation.md).
 //!
 //! The body is parsed once into [`MessagesRequest`] and the Chat Completions body is written
 //! from borrowed parts of it. Decisions the protocol leaves open:
@@ -61,7 +61,8 @@ pub struct RequestOptions<'a> {
     pub reasoning: ReasoningStyle,
 }
 
-/// How Anthropic `thinking` maps to a provider's reasoning parameters (`PROTOCOL.md` 7.5).
+/// How Anthropic `thinking` maps to a provider's reasoning parameters (see
+/// docs/translation.md#thinking-and-effort).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReasoningStyle {
     /// No reasoning parameters (generic OpenAI-compatible servers, non-reasoning models).
@@ -246,7 +247,7 @@ impl<'a> ThinkingMode<'a> {
     }
 }
 
-/// Buckets a thinking budget into an effort (`PROTOCOL.md` 7.5).
+/// Buckets a thinking budget into an effort: below 4096 low, below 16384 medium, else high.
 fn effort_from_budget(budget: u32) -> &'static str {
     match budget {
         0..4096 => "low",
@@ -681,7 +682,7 @@ impl Serialize for OrderedObject<'_> {
     }
 }
 
-/// `tool_choice` and `parallel_tool_calls` (`PROTOCOL.md` 7.4).
+/// `tool_choice` and `parallel_tool_calls` (docs/translation.md#tools-and-tool-choice).
 fn tool_choice<'a>(
     choice: Option<&'a ToolChoice>,
     tools: &[ChatTool<'a>],

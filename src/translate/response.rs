@@ -1,4 +1,4 @@
-//! OpenAI Chat Completions response → Anthropic Messages response (`PROTOCOL.md` 7.7–7.10).
+//! OpenAI Chat Completions response → Anthropic Messages response (docs/translation.md).
 //!
 //! Content comes out in Anthropic's order: one `thinking` block (from `reasoning_content`,
 //! `reasoning` or `reasoning_details`, in that order of preference, since OpenRouter sends the
@@ -145,7 +145,7 @@ pub(crate) fn reasoning_text<'a>(
     }
 }
 
-/// Maps `finish_reason` to `stop_reason` (`PROTOCOL.md` 7.8). `stop` and `tool_calls` become
+/// Maps `finish_reason` to `stop_reason`. `stop` and `tool_calls` become
 /// `tool_use` exactly when a `tool_use` block was produced (Ollama says `stop` with tool calls).
 /// The finish reasons that mean an upstream failure are errors.
 pub(crate) fn stop_reason(
@@ -174,7 +174,7 @@ pub(crate) fn stop_reason(
     })
 }
 
-/// Maps OpenAI usage to Anthropic usage (`PROTOCOL.md` 7.10): cached prompt tokens are read
+/// Maps OpenAI usage to Anthropic usage: cached prompt tokens are read
 /// from `prompt_tokens_details.cached_tokens` or DeepSeek's `prompt_cache_hit_tokens`, and
 /// `input_tokens` excludes them.
 pub(crate) fn map_usage(usage: Option<&CompletionUsage>) -> Usage {

@@ -1,10 +1,11 @@
-//! The streaming translator: OpenAI chunks in, Anthropic SSE events out (`PROTOCOL.md` 7.11).
+//! The streaming translator: OpenAI chunks in, Anthropic SSE events out (the state machine of
+//! `docs/translation.md#streaming-state-machine`).
 //!
 //! [`OpenAiToAnthropic`] is fed the `data` of each upstream SSE event and appends well-formed
 //! Anthropic events to a byte buffer. The output always follows the grammar Claude Code checks
-//! (`PROTOCOL.md` 3.2): `message_start` once and first; content blocks strictly one at a time
-//! with indices 0, 1, 2, …; deltas of the block's own type; `message_delta` then
-//! `message_stop` last; nothing after that or after an `error` event.
+//! (`docs/claude-code.md#event-grammar`): `message_start` once and first; content blocks
+//! strictly one at a time with indices 0, 1, 2, …; deltas of the block's own type;
+//! `message_delta` then `message_stop` last; nothing after that or after an `error` event.
 //!
 //! How the upstream's deviations are absorbed:
 //!

@@ -1,6 +1,6 @@
 //! A checker for Anthropic event streams, for tests, fuzzing and diagnostics.
 //!
-//! [`validate`] checks the grammar Claude Code relies on (`PROTOCOL.md` 3.2 and 8.4):
+//! [`validate`] checks the grammar Claude Code relies on (docs/claude-code.md#event-grammar):
 //! `message_start` first and once; content blocks started at indices 0, 1, 2, … one at a time;
 //! deltas of the open block's type; tool input that parses at `content_block_stop`; no empty
 //! text block; `message_delta` (with `stop_reason`, `stop_sequence` and all four usage

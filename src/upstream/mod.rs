@@ -2,7 +2,7 @@
 //!
 //! One [`Upstream`] holds one shared `reqwest` connection pool for every provider, so
 //! keep-alive connections are reused across requests and across config reloads. It knows
-//! how each provider is authenticated (SPEC 2.3) and which client headers may travel
+//! how each provider is authenticated (`x-api-key` or Bearer) and which client headers may travel
 //! upstream; it knows nothing about failover, which is `dispatch`'s job.
 
 pub mod probe;

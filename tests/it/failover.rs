@@ -1,4 +1,4 @@
-//! `serve` end to end against mock Anthropic-type providers: SPEC 4 and 5.
+//! `serve` end to end against mock Anthropic-type providers: routes, failover and cooldown.
 
 use std::fmt::Write as _;
 use std::time::Duration;

@@ -553,7 +553,7 @@ fn check_anthropic_stream(body: &str) -> Accumulated {
     }
 }
 
-/// Checks a non-streaming Messages response (`PROTOCOL.md` 2) and returns it as accumulated.
+/// Checks a non-streaming Messages response and returns it as accumulated.
 #[track_caller]
 fn check_anthropic_message(body: &Value) -> Accumulated {
     assert_eq!(body["type"], "message");

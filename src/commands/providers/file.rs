@@ -12,7 +12,7 @@ use crate::config::save::{SaveError, lenient_env};
 use crate::config::{self, SecretOrigin, edit, paths};
 use crate::ui::Printer;
 
-/// The config file an edit applies to, which must exist (SPEC 2.1).
+/// The config file an edit applies to, found as `config::paths` resolves it; it must exist.
 pub(super) fn existing(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
     Ok(paths::resolve_for_process(global.config.as_deref())?)
 }

@@ -127,7 +127,7 @@ fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitSta
 }
 
 /// The instance's provider list as it sent it (for `--json`), checked to have the shape of
-/// SPEC 4 (for the table).
+/// `RemoteProvider` (for the table).
 async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<ProviderStatus>)> {
     let hint = "is `claude-lb serve` running there?";
     let upstream = Upstream::new()?;

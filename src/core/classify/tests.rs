@@ -75,9 +75,9 @@ fn statuses() {
     check_status(999, Some(FAIL));
 }
 
-/// The SPEC 5 rule stated once over the whole range, so no status falls between the cases above.
+/// The failover rule stated once over the whole range, so no status falls between the cases above.
 #[test]
-fn every_status_follows_the_spec_rule() {
+fn every_status_follows_the_failover_rule() {
     for code in 100..=599_u16 {
         let expect = match code {
             200..=299 => None,

@@ -45,7 +45,7 @@ fn req(extra: Value) -> Value {
 }
 
 #[test]
-fn worked_example_of_protocol_7_6() {
+fn worked_example_of_a_claude_code_request_for_deepseek() {
     let request = json!({
       "model": "claude-sonnet-4-5-20250929",
       "max_tokens": 32000,
@@ -107,7 +107,7 @@ fn worked_example_of_protocol_7_6() {
       "thinking": {"type": "enabled"},
       "reasoning_effort": "medium"
     });
-    // PROTOCOL.md's example says `high`; its own table (7.5) buckets a budget of 8000 as medium.
+    // A thinking budget of 8000 buckets as `medium` (4096 <= budget < 16384), not `high`.
     assert_eq!(translate(&request, &opts), expect);
 }
 

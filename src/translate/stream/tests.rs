@@ -33,8 +33,8 @@ fn run(upstream: &[u8]) -> Outcome {
 }
 
 #[test]
-fn worked_example_matches_protocol_transcript() {
-    // PROTOCOL.md 6.3 in, 7.11 out (with this test's id and model).
+fn worked_example_matches_the_recorded_transcript() {
+    // Text, then a tool call, usage after the finish chunk (with this test's id and model).
     let upstream = r#"data: {"id":"chatcmpl-9xYz","object":"chat.completion.chunk","created":1767225600,"model":"deepseek-chat","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}
 
 data: {"id":"chatcmpl-9xYz","object":"chat.completion.chunk","created":1767225600,"model":"deepseek-chat","choices":[{"index":0,"delta":{"content":"I'll list"},"finish_reason":null}]}
