@@ -32,6 +32,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::error_type::ErrorType;
+
 /// Why one attempt failed, as the dispatcher observed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -145,16 +147,20 @@ pub fn failure(failure: &Failure) -> Outcome {
                 },
             });
         }
-        Failure::StreamError { error_type } => match error_type.as_deref() {
-            Some("invalid_request_error" | "not_found_error" | "request_too_large") => {
-                return Outcome::ReturnToClient;
+        Failure::StreamError { error_type } => {
+            match error_type.as_deref().and_then(ErrorType::parse) {
+                Some(
+                    ErrorType::InvalidRequest | ErrorType::NotFound | ErrorType::RequestTooLarge,
+                ) => {
+                    return Outcome::ReturnToClient;
+                }
+                Some(ErrorType::RateLimit) => CooldownKind::RateLimited { retry_after: None },
+                Some(ErrorType::Authentication | ErrorType::Permission | ErrorType::Billing) => {
+                    CooldownKind::Auth
+                }
+                _ => CooldownKind::Failure { retry_after: None },
             }
-            Some("rate_limit_error") => CooldownKind::RateLimited { retry_after: None },
-            Some("authentication_error" | "permission_error" | "billing_error") => {
-                CooldownKind::Auth
-            }
-            _ => CooldownKind::Failure { retry_after: None },
-        },
+        }
     };
     Outcome::Failover { cooldown }
 }
@@ -238,7 +244,7 @@ pub struct Verdict {
     /// 429 or 503, never 529 (Claude Code gives up after three quick tries on a 529).
     pub status: u16,
     /// The Anthropic `error.type`: `rate_limit_error` or `api_error`.
-    pub error_type: &'static str,
+    pub error_type: ErrorType,
     /// Whole seconds, 1 to [`VERDICT_RETRY_AFTER_MAX`], for the `retry-after` header.
     pub retry_after: Duration,
     /// The `x-should-retry` header.
@@ -275,9 +281,9 @@ pub fn all_failed(failures: &[Failure], earliest_cooldown_end: Option<Duration>)
         }
     }
     let (status, error_type) = if all_rate_limited {
-        (429, "rate_limit_error")
+        (429, ErrorType::RateLimit)
     } else {
-        (503, "api_error")
+        (503, ErrorType::Api)
     };
     let wait = earliest_cooldown_end.unwrap_or(Duration::ZERO);
     let retry_after =

@@ -38,12 +38,7 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
 
 /// One of claude-lb's own errors.
 pub fn error(status: StatusCode, error_type: ErrorType, message: &str) -> Response<Body> {
-    named_error(status, error_type.as_str(), message)
-}
-
-/// [`error`] with the type as the wire name `core::classify` decided on.
-fn named_error(status: StatusCode, error_type: &str, message: &str) -> Response<Body> {
-    let body = crate::translate::error::anthropic_error_body(error_type, message);
+    let body = crate::translate::error::anthropic_error_body(error_type.as_str(), message);
     let mut response = Response::new(full(body));
     *response.status_mut() = status;
     response
@@ -146,7 +141,7 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
         DispatchError::AllProvidersFailed { verdict, .. } => {
             let status =
                 StatusCode::from_u16(verdict.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let mut response = named_error(status, verdict.error_type, &message);
+            let mut response = self::error(status, verdict.error_type, &message);
             let headers = response.headers_mut();
             headers.insert(
                 RETRY_AFTER,

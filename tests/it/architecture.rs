@@ -65,7 +65,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "upstream",
         ],
     ),
-    ("translate", &["limits", "sse"]),
+    ("translate", &["core", "limits", "sse"]),
     ("ui", &["config", "core", "env", "logging", "models"]),
     (
         "upstream",

@@ -265,7 +265,7 @@ fn check_verdict(
     assert_eq!(
         (
             verdict.status,
-            verdict.error_type,
+            verdict.error_type.as_str(),
             verdict.retry_after,
             verdict.should_retry
         ),
