@@ -38,6 +38,21 @@ impl Message {
             })
             .collect()
     }
+
+    /// The message as a non-streaming Messages response writes it (a usage counter no event
+    /// reported is left out).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": "message",
+            "role": "assistant",
+            "model": self.model,
+            "content": self.content.iter().map(Block::to_json).collect::<Vec<_>>(),
+            "stop_reason": self.stop_reason,
+            "stop_sequence": self.stop_sequence,
+            "usage": self.usage.to_json(),
+        })
+    }
 }
 
 /// Token counts; each is `None` until an event reports it.
@@ -54,6 +69,25 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// The counters an event reported, as a Messages response writes them.
+    pub fn to_json(&self) -> Value {
+        let counters = [
+            ("input_tokens", self.input_tokens),
+            (
+                "cache_creation_input_tokens",
+                self.cache_creation_input_tokens,
+            ),
+            ("cache_read_input_tokens", self.cache_read_input_tokens),
+            ("output_tokens", self.output_tokens),
+        ];
+        Value::Object(
+            counters
+                .into_iter()
+                .filter_map(|(key, count)| Some((key.to_owned(), Value::from(count?))))
+                .collect(),
+        )
+    }
+
     /// Takes the counters `later` reports, keeping the others.
     fn merge(&mut self, later: Self) {
         let take = |mine: &mut Option<u64>, theirs: Option<u64>| {
@@ -110,7 +144,8 @@ impl Block {
         }
     }
 
-    fn kind(&self) -> &str {
+    /// The block's `type`.
+    pub fn kind(&self) -> &str {
         match self {
             Self::Text { .. } => "text",
             Self::ToolUse { .. } => "tool_use",
@@ -749,6 +784,14 @@ mod tests {
             }
         );
         assert_eq!(message.text(), "Hi");
+        assert_eq!(
+            message.to_json(),
+            json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+                "content": [{"type": "text", "text": "Hi"}], "stop_reason": "max_tokens",
+                "stop_sequence": null,
+                "usage": {"input_tokens": 12, "output_tokens": 3, "cache_read_input_tokens": 4}}),
+            "a counter no event reported is left out"
+        );
     }
 
     #[test]
