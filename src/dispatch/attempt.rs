@@ -281,7 +281,7 @@ async fn unsuccessful(
                 }
             };
             // The key goes before a translation quotes only the start of the body.
-            let bytes = upstream::Scrubber::for_provider(ctx.provider).bytes(bytes);
+            let bytes = ctx.scrubber.bytes(bytes);
             ctx.health
                 .record_client_error(&ctx.provider.id, Instant::now());
             let (status, headers, bytes) = match mode {

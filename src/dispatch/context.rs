@@ -16,6 +16,8 @@ use crate::upstream::Upstream;
 /// One attempt against one provider: the request, the provider and the shared state.
 pub(super) struct Context<'a> {
     pub provider: &'a Provider,
+    /// Removes `provider`'s key from what it says.
+    pub scrubber: &'a crate::upstream::Scrubber,
     pub settings: &'a Settings,
     pub upstream: &'a Upstream,
     pub health: &'a Arc<HealthTable>,

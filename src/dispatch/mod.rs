@@ -45,6 +45,25 @@ use crate::upstream::{Scrubber, Upstream};
 pub struct Generation {
     pub config: Config,
     pub policy: CooldownPolicy,
+    /// One key scrubber per provider, in `config.providers` order, built with the generation
+    /// so that no request pays for building one.
+    pub scrubbers: Vec<Scrubber>,
+}
+
+impl Generation {
+    fn new(config: Config) -> Self {
+        let policy = config.settings.cooldown_policy();
+        let scrubbers = config
+            .providers
+            .iter()
+            .map(Scrubber::for_provider)
+            .collect();
+        Self {
+            config,
+            policy,
+            scrubbers,
+        }
+    }
 }
 
 /// Shared state for sending requests: the current config generation, the health of every
@@ -219,14 +238,13 @@ pub(crate) enum Route {
 
 impl Dispatcher {
     pub fn new(config: Config) -> Result<Self, crate::upstream::UpstreamError> {
-        let policy = config.settings.cooldown_policy();
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| {
                 u64::try_from(d.as_nanos() % u128::from(u64::MAX)).unwrap_or(0)
             });
         Ok(Self {
-            generation: ArcSwap::from_pointee(Generation { config, policy }),
+            generation: ArcSwap::from_pointee(Generation::new(config)),
             health: Arc::new(HealthTable::new()),
             metrics: Arc::new(Metrics::new()),
             selector: Selector::new(),
@@ -265,9 +283,7 @@ impl Dispatcher {
             matches!((before, after), (Some(a), Some(b)) if a.kind == b.kind && a.base_url == b.base_url && a.auth_type == b.auth_type && a.secret == b.secret)
         };
         self.health.retain(same_identity);
-        let policy = config.settings.cooldown_policy();
-        self.generation
-            .store(Arc::new(Generation { config, policy }));
+        self.generation.store(Arc::new(Generation::new(config)));
     }
 
     fn request_id(&self) -> Arc<str> {
@@ -369,12 +385,14 @@ impl Dispatcher {
         let mut any_candidate = false;
         for candidate in &plan {
             let provider: &Provider = &generation.config.providers[candidate.index];
+            let scrubber = &generation.scrubbers[candidate.index];
             if route == Route::CountTokens && provider.kind != ProviderKind::Anthropic {
                 continue;
             }
             any_candidate = true;
             let ctx = context::Context {
                 provider,
+                scrubber,
                 settings: &generation.config.settings,
                 upstream: &self.upstream,
                 health: &self.health,
@@ -392,7 +410,6 @@ impl Dispatcher {
                 attempt::AttemptOutcome::Answer(mut answer, pending) => {
                     // The one place where a provider's answer becomes the client's: its key
                     // never goes along, in headers, a whole body or any event of a stream.
-                    let scrubber = Scrubber::for_provider(provider);
                     scrubber.headers(&mut answer.headers);
                     match &mut answer.body {
                         AnswerBody::Full(bytes) => {
@@ -400,7 +417,7 @@ impl Dispatcher {
                         }
                         AnswerBody::Stream(stream) => {
                             stream.set_failed(&failed);
-                            stream.set_scrubber(scrubber);
+                            stream.set_scrubber(scrubber.clone());
                         }
                     }
                     if let Some((mut log, usage, outcome)) = pending {
@@ -420,7 +437,7 @@ impl Dispatcher {
                     // What a provider said goes to logs, `/providers` and the client: never
                     // with the provider's key in it, and never at any length. The key goes
                     // first, so that the cut leaves no prefix of it.
-                    let message = clip_message(&Scrubber::for_provider(provider).text(message));
+                    let message = clip_message(&scrubber.text(message));
                     if !classify::may_resend(
                         &failure,
                         generation.config.settings.resend_timed_out_answers,

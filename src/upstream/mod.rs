@@ -288,8 +288,8 @@ pub fn scrub_secret(provider: &Provider, text: String) -> String {
 /// so no prefix of the key survives a cut.
 #[derive(Clone, Debug, Default)]
 pub struct Scrubber {
-    secret: Option<crate::config::Secret>,
-    /// The searcher for the key, built once: a stream runs it on every chunk.
+    /// The searcher for the key, built once per provider and config generation (a stream runs
+    /// it on every chunk); cloning a scrubber shares it.
     finder: Option<std::sync::Arc<memchr::memmem::Finder<'static>>>,
 }
 
@@ -298,22 +298,20 @@ const SCRUBBED: &str = "*****";
 
 impl Scrubber {
     pub fn for_provider(provider: &Provider) -> Self {
-        let secret = provider
+        let finder = provider
             .secret
-            .clone()
-            .filter(|secret| !secret.expose().is_empty());
-        let finder = secret.as_ref().map(|secret| {
-            std::sync::Arc::new(
-                memchr::memmem::Finder::new(secret.expose().as_bytes()).into_owned(),
-            )
-        });
-        Self { secret, finder }
+            .as_ref()
+            .map(|secret| secret.expose().as_bytes())
+            .filter(|key| !key.is_empty())
+            .map(|key| std::sync::Arc::new(memchr::memmem::Finder::new(key).into_owned()));
+        Self { finder }
     }
 
     pub fn text(&self, text: String) -> String {
-        match self.secret.as_ref().map(crate::config::Secret::expose) {
-            Some(secret) if text.contains(secret) => text.replace(secret, SCRUBBED),
-            _ => text,
+        match self.replaced(text.as_bytes()) {
+            // The key and the replacement are whole UTF-8 strings, so nothing is lost here.
+            Some(clean) => String::from_utf8_lossy(&clean).into_owned(),
+            None => text,
         }
     }
 
