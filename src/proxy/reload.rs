@@ -86,7 +86,7 @@ pub fn reload(state: &AppState) -> Result<usize, ReloadError> {
 pub fn reload_if_changed(state: &AppState) -> Option<Result<usize, ReloadError>> {
     let path = state.config_path.as_ref()?;
     // An unreadable or vanished file is a change: `reload` says what is wrong with it.
-    if let Ok(bytes) = std::fs::read(path) {
+    if let Ok(bytes) = crate::config::read_file(path) {
         let running = state.dispatcher.generation();
         if crate::config::content_hash(&bytes) == running.config.content_hash {
             tracing::debug!(path = %path.display(), "config file touched, content unchanged");
