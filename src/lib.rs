@@ -24,6 +24,7 @@
 //! - [`env`]: every environment variable claude-lb reads.
 //! - [`limits`]: every bound on memory and time a provider answer or a request may use.
 
+pub mod access;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -128,6 +128,8 @@ fn warn_dropped(provider: &ProviderId, translator: &OpenAiToAnthropic) {
 pub(super) struct RequestLog {
     request_id: Arc<str>,
     provider: ProviderId,
+    /// The client's name, `-` without `clients:`.
+    client: Arc<str>,
     model: Box<str>,
     status: StatusCode,
     started: Instant,
@@ -143,6 +145,11 @@ impl RequestLog {
         Self {
             request_id: ctx.request_id.clone(),
             provider: ctx.provider.id.clone(),
+            client: ctx
+                .request
+                .client
+                .as_ref()
+                .map_or_else(|| Arc::from("-"), |c| c.name.clone()),
             // The client's words: escaped and cut before they reach a log line.
             model: crate::logging::escape(ctx.client_model, crate::logging::MODEL_LIMIT).into(),
             status,
@@ -172,6 +179,7 @@ impl RequestLog {
     pub(super) fn emit_at(&self, outcome: &str, usage: &Usage, failed: bool) {
         self.metrics.record_answer(
             &self.provider,
+            &self.client,
             self.status.as_u16(),
             self.started.elapsed(),
             (usage.input, usage.output),
@@ -186,6 +194,7 @@ impl RequestLog {
                     $level,
                     request_id = %self.request_id,
                     provider = %self.provider,
+                    client = %self.client,
                     model = &*self.model,
                     status = self.status.as_u16(),
                     attempts = self.attempts,

@@ -220,17 +220,21 @@ async fn only_exact_routes_reach_a_provider_and_only_at_fixed_paths() {
         "/./v1/messages",
         "//v1/messages",
         "/v1/messages/../../admin",
+        // Routes match exactly: no prefix, whatever it looks like.
+        "/lb/v1/messages",
+        "/anything/v1/messages",
+        "/v1/v1/v1/messages",
     ] {
         let (status, text) = raw(&proxy, &post(path, "", &request_body)).await;
         assert_eq!(status, 404, "{path}: {text}");
     }
     assert_eq!(mock.request_count(), 0, "nothing reached the provider");
 
-    // A plain prefix (a client's base URL with a path) is accepted and never travels; of the
-    // query, only `beta` does.
+    // The one prefix accepted, a doubled `/v1` (a client's base URL ending in `/v1`), never
+    // travels; of the query, only `beta` does.
     for (path, expect) in [
         ("/v1/messages?beta=true", "/v1/messages?beta=true"),
-        ("/lb/v1/messages?beta=true", "/v1/messages?beta=true"),
+        ("/v1/v1/messages?beta=true", "/v1/messages?beta=true"),
         (
             "/v1/messages?x=/../../admin&beta=true&y=1",
             "/v1/messages?beta=true",

@@ -151,6 +151,7 @@ async fn serve_logs_each_request_and_reloads_on_file_change_and_sighup() {
 
     let response = reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-opus-5-5", false))
         .send()
         .await
@@ -273,6 +274,7 @@ async fn sigterm_lets_the_stream_in_flight_finish() {
     let mut served = Served::start(cli, &path);
     let response = reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("m", true))
         .send()
         .await
@@ -372,6 +374,7 @@ async fn a_stream_cut_after_the_commit_is_logged_as_a_warning() {
     let mut served = Served::start(cli, &path);
     let response = reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-opus-5-5", true))
         .send()
         .await
@@ -396,6 +399,7 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
     let mut served = Served::start(cli, &path);
     reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-opus-5-5", false))
         .send()
         .await
@@ -414,6 +418,7 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
     let mut served = Served::start_with(cli, &path, &["--log-format", "text"]);
     reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-opus-5-5", false))
         .send()
         .await
@@ -461,6 +466,7 @@ async fn log_lines_escape_and_cap_what_the_client_sent() {
     let client = reqwest::Client::new();
     let response = client
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("m\nINFO forged line\r", false))
         .send()
         .await
@@ -472,6 +478,7 @@ async fn log_lines_escape_and_cap_what_the_client_sent() {
     let huge = "x".repeat(4 * 1024 * 1024);
     let response = client
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body(&huge, false))
         .send()
         .await
