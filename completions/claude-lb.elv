@@ -102,6 +102,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;providers;list'= {
             cand --remote 'Show the live state of a running `claude-lb serve` at this URL instead of the config file (availability, cooldowns, failures, latency)'
+            cand --admin-token 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand --json 'Print one JSON document (an array, one object per provider) instead of a table'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -193,6 +194,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand --provider 'Send only to this provider (by its `name`), as if it were the only one enabled'
             cand --model 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)'
             cand --remote 'Send the request through a running `claude-lb serve` at this URL'
+            cand --client-key 'With `--remote`: the client key to send as `x-api-key`, for an instance with `clients:`'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand --no-stream 'Ask for the whole answer at once (`stream: false`) instead of a stream'
             cand --json 'Print one JSON document at the end instead of the streamed text and footer'

@@ -118,7 +118,7 @@ async fn running_instance(addr: SocketAddr) -> Option<String> {
     let upstream = crate::upstream::Upstream::new().ok()?;
     let url = format!("http://{addr}/");
     let ask = async {
-        let body = remote::get(&upstream, &url)
+        let body = remote::get(&upstream, &url, None)
             .await
             .ok()?
             .collect(64 * 1024)

@@ -3,7 +3,6 @@
 //! says, with only the headers, query and values claude-lb allows.
 
 use claude_lb::mock::{MockHandle, MockUpstream, Reply};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::proxy::{Proxy, body, sse_events};
 
@@ -183,21 +182,8 @@ async fn a_key_past_the_cut_of_a_long_message_leaves_no_prefix() {
     assert!(last_error.ends_with('…'), "{last_error}");
 }
 
-/// Sends raw bytes to the proxy (so that nothing normalises the path or the headers on the
-/// way) and returns the status line and the whole answer.
 async fn raw(proxy: &Proxy, request: &str) -> (u16, String) {
-    let addr = proxy.url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, text)
+    proxy.raw(request).await
 }
 
 fn post(path: &str, extra_headers: &str, body: &str) -> String {

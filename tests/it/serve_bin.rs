@@ -26,21 +26,31 @@ fn config(providers: &[String]) -> String {
 }
 
 /// A running `serve` process and its log lines.
-struct Served {
-    child: Child,
-    url: String,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) url: String,
     log: mpsc::Receiver<String>,
     _cli: ClaudeLb,
 }
 
 impl Served {
-    fn start(cli: ClaudeLb, config_path: &std::path::Path) -> Self {
+    pub(crate) fn start(cli: ClaudeLb, config_path: &std::path::Path) -> Self {
         Self::start_with(cli, config_path, &[])
     }
 
-    fn start_with(cli: ClaudeLb, config_path: &std::path::Path, args: &[&str]) -> Self {
+    pub(crate) fn start_with(cli: ClaudeLb, config_path: &std::path::Path, args: &[&str]) -> Self {
+        Self::start_logged(cli, config_path, args, "info")
+    }
+
+    /// Started with this `CLAUDE_LB_LOG` filter.
+    pub(crate) fn start_logged(
+        cli: ClaudeLb,
+        config_path: &std::path::Path,
+        args: &[&str],
+        log: &str,
+    ) -> Self {
         let mut cli = cli;
-        cli.env("CLAUDE_LB_LOG", "info")
+        cli.env("CLAUDE_LB_LOG", log)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .args(["--config"])
@@ -74,7 +84,7 @@ impl Served {
         served
     }
 
-    fn wait_for_log(&mut self, needle: &str) -> String {
+    pub(crate) fn wait_for_log(&mut self, needle: &str) -> String {
         loop {
             match self.log.recv_timeout(Duration::from_secs(10)) {
                 Ok(line) if line.contains(needle) => return line,
@@ -85,7 +95,7 @@ impl Served {
     }
 
     /// Every log line written so far and not yet read.
-    fn drain_log(&mut self) -> Vec<String> {
+    pub(crate) fn drain_log(&mut self) -> Vec<String> {
         self.log.try_iter().collect()
     }
 
