@@ -179,6 +179,10 @@ pub(crate) async fn run(sizes: Sizes) -> anyhow::Result<Report> {
     auth_value: bench-key
     base_url: http://{slow}
     models: {{ claude-bench-slow: claude-bench-slow }}
+# Every request is authenticated, as on a shared instance: the key is the one requests send.
+clients:
+  - name: bench
+    key: bench-key
 settings:
   listen: {proxy_addr}
 ",

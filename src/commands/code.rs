@@ -65,6 +65,12 @@ fn run(global: &GlobalArgs, args: &CodeArgs, printer: Printer) -> anyhow::Result
             return Ok(ExitStatus::Failure.into());
         };
         config_path = Some(path);
+        if !loaded.config.clients.is_empty() && client_key(args).as_deref() == Some(PLACEHOLDER_KEY)
+        {
+            bail!(
+                "this config has `clients:`, so Claude Code needs one of their keys: pass --client-key KEY or set CLAUDE_LB_CLIENT_KEY (`claude-lb clients add NAME` makes one)"
+            );
+        }
         loaded.config.settings.listen
     };
     if listen.port() == 0 {

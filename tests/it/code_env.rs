@@ -113,6 +113,31 @@ fn code_passes_a_zero_exit_and_the_client_key_through() {
 }
 
 #[test]
+fn code_with_clients_needs_a_client_key_and_passes_it_to_claude() {
+    let port = free_port();
+    let key = "clb-code-0123456789abcdefghijklmnop";
+    let yaml = format!(
+        "{}clients:\n  - name: me\n    key: \"{key}\"\n",
+        config(port)
+    );
+    let mut cli = with_fake_claude();
+    cli.write("providers.yaml", &yaml);
+    let run = cli.args(["code"]).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("--client-key"), "{run:?}");
+    assert!(
+        !run.stdout.contains("BASE_URL="),
+        "Claude Code was not started: {run:?}"
+    );
+    let mut cli = with_fake_claude();
+    cli.write("providers.yaml", &yaml);
+    let run = cli.args(["code", "--client-key", key]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains(&format!("API_KEY={key}\n")), "{run:?}");
+    assert!(run.stdout.contains("HEALTH=ok"), "{run:?}");
+}
+
+#[test]
 fn code_uses_a_running_instance_and_leaves_it_running() {
     let port = free_port();
     let mut server = ClaudeLb::new();
