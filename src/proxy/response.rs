@@ -48,12 +48,20 @@ pub fn error(status: StatusCode, error_type: ErrorType, message: &str) -> Respon
 }
 
 /// A refused request: its status, error type, message and `retry-after`.
+///
+/// A refusal that a retry cannot change (a key, a permission) says so in `x-should-retry:
+/// false`, so that Claude Code shows it at once instead of retrying for minutes; a limit says
+/// when to come back instead.
 pub fn refusal(refusal: &crate::access::Refusal) -> Response<Body> {
     let mut response = error(refusal.status, refusal.error_type, &refusal.message);
-    if let Some(wait) = refusal.retry_after {
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+    let headers = response.headers_mut();
+    match refusal.retry_after {
+        Some(wait) => {
+            headers.insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        }
+        None => {
+            headers.insert("x-should-retry", HeaderValue::from_static("false"));
+        }
     }
     response
 }
