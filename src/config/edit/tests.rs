@@ -185,6 +185,7 @@ fn add_refuses_duplicates_bad_names_and_unsafe_files() {
     assert_eq!(
         err,
         EditError::Duplicate {
+            what: Section::Providers,
             name: "openrouter".to_owned(),
             line: 17
         }
@@ -202,7 +203,13 @@ fn add_refuses_duplicates_bad_names_and_unsafe_files() {
         },
     )
     .unwrap_err();
-    assert_eq!(err, EditError::InvalidName("a b".to_owned()));
+    assert_eq!(
+        err,
+        EditError::InvalidName {
+            what: Section::Providers,
+            name: "a b".to_owned()
+        }
+    );
 
     let refused: &[(&str, &str)] = &[
         ("providers: [{name: a, type: anthropic}]\n", "flow style"),
