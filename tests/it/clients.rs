@@ -425,3 +425,63 @@ mod wizard {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_instance_takes_the_first_client_and_a_removal_on_reload() {
+    let mock = MockUpstream::anthropic().start().await;
+    let lb = ClaudeLb::new();
+    let path = lb.write("providers.yaml", &config_at(&mock.base_url()));
+    let proxy = Proxy::start_at(path.clone(), None).await;
+    assert_eq!(
+        send(&proxy, None).await,
+        200,
+        "no clients: served without a key"
+    );
+
+    let add = |name: &'static str| {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || run_in(&path, &["clients", "add", name]))
+    };
+    let alice = add("alice").await.unwrap();
+    let bob = add("bob").await.unwrap();
+    assert_eq!((alice.code, bob.code), (0, 0), "{alice:?} {bob:?}");
+    let reload = || async {
+        let response = proxy
+            .client
+            .post(format!("{}/providers/reload", proxy.url))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+    };
+    reload().await;
+    assert_eq!(send(&proxy, None).await, 401);
+    assert_eq!(
+        send(&proxy, Some(("x-api-key", printed_key(&alice)))).await,
+        200
+    );
+    assert_eq!(
+        send(&proxy, Some(("x-api-key", printed_key(&bob)))).await,
+        200
+    );
+
+    let removed = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || run_in(&path, &["clients", "remove", "alice"]))
+            .await
+            .unwrap()
+    };
+    assert_eq!(removed.code, 0, "{removed:?}");
+    reload().await;
+    assert_eq!(
+        send(&proxy, Some(("x-api-key", printed_key(&alice)))).await,
+        401
+    );
+    assert_eq!(
+        send(&proxy, Some(("x-api-key", printed_key(&bob)))).await,
+        200
+    );
+    assert_eq!(mock.request_count(), 4);
+}
