@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Probe every enabled provider with a minimal real request and report which work')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'List, add, remove, enable or disable providers; or show a running instance''s providers')
+            [CompletionResult]::new('clients', 'clients', [CompletionResultType]::ParameterValue, 'Add, list or remove the clients allowed to send requests, each with its own key')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send one real request through the pool (or a running instance) and show the answer')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the proxy in front of three simulated providers: a tour with no key and no config')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
@@ -210,6 +211,84 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
         'claude-lb;providers;help;help' {
             break
         }
+        'claude-lb;clients' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a client: print a new random key once and write only its SHA-256 to the config')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the clients of the config file (never their keys)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a client from the config file (its key stops working)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-lb;clients;add' {
+            [CompletionResult]::new('--providers', '--providers', [CompletionResultType]::ParameterName, 'The providers this client may reach, by name, comma-separated (default: all)')
+            [CompletionResult]::new('--models', '--models', [CompletionResultType]::ParameterName, 'The model patterns it may request (`*` matches anything), comma-separated (default: any)')
+            [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'The most requests it may send per minute (default: no limit)')
+            [CompletionResult]::new('--max-concurrent', '--max-concurrent', [CompletionResultType]::ParameterName, 'The most requests it may have in flight at once (default: no limit)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before writing')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation before writing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;clients;list' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (an array, one object per client) instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;clients;remove' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;clients;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a client: print a new random key once and write only its SHA-256 to the config')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the clients of the config file (never their keys)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a client from the config file (its key stops working)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-lb;clients;help;add' {
+            break
+        }
+        'claude-lb;clients;help;list' {
+            break
+        }
+        'claude-lb;clients;help;remove' {
+            break
+        }
+        'claude-lb;clients;help;help' {
+            break
+        }
         'claude-lb;test' {
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Send only to this provider (by its `name`), as if it were the only one enabled')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)')
@@ -358,6 +437,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Probe every enabled provider with a minimal real request and report which work')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'List, add, remove, enable or disable providers; or show a running instance''s providers')
+            [CompletionResult]::new('clients', 'clients', [CompletionResultType]::ParameterValue, 'Add, list or remove the clients allowed to send requests, each with its own key')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send one real request through the pool (or a running instance) and show the answer')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the proxy in front of three simulated providers: a tour with no key and no config')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
@@ -398,6 +478,21 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             break
         }
         'claude-lb;help;providers;disable' {
+            break
+        }
+        'claude-lb;help;clients' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a client: print a new random key once and write only its SHA-256 to the config')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the clients of the config file (never their keys)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a client from the config file (its key stops working)')
+            break
+        }
+        'claude-lb;help;clients;add' {
+            break
+        }
+        'claude-lb;help;clients;list' {
+            break
+        }
+        'claude-lb;help;clients;remove' {
             break
         }
         'claude-lb;help;test' {

@@ -19,6 +19,9 @@ _claude__lb() {
             claude__lb,check)
                 cmd="claude__lb__subcmd__check"
                 ;;
+            claude__lb,clients)
+                cmd="claude__lb__subcmd__clients"
+                ;;
             claude__lb,code)
                 cmd="claude__lb__subcmd__code"
                 ;;
@@ -52,6 +55,30 @@ _claude__lb() {
             claude__lb,test)
                 cmd="claude__lb__subcmd__test"
                 ;;
+            claude__lb__subcmd__clients,add)
+                cmd="claude__lb__subcmd__clients__subcmd__add"
+                ;;
+            claude__lb__subcmd__clients,help)
+                cmd="claude__lb__subcmd__clients__subcmd__help"
+                ;;
+            claude__lb__subcmd__clients,list)
+                cmd="claude__lb__subcmd__clients__subcmd__list"
+                ;;
+            claude__lb__subcmd__clients,remove)
+                cmd="claude__lb__subcmd__clients__subcmd__remove"
+                ;;
+            claude__lb__subcmd__clients__subcmd__help,add)
+                cmd="claude__lb__subcmd__clients__subcmd__help__subcmd__add"
+                ;;
+            claude__lb__subcmd__clients__subcmd__help,help)
+                cmd="claude__lb__subcmd__clients__subcmd__help__subcmd__help"
+                ;;
+            claude__lb__subcmd__clients__subcmd__help,list)
+                cmd="claude__lb__subcmd__clients__subcmd__help__subcmd__list"
+                ;;
+            claude__lb__subcmd__clients__subcmd__help,remove)
+                cmd="claude__lb__subcmd__clients__subcmd__help__subcmd__remove"
+                ;;
             claude__lb__subcmd__config,help)
                 cmd="claude__lb__subcmd__config__subcmd__help"
                 ;;
@@ -72,6 +99,9 @@ _claude__lb() {
                 ;;
             claude__lb__subcmd__help,check)
                 cmd="claude__lb__subcmd__help__subcmd__check"
+                ;;
+            claude__lb__subcmd__help,clients)
+                cmd="claude__lb__subcmd__help__subcmd__clients"
                 ;;
             claude__lb__subcmd__help,code)
                 cmd="claude__lb__subcmd__help__subcmd__code"
@@ -105,6 +135,15 @@ _claude__lb() {
                 ;;
             claude__lb__subcmd__help,test)
                 cmd="claude__lb__subcmd__help__subcmd__test"
+                ;;
+            claude__lb__subcmd__help__subcmd__clients,add)
+                cmd="claude__lb__subcmd__help__subcmd__clients__subcmd__add"
+                ;;
+            claude__lb__subcmd__help__subcmd__clients,list)
+                cmd="claude__lb__subcmd__help__subcmd__clients__subcmd__list"
+                ;;
+            claude__lb__subcmd__help__subcmd__clients,remove)
+                cmd="claude__lb__subcmd__help__subcmd__clients__subcmd__remove"
                 ;;
             claude__lb__subcmd__help__subcmd__config,init)
                 cmd="claude__lb__subcmd__help__subcmd__config__subcmd__init"
@@ -170,7 +209,7 @@ _claude__lb() {
 
     case "${cmd}" in
         claude__lb)
-            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers test demo config code env health completions help"
+            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers clients test demo config code env health completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -209,6 +248,208 @@ _claude__lb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients)
+            opts="-v -q -h -V --config --verbose --quiet --help --version add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients__subcmd__add)
+            opts="-y -v -q -h -V --providers --models --rpm --max-concurrent --yes --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --providers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --models)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rpm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-concurrent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients__subcmd__list)
+            opts="-v -q -h -V --json --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__clients__subcmd__remove)
+            opts="-v -q -h -V --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -560,7 +801,7 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help)
-            opts="serve mock check providers test demo config code env health completions help"
+            opts="serve mock check providers clients test demo config code env health completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -576,6 +817,62 @@ _claude__lb() {
         claude__lb__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__clients)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__clients__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__clients__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__clients__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

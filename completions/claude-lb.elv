@@ -31,6 +31,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand mock 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
             cand check 'Probe every enabled provider with a minimal real request and report which work'
             cand providers 'List, add, remove, enable or disable providers; or show a running instance''s providers'
+            cand clients 'Add, list or remove the clients allowed to send requests, each with its own key'
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand demo 'Run the proxy in front of three simulated providers: a tour with no key and no config'
             cand config 'Check or create the configuration file'
@@ -190,6 +191,75 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;providers;help;help'= {
         }
+        &'claude-lb;clients'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add a client: print a new random key once and write only its SHA-256 to the config'
+            cand list 'List the clients of the config file (never their keys)'
+            cand remove 'Remove a client from the config file (its key stops working)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;clients;add'= {
+            cand --providers 'The providers this client may reach, by name, comma-separated (default: all)'
+            cand --models 'The model patterns it may request (`*` matches anything), comma-separated (default: any)'
+            cand --rpm 'The most requests it may send per minute (default: no limit)'
+            cand --max-concurrent 'The most requests it may have in flight at once (default: no limit)'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -y 'Do not ask for confirmation before writing'
+            cand --yes 'Do not ask for confirmation before writing'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;clients;list'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --json 'Print one JSON document (an array, one object per client) instead of a table'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;clients;remove'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;clients;help'= {
+            cand add 'Add a client: print a new random key once and write only its SHA-256 to the config'
+            cand list 'List the clients of the config file (never their keys)'
+            cand remove 'Remove a client from the config file (its key stops working)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;clients;help;add'= {
+        }
+        &'claude-lb;clients;help;list'= {
+        }
+        &'claude-lb;clients;help;remove'= {
+        }
+        &'claude-lb;clients;help;help'= {
+        }
         &'claude-lb;test'= {
             cand --provider 'Send only to this provider (by its `name`), as if it were the only one enabled'
             cand --model 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)'
@@ -325,6 +395,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand mock 'Run a simulated provider (Anthropic or OpenAI type), for rehearsals and benchmarks'
             cand check 'Probe every enabled provider with a minimal real request and report which work'
             cand providers 'List, add, remove, enable or disable providers; or show a running instance''s providers'
+            cand clients 'Add, list or remove the clients allowed to send requests, each with its own key'
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand demo 'Run the proxy in front of three simulated providers: a tour with no key and no config'
             cand config 'Check or create the configuration file'
@@ -356,6 +427,17 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;providers;enable'= {
         }
         &'claude-lb;help;providers;disable'= {
+        }
+        &'claude-lb;help;clients'= {
+            cand add 'Add a client: print a new random key once and write only its SHA-256 to the config'
+            cand list 'List the clients of the config file (never their keys)'
+            cand remove 'Remove a client from the config file (its key stops working)'
+        }
+        &'claude-lb;help;clients;add'= {
+        }
+        &'claude-lb;help;clients;list'= {
+        }
+        &'claude-lb;help;clients;remove'= {
         }
         &'claude-lb;help;test'= {
         }

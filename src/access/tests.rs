@@ -7,6 +7,7 @@ fn client(name: &str, key: &str) -> Client {
     Client {
         name: Arc::from(name),
         key: KeyDigest::of(key.as_bytes()),
+        key_origin: crate::config::clients::KeyOrigin::Digest,
         providers: None,
         models: None,
         max_concurrent: None,

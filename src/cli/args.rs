@@ -371,3 +371,71 @@ pub fn parse_mock_kind(name: &str) -> Result<ProviderKind, UnknownKind> {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown mock kind `{0}` (expected anthropic or openai)")]
 pub struct UnknownKind(pub String);
+
+// ---- `clients add|list|remove` ----
+
+/// `clients add`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb clients add alice
+  claude-lb clients add ci --providers deepseek,local --models 'claude-*haiku*' --rpm 60
+  claude-lb clients add build-box --max-concurrent 4 --yes
+  claude-lb clients add                    Ask for the name and limits, step by step
+
+The key is made from 32 random bytes and printed once, with the `export ANTHROPIC_API_KEY=...`
+line to paste; only its SHA-256 is written (`key_sha256:`), so it cannot be shown again. With
+NAME it asks nothing; without a terminal a missing NAME is a usage error (exit 2). The file
+keeps its comments and layout, the result is validated before it is written, and the write
+is atomic. The first client turns authentication on: from then on every request needs a key.")]
+pub struct ClientsAddArgs {
+    /// The client's name, shown in logs and metrics: letters, digits, `_`, `.` and `-`
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// The providers this client may reach, by name, comma-separated (default: all)
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub providers: Vec<String>,
+    /// The model patterns it may request (`*` matches anything), comma-separated (default: any)
+    #[arg(long, value_name = "PATTERN,...", value_delimiter = ',')]
+    pub models: Vec<String>,
+    /// The most requests it may send per minute (default: no limit)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rpm: Option<u32>,
+    /// The most requests it may have in flight at once (default: no limit)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent: Option<u32>,
+    /// Do not ask for confirmation before writing
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+/// `clients list`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb clients list
+  claude-lb clients list --json | jq '.[].name'
+
+Keys are never shown, nor their digests: the key column says how the file gives it
+(`sha256`, `key` written in the file, or `${VAR}`).")]
+pub struct ClientsListArgs {
+    /// Print one JSON document (an array, one object per client) instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `clients remove`.
+#[derive(Clone, Debug, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb clients remove alice
+
+The client's lines and the comment lines directly above it are removed; the rest of the file
+stays as it is, and its key stops working as soon as a running `claude-lb serve` reloads the
+file. The last client is not removed: without `clients:` every request is served without a
+key, so delete `clients:` by hand if that is really meant.")]
+pub struct ClientsRemoveArgs {
+    /// The client to remove
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}

@@ -19,6 +19,8 @@ pub use args::{
 pub use client_args::{CodeArgs, EnvArgs, HealthArgs, ShellArg};
 // `providers add|remove|enable|disable`.
 pub use args::{AddArgs, AuthTypeArg, KindArg, LogFormatArg, RemoveArgs, ToggleArgs};
+// `clients add|list|remove`.
+pub use args::{ClientsAddArgs, ClientsListArgs, ClientsRemoveArgs};
 // `mock --type`.
 pub use args::{UnknownKind, parse_mock_kind};
 
@@ -39,6 +41,7 @@ Examples:
   claude-lb config validate                 Check the config exactly as `serve` would load it
   claude-lb providers add                   Add a provider, step by step
   claude-lb providers disable openrouter    Take a provider out without removing it
+  claude-lb clients add alice               Make a client key (requests then need one)
   claude-lb --config team.yaml config validate
   claude-lb completions zsh > ~/.zfunc/_claude-lb
 
@@ -54,6 +57,13 @@ Examples:
   claude-lb providers add --name deepseek --type openai --auth-env DEEPSEEK_API_KEY \\
       --base-url https://api.deepseek.com --model '*=deepseek-chat' --yes
   claude-lb providers disable deepseek";
+
+const CLIENTS_EXAMPLES: &str = "\
+Examples:
+  claude-lb clients add alice                    Print a new key for alice, store its SHA-256
+  claude-lb clients add ci --providers deepseek --models 'claude-*haiku*' --rpm 60
+  claude-lb clients list
+  claude-lb clients remove alice";
 
 /// A load balancer for Claude Code: failover, cooldown and Anthropic/OpenAI translation in one
 /// binary.
@@ -78,6 +88,9 @@ pub enum Command {
     /// List, add, remove, enable or disable providers; or show a running instance's providers
     #[command(subcommand, after_help = PROVIDERS_EXAMPLES)]
     Providers(ProvidersCommand),
+    /// Add, list or remove the clients allowed to send requests, each with its own key
+    #[command(subcommand, after_help = CLIENTS_EXAMPLES)]
+    Clients(ClientsCommand),
     /// Send one real request through the pool (or a running instance) and show the answer
     Test(TestArgs),
     /// Run the proxy in front of three simulated providers: a tour with no key and no config
@@ -120,6 +133,17 @@ pub enum ProvidersCommand {
     Enable(ToggleArgs),
     /// Disable a provider (`enabled: false`) without removing it
     Disable(ToggleArgs),
+}
+
+/// `claude-lb clients ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Add a client: print a new random key once and write only its SHA-256 to the config
+    Add(ClientsAddArgs),
+    /// List the clients of the config file (never their keys)
+    List(ClientsListArgs),
+    /// Remove a client from the config file (its key stops working)
+    Remove(ClientsRemoveArgs),
 }
 
 /// The command line as users see it: [`Cli`] without its hidden subcommands, for completion

@@ -5,6 +5,7 @@
 //! once, with its full chain, by [`ExitStatus::from_result`].
 
 pub mod check;
+pub mod clients;
 pub mod code;
 pub mod completions;
 pub mod config_init;
@@ -22,7 +23,7 @@ pub mod test;
 use std::io;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, ConfigCommand, ProvidersCommand};
+use crate::cli::{Cli, ClientsCommand, Command, ConfigCommand, ProvidersCommand};
 use crate::logging;
 use crate::ui::Printer;
 
@@ -56,6 +57,11 @@ pub fn run(cli: Cli) -> ExitCode {
             ProvidersCommand::Disable(args) => {
                 providers::enable::run(&cli.global, &args, false, &printer)
             }
+        },
+        Command::Clients(command) => match command {
+            ClientsCommand::Add(args) => clients::add::run(&cli.global, &args, &printer),
+            ClientsCommand::List(args) => clients::list::run(&cli.global, &args, &printer),
+            ClientsCommand::Remove(args) => clients::remove::run(&cli.global, &args, &printer),
         },
         Command::Completions(args) => completions::run(&args, &printer),
         Command::Generate(args) => generate::run(&args, &printer),

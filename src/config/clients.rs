@@ -27,12 +27,49 @@ pub struct Client {
     pub name: Arc<str>,
     /// The SHA-256 of the key.
     pub key: KeyDigest,
+    /// How the file gives the key, for listings.
+    pub key_origin: KeyOrigin,
     /// The providers this client may reach; `None`: all of them.
     pub providers: Option<Vec<ProviderId>>,
     /// The model patterns it may request; `None`: any.
     pub models: Option<Vec<ModelPattern>>,
     pub max_concurrent: Option<NonZeroU32>,
     pub requests_per_minute: Option<NonZeroU32>,
+}
+
+/// How the file gives a client's key: what `clients list` shows instead of the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// `key_sha256:`, the digest (what `claude-lb clients add` writes).
+    Digest,
+    /// `key:` with the key itself written in the file.
+    Literal,
+    /// `key: "${VAR}"`: the key read from this environment variable.
+    Env(String),
+}
+
+impl std::fmt::Display for KeyOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Digest => f.write_str("sha256"),
+            Self::Literal => f.write_str("key"),
+            Self::Env(var) => write!(f, "${{{var}}}"),
+        }
+    }
+}
+
+impl KeyOrigin {
+    /// The origin of a key written as `key: VALUE`.
+    fn of_key(value: &str) -> Self {
+        match value
+            .trim()
+            .strip_prefix("${")
+            .and_then(|v| v.strip_suffix('}'))
+        {
+            Some(var) if super::expand::is_var_name(var) => Self::Env(var.to_owned()),
+            _ => Self::Literal,
+        }
+    }
 }
 
 impl Client {
@@ -149,6 +186,10 @@ fn client(
         }
         Some(t) => Some(Arc::<str>::from(t.value.as_str())),
     };
+    let key_origin = match &raw.key {
+        Some(key) => KeyOrigin::of_key(&key.value),
+        None => KeyOrigin::Digest,
+    };
     let key = match (&raw.key_sha256, &raw.key) {
         (Some(_), Some(key)) => {
             problems.error(
@@ -189,6 +230,7 @@ fn client(
     Some(Client {
         name: name?,
         key: key?,
+        key_origin,
         providers: allowed_providers.map_or(Some(None), |p| p.map(Some))?,
         models: models.map_or(Some(None), |m| m.map(Some))?,
         max_concurrent: max_concurrent.map_or(Some(None), |n| n.map(Some))?,

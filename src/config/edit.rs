@@ -1,9 +1,10 @@
-//! Text-level edits of a configuration file: add a provider, remove one, enable or disable one.
+//! Text-level edits of a configuration file: add a provider, remove one, enable or disable one;
+//! add a client or remove one.
 //!
 //! A serde round trip would drop the user's comments and rewrite their layout, so these
 //! functions never re-serialise the file. They locate it with [`super::yaml::locate`] to learn where
-//! the `providers:` list and each of its items are (character offsets, converted to byte
-//! offsets), then splice whole lines of new text in or out. Everything outside the spliced
+//! the `providers:` (or `clients:`) list and each of its items are (character offsets, converted
+//! to byte offsets), then splice whole lines of new text in or out. Everything outside the spliced
 //! lines stays byte for byte as it was: comments, blank lines, quoting, trailing spaces, CRLF
 //! line endings and a byte order mark included.
 //!
@@ -35,6 +36,46 @@ pub struct NewProvider {
     pub weight: Option<u32>,
     /// `false` writes `enabled: false`; `true` leaves the key out (the default).
     pub enabled: bool,
+}
+
+/// A client to append to `clients:`, with its values as they will be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewClient {
+    /// The unique name (`[A-Za-z0-9_.-]+`).
+    pub name: String,
+    /// The SHA-256 of the key, as 64 lowercase hexadecimal digits.
+    pub key_sha256: String,
+    /// The providers it may reach; empty leaves `providers` out (all of them).
+    pub providers: Vec<String>,
+    /// The model patterns it may request; empty leaves `models` out (any).
+    pub models: Vec<String>,
+    pub max_concurrent: Option<u32>,
+    pub requests_per_minute: Option<u32>,
+}
+
+/// The top-level list an edit applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Providers,
+    Clients,
+}
+
+impl Section {
+    /// The top-level key: `providers` or `clients`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Providers => "providers",
+            Self::Clients => "clients",
+        }
+    }
+
+    /// One item of it: `provider` or `client`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Providers => "provider",
+            Self::Clients => "client",
+        }
+    }
 }
 
 impl From<LocateError> for EditError {
@@ -69,17 +110,26 @@ pub enum EditError {
     /// The file holds something claude-lb cannot edit without risking the rest of it.
     #[error("{0}")]
     Unsupported(String),
-    /// A provider with this name is already in the file.
+    /// An item with this name is already in the list.
     #[error(
-        "a provider named {name:?} already exists (line {line}); pick another name, or remove it first with `claude-lb providers remove {name}`"
+        "a {} named {name:?} already exists (line {line}); pick another name, or remove it first with `claude-lb {} remove {name}`",
+        .what.noun(), .what.key()
     )]
-    Duplicate { name: String, line: usize },
-    /// No provider with this name is in the file.
-    #[error("no provider named {name:?} in the file{}{}", list_names(.known), suggestion(.name, .known))]
-    NotFound { name: String, known: Vec<String> },
-    /// The name is not a valid provider name.
-    #[error("invalid provider name {0:?}: use letters, digits, `_`, `.` and `-` only")]
-    InvalidName(String),
+    Duplicate {
+        what: Section,
+        name: String,
+        line: usize,
+    },
+    /// No item with this name is in the list.
+    #[error("no {} named {name:?} in the file{}{}", .what.noun(), list_names(.known), suggestion(.name, .known))]
+    NotFound {
+        what: Section,
+        name: String,
+        known: Vec<String>,
+    },
+    /// The name is not a valid name.
+    #[error("invalid {} name {name:?}: use letters, digits, `_`, `.` and `-` only", .what.noun())]
+    InvalidName { what: Section, name: String },
 }
 
 /// `, did you mean "NAME"?` for the closest of `known`, or nothing.
@@ -108,9 +158,18 @@ pub use super::validate::is_provider_name as is_valid_name;
 /// The names of the providers in `text`, in file order (items without a plain `name` are
 /// left out). Used by the wizard to refuse a name already taken.
 pub fn provider_names(text: &str) -> Result<Vec<String>, EditError> {
+    names(text, Section::Providers)
+}
+
+/// The names of the clients in `text`, in file order; empty when there is no `clients:`.
+pub fn client_names(text: &str) -> Result<Vec<String>, EditError> {
+    names(text, Section::Clients)
+}
+
+fn names(text: &str, what: Section) -> Result<Vec<String>, EditError> {
     let doc = Doc::parse(text)?;
-    Ok(match doc.providers()? {
-        Providers::Items { items, .. } => items.iter().filter_map(|i| i.name.clone()).collect(),
+    Ok(match doc.list(what)? {
+        List::Items { items, .. } => items.iter().filter_map(|i| i.name.clone()).collect(),
         _ => Vec::new(),
     })
 }
@@ -121,13 +180,42 @@ pub fn provider_names(text: &str) -> Result<Vec<String>, EditError> {
 /// appended at its end. The new item copies the indentation and line endings of the file, and
 /// the blank line between items when the existing items have one.
 pub fn add_provider(text: &str, provider: &NewProvider) -> Result<String, EditError> {
-    if !is_valid_name(&provider.name) {
-        return Err(EditError::InvalidName(provider.name.clone()));
+    add_item(
+        text,
+        Section::Providers,
+        &provider.name,
+        |dash_col, key_col, eol| render(provider, dash_col, key_col, eol),
+    )
+}
+
+/// Appends `client` to the `clients:` list of `text` and returns the new text, as
+/// [`add_provider`] does for a provider; a file without `clients:` gets the key at its end.
+pub fn add_client(text: &str, client: &NewClient) -> Result<String, EditError> {
+    add_item(
+        text,
+        Section::Clients,
+        &client.name,
+        |dash_col, key_col, eol| render_client(client, dash_col, key_col, eol),
+    )
+}
+
+/// Appends the item `render(dash_col, key_col, eol)` named `name` to the list `what`.
+fn add_item(
+    text: &str,
+    what: Section,
+    name: &str,
+    render: impl Fn(usize, usize, &str) -> String,
+) -> Result<String, EditError> {
+    if !is_valid_name(name) {
+        return Err(EditError::InvalidName {
+            what,
+            name: name.to_owned(),
+        });
     }
     let doc = Doc::parse(text)?;
     let eol = doc.eol();
-    match doc.providers()? {
-        Providers::Missing => {
+    match doc.list(what)? {
+        List::Missing => {
             let mut out = String::with_capacity(text.len() + 256);
             out.push_str(text);
             if !out.is_empty() {
@@ -138,12 +226,13 @@ pub fn add_provider(text: &str, provider: &NewProvider) -> Result<String, EditEr
                     out.push_str(eol);
                 }
             }
-            out.push_str("providers:");
+            out.push_str(what.key());
+            out.push(':');
             out.push_str(eol);
-            out.push_str(&render(provider, 2, 4, eol));
+            out.push_str(&render(2, 4, eol));
             Ok(out)
         }
-        Providers::Empty { key_line, clear } => {
+        List::Empty { key_line, clear } => {
             let mut out = String::with_capacity(text.len() + 256);
             let insert_at = doc.src.line_end(key_line);
             let clear = if clear.is_empty() {
@@ -156,17 +245,15 @@ pub fn add_provider(text: &str, provider: &NewProvider) -> Result<String, EditEr
             if !out.ends_with('\n') {
                 out.push_str(eol);
             }
-            out.push_str(&render(provider, 2, 4, eol));
+            out.push_str(&render(2, 4, eol));
             out.push_str(&text[insert_at..]);
             Ok(out)
         }
-        Providers::Items { items, .. } => {
-            if let Some(item) = items
-                .iter()
-                .find(|i| i.name.as_deref() == Some(&provider.name))
-            {
+        List::Items { items, .. } => {
+            if let Some(item) = items.iter().find(|i| i.name.as_deref() == Some(name)) {
                 return Err(EditError::Duplicate {
-                    name: provider.name.clone(),
+                    what,
+                    name: name.to_owned(),
                     line: item.dash_line + 1,
                 });
             }
@@ -184,7 +271,6 @@ pub fn add_provider(text: &str, provider: &NewProvider) -> Result<String, EditEr
                 block.push_str(eol);
             }
             block.push_str(&render(
-                provider,
                 first.dash_col,
                 first.key_col.max(first.dash_col + 2),
                 eol,
@@ -204,8 +290,17 @@ pub fn add_provider(text: &str, provider: &NewProvider) -> Result<String, EditEr
 /// Removes the provider `name` from `text`: its lines, the comment lines directly above it
 /// and the comment lines indented under it. Returns the new text.
 pub fn remove_provider(text: &str, name: &str) -> Result<String, EditError> {
+    remove_item(text, Section::Providers, name)
+}
+
+/// Removes the client `name` from `text`, as [`remove_provider`] removes a provider.
+pub fn remove_client(text: &str, name: &str) -> Result<String, EditError> {
+    remove_item(text, Section::Clients, name)
+}
+
+fn remove_item(text: &str, what: Section, name: &str) -> Result<String, EditError> {
     let doc = Doc::parse(text)?;
-    let (item, position) = doc.find(name)?;
+    let (item, position) = doc.find(what, name)?;
     let first = item.block_start;
     let last = doc.trailing_comments(item.last_line, item.dash_col);
     let mut remove = doc.src.line_start(first)..doc.src.line_end(last);
@@ -232,7 +327,7 @@ pub fn remove_provider(text: &str, name: &str) -> Result<String, EditError> {
 /// Returns the new text, which equals `text` when nothing had to change.
 pub fn set_enabled(text: &str, name: &str, enabled: bool) -> Result<String, EditError> {
     let doc = Doc::parse(text)?;
-    let (item, _) = doc.find(name)?;
+    let (item, _) = doc.find(Section::Providers, name)?;
     if item.flow {
         return Err(EditError::Unsupported(format!(
             "provider {name:?} (line {}) is written in flow style (`{{...}}`); set `enabled: {enabled}` in it by hand",
@@ -318,6 +413,49 @@ pub fn render(provider: &NewProvider, dash_col: usize, key_col: usize, eol: &str
     out
 }
 
+/// The YAML lines for `client` as one list item: `-` at `dash_col`, keys at `key_col`.
+pub fn render_client(client: &NewClient, dash_col: usize, key_col: usize, eol: &str) -> String {
+    let mut out = String::new();
+    out.push_str(&" ".repeat(dash_col));
+    out.push('-');
+    out.push_str(&" ".repeat(key_col.saturating_sub(dash_col + 1).max(1)));
+    let _ = write!(out, "name: {}{eol}", scalar(&client.name));
+    let key_pad = " ".repeat(key_col);
+    let _ = write!(
+        out,
+        "{key_pad}key_sha256: {}{eol}",
+        quoted(&client.key_sha256)
+    );
+    let flow = |values: &[String], quote: fn(&str) -> String| {
+        values
+            .iter()
+            .map(|v| quote(v))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !client.providers.is_empty() {
+        let _ = write!(
+            out,
+            "{key_pad}providers: [{}]{eol}",
+            flow(&client.providers, scalar)
+        );
+    }
+    if !client.models.is_empty() {
+        let _ = write!(
+            out,
+            "{key_pad}models: [{}]{eol}",
+            flow(&client.models, quoted)
+        );
+    }
+    if let Some(n) = client.max_concurrent {
+        let _ = write!(out, "{key_pad}max_concurrent: {n}{eol}");
+    }
+    if let Some(n) = client.requests_per_minute {
+        let _ = write!(out, "{key_pad}requests_per_minute: {n}{eol}");
+    }
+    out
+}
+
 /// A YAML scalar for `value`: plain when that is unambiguous, double-quoted otherwise.
 fn scalar(value: &str) -> String {
     let plain_safe = value
@@ -373,7 +511,7 @@ struct ScalarAt {
     bytes: Range<usize>,
 }
 
-/// One item of the `providers:` list, located.
+/// One item of a `providers:` or `clients:` list, located.
 struct Item {
     name: Option<String>,
     /// The 0-based line of the item's `-`.
@@ -400,10 +538,10 @@ enum Position {
     Last,
 }
 
-enum Providers {
-    /// No `providers:` key.
+enum List {
+    /// No such key.
     Missing,
-    /// `providers:` with no items (nothing, `~` or `[]`); `clear` is the text to delete from
+    /// The key with no items (nothing, `~` or `[]`); `clear` is the text to delete from
     /// the key's line so that items can follow it.
     Empty {
         key_line: usize,
@@ -445,10 +583,12 @@ impl<'a> Doc<'a> {
         self.root.as_ref().is_some_and(|r| !r.is_null())
     }
 
-    fn providers(&self) -> Result<Providers, EditError> {
+    /// The top-level list `what`.
+    fn list(&self, what: Section) -> Result<List, EditError> {
+        let key_name = what.key();
         let root = match &self.root {
-            None => return Ok(Providers::Missing),
-            Some(root) if root.is_null() => return Ok(Providers::Missing),
+            None => return Ok(List::Missing),
+            Some(root) if root.is_null() => return Ok(List::Missing),
             Some(root) => root,
         };
         let Kind::Map(pairs) = &root.kind else {
@@ -468,30 +608,30 @@ impl<'a> Doc<'a> {
         }
         let mut found = pairs
             .iter()
-            .filter(|(k, _)| matches!(&k.kind, Kind::Scalar(s, _) if s == "providers"));
+            .filter(|(k, _)| matches!(&k.kind, Kind::Scalar(s, _) if s == key_name));
         let Some((key, value)) = found.next() else {
-            return Ok(Providers::Missing);
+            return Ok(List::Missing);
         };
         if found.next().is_some() {
-            return Err(EditError::Unsupported(
-                "`providers:` appears twice at the top of the file; keep one".to_owned(),
-            ));
+            return Err(EditError::Unsupported(format!(
+                "`{key_name}:` appears twice at the top of the file; keep one"
+            )));
         }
         let key_line = self.src.line_of(key.start);
         if value.is_null() {
             if value.last == value.start {
-                return Ok(Providers::Empty {
+                return Ok(List::Empty {
                     key_line,
                     clear: 0..0,
                 });
             }
             if self.src.line_of(value.start) != key_line {
                 return Err(EditError::Unsupported(format!(
-                    "`providers:` (line {}) has its empty value on another line; write `providers:` alone on its line",
+                    "`{key_name}:` (line {}) has its empty value on another line; write `{key_name}:` alone on its line",
                     key_line + 1
                 )));
             }
-            return Ok(Providers::Empty {
+            return Ok(List::Empty {
                 key_line,
                 clear: self.after_colon(key.last)..value.last,
             });
@@ -499,13 +639,13 @@ impl<'a> Doc<'a> {
         match &value.kind {
             Kind::Seq(items) if value.flow => {
                 if items.is_empty() && self.src.line_of(value.last) == key_line {
-                    Ok(Providers::Empty {
+                    Ok(List::Empty {
                         key_line,
                         clear: self.after_colon(key.last)..value.last,
                     })
                 } else {
                     Err(EditError::Unsupported(format!(
-                        "`providers:` (line {}) is written in flow style (`[...]`); rewrite it as a block list (`- name: ...` lines) to edit it with claude-lb",
+                        "`{key_name}:` (line {}) is written in flow style (`[...]`); rewrite it as a block list (`- name: ...` lines) to edit it with claude-lb",
                         key_line + 1
                     )))
                 }
@@ -513,12 +653,12 @@ impl<'a> Doc<'a> {
             Kind::Seq(items) => {
                 let items = items
                     .iter()
-                    .map(|node| self.item(node))
+                    .map(|node| self.item(node, what))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Providers::Items { items })
+                Ok(List::Items { items })
             }
             _ => Err(EditError::Unsupported(format!(
-                "`providers:` (line {}) is not a list; fix it first (`claude-lb config validate` says what is wrong)",
+                "`{key_name}:` (line {}) is not a list; fix it first (`claude-lb config validate` says what is wrong)",
                 key_line + 1
             ))),
         }
@@ -531,11 +671,12 @@ impl<'a> Doc<'a> {
             .map_or(key_end, |i| key_end + i + 1)
     }
 
-    fn item(&self, node: &Located) -> Result<Item, EditError> {
+    fn item(&self, node: &Located, what: Section) -> Result<Item, EditError> {
+        let noun = what.noun();
         let line = self.src.line_of(node.start);
         if matches!(node.kind, Kind::Alias) {
             return Err(EditError::Unsupported(format!(
-                "the provider on line {} is an alias (`*name`); edit this file by hand",
+                "the {noun} on line {} is an alias (`*name`); edit this file by hand",
                 line + 1
             )));
         }
@@ -544,7 +685,7 @@ impl<'a> Doc<'a> {
         let dash = before.trim_end_matches([' ', '\t', '\r', '\n']);
         if !dash.ends_with('-') {
             return Err(EditError::Unsupported(format!(
-                "cannot find the `-` of the provider on line {}; edit this file by hand",
+                "cannot find the `-` of the {noun} on line {}; edit this file by hand",
                 line + 1
             )));
         }
@@ -558,7 +699,7 @@ impl<'a> Doc<'a> {
             .all(|c| c == ' ')
         {
             return Err(EditError::Unsupported(format!(
-                "the provider on line {} does not start its own line; edit this file by hand",
+                "the {noun} on line {} does not start its own line; edit this file by hand",
                 dash_line + 1
             )));
         }
@@ -601,11 +742,11 @@ impl<'a> Doc<'a> {
         })
     }
 
-    /// The provider called `name`, and where it is in the list.
-    fn find(&self, name: &str) -> Result<(Item, Position), EditError> {
-        let items = match self.providers()? {
-            Providers::Items { items } => items,
-            Providers::Missing | Providers::Empty { .. } => Vec::new(),
+    /// The item of `what` called `name`, and where it is in the list.
+    fn find(&self, what: Section, name: &str) -> Result<(Item, Position), EditError> {
+        let items = match self.list(what)? {
+            List::Items { items } => items,
+            List::Missing | List::Empty { .. } => Vec::new(),
         };
         let known: Vec<String> = items.iter().filter_map(|i| i.name.clone()).collect();
         let count = items.len();
@@ -615,13 +756,15 @@ impl<'a> Doc<'a> {
             .filter(|(_, i)| i.name.as_deref() == Some(name));
         let Some((index, item)) = matching.next() else {
             return Err(EditError::NotFound {
+                what,
                 name: name.to_owned(),
                 known,
             });
         };
         if let Some((_, other)) = matching.next() {
             return Err(EditError::Unsupported(format!(
-                "two providers are named {name:?} (lines {} and {}); rename or remove one by hand",
+                "two {}s are named {name:?} (lines {} and {}); rename or remove one by hand",
+                what.noun(),
                 item.dash_line + 1,
                 other.dash_line + 1
             )));

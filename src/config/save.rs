@@ -30,10 +30,12 @@ pub enum SaveError {
 /// An environment lookup for checking the shape of a config before saving it: a variable that
 /// is set gives its value, one that is not set gives a placeholder, so that a `${VAR}` the
 /// user will export later does not stop them from saving (the command warns about it instead).
+/// Each variable gets its own placeholder, so two clients keyed by two unset variables do not
+/// look like one key given twice.
 pub fn lenient_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> impl Fn(&str) -> Option<String> + use<'_> {
-    move |name| env(name).or_else(|| Some("set-later".to_owned()))
+    move |name| env(name).or_else(|| Some(format!("set-later-{name}")))
 }
 
 /// Validates `text` as a configuration (taking `${VAR}` values from `env`) and, if it is

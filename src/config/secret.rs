@@ -86,6 +86,21 @@ impl KeyDigest {
     }
 }
 
+/// The prefix of the keys `claude-lb clients add` makes, so that a leaked one is recognisable.
+pub const CLIENT_KEY_PREFIX: &str = "clb-";
+
+/// A new random client key: [`CLIENT_KEY_PREFIX`] and 32 bytes from the system's secure
+/// random generator in URL-safe base64 without padding (47 characters in all). `Err` only
+/// when the system has no random source to give.
+pub fn new_client_key() -> Result<Secret, ring::error::Unspecified> {
+    use base64::Engine as _;
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 32];
+    ring::rand::SystemRandom::new().fill(&mut bytes)?;
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    Ok(Secret::new(format!("{CLIENT_KEY_PREFIX}{encoded}")))
+}
+
 impl fmt::Debug for KeyDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("KeyDigest(*****)")
@@ -116,6 +131,30 @@ mod tests {
             assert_eq!(KeyDigest::from_hex(bad), None, "{bad:?}");
         }
         assert!(!format!("{digest:?}").contains("9f86"));
+    }
+
+    #[test]
+    fn a_new_client_key_is_prefixed_url_safe_and_random() {
+        use base64::Engine as _;
+        let a = new_client_key().unwrap();
+        let b = new_client_key().unwrap();
+        for key in [&a, &b] {
+            let key = key.expose();
+            let body = key.strip_prefix("clb-").expect("the prefix");
+            // 32 bytes in base64 without padding: ceil(32 * 4 / 3) = 43 characters.
+            assert_eq!(body.len(), 43, "{key}");
+            assert_eq!(key.len(), 47);
+            assert!(
+                body.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+                "{key}"
+            );
+            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(body)
+                .unwrap();
+            assert_eq!(decoded.len(), 32);
+        }
+        assert_ne!(a.expose(), b.expose());
     }
 
     #[test]

@@ -131,13 +131,13 @@ fn env_suggestion(name: &str) -> String {
     var
 }
 
-fn to_io(e: dialoguer::Error) -> io::Error {
+pub(super) fn to_io(e: dialoguer::Error) -> io::Error {
     match e {
         dialoguer::Error::IO(e) => e,
     }
 }
 
-fn say(text: &str) -> io::Result<()> {
+pub(super) fn say(text: &str) -> io::Result<()> {
     dialoguer::console::Term::stderr().write_line(text)
 }
 

@@ -17,6 +17,8 @@ mod architecture;
 mod bounds;
 // `claude-lb check`: probes, verdicts, exit codes.
 mod check;
+// `clients add|list|remove`: a printed key that authenticates, only its digest written.
+mod clients;
 // The `claude-lb` binary: exit codes, messages, generated completions and man pages.
 mod cli;
 // `claude-lb code`, `env` and `health` with a fake `claude` on PATH.

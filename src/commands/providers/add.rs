@@ -63,7 +63,7 @@ pub fn run(global: &GlobalArgs, args: &AddArgs, printer: &Printer) -> anyhow::Re
     };
     let new_text = match edit::add_provider(&text, &provider) {
         Ok(t) => t,
-        Err(e @ (EditError::Duplicate { .. } | EditError::InvalidName(_))) => {
+        Err(e @ (EditError::Duplicate { .. } | EditError::InvalidName { .. })) => {
             printer.error(format_args!("`{shown}`: {e}; nothing written"));
             return Ok(ExitStatus::Failure);
         }
@@ -231,8 +231,9 @@ fn is_env_reference(value: &str) -> bool {
         .is_some_and(crate::config::expand::is_var_name)
 }
 
-/// The text `add_provider` inserted: `new` without what it shares with `old` at both ends.
-fn inserted<'a>(old: &str, new: &'a str) -> &'a str {
+/// The text an edit inserted: `new` without what it shares with `old` at both ends, as whole
+/// lines.
+pub(crate) fn inserted<'a>(old: &str, new: &'a str) -> &'a str {
     let prefix = old
         .bytes()
         .zip(new.bytes())

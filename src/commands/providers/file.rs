@@ -1,4 +1,4 @@
-//! What `providers add`, `remove`, `enable` and `disable` share: finding the config file,
+//! What `providers add`, `remove`, `enable` and `disable` (and `clients add` and `remove`) share: finding the config file,
 //! reading it, and saving an edited text with every problem reported.
 
 use std::io::{self, IsTerminal};
@@ -13,13 +13,13 @@ use crate::config::{self, SecretOrigin, edit, paths};
 use crate::ui::Printer;
 
 /// The config file an edit applies to, found as `config::paths` resolves it; it must exist.
-pub(super) fn existing(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
+pub(crate) fn existing(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
     Ok(paths::resolve_for_process(global.config.as_deref())?)
 }
 
 /// The config file `providers add` writes to: the one in use, or (when there is none yet)
 /// `--config`, `CLAUDE_LB_CONFIG` or the user config directory's `providers.yaml`.
-pub(super) fn for_add(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
+pub(crate) fn for_add(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
     match paths::resolve_for_process(global.config.as_deref()) {
         Ok(path) => Ok(path),
         Err(config::ConfigError::NotFound { .. }) => paths::init_target(
@@ -35,7 +35,7 @@ pub(super) fn for_add(global: &GlobalArgs) -> anyhow::Result<PathBuf> {
 }
 
 /// The existing config file, its text, and its text after `change`.
-pub(super) struct Edited {
+pub(crate) struct Edited {
     pub path: PathBuf,
     pub text: String,
     pub new_text: String,
@@ -44,7 +44,7 @@ pub(super) struct Edited {
 /// Reads the existing config file and applies `change` to its text. A refused change is
 /// reported here and given as the exit status: an unknown name is a mistake on the command
 /// line (a usage error), as everywhere.
-pub(super) fn edit_existing(
+pub(crate) fn edit_existing(
     global: &GlobalArgs,
     printer: Printer,
     change: impl FnOnce(&str) -> Result<String, edit::EditError>,
@@ -71,7 +71,7 @@ pub(super) fn edit_existing(
 }
 
 /// The text of `path`, or `None` when it does not exist yet.
-pub(super) fn read(path: &Path) -> anyhow::Result<Option<String>> {
+pub(crate) fn read(path: &Path) -> anyhow::Result<Option<String>> {
     let bytes = match config::read_file(path) {
         Ok(bytes) => bytes,
         Err(config::ConfigError::Read { reason, .. })
@@ -87,7 +87,7 @@ pub(super) fn read(path: &Path) -> anyhow::Result<Option<String>> {
 }
 
 /// Whether questions can be asked: stdin and stderr (where prompts go) are terminals.
-pub(super) fn can_ask() -> bool {
+pub(crate) fn can_ask() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal()
 }
 
@@ -95,18 +95,30 @@ pub(super) fn can_ask() -> bool {
 ///
 /// On success, prints the warnings about provider number `touched` (when given). Returns
 /// `Err(status)` when nothing was written (the problems are printed).
-pub(super) fn save(
+pub(crate) fn save(
     path: &Path,
     old: &str,
     text: &str,
     touched: Option<usize>,
     printer: Printer,
 ) -> anyhow::Result<Result<(), ExitStatus>> {
+    let prefix = touched.map(|index| format!("providers[{index}]"));
+    save_warning_about(path, old, text, prefix.as_deref(), printer)
+}
+
+/// [`save`], printing the warnings whose key path starts with `prefix` (such as
+/// `clients[2]`), when given.
+pub(crate) fn save_warning_about(
+    path: &Path,
+    old: &str,
+    text: &str,
+    prefix: Option<&str>,
+    printer: Printer,
+) -> anyhow::Result<Result<(), ExitStatus>> {
     match config::save_atomic(path, text, &lenient_env(&crate::env::process)) {
         Ok(warnings) => {
-            if let Some(index) = touched {
-                let prefix = format!("providers[{index}]");
-                for w in warnings.iter().filter(|w| w.path.starts_with(&prefix)) {
+            if let Some(prefix) = prefix {
+                for w in warnings.iter().filter(|w| w.path.starts_with(prefix)) {
                     printer.notice(w)?;
                 }
             }
@@ -130,7 +142,7 @@ pub(super) fn save(
 /// provider misses its key in it (a `${VAR}` not exported yet), quoting what `serve` would
 /// report; and, when an instance already runs at the configured address, that it cannot see a
 /// variable exported after it started.
-pub(super) fn note_unset_variables(path: &Path, text: &str, printer: Printer) -> io::Result<()> {
+pub(crate) fn note_unset_variables(path: &Path, text: &str, printer: Printer) -> io::Result<()> {
     let loaded = match config::load_str(text, &path.display().to_string(), &crate::env::process) {
         Ok(loaded) => loaded,
         Err(e) => {

@@ -1,9 +1,10 @@
 //! `claude-lb providers ...`: the providers of the config file (list, add, remove, enable,
-//! disable), and of a running instance (`list --remote`).
+//! disable), and of a running instance (`list --remote`). [`file`] is what every edit of the
+//! config file shares, `clients add|remove` included.
 
 pub mod add;
 pub mod enable;
 pub mod list;
 pub mod remove;
 
-mod file;
+pub(crate) mod file;

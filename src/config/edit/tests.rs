@@ -185,6 +185,7 @@ fn add_refuses_duplicates_bad_names_and_unsafe_files() {
     assert_eq!(
         err,
         EditError::Duplicate {
+            what: Section::Providers,
             name: "openrouter".to_owned(),
             line: 17
         }
@@ -202,7 +203,13 @@ fn add_refuses_duplicates_bad_names_and_unsafe_files() {
         },
     )
     .unwrap_err();
-    assert_eq!(err, EditError::InvalidName("a b".to_owned()));
+    assert_eq!(
+        err,
+        EditError::InvalidName {
+            what: Section::Providers,
+            name: "a b".to_owned()
+        }
+    );
 
     let refused: &[(&str, &str)] = &[
         ("providers: [{name: a, type: anthropic}]\n", "flow style"),
@@ -522,4 +529,98 @@ mod properties {
             prop_assert_eq!(text, expected);
         }
     }
+}
+
+fn client(name: &str, key: &str) -> NewClient {
+    NewClient {
+        name: name.to_owned(),
+        key_sha256: crate::config::KeyDigest::of(key.as_bytes()).to_hex(),
+        providers: Vec::new(),
+        models: Vec::new(),
+        max_concurrent: None,
+        requests_per_minute: None,
+    }
+}
+
+#[test]
+fn clients_are_added_after_the_last_one_and_the_list_is_created_when_missing() {
+    // No `clients:` yet: the list goes at the end, after a blank line.
+    let first = add_client(SEED, &client("alice", "key-a")).unwrap();
+    assert!(first.starts_with(SEED));
+    assert_eq!(
+        &first[SEED.len()..],
+        format!(
+            "\nclients:\n  - name: alice\n    key_sha256: \"{}\"\n",
+            crate::config::KeyDigest::of(b"key-a").to_hex()
+        )
+    );
+    assert_eq!(client_names(&first).unwrap(), ["alice"]);
+    // The provider list is not touched by a client, nor the other way round.
+    assert_eq!(
+        provider_names(&first).unwrap(),
+        provider_names(SEED).unwrap()
+    );
+
+    let limited = NewClient {
+        providers: vec!["openrouter".to_owned(), "custom_provider".to_owned()],
+        models: vec!["claude-*haiku*".to_owned()],
+        max_concurrent: Some(2),
+        requests_per_minute: Some(60),
+        ..client("ci", "key-b")
+    };
+    let second = add_client(&first, &limited).unwrap();
+    assert_only_inserted(&first, &second, &render_client(&limited, 2, 4, "\n"));
+    let config = valid(&second);
+    assert_eq!(config.clients.len(), 2);
+    let ci = &config.clients[1];
+    assert_eq!(&*ci.name, "ci");
+    assert!(ci.key.ct_eq(&crate::config::KeyDigest::of(b"key-b")));
+    assert!(ci.may_request("claude-haiku-4-5") && !ci.may_request("claude-sonnet-4-5"));
+    assert_eq!(ci.max_concurrent.map(std::num::NonZeroU32::get), Some(2));
+    assert_eq!(
+        ci.requests_per_minute.map(std::num::NonZeroU32::get),
+        Some(60)
+    );
+
+    assert_eq!(
+        add_client(&second, &client("ci", "key-c")).unwrap_err(),
+        EditError::Duplicate {
+            what: Section::Clients,
+            name: "ci".to_owned(),
+            line: second.lines().position(|l| l == "  - name: ci").unwrap() + 1,
+        }
+    );
+    assert!(matches!(
+        add_client(&second, &client("c i", "key-c")),
+        Err(EditError::InvalidName {
+            what: Section::Clients,
+            ..
+        })
+    ));
+
+    // Removing gives the file back as it was.
+    assert_eq!(remove_client(&second, "ci").unwrap(), first);
+    let err = remove_client(&second, "cj").unwrap_err();
+    assert!(err.to_string().contains("no client named \"cj\""), "{err}");
+    assert!(err.to_string().contains("did you mean \"ci\""), "{err}");
+}
+
+#[test]
+fn clients_copy_the_file_s_layout_and_refuse_a_flow_list() {
+    let text = "providers:\r\n- name: a\r\n  type: anthropic\r\n  auth_type: api_key\r\n  auth_value: k\r\nclients:\r\n- name: one\r\n  key_sha256: \"00\"\r\n";
+    let after = add_client(text, &client("two", "k2")).unwrap();
+    assert!(after.starts_with(text));
+    assert!(
+        after[text.len()..].starts_with("- name: two\r\n  key_sha256: \""),
+        "{after:?}"
+    );
+    assert_eq!(client_names(&after).unwrap(), ["one", "two"]);
+
+    let flow = "providers:\n  - name: a\nclients: [{name: one, key: k}]\n";
+    let err = add_client(flow, &client("two", "k2")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`clients:` (line 3) is written in flow style"),
+        "{err}"
+    );
 }
