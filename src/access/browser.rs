@@ -79,6 +79,21 @@ pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
         || allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
 }
 
+/// A `POST` body not declared as JSON: 415.
+pub fn require_json(headers: &HeaderMap) -> Result<(), Refusal> {
+    if is_json(headers) {
+        return Ok(());
+    }
+    Err(Refusal {
+        status: http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        error_type: crate::core::error_type::ErrorType::InvalidRequest,
+        reason: "content_type",
+        message: "the request body must be sent as content-type: application/json".to_owned(),
+        retry_after: None,
+        client: None,
+    })
+}
+
 /// Whether a `POST` body is declared as JSON (`application/json`, parameters allowed).
 pub fn is_json(headers: &HeaderMap) -> bool {
     headers

@@ -47,12 +47,8 @@ pub async fn handle(
     let method = request.method().clone();
     match (api_route(path), &method) {
         (Some(route @ (ApiRoute::Messages | ApiRoute::CountTokens)), &Method::POST) => {
-            if !access::browser::is_json(request.headers()) {
-                return response::error(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    ErrorType::InvalidRequest,
-                    "the request body must be sent as content-type: application/json",
-                );
+            if let Err(refusal) = access::browser::require_json(request.headers()) {
+                return refuse(state, &refusal, request.uri().path());
             }
             let admitted = match state.access.admit(request.headers(), Instant::now()) {
                 Ok(admitted) => admitted,
@@ -191,7 +187,7 @@ async fn client_request(
     // A body that stops arriving is given up at the deadline, not held for as long as the
     // client likes.
     let collected = tokio::time::timeout(
-        crate::limits::REQUEST_BODY_DEADLINE,
+        state.body_deadline,
         Limited::new(body, state.body_limit).collect(),
     )
     .await;
@@ -202,7 +198,7 @@ async fn client_request(
                 ErrorType::Timeout,
                 &format!(
                     "the request body did not arrive within {}s",
-                    crate::limits::REQUEST_BODY_DEADLINE.as_secs()
+                    state.body_deadline.as_secs()
                 ),
             ));
         }

@@ -55,6 +55,8 @@ pub struct AppState {
     /// reload reads a small file and never awaits while holding it.
     pub reload_lock: std::sync::Mutex<()>,
     pub body_limit: usize,
+    /// How long a request body may take to arrive once the headers are in.
+    pub body_deadline: Duration,
     /// The address [`serve`] listens on, once it does: error answers name it in the command
     /// that shows every provider's state.
     pub local_addr: std::sync::OnceLock<std::net::SocketAddr>,
@@ -74,6 +76,7 @@ impl AppState {
             started: Instant::now(),
             reload_lock: std::sync::Mutex::new(()),
             body_limit: BODY_LIMIT,
+            body_deadline: crate::limits::REQUEST_BODY_DEADLINE,
             local_addr: std::sync::OnceLock::new(),
             local_counts: tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_LOCAL_COUNTS),
         }

@@ -432,6 +432,50 @@ async fn an_oversized_declared_body_is_refused_before_it_is_read() {
 }
 
 #[tokio::test]
+async fn a_body_that_stops_arriving_is_given_up_and_its_memory_freed() {
+    let (a, b) = (
+        MockUpstream::anthropic().start().await,
+        MockUpstream::anthropic().start().await,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("providers.yaml");
+    std::fs::write(
+        &path,
+        format!("providers:\n{}{}", provider("a", &a), provider("b", &b)),
+    )
+    .unwrap();
+    let proxy = Proxy::start_tuned(path, Some(dir), |state| {
+        state.body_deadline = Duration::from_millis(500);
+    })
+    .await;
+    let addr = proxy.url.trim_start_matches("http://").to_owned();
+    // Ten clients announce 31 MiB each, send 1 MiB of it and stop.
+    let mut stalled = Vec::new();
+    for _ in 0..10 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /v1/messages HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            31 * 1024 * 1024
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&vec![b' '; 1024 * 1024]).await.unwrap();
+        stalled.push(stream);
+    }
+    for stream in &mut stalled {
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+            .await
+            .expect("the server answers and closes a stalled body")
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+        assert!(text.contains("did not arrive within"), "{text}");
+    }
+    assert_eq!(a.request_count() + b.request_count(), 0);
+    assert_eq!(post(&proxy, &[], body("m", false)).await.status(), 200);
+}
+
+#[tokio::test]
 async fn slow_and_silent_connections_are_closed_and_do_not_stop_others() {
     let (a, b) = (
         MockUpstream::anthropic().start().await,
@@ -677,9 +721,12 @@ async fn silent_sockets_under_a_small_file_limit_do_not_stop_a_normal_client() {
     };
     let before = rss(child.id());
     let mut silent = Vec::new();
-    for i in 0..350 {
+    for i in 0..360 {
         let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        if i >= 300 {
+        if i >= 350 {
+            // Half an HTTP/2 preface.
+            stream.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+        } else if i >= 300 {
             // An HTTP/2 preface and an empty SETTINGS frame, then nothing.
             stream
                 .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
@@ -718,7 +765,7 @@ async fn silent_sockets_under_a_small_file_limit_do_not_stop_a_normal_client() {
     let _ = child.wait();
     assert!(
         during < 64 * 1024,
-        "RSS grew from {before} kB to {during} kB with 350 silent connections"
+        "RSS grew from {before} kB to {during} kB with 360 silent connections"
     );
 }
 

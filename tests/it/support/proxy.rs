@@ -40,13 +40,24 @@ impl Proxy {
     }
 
     pub(crate) async fn start_at(path: PathBuf, dir: Option<tempfile::TempDir>) -> Self {
+        Self::start_tuned(path, dir, |_| {}).await
+    }
+
+    /// Starts a proxy whose state `tune` adjusts first (a shorter deadline, say).
+    pub(crate) async fn start_tuned(
+        path: PathBuf,
+        dir: Option<tempfile::TempDir>,
+        tune: impl FnOnce(&mut AppState),
+    ) -> Self {
         let env: proxy::EnvLookup = Arc::new(|name: &str| match name {
             "TEST_SECRET" => Some("sk-test-secret-value".to_owned()),
             _ => None,
         });
         let loaded = claude_lb::config::load(&path, &*env).expect("test config is valid");
         let dispatcher = Dispatcher::new(loaded.config).unwrap();
-        let state = Arc::new(AppState::new(dispatcher, Some(path), env));
+        let mut state = AppState::new(dispatcher, Some(path), env);
+        tune(&mut state);
+        let state = Arc::new(state);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
