@@ -10,10 +10,9 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use super::diagnostic::{Pos, Problems, did_you_mean};
-use super::expand::expand;
 use super::raw::{RawClient, Spanned, Text, TextList};
 use super::secret::KeyDigest;
-use super::validate::{is_provider_name, positive};
+use super::validate::{expanded, is_provider_name, positive};
 use super::{Provider, Secret};
 use crate::core::provider::{ModelPattern, ProviderId};
 
@@ -261,13 +260,7 @@ fn literal_key(
     env: &dyn Fn(&str) -> Option<String>,
     problems: &mut Problems,
 ) -> Option<KeyDigest> {
-    let expanded = match expand(&t.value, env) {
-        Ok(e) => e,
-        Err(e) => {
-            problems.error(t.pos, path, e.to_string());
-            return None;
-        }
-    };
+    let expanded = expanded(t, path, env, problems)?;
     if !expanded.missing.is_empty() {
         for var in &expanded.missing {
             problems.error(

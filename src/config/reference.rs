@@ -296,6 +296,24 @@ pub fn roff_text(markdown: &str) -> String {
     out
 }
 
+/// The keys of a list item as man page paragraphs, each marked required or optional.
+fn man_items(out: &mut String, keys: &[Key]) {
+    for k in keys {
+        let _ = writeln!(
+            out,
+            ".TP\n\\fB{}\\fR ({}{})\n{}",
+            roff_text(k.name),
+            if k.required { "required" } else { "optional" },
+            if k.default.is_empty() {
+                String::new()
+            } else {
+                format!(", default {}", roff_text(k.default))
+            },
+            roff_text(k.meaning)
+        );
+    }
+}
+
 /// The `claude-lb-config(5)` man page.
 pub fn man_page(version: &str) -> String {
     let mut out = format!(
@@ -305,20 +323,7 @@ pub fn man_page(version: &str) -> String {
         )
     );
     out.push_str(".SH PROVIDER KEYS\n");
-    for k in PROVIDER {
-        let _ = writeln!(
-            out,
-            ".TP\n\\fB{}\\fR ({}{})\n{}",
-            roff_text(k.name),
-            if k.required { "required" } else { "optional" },
-            if k.default.is_empty() {
-                String::new()
-            } else {
-                format!(", default {}", roff_text(k.default))
-            },
-            roff_text(k.meaning)
-        );
-    }
+    man_items(&mut out, PROVIDER);
     let _ = writeln!(
         out,
         ".SH CLIENT KEYS\n{}",
@@ -326,20 +331,7 @@ pub fn man_page(version: &str) -> String {
             "`clients:` is optional. Without it, every request is served (for a loopback, single-user setup); with it, every request to the API routes must carry one of the keys as `x-api-key` or `Authorization: Bearer`."
         )
     );
-    for k in CLIENT {
-        let _ = writeln!(
-            out,
-            ".TP\n\\fB{}\\fR ({}{})\n{}",
-            roff_text(k.name),
-            if k.required { "required" } else { "optional" },
-            if k.default.is_empty() {
-                String::new()
-            } else {
-                format!(", default {}", roff_text(k.default))
-            },
-            roff_text(k.meaning)
-        );
-    }
+    man_items(&mut out, CLIENT);
     out.push_str(".SH SETTINGS\nAll optional.\n");
     for k in SETTINGS {
         let _ = writeln!(

@@ -526,6 +526,19 @@ fn choice<T: Copy>(
     None
 }
 
+/// `t` with its `${VAR}`s expanded, or `None` after reporting why it cannot be (a malformed
+/// `${`). Unset variables are the caller's to judge: they are in `missing`.
+pub(super) fn expanded(
+    t: &Text,
+    path: &str,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<Expanded> {
+    expand(&t.value, env)
+        .map_err(|e| problems.error(t.pos, path, e.to_string()))
+        .ok()
+}
+
 /// Expands a value's `${VAR}`s: an unset variable is an error in an enabled provider and a
 /// warning in a disabled one (`Ok(None)` then carries the first missing variable).
 fn expand_field(
@@ -536,13 +549,7 @@ fn expand_field(
     env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<Result<Expanded, String>> {
-    let expanded = match expand(&t.value, env) {
-        Ok(e) => e,
-        Err(e) => {
-            problems.error(t.pos, path, e.to_string());
-            return None;
-        }
-    };
+    let expanded = expanded(t, path, env, problems)?;
     let Some(var) = expanded.missing.first().cloned() else {
         return Some(Ok(expanded));
     };
@@ -586,13 +593,7 @@ fn secret(
         );
         return None;
     }
-    let expanded = match expand(&t.value, env) {
-        Ok(e) => e,
-        Err(e) => {
-            problems.error(t.pos, path, e.to_string());
-            return None;
-        }
-    };
+    let expanded = expanded(t, path, env, problems)?;
     // An unset variable makes this one provider unusable, never the whole pool: the others
     // serve, and `providers list` and `check` can say what is missing.
     if let Some(var) = expanded.missing.first().cloned() {
@@ -679,13 +680,7 @@ fn secret_file(
     env: Env<'_>,
     problems: &mut Problems,
 ) -> Option<(Option<Secret>, SecretOrigin)> {
-    let expanded = match expand(&t.value, env) {
-        Ok(e) => e,
-        Err(e) => {
-            problems.error(t.pos, path, e.to_string());
-            return None;
-        }
-    };
+    let expanded = expanded(t, path, env, problems)?;
     if let Some(var) = expanded.missing.first() {
         problems.error(
             t.pos,
@@ -1139,13 +1134,7 @@ fn access_settings(
 /// would otherwise fall back to loopback-only without the operator knowing.
 fn admin_token(t: &Text, env: Env<'_>, problems: &mut Problems) -> Option<Secret> {
     let path = "settings.admin_token";
-    let expanded = match expand(&t.value, env) {
-        Ok(e) => e,
-        Err(e) => {
-            problems.error(t.pos, path, e.to_string());
-            return None;
-        }
-    };
+    let expanded = expanded(t, path, env, problems)?;
     if let Some(var) = expanded.missing.first() {
         problems.error(
             t.pos,

@@ -48,6 +48,20 @@ async fn post(proxy: &Proxy, headers: &[(&str, &str)], body: String) -> reqwest:
     request.body(body).send().await.unwrap()
 }
 
+/// Whether the server closes `stream` within `within` (whatever it sends before).
+async fn closed_by_server(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 256];
+    tokio::time::timeout(within, async {
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                return;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
 async fn error_of(response: reqwest::Response) -> (u16, String, String) {
     let status = response.status().as_u16();
     let json: serde_json::Value = response.json().await.unwrap();
@@ -519,17 +533,10 @@ async fn slow_and_silent_connections_are_closed_and_do_not_stop_others() {
     let mut streams = dribble.await.unwrap();
     streams.append(&mut slow);
     for stream in &mut streams {
-        let mut buf = [0u8; 256];
-        let closed = tokio::time::timeout(Duration::from_secs(5), async {
-            loop {
-                match stream.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-            }
-        })
-        .await;
-        assert!(closed.is_ok(), "a stalling connection stayed open");
+        assert!(
+            closed_by_server(stream, Duration::from_secs(5)).await,
+            "a stalling connection stayed open"
+        );
     }
 }
 
@@ -749,17 +756,10 @@ async fn silent_sockets_under_a_small_file_limit_do_not_stop_a_normal_client() {
     assert_eq!(response.status(), 200);
     let during = rss(child.id());
     for stream in &mut silent {
-        let mut buf = [0u8; 256];
-        let closed = tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                match stream.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-            }
-        })
-        .await;
-        assert!(closed.is_ok(), "a silent connection stayed open");
+        assert!(
+            closed_by_server(stream, Duration::from_secs(10)).await,
+            "a silent connection stayed open"
+        );
     }
     let _ = child.kill();
     let _ = child.wait();

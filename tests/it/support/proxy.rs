@@ -126,14 +126,8 @@ impl Proxy {
     }
 
     pub(crate) async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap())
+        let (status, text) = self.get_text(path).await;
+        (status, serde_json::from_str(&text).unwrap())
     }
 
     /// The admin API's entry for one provider.
