@@ -17,8 +17,12 @@ use url::Url;
 
 use super::diagnostic::{Pos, Problems, did_you_mean};
 use super::expand::{Expanded, expand};
+use super::raw::RawHealthCheck;
 use super::raw::{RawConfig, RawProvider, RawSettings, Spanned, Text};
-use super::{Config, LogFormat, LogLevel, Provider, SecretOrigin, Settings, Strategy, duration};
+use super::{
+    Affinity, Config, HealthCheckMode, HealthCheckSettings, LogFormat, LogLevel, Provider,
+    SecretOrigin, Settings, Strategy, duration,
+};
 use crate::config::Secret;
 use crate::core::provider::{AuthType, ModelMap, ModelPattern, ProviderId, ProviderKind};
 
@@ -48,6 +52,8 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCA
 pub const DEFAULT_FAILURE_COOLDOWN: Duration = Duration::from_secs(60);
 /// The default `settings.request_timeout`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default `settings.affinity_ttl`.
+pub const DEFAULT_AFFINITY_TTL: Duration = Duration::from_secs(60 * 60);
 /// The default `settings.stream_idle_timeout`.
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -66,6 +72,12 @@ const STRATEGIES: &[(&str, Strategy)] = &[
     ("round_robin", Strategy::RoundRobin),
     ("weighted", Strategy::Weighted),
     ("latency", Strategy::Latency),
+];
+const AFFINITIES: &[(&str, Affinity)] = &[("session", Affinity::Session), ("none", Affinity::None)];
+const HEALTH_CHECK_MODES: &[(&str, HealthCheckMode)] = &[
+    ("models", HealthCheckMode::Models),
+    ("messages", HealthCheckMode::Messages),
+    ("off", HealthCheckMode::Off),
 ];
 const LOG_FORMATS: &[(&str, LogFormat)] = &[("text", LogFormat::Text), ("json", LogFormat::Json)];
 
@@ -314,6 +326,8 @@ fn provider(
     let weight = raw.weight.as_ref().map_or(Some(NonZeroU32::MIN), |t| {
         positive(t, &field("weight"), problems)
     });
+    let health_check =
+        health_check_mode(raw.health_check.as_ref(), &field("health_check"), problems);
     let max_tokens = raw
         .max_tokens
         .as_ref()
@@ -341,6 +355,7 @@ fn provider(
         models: models?,
         headers: headers?,
         max_tokens: max_tokens.flatten(),
+        health_check: health_check?,
     };
     warn_about(&provider, raw, path, problems);
     Some(provider)
@@ -1025,7 +1040,12 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
         .map_or(Some(false), |t| {
             boolean(t, "settings.resend_timed_out_answers", problems)
         });
+    let (affinity, affinity_ttl) = affinity(raw, problems);
+    let health_check = health_check(raw.health_check.as_ref(), problems);
     Some(Settings {
+        affinity: affinity?,
+        affinity_ttl: affinity_ttl?,
+        health_check: health_check?,
         listen: listen?,
         strategy: strategy?,
         failure_cooldown: failure_cooldown?,
@@ -1034,6 +1054,92 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
         resend_timed_out_answers: resend_timed_out_answers?,
         log_level: log_level?,
         log_format: log_format?,
+    })
+}
+
+/// A provider's `health_check`, by default `models`.
+fn health_check_mode(
+    t: Option<&Text>,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<HealthCheckMode> {
+    let Some(t) = t else {
+        return Some(HealthCheckMode::Models);
+    };
+    choice(t, path, "health check", HEALTH_CHECK_MODES, false, problems)
+}
+
+/// `settings.affinity` and `settings.affinity_ttl`, with their defaults.
+fn affinity(raw: &RawSettings, problems: &mut Problems) -> (Option<Affinity>, Option<Duration>) {
+    let affinity = raw.affinity.as_ref().map_or(Some(Affinity::Session), |t| {
+        choice(
+            t,
+            "settings.affinity",
+            "affinity",
+            AFFINITIES,
+            false,
+            problems,
+        )
+    });
+    let Some(t) = raw.affinity_ttl.as_ref() else {
+        return (affinity, Some(DEFAULT_AFFINITY_TTL));
+    };
+    let ttl = duration::parse(&t.value)
+        .map_err(|e| problems.error(t.pos, "settings.affinity_ttl", e.to_string()))
+        .ok();
+    (affinity, ttl)
+}
+
+/// `settings.health_check`, with its defaults.
+fn health_check(
+    raw: Option<&RawHealthCheck>,
+    problems: &mut Problems,
+) -> Option<HealthCheckSettings> {
+    let defaults = HealthCheckSettings::default();
+    let Some(raw) = raw else {
+        return Some(defaults);
+    };
+    let dur = |t: Option<&Text>,
+               key: &str,
+               default: Duration,
+               parse: fn(&str) -> Result<Duration, duration::DurationError>,
+               problems: &mut Problems| {
+        let Some(t) = t else { return Some(default) };
+        parse(&t.value)
+            .map_err(|e| {
+                problems.error(
+                    t.pos,
+                    &format!("settings.health_check.{key}"),
+                    e.to_string(),
+                );
+            })
+            .ok()
+    };
+    // An interval of zero turns the checks off; a timeout of zero would fail every check.
+    let interval = dur(
+        raw.interval.as_ref(),
+        "interval",
+        defaults.interval,
+        duration::parse_or_zero,
+        problems,
+    );
+    let timeout = dur(
+        raw.timeout.as_ref(),
+        "timeout",
+        defaults.timeout,
+        duration::parse,
+        problems,
+    );
+    let idle_providers = raw
+        .idle_providers
+        .as_ref()
+        .map_or(Some(defaults.idle_providers), |t| {
+            boolean(t, "settings.health_check.idle_providers", problems)
+        });
+    Some(HealthCheckSettings {
+        interval: interval?,
+        timeout: timeout?,
+        idle_providers: idle_providers?,
     })
 }
 

@@ -30,7 +30,8 @@ use tokio::time::Instant;
 
 pub use stream::AnswerStream;
 
-use crate::config::{Config, Provider};
+use crate::config::{Affinity, Config, Provider};
+use crate::core::affinity::{AffinityTable, ProviderSessions, SessionKey};
 use crate::core::classify::{self, Failure, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
@@ -39,6 +40,9 @@ use crate::core::select::Selector;
 use crate::logging as log;
 use crate::metrics::Metrics;
 use crate::upstream::{Scrubber, Upstream};
+
+/// The request header that names a Claude Code session.
+pub const SESSION_HEADER: &str = "x-claude-code-session-id";
 
 /// The running configuration, swapped whole on reload.
 #[derive(Debug)]
@@ -76,6 +80,9 @@ pub struct Dispatcher {
     health: Arc<HealthTable>,
     /// Counters for `/metrics`; like the health table, they outlive reloads.
     metrics: Arc<Metrics>,
+    /// The provider of each recent client session; like the health table, it survives
+    /// reloads for providers whose identity is unchanged.
+    affinity: AffinityTable,
     selector: Selector,
     upstream: Upstream,
     next_id: AtomicU64,
@@ -134,6 +141,10 @@ pub struct Answer {
 }
 
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one answer per request, moved a few times; boxing the stream would allocate once more per streamed answer"
+)]
 pub enum AnswerBody {
     Full(Bytes),
     Stream(AnswerStream),
@@ -247,6 +258,7 @@ impl Dispatcher {
             generation: ArcSwap::from_pointee(Generation::new(config)),
             health: Arc::new(HealthTable::new()),
             metrics: Arc::new(Metrics::new()),
+            affinity: AffinityTable::default(),
             selector: Selector::new(),
             upstream: Upstream::new()?,
             next_id: AtomicU64::new(1),
@@ -271,6 +283,33 @@ impl Dispatcher {
         &self.upstream
     }
 
+    /// The sessions each provider holds at `now`, under the running `affinity_ttl`.
+    pub fn sessions(&self, now: Instant) -> Vec<ProviderSessions> {
+        let ttl = self.generation.load().config.settings.affinity_ttl;
+        self.affinity.by_provider(ttl, now)
+    }
+
+    /// The session of a request, when affinity is on: the `x-claude-code-session-id` header,
+    /// else the `session_id` inside `metadata.user_id` (`metadata` is where the body scan
+    /// found the request's `metadata`).
+    fn session(
+        &self,
+        request: &ClientRequest,
+        metadata: Option<std::ops::Range<usize>>,
+    ) -> Option<SessionKey> {
+        let header = request
+            .headers
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|id| !id.is_empty() && id.len() <= scan::MAX_SESSION_ID);
+        if let Some(id) = header {
+            return Some(self.affinity.key(id));
+        }
+        let id = scan::metadata_session(&request.body, metadata?)?;
+        Some(self.affinity.key(&id))
+    }
+
     /// Swaps in a new, already validated config. Providers whose name, type, base URL and
     /// credential are unchanged keep their health; the others start afresh (a fixed key
     /// must not wait out the cooldown of the rejected one). Requests in flight keep
@@ -283,6 +322,7 @@ impl Dispatcher {
             matches!((before, after), (Some(a), Some(b)) if a.kind == b.kind && a.base_url == b.base_url && a.auth_type == b.auth_type && a.secret == b.secret)
         };
         self.health.retain(same_identity);
+        self.affinity.retain(same_identity);
         self.generation.store(Arc::new(Generation::new(config)));
     }
 
@@ -357,13 +397,22 @@ impl Dispatcher {
         request_id: &Arc<str>,
     ) -> Result<Answer, DispatchError> {
         let generation = self.generation.load_full();
-        let model = match scan::model(&request.body) {
+        let scanned = scan::request(&request.body);
+        let model = match scanned.model {
             Ok(model) => model,
             Err(scan::ModelError::Missing) => return Err(DispatchError::NoModel),
             Err(scan::ModelError::Duplicate) => return Err(DispatchError::DuplicateModel),
         };
         let model_span = model.span.clone();
         let model: Box<str> = model.value.into();
+        let settings = &generation.config.settings;
+        // Token counts are planned in file order, so they neither follow nor move a session.
+        let session = match (route, settings.affinity) {
+            (Route::Messages, Affinity::Session) => self.session(request, scanned.metadata),
+            _ => None,
+        };
+        let preferred =
+            session.and_then(|s| self.affinity.lookup(s, settings.affinity_ttl, started));
         let Ok(plan) = self.selector.plan(
             &generation.config.providers,
             &model,
@@ -373,6 +422,7 @@ impl Dispatcher {
                 Route::Messages => generation.config.settings.strategy,
                 Route::CountTokens => crate::config::Strategy::Priority,
             },
+            preferred.as_ref(),
             &self.health,
             started,
         ) else {
@@ -408,6 +458,16 @@ impl Dispatcher {
             };
             match attempt::run(ctx).await {
                 attempt::AttemptOutcome::Answer(mut answer, pending) => {
+                    // The provider that answers becomes the session's; a refused request
+                    // (a 4xx going back to the client) proves nothing about it.
+                    if let Some(session) = session.filter(|_| answer.status.is_success()) {
+                        self.affinity.record(
+                            session,
+                            &provider.id,
+                            settings.affinity_ttl,
+                            Instant::now(),
+                        );
+                    }
                     // The one place where a provider's answer becomes the client's: its key
                     // never goes along, in headers, a whole body or any event of a stream.
                     scrubber.headers(&mut answer.headers);

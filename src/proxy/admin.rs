@@ -23,6 +23,59 @@ pub struct ProviderStatus {
     pub failures: u64,
     pub last_error: Option<String>,
     pub latency_ms: Option<u64>,
+    /// Client sessions whose requests go to this provider first (`settings.affinity`).
+    #[serde(default)]
+    pub sessions: u64,
+    /// Input tokens read from the provider's prompt cache, since the start.
+    #[serde(default)]
+    pub cache_read_tokens: u64,
+    /// Input tokens written to the provider's prompt cache, since the start.
+    #[serde(default)]
+    pub cache_creation_tokens: u64,
+    /// Input tokens neither read from nor written to the prompt cache, since the start.
+    #[serde(default)]
+    pub uncached_input_tokens: u64,
+}
+
+impl ProviderStatus {
+    /// The share of input tokens read from the prompt cache, when any input was counted.
+    pub fn cache_hit_ratio(&self) -> Option<f64> {
+        let total = self
+            .cache_read_tokens
+            .saturating_add(self.cache_creation_tokens)
+            .saturating_add(self.uncached_input_tokens);
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "a ratio shown to a person: 52 bits of token counts are plenty"
+        )]
+        (total > 0).then(|| self.cache_read_tokens as f64 / total as f64)
+    }
+}
+
+/// `GET /sessions`: the client sessions that affinity keeps on each provider.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionsStatus {
+    /// `session` or `none` (`settings.affinity`).
+    pub affinity: String,
+    /// `settings.affinity_ttl`, in seconds.
+    pub ttl_s: u64,
+    /// The most sessions remembered at once.
+    pub capacity: u64,
+    /// Sessions remembered now, over all providers.
+    pub sessions: u64,
+    /// One entry per provider that holds a session, by name.
+    pub providers: Vec<ProviderSessionsStatus>,
+}
+
+/// The sessions of one provider in `GET /sessions`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderSessionsStatus {
+    pub name: String,
+    pub sessions: u64,
+    /// Seconds since the last request of the least recently used of them, to a tenth.
+    pub oldest_last_use_s: f64,
+    /// Seconds since the last request of the most recently used of them, to a tenth.
+    pub newest_last_use_s: f64,
 }
 
 #[cfg(test)]
@@ -43,7 +96,12 @@ mod tests {
             failures: 3,
             last_error: Some("HTTP 529 overloaded_error: Overloaded".to_owned()),
             latency_ms: Some(840),
+            sessions: 3,
+            cache_read_tokens: 900,
+            cache_creation_tokens: 50,
+            uncached_input_tokens: 50,
         };
+        assert_eq!(status.cache_hit_ratio(), Some(0.9));
         let value = serde_json::to_value(&status).unwrap();
         let keys: Vec<&str> = value
             .as_object()
@@ -54,6 +112,8 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "cache_creation_tokens",
+                "cache_read_tokens",
                 "consecutive_failures",
                 "cooldown_remaining_s",
                 "enabled",
@@ -62,8 +122,10 @@ mod tests {
                 "latency_ms",
                 "name",
                 "requests",
+                "sessions",
                 "state",
                 "type",
+                "uncached_input_tokens",
                 "unusable",
             ]
         );
@@ -71,5 +133,13 @@ mod tests {
             serde_json::from_value::<ProviderStatus>(value).unwrap(),
             status
         );
+        // An older server's answer, without the counters, still reads, with no ratio.
+        let old = serde_json::json!({
+            "name": "a", "type": "anthropic", "enabled": true, "state": "available",
+            "cooldown_remaining_s": 0.0, "consecutive_failures": 0, "requests": 0,
+            "failures": 0, "last_error": null, "latency_ms": null,
+        });
+        let old: ProviderStatus = serde_json::from_value(old).unwrap();
+        assert_eq!(old.cache_hit_ratio(), None);
     }
 }

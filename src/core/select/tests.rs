@@ -153,7 +153,7 @@ fn check_plan_for(
     now: Instant,
     expect: &str,
 ) {
-    let plan = selector.plan(providers, model, strategy, &world.health, now);
+    let plan = selector.plan(providers, model, strategy, None, &world.health, now);
     assert_eq!(render(plan, providers, model), expect);
 }
 
@@ -181,7 +181,7 @@ fn firsts(
     let names: Vec<&str> = (0..requests)
         .map(|_| {
             let plan = selector
-                .plan(providers, MODEL, strategy, &world.health, world.t0)
+                .plan(providers, MODEL, strategy, None, &world.health, world.t0)
                 .unwrap();
             providers[plan.first().index].id.as_str()
         })
@@ -332,7 +332,7 @@ fn check_weighted_shares(weights: &[u32], requests: usize) {
     let mut counts = vec![0_usize; providers.len()];
     for _ in 0..requests {
         let plan = s
-            .plan(&providers, MODEL, Strategy::Weighted, &w.health, w.t0)
+            .plan(&providers, MODEL, Strategy::Weighted, None, &w.health, w.t0)
             .unwrap();
         counts[plan.first().index] += 1;
         assert_eq!(plan.len(), providers.len());
@@ -411,7 +411,7 @@ fn latency_explores_another_candidate_one_request_in_ten() {
     let mut explored = Vec::new();
     for request in 1..=40 {
         let plan = s
-            .plan(&providers, MODEL, Strategy::Latency, &w.health, w.t0)
+            .plan(&providers, MODEL, Strategy::Latency, None, &w.health, w.t0)
             .unwrap();
         let line = render(Ok(plan), &providers, MODEL);
         if line != "a b c" {
@@ -442,6 +442,97 @@ fn reload_keeps_health_only_for_unchanged_providers() {
     check_plan(&reloaded, &w, w.t0, "moved new");
     assert!(!w.health.available(&ProviderId::new("same"), w.t0));
     assert!(w.health.available(&ProviderId::new("gone"), w.t0));
+}
+
+/// The plan for `strategy` with `preferred` first, as one line.
+fn preferred_plan(
+    selector: &Selector,
+    providers: &[Provider],
+    strategy: Strategy,
+    preferred: &str,
+    world: &World,
+    now: Instant,
+) -> String {
+    let preferred = ProviderId::new(preferred);
+    let plan = selector.plan(
+        providers,
+        MODEL,
+        strategy,
+        Some(&preferred),
+        &world.health,
+        now,
+    );
+    render(plan, providers, MODEL)
+}
+
+#[test]
+fn a_preferred_provider_goes_first_while_it_is_a_candidate() {
+    let providers = [p("a"), p("b"), p("c")];
+    let w = World::new().cool("c", 30);
+    let selector = Selector::new();
+    // The rest keep the strategy's order: round robin's rotation still moves.
+    for expect in ["b a", "b a", "b a"] {
+        assert_eq!(
+            preferred_plan(&selector, &providers, Strategy::RoundRobin, "b", &w, w.t0),
+            expect
+        );
+    }
+    assert_eq!(
+        preferred_plan(&selector, &providers, Strategy::Weighted, "b", &w, w.t0),
+        "b a"
+    );
+    // Cooling down: not a candidate, so the strategy decides alone; back once it has cooled.
+    assert_eq!(
+        preferred_plan(&selector, &providers, Strategy::Priority, "c", &w, w.t0),
+        "a b"
+    );
+    assert_eq!(
+        preferred_plan(&selector, &providers, Strategy::Priority, "c", &w, w.at(31)),
+        "c a b"
+    );
+    // Disabled, not serving the model, or unknown: ignored.
+    let mixed = [p("a"), disabled("b"), mapped("c", &[("*haiku*", "small")])];
+    for name in ["b", "c", "gone"] {
+        assert_eq!(
+            preferred_plan(&selector, &mixed, Strategy::Priority, name, &w, w.t0),
+            "a"
+        );
+    }
+    // Everything cooling down: the one that ends first, whoever the session preferred.
+    let w = World::new().cool("a", 10).cool("b", 20);
+    assert_eq!(
+        preferred_plan(
+            &selector,
+            &[p("a"), p("b")],
+            Strategy::Priority,
+            "b",
+            &w,
+            w.t0
+        ),
+        "fallback: a"
+    );
+}
+
+#[test]
+fn priority_with_the_first_healthy_provider_preferred_plans_as_without() {
+    let providers = [p("a"), p("b"), p("c")];
+    for w in [World::new(), World::new().cool("a", 30)] {
+        let first = if w.health.available(&ProviderId::new("a"), w.t0) {
+            "a"
+        } else {
+            "b"
+        };
+        let selector = Selector::new();
+        let without = render(
+            selector.plan(&providers, MODEL, Strategy::Priority, None, &w.health, w.t0),
+            &providers,
+            MODEL,
+        );
+        assert_eq!(
+            preferred_plan(&selector, &providers, Strategy::Priority, first, &w, w.t0),
+            without
+        );
+    }
 }
 
 #[test]
@@ -512,7 +603,7 @@ proptest! {
             .min_by_key(|&i| specs[i].3.map(|secs| secs * 100 + i as u64));
         let selector = Selector::new();
         for _ in 0..requests {
-            let plan = selector.plan(&providers, MODEL, strategy, &world.health, world.t0);
+            let plan = selector.plan(&providers, MODEL, strategy, None, &world.health, world.t0);
             match (plan, earliest) {
                 (Err(PlanError::NoProviderServesModel), None) => {}
                 (Ok(plan), Some(first)) if available.is_empty() => {
