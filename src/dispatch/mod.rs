@@ -12,6 +12,7 @@
 //! `error` event.
 
 mod attempt;
+mod check;
 mod context;
 mod history;
 pub mod scan;

@@ -35,6 +35,45 @@ pub struct ProviderStatus {
     /// Input tokens neither read from nor written to the prompt cache, since the start.
     #[serde(default)]
     pub uncached_input_tokens: u64,
+    /// The latest background health check, once there was one.
+    #[serde(default)]
+    pub last_check: Option<CheckStatus>,
+}
+
+/// A provider's latest background health check in `GET /providers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckStatus {
+    /// When it started, in RFC 3339 (UTC, whole seconds).
+    pub at: String,
+    pub ok: bool,
+    pub latency_ms: u64,
+    /// What it found, in words.
+    pub detail: String,
+}
+
+/// `time` in RFC 3339, UTC, to the second (`2026-12-06T23:39:48Z`).
+pub fn rfc3339(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
 }
 
 impl ProviderStatus {
@@ -100,6 +139,12 @@ mod tests {
             cache_read_tokens: 900,
             cache_creation_tokens: 50,
             uncached_input_tokens: 50,
+            last_check: Some(CheckStatus {
+                at: "2026-12-06T23:39:48Z".to_owned(),
+                ok: false,
+                latency_ms: 12,
+                detail: "overloaded (HTTP 529)".to_owned(),
+            }),
         };
         assert_eq!(status.cache_hit_ratio(), Some(0.9));
         let value = serde_json::to_value(&status).unwrap();
@@ -118,6 +163,7 @@ mod tests {
                 "cooldown_remaining_s",
                 "enabled",
                 "failures",
+                "last_check",
                 "last_error",
                 "latency_ms",
                 "name",
@@ -141,5 +187,15 @@ mod tests {
         });
         let old: ProviderStatus = serde_json::from_value(old).unwrap();
         assert_eq!(old.cache_hit_ratio(), None);
+        assert_eq!(old.last_check, None);
+    }
+
+    #[test]
+    fn rfc3339_writes_utc_dates() {
+        let at = |secs: u64| rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_796_600_388), "2026-12-06T23:39:48Z");
+        assert_eq!(at(4_107_542_399), "2100-02-28T23:59:59Z");
     }
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::AppState;
-use super::admin::{ProviderSessionsStatus, ProviderStatus, SessionsStatus};
+use super::admin::{CheckStatus, ProviderSessionsStatus, ProviderStatus, SessionsStatus};
 use super::reload::ReloadError;
 use super::response::{self, Body};
 use crate::core::health::HealthState;
@@ -358,6 +358,12 @@ fn providers(state: &AppState) -> Response<Body> {
                 cache_read_tokens: tokens.cache_read,
                 cache_creation_tokens: tokens.cache_creation,
                 uncached_input_tokens: tokens.uncached_input,
+                last_check: snapshot.last_check.map(|check| CheckStatus {
+                    at: super::admin::rfc3339(check.at),
+                    ok: check.ok,
+                    latency_ms: crate::core::num::millis(check.latency),
+                    detail: check.detail,
+                }),
             }
         })
         .collect();

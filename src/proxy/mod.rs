@@ -83,6 +83,20 @@ pub async fn serve(
         .timer(hyper_util::rt::TokioTimer::new());
     // Tracks every connection so a shutdown can wait for the ones still serving.
     let graceful = GracefulShutdown::new();
+    // The background health checks run until the server stops accepting; awaited below, so
+    // no probe outlives `serve`.
+    let (stop_checks, checks_stopped) = tokio::sync::oneshot::channel::<()>();
+    let checks = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            state
+                .dispatcher
+                .run_health_checks(async move {
+                    let _ = checks_stopped.await;
+                })
+                .await;
+        })
+    };
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -115,6 +129,8 @@ pub async fn serve(
         });
     }
     drop(listener);
+    let _ = stop_checks.send(());
+    let _ = checks.await;
     tracing::info!(
         connections = graceful.count(),
         "shutting down: waiting up to {}s for requests in flight",
