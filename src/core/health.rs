@@ -37,6 +37,13 @@
 //! as a request, but neither ends a cooldown nor adds to a streak nor feeds the latency: the
 //! provider may reject bad requests quickly while it cannot serve good ones.
 //!
+//! **A health check is not a request.** A background check (`record_check`) counts nothing and
+//! feeds no latency. A pass ends a cooldown at once and resets the streak, so the provider's
+//! next failure counts from the start, except a cooldown a rate limit started: the provider
+//! said when to come back, and a cheap check cannot tell whether its limit has passed. A failure
+//! cools an available provider down as a failed request would, and leaves a cooldown in force
+//! as it is.
+//!
 //! **No jitter.** Jitter spreads out independent clients that would otherwise retry in lockstep.
 //! Here one table decides for every request of the process, so there is no herd to spread, and
 //! exact cooldowns keep the `retry-after` the proxy sends and the admin API's figures exact.
@@ -190,6 +197,9 @@ pub(super) struct Health {
     latency: Option<Duration>,
     /// When the latest attempt (of a request, not a check) was recorded.
     last_request: Option<Instant>,
+    /// Whether the latest failure was a rate limit: a passing check does not end that
+    /// cooldown, since a provider's limit is on requests, which a check does not measure.
+    rate_limited: bool,
     last_check: Option<LastCheck>,
 }
 
@@ -213,6 +223,7 @@ impl Health {
     ) -> Duration {
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         self.last_error = Some(reason.into());
+        self.rate_limited = matches!(kind, CooldownKind::RateLimited { .. });
         if self.cooling_until(now).is_none() {
             self.streak = self.streak.saturating_add(1);
         }
@@ -320,7 +331,8 @@ impl HealthTable {
     }
 
     /// Records a background health check of `id` and applies its verdict: a pass ends a
-    /// cooldown (and the failing streak, so the next failure counts from the start); a failure
+    /// cooldown (and the failing streak, so the next failure counts from the start), unless a
+    /// rate limit started it (the provider said when to come back); a failure
     /// starts one for an available provider, as a failed request would (a provider already
     /// cooling down keeps its cooldown as it is). A check is never counted as a request.
     pub fn record_check(
@@ -336,7 +348,7 @@ impl HealthTable {
             let detail = check.detail.clone();
             h.last_check = Some(check);
             match verdict {
-                CheckVerdict::Pass if cooling => {
+                CheckVerdict::Pass if cooling && !h.rate_limited => {
                     h.consecutive_failures = 0;
                     h.streak = 0;
                     h.cooldown_until = None;

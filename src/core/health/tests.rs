@@ -442,3 +442,22 @@ fn a_failing_check_cools_an_available_provider_only() {
     s.table.record_client_error(&s.id, s.at(secs(52)));
     assert_eq!(s.table.last_request(&s.id), Some(s.at(secs(52))));
 }
+
+#[test]
+fn a_passing_check_leaves_a_rate_limit_in_place() {
+    let s = Scenario::new(60);
+    let limited = CooldownKind::RateLimited {
+        retry_after: Some(secs(120)),
+    };
+    s.table
+        .record_failure(&s.id, &limited, "HTTP 429", &s.policy, s.t0);
+    let effect = s.table.record_check(
+        &s.id,
+        CheckVerdict::Pass,
+        check(true, "answered"),
+        &s.policy,
+        s.at(secs(5)),
+    );
+    assert_eq!(effect, CheckEffect::Unchanged);
+    assert_eq!(s.table.cooldown_ends(&s.id), Some(s.at(secs(120))));
+}
