@@ -460,8 +460,10 @@ impl Dispatcher {
             match attempt::run(ctx).await {
                 attempt::AttemptOutcome::Answer(mut answer, pending) => {
                     // The provider that answers becomes the session's; a refused request
-                    // (a 4xx going back to the client) proves nothing about it.
-                    if let Some(session) = session.filter(|_| answer.status.is_success()) {
+                    // (a 4xx going back to the client) proves nothing about it. When it already
+                    // is the session's, the lookup has renewed it.
+                    let moved = preferred.as_ref() != Some(&provider.id);
+                    if let Some(session) = session.filter(|_| moved && answer.status.is_success()) {
                         self.affinity.record(
                             session,
                             &provider.id,
