@@ -78,6 +78,8 @@ async fn a_cooling_provider_comes_back_as_soon_as_a_check_passes() {
         ],
         "    interval: 300ms\n    timeout: 1s\n",
     );
+    let logs = crate::real_clients::Captured::default();
+    let _guard = logs.install();
     let proxy = Proxy::start(&yaml).await;
     first.set_always(Some(Reply::status(529)));
     // A user's request finds `first` down and fails over; `first` cools down for 60 s.
@@ -117,6 +119,18 @@ async fn a_cooling_provider_comes_back_as_soon_as_a_check_passes() {
     assert!(listed["last_check"]["latency_ms"].is_u64(), "{listed}");
     let response = proxy.messages(body("claude-opus-5-5", false)).await;
     assert_eq!(response.headers()["x-claude-lb-provider"], "first");
+    // The log says why it came back.
+    let back_lines: Vec<String> = logs
+        .lines()
+        .into_iter()
+        .filter(|l| l.contains("provider is available again: a health check passed"))
+        .collect();
+    assert_eq!(back_lines.len(), 1, "{:?}", logs.lines());
+    assert!(
+        back_lines[0].contains("provider=first"),
+        "{}",
+        back_lines[0]
+    );
     let text = metrics(&proxy).await;
     for line in [
         "claude_lb_health_checks_total{provider=\"first\",outcome=\"ok\"} 1",
