@@ -50,6 +50,32 @@ struct ProviderCounters {
     latency_sum: f64,
     input_tokens: u64,
     output_tokens: u64,
+    cache_read_tokens: u64,
+    cache_creation_tokens: u64,
+    /// Health checks, by outcome (`ok`, `failed`, `inconclusive`).
+    checks: BTreeMap<&'static str, u64>,
+}
+
+/// The token counts of one answer, as the provider reported them; `None` where it said nothing.
+///
+/// In Anthropic's terms, `input` counts the input tokens that were neither read from nor
+/// written to the prompt cache, so the three input counts add up to the whole prompt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tokens {
+    pub input: Option<u64>,
+    pub output: Option<u64>,
+    pub cache_read: Option<u64>,
+    pub cache_creation: Option<u64>,
+}
+
+/// A provider's token totals since the start, for `/providers`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenTotals {
+    /// Input tokens neither read from nor written to the prompt cache.
+    pub uncached_input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_creation: u64,
 }
 
 impl Metrics {
@@ -64,7 +90,7 @@ impl Metrics {
         client: &std::sync::Arc<str>,
         status: u16,
         latency: Duration,
-        tokens: (Option<u64>, Option<u64>),
+        tokens: Tokens,
     ) {
         let mut inner = self.inner.lock();
         let counters = inner.providers.entry(provider.clone()).or_default();
@@ -82,8 +108,33 @@ impl Metrics {
         counters.latency_sum += seconds;
         // Token counts come from providers: a huge or hostile value stops the counter at its
         // maximum instead of wrapping it to a small number (or panicking in a debug build).
-        counters.input_tokens = counters.input_tokens.saturating_add(tokens.0.unwrap_or(0));
-        counters.output_tokens = counters.output_tokens.saturating_add(tokens.1.unwrap_or(0));
+        let add =
+            |counter: &mut u64, n: Option<u64>| *counter = counter.saturating_add(n.unwrap_or(0));
+        add(&mut counters.input_tokens, tokens.input);
+        add(&mut counters.output_tokens, tokens.output);
+        add(&mut counters.cache_read_tokens, tokens.cache_read);
+        add(&mut counters.cache_creation_tokens, tokens.cache_creation);
+    }
+
+    /// `provider`'s token totals.
+    pub fn tokens(&self, provider: &ProviderId) -> TokenTotals {
+        let inner = self.inner.lock();
+        inner
+            .providers
+            .get(provider)
+            .map_or_else(TokenTotals::default, |c| TokenTotals {
+                uncached_input: c.input_tokens,
+                output: c.output_tokens,
+                cache_read: c.cache_read_tokens,
+                cache_creation: c.cache_creation_tokens,
+            })
+    }
+
+    /// A background health check of `provider`, by outcome.
+    pub fn record_check(&self, provider: &ProviderId, outcome: &'static str) {
+        let mut inner = self.inner.lock();
+        let counters = inner.providers.entry(provider.clone()).or_default();
+        *counters.checks.entry(outcome).or_default() += 1;
     }
 
     /// An attempt that failed over; `cooled` when it started a cooldown.
@@ -184,6 +235,22 @@ impl Metrics {
             "Output tokens reported by providers.",
             &|c| c.output_tokens,
         );
+        family(
+            "claude_lb_cache_read_tokens_total",
+            "Input tokens read from the prompt cache, by provider.",
+            &|c| c.cache_read_tokens,
+        );
+        family(
+            "claude_lb_cache_creation_tokens_total",
+            "Input tokens written to the prompt cache, by provider.",
+            &|c| c.cache_creation_tokens,
+        );
+        family(
+            "claude_lb_uncached_input_tokens_total",
+            "Input tokens neither read from nor written to the prompt cache, by provider.",
+            &|c| c.input_tokens,
+        );
+        render_checks(&inner, &mut out);
         let _ = writeln!(
             out,
             "# HELP claude_lb_request_duration_seconds Time from a request's arrival to the end of its answer, by provider.\n# TYPE claude_lb_request_duration_seconds histogram"
@@ -205,9 +272,33 @@ impl Metrics {
     }
 }
 
+/// The `claude_lb_health_checks_total` family.
+fn render_checks(inner: &Inner, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "# HELP claude_lb_health_checks_total Background health checks, by provider and outcome.\n# TYPE claude_lb_health_checks_total counter"
+    );
+    for (id, c) in &inner.providers {
+        for (outcome, n) in &c.checks {
+            let _ = writeln!(
+                out,
+                "claude_lb_health_checks_total{{provider=\"{id}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tokens(input: Option<u64>, output: Option<u64>) -> Tokens {
+        Tokens {
+            input,
+            output,
+            ..Tokens::default()
+        }
+    }
 
     #[test]
     fn renders_every_family_with_its_counts() {
@@ -222,13 +313,39 @@ mod tests {
             &alice,
             200,
             Duration::from_millis(30),
-            (Some(10), Some(5)),
+            tokens(Some(10), Some(5)),
         );
-        metrics.record_answer(&b, &alice, 200, Duration::from_secs(3), (Some(1), None));
-        metrics.record_answer(&b, &none, 200, Duration::from_secs(3), (None, None));
+        metrics.record_answer(
+            &b,
+            &alice,
+            200,
+            Duration::from_secs(3),
+            Tokens {
+                cache_read: Some(900),
+                cache_creation: Some(40),
+                ..tokens(Some(1), None)
+            },
+        );
+        metrics.record_answer(&b, &none, 200, Duration::from_secs(3), tokens(None, None));
         metrics.record_refused(None, "missing_key");
         metrics.record_refused(Some(&alice), "requests_per_minute");
         metrics.record_failed_request();
+        metrics.record_check(&a, "ok");
+        metrics.record_check(&a, "failed");
+        metrics.record_check(&a, "ok");
+        assert_eq!(
+            metrics.tokens(&b),
+            TokenTotals {
+                uncached_input: 11,
+                output: 5,
+                cache_read: 900,
+                cache_creation: 40,
+            }
+        );
+        assert_eq!(
+            metrics.tokens(&ProviderId::new("c")),
+            TokenTotals::default()
+        );
         let text = metrics.render();
         for line in [
             "claude_lb_requests_total{provider=\"b\",client=\"alice\",status=\"200\"} 2",
@@ -241,6 +358,11 @@ mod tests {
             "claude_lb_cooldowns_total{provider=\"a\"} 1",
             "claude_lb_input_tokens_total{provider=\"b\"} 11",
             "claude_lb_output_tokens_total{provider=\"b\"} 5",
+            "claude_lb_cache_read_tokens_total{provider=\"b\"} 900",
+            "claude_lb_cache_creation_tokens_total{provider=\"b\"} 40",
+            "claude_lb_uncached_input_tokens_total{provider=\"b\"} 11",
+            "claude_lb_health_checks_total{provider=\"a\",outcome=\"ok\"} 2",
+            "claude_lb_health_checks_total{provider=\"a\",outcome=\"failed\"} 1",
             "claude_lb_request_duration_seconds_bucket{provider=\"b\",le=\"0.05\"} 1",
             "claude_lb_request_duration_seconds_bucket{provider=\"b\",le=\"5\"} 3",
             "claude_lb_request_duration_seconds_bucket{provider=\"b\",le=\"+Inf\"} 3",
@@ -260,9 +382,9 @@ mod tests {
             &none,
             200,
             Duration::ZERO,
-            (Some(u64::MAX - 1), Some(u64::MAX)),
+            tokens(Some(u64::MAX - 1), Some(u64::MAX)),
         );
-        metrics.record_answer(&a, &none, 200, Duration::ZERO, (Some(5), Some(7)));
+        metrics.record_answer(&a, &none, 200, Duration::ZERO, tokens(Some(5), Some(7)));
         let text = metrics.render();
         for line in [
             format!(

@@ -3,7 +3,7 @@
 //!
 //! One input is a crafted client request: a path with its query, header lines and a body.
 //! It goes through the same pure functions `serve` uses (the router, the body scan for
-//! `model`, the header allowlist, the upstream URL) and the invariants that keep a request
+//! `model` and for the session in `metadata.user_id`, the header allowlist, the upstream URL) and the invariants that keep a request
 //! where the config says must hold.
 
 use std::sync::OnceLock;
@@ -35,6 +35,7 @@ pub(crate) fn run(data: &[u8]) {
     check_route(&target);
     check_headers(header_block);
     check_body(body);
+    check_session(body);
 }
 
 /// An accepted path has no segment a later layer could read as a step elsewhere, and the
@@ -123,6 +124,38 @@ fn check_headers(block: &[u8]) {
     }
     assert!(!sent.contains_key("authorization"));
     assert_eq!(sent.get_all("x-api-key").iter().count(), 1);
+}
+
+/// The session that affinity reads from `metadata.user_id` is the one a JSON parser reads
+/// there: whenever a parser finds a session id, the scan finds the same one, and when the scan
+/// finds one in a `user_id` that parses, the parser agrees.
+fn check_session(body: &[u8]) {
+    let scanned = scan::request(body)
+        .metadata
+        .and_then(|metadata| scan::metadata_session(body, metadata));
+    let Ok(serde_json::Value::Object(parsed)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return;
+    };
+    let Some(user_id) = parsed
+        .get("metadata")
+        .and_then(|m| m.get("user_id"))
+        .and_then(serde_json::Value::as_str)
+    else {
+        assert_eq!(
+            scanned, None,
+            "a session without a user_id string in {body:?}"
+        );
+        return;
+    };
+    let Ok(inner) = serde_json::from_str::<serde_json::Value>(user_id) else {
+        return;
+    };
+    let parsed_session = inner
+        .get("session_id")
+        .and_then(serde_json::Value::as_str)
+        .filter(|id| !id.is_empty() && id.len() <= scan::MAX_SESSION_ID);
+    assert_eq!(scanned.as_deref(), parsed_session, "{body:?}");
 }
 
 /// The `model` that routes a body is the one every JSON parser upstream reads, or the body

@@ -39,6 +39,14 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
     Duration::try_from_secs_f64(seconds).map_err(|_| DurationError::TooLong(text.to_owned()))
 }
 
+/// Parses `text` as a duration that may be zero (`0` turns something off), never negative.
+pub fn parse_or_zero(text: &str) -> Result<Duration, DurationError> {
+    match parse(text) {
+        Err(DurationError::NotPositive(_)) if !text.trim().starts_with('-') => Ok(Duration::ZERO),
+        other => other,
+    }
+}
+
 /// Sums `1h30m`-style parts into seconds; `None` when the text is not of that form.
 fn with_units(text: &str) -> Option<f64> {
     let mut rest = text;
@@ -103,6 +111,17 @@ mod tests {
         err("-5", "must be more than zero, found \"-5\"");
         err("0s", "must be more than zero, found \"0s\"");
         err("-1m", "must be more than zero, found \"-1m\"");
+        assert_eq!(parse_or_zero("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_or_zero("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_or_zero("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(
+            parse_or_zero("-1"),
+            Err(DurationError::NotPositive("-1".to_owned()))
+        );
+        assert!(matches!(
+            parse_or_zero("soon"),
+            Err(DurationError::Invalid(_))
+        ));
         err(
             "soon",
             "expected a number of seconds or a duration such as \"90s\", \"2m\" or \"1h30m\", found \"soon\"",

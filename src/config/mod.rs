@@ -74,6 +74,8 @@ pub struct Provider {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// An upper bound on `max_tokens` sent to this provider (`max_tokens:` in the config).
     pub max_tokens: Option<NonZeroU32>,
+    /// How the background health check probes this provider (`health_check:`).
+    pub health_check: HealthCheckMode,
 }
 
 impl Provider {
@@ -139,6 +141,67 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Who may use the instance, and how much of it.
     pub access: AccessSettings,
+    /// Whether the requests of one client session stay on one provider.
+    pub affinity: Affinity,
+    /// How long after a session's last request its provider is forgotten.
+    pub affinity_ttl: Duration,
+    /// The background health checks (`settings.health_check`).
+    pub health_check: HealthCheckSettings,
+}
+
+/// Whether a session's requests stay on one provider (`settings.affinity`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Affinity {
+    /// The provider that answered a session's last request goes first while it is available.
+    #[default]
+    Session,
+    /// Every request is planned by the strategy alone.
+    None,
+}
+
+/// The background health checks of `serve` (`settings.health_check`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthCheckSettings {
+    /// Time between two checks of a provider; zero turns the checks off.
+    pub interval: Duration,
+    /// How long one probe may take before it counts as failed.
+    pub timeout: Duration,
+    /// Whether available providers that had no traffic for an interval are probed too.
+    pub idle_providers: bool,
+}
+
+impl Default for HealthCheckSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+            idle_providers: false,
+        }
+    }
+}
+
+/// How a health check probes a provider (a provider's `health_check:`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HealthCheckMode {
+    /// Lists the provider's models: free, and proves the address and the key.
+    #[default]
+    Models,
+    /// Sends a minimal Messages request (`max_tokens: 1`): proves the model answers, and costs
+    /// a token.
+    Messages,
+    /// Never probed.
+    Off,
+}
+
+impl HealthCheckMode {
+    /// The name used in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Models => "models",
+            Self::Messages => "messages",
+            Self::Off => "off",
+        }
+    }
 }
 
 /// The settings that keep the instance from being an open relay or an easy target: the admin
@@ -488,6 +551,9 @@ mod tests {
                 allowed_origins: Vec::new(),
                 allowed_hosts: Vec::new(),
             },
+            affinity: Affinity::Session,
+            affinity_ttl: secs(3600),
+            health_check: HealthCheckSettings::default(),
         };
         assert_eq!(settings.cooldown_policy(), CooldownPolicy::new(secs(90)));
     }

@@ -76,6 +76,7 @@ pub struct RawProvider {
     pub enabled: Option<Text>,
     pub weight: Option<Text>,
     pub max_tokens: Option<Text>,
+    pub health_check: Option<Text>,
     pub models: Option<Spanned<TextMap>>,
     pub headers: Option<Spanned<TextMap>>,
 }
@@ -97,6 +98,18 @@ pub struct RawSettings {
     pub header_read_timeout: Option<Text>,
     pub allowed_origins: Option<TextList>,
     pub allowed_hosts: Option<TextList>,
+    pub affinity: Option<Text>,
+    pub affinity_ttl: Option<Text>,
+    /// `health_check:`, when present and a mapping.
+    pub health_check: Option<RawHealthCheck>,
+}
+
+/// `settings.health_check:`, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawHealthCheck {
+    pub interval: Option<Text>,
+    pub timeout: Option<Text>,
+    pub idle_providers: Option<Text>,
 }
 
 /// The keys allowed at the top level.
@@ -107,6 +120,8 @@ enum Slot<T> {
     Text(fn(&mut T) -> &mut Option<Text>),
     Map(fn(&mut T) -> &mut Option<Spanned<TextMap>>),
     List(fn(&mut T) -> &mut Option<TextList>),
+    /// A nested section, read by its own function.
+    Section(fn(&mut T, &Node<'_>, &str, &mut Problems)),
 }
 
 /// The keys allowed in a provider, in the order messages list them, and where each goes.
@@ -120,6 +135,7 @@ const PROVIDER_FIELDS: &[(&str, Slot<RawProvider>)] = &[
     ("enabled", Slot::Text(|p| &mut p.enabled)),
     ("weight", Slot::Text(|p| &mut p.weight)),
     ("max_tokens", Slot::Text(|p| &mut p.max_tokens)),
+    ("health_check", Slot::Text(|p| &mut p.health_check)),
     ("models", Slot::Map(|p| &mut p.models)),
     ("headers", Slot::Map(|p| &mut p.headers)),
 ];
@@ -152,6 +168,25 @@ const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
     ),
     ("allowed_origins", Slot::List(|s| &mut s.allowed_origins)),
     ("allowed_hosts", Slot::List(|s| &mut s.allowed_hosts)),
+    ("affinity", Slot::Text(|s| &mut s.affinity)),
+    ("affinity_ttl", Slot::Text(|s| &mut s.affinity_ttl)),
+    (
+        "health_check",
+        Slot::Section(|s, node, path, problems| {
+            let mut raw = RawHealthCheck::default();
+            if !is_null(untag(node)) {
+                read_fields(node, path, HEALTH_CHECK_FIELDS, &mut raw, problems);
+            }
+            s.health_check = Some(raw);
+        }),
+    ),
+];
+
+/// The keys allowed in `settings.health_check:`.
+const HEALTH_CHECK_FIELDS: &[(&str, Slot<RawHealthCheck>)] = &[
+    ("interval", Slot::Text(|h| &mut h.interval)),
+    ("timeout", Slot::Text(|h| &mut h.timeout)),
+    ("idle_providers", Slot::Text(|h| &mut h.idle_providers)),
 ];
 
 /// The keys allowed in a client, in the order messages list them, and where each goes.
@@ -185,6 +220,11 @@ pub fn client_keys() -> Vec<&'static str> {
 /// The keys allowed in `settings:`.
 pub fn settings_keys() -> Vec<&'static str> {
     keys(SETTINGS_FIELDS)
+}
+
+/// The keys allowed in `settings.health_check:`.
+pub fn health_check_keys() -> Vec<&'static str> {
+    keys(HEALTH_CHECK_FIELDS)
 }
 
 /// Reads `text` into a [`RawConfig`], recording every structural problem in `problems`.
@@ -470,6 +510,7 @@ fn read_fields<T>(
             Some(Slot::Text(slot)) => *slot(raw) = text(value, &here, problems),
             Some(Slot::Map(slot)) => *slot(raw) = text_map(value, &here, problems),
             Some(Slot::List(slot)) => *slot(raw) = text_list(value, &here, problems),
+            Some(Slot::Section(read)) => read(raw, value, &here, problems),
             None => {}
         }
     }

@@ -95,6 +95,12 @@ pub const PROVIDER: &[Key] = &[
         "Client model pattern → this provider's model name, first match in file order wins; `*` matches any run of characters. A provider with a `models` map serves only the models that match; one without serves every model under its own name.",
     ),
     key(
+        "health_check",
+        false,
+        "`models`",
+        "How the background health check probes this provider: `models` (lists its models: free, proves the address and the key; a provider without a model list gets no verdict from it), `messages` (a Messages request with `max_tokens: 1`: proves the model answers, costs a token) or `off`.",
+    ),
+    key(
         "headers",
         false,
         "none",
@@ -187,6 +193,36 @@ pub const SETTINGS: &[Key] = &[
         false,
         "none",
         "Host names, besides `localhost` and IP addresses, that a request's `Host` may name (the name clients use in `ANTHROPIC_BASE_URL`, such as `lb.internal`); other names are refused (403), which stops DNS rebinding.",
+    ),
+    key(
+        "affinity",
+        false,
+        "`session`",
+        "`session`: the requests of one Claude Code session (its `x-claude-code-session-id` header, else the `session_id` in `metadata.user_id`) go to the provider that answered its last request while that provider is available, so its prompt cache keeps working; `none`: every request is planned by the strategy alone.",
+    ),
+    key(
+        "affinity_ttl",
+        false,
+        "`1h`",
+        "How long after a session's last request its provider is forgotten (at most 100,000 sessions are remembered, the least recently used dropped first).",
+    ),
+    key(
+        "health_check.interval",
+        false,
+        "`30s`",
+        "Time between two background checks of a provider that is cooling down (and, with `idle_providers`, of an idle one); `0` turns the checks off.",
+    ),
+    key(
+        "health_check.timeout",
+        false,
+        "`10s`",
+        "How long one check may take before it counts as failed.",
+    ),
+    key(
+        "health_check.idle_providers",
+        false,
+        "`false`",
+        "`true`: also check available providers that had no request for an interval, so one that broke while idle goes into cooldown before a user's request finds it.",
     ),
 ];
 
@@ -366,7 +402,7 @@ pub fn man_page(version: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::raw::{client_keys, provider_keys, settings_keys};
+    use crate::config::raw::{client_keys, health_check_keys, provider_keys, settings_keys};
 
     #[test]
     fn every_key_the_loader_accepts_is_documented_once() {
@@ -377,7 +413,17 @@ mod tests {
         accepted.sort_unstable();
         assert_eq!(documented, accepted);
         let mut documented = names(SETTINGS);
-        let mut accepted = settings_keys();
+        // A nested section is documented key by key, as `section.key`.
+        let mut accepted: Vec<String> = settings_keys()
+            .into_iter()
+            .filter(|k| *k != "health_check")
+            .map(str::to_owned)
+            .chain(
+                health_check_keys()
+                    .into_iter()
+                    .map(|k| format!("health_check.{k}")),
+            )
+            .collect();
         documented.sort_unstable();
         accepted.sort_unstable();
         assert_eq!(documented, accepted);

@@ -17,10 +17,11 @@ use url::Url;
 
 use super::diagnostic::{Pos, Problems, did_you_mean};
 use super::expand::{Expanded, expand};
+use super::raw::RawHealthCheck;
 use super::raw::{RawConfig, RawProvider, RawSettings, Spanned, Text};
 use super::{
-    AccessSettings, Config, LogFormat, LogLevel, Provider, SecretOrigin, Settings, Strategy,
-    duration,
+    AccessSettings, Affinity, Config, HealthCheckMode, HealthCheckSettings, LogFormat, LogLevel,
+    Provider, SecretOrigin, Settings, Strategy, duration,
 };
 use crate::config::Secret;
 
@@ -56,6 +57,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default `settings.max_connections`.
 pub const DEFAULT_MAX_CONNECTIONS: NonZeroU32 = NonZeroU32::new(4096).unwrap();
+/// The default `settings.affinity_ttl`.
+pub const DEFAULT_AFFINITY_TTL: Duration = Duration::from_secs(60 * 60);
 /// The default `settings.stream_idle_timeout`.
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -74,6 +77,12 @@ const STRATEGIES: &[(&str, Strategy)] = &[
     ("round_robin", Strategy::RoundRobin),
     ("weighted", Strategy::Weighted),
     ("latency", Strategy::Latency),
+];
+const AFFINITIES: &[(&str, Affinity)] = &[("session", Affinity::Session), ("none", Affinity::None)];
+const HEALTH_CHECK_MODES: &[(&str, HealthCheckMode)] = &[
+    ("models", HealthCheckMode::Models),
+    ("messages", HealthCheckMode::Messages),
+    ("off", HealthCheckMode::Off),
 ];
 const LOG_FORMATS: &[(&str, LogFormat)] = &[("text", LogFormat::Text), ("json", LogFormat::Json)];
 
@@ -345,6 +354,8 @@ fn provider(
     let weight = raw.weight.as_ref().map_or(Some(NonZeroU32::MIN), |t| {
         positive(t, &field("weight"), problems)
     });
+    let health_check =
+        health_check_mode(raw.health_check.as_ref(), &field("health_check"), problems);
     let max_tokens = raw
         .max_tokens
         .as_ref()
@@ -372,6 +383,7 @@ fn provider(
         models: models?,
         headers: headers?,
         max_tokens: max_tokens.flatten(),
+        health_check: health_check?,
     };
     warn_about(&provider, raw, path, problems);
     Some(provider)
@@ -1052,8 +1064,13 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
             boolean(t, "settings.resend_timed_out_answers", problems)
         });
     let access = access_settings(raw, env, problems);
+    let (affinity, affinity_ttl) = affinity(raw, problems);
+    let health_check = health_check(raw.health_check.as_ref(), problems);
     Some(Settings {
         access: access?,
+        affinity: affinity?,
+        affinity_ttl: affinity_ttl?,
+        health_check: health_check?,
         listen: listen?,
         strategy: strategy?,
         failure_cooldown: failure_cooldown?,
@@ -1213,6 +1230,92 @@ fn hosts(list: &super::raw::TextList, problems: &mut Problems) -> Option<Vec<Str
         }
     }
     (!failed).then_some(out)
+}
+
+/// A provider's `health_check`, by default `models`.
+fn health_check_mode(
+    t: Option<&Text>,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<HealthCheckMode> {
+    let Some(t) = t else {
+        return Some(HealthCheckMode::Models);
+    };
+    choice(t, path, "health check", HEALTH_CHECK_MODES, false, problems)
+}
+
+/// `settings.affinity` and `settings.affinity_ttl`, with their defaults.
+fn affinity(raw: &RawSettings, problems: &mut Problems) -> (Option<Affinity>, Option<Duration>) {
+    let affinity = raw.affinity.as_ref().map_or(Some(Affinity::Session), |t| {
+        choice(
+            t,
+            "settings.affinity",
+            "affinity",
+            AFFINITIES,
+            false,
+            problems,
+        )
+    });
+    let Some(t) = raw.affinity_ttl.as_ref() else {
+        return (affinity, Some(DEFAULT_AFFINITY_TTL));
+    };
+    let ttl = duration::parse(&t.value)
+        .map_err(|e| problems.error(t.pos, "settings.affinity_ttl", e.to_string()))
+        .ok();
+    (affinity, ttl)
+}
+
+/// `settings.health_check`, with its defaults.
+fn health_check(
+    raw: Option<&RawHealthCheck>,
+    problems: &mut Problems,
+) -> Option<HealthCheckSettings> {
+    let defaults = HealthCheckSettings::default();
+    let Some(raw) = raw else {
+        return Some(defaults);
+    };
+    let dur = |t: Option<&Text>,
+               key: &str,
+               default: Duration,
+               parse: fn(&str) -> Result<Duration, duration::DurationError>,
+               problems: &mut Problems| {
+        let Some(t) = t else { return Some(default) };
+        parse(&t.value)
+            .map_err(|e| {
+                problems.error(
+                    t.pos,
+                    &format!("settings.health_check.{key}"),
+                    e.to_string(),
+                );
+            })
+            .ok()
+    };
+    // An interval of zero turns the checks off; a timeout of zero would fail every check.
+    let interval = dur(
+        raw.interval.as_ref(),
+        "interval",
+        defaults.interval,
+        duration::parse_or_zero,
+        problems,
+    );
+    let timeout = dur(
+        raw.timeout.as_ref(),
+        "timeout",
+        defaults.timeout,
+        duration::parse,
+        problems,
+    );
+    let idle_providers = raw
+        .idle_providers
+        .as_ref()
+        .map_or(Some(defaults.idle_providers), |t| {
+            boolean(t, "settings.health_check.idle_providers", problems)
+        });
+    Some(HealthCheckSettings {
+        interval: interval?,
+        timeout: timeout?,
+        idle_providers: idle_providers?,
+    })
 }
 
 fn listen(t: &Text, problems: &mut Problems) -> Option<SocketAddr> {

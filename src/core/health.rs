@@ -37,6 +37,13 @@
 //! as a request, but neither ends a cooldown nor adds to a streak nor feeds the latency: the
 //! provider may reject bad requests quickly while it cannot serve good ones.
 //!
+//! **A health check is not a request.** A background check (`record_check`) counts nothing and
+//! feeds no latency. A pass ends a cooldown at once and resets the streak, so the provider's
+//! next failure counts from the start, except a cooldown a rate limit started: the provider
+//! said when to come back, and a cheap check cannot tell whether its limit has passed. A failure
+//! cools an available provider down as a failed request would, and leaves a cooldown in force
+//! as it is.
+//!
 //! **No jitter.** Jitter spreads out independent clients that would otherwise retry in lockstep.
 //! Here one table decides for every request of the process, so there is no herd to spread, and
 //! exact cooldowns keep the `retry-after` the proxy sends and the admin API's figures exact.
@@ -117,6 +124,43 @@ pub struct HealthSnapshot {
     pub last_error: Option<String>,
     /// The moving average of the time to the commit point, once there is a sample.
     pub latency: Option<Duration>,
+    /// The latest background health check, once there was one.
+    pub last_check: Option<LastCheck>,
+}
+
+/// A background health check's result, as the admin API shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastCheck {
+    /// When the check started (wall-clock time, for people).
+    pub at: std::time::SystemTime,
+    /// Whether the provider passed.
+    pub ok: bool,
+    /// How long the check took.
+    pub latency: Duration,
+    /// What the check found, in words (never a secret).
+    pub detail: String,
+}
+
+/// What a background health check says about a provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckVerdict {
+    /// The provider works: a cooling-down provider is available again at once.
+    Pass,
+    /// The provider fails: an available provider goes into cooldown as after a failed request.
+    Fail(CooldownKind),
+    /// Neither (rate-limited, or a probe the provider cannot answer): nothing changes.
+    Inconclusive,
+}
+
+/// What a health check changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckEffect {
+    /// The provider was cooling down and is available again.
+    Recovered,
+    /// The provider was available and now cools down for this long.
+    CooledDown(Duration),
+    /// Nothing changed.
+    Unchanged,
 }
 
 impl HealthSnapshot {
@@ -151,6 +195,12 @@ pub(super) struct Health {
     failures: u64,
     last_error: Option<Box<str>>,
     latency: Option<Duration>,
+    /// When the latest attempt (of a request, not a check) was recorded.
+    last_request: Option<Instant>,
+    /// Whether the latest failure was a rate limit: a passing check does not end that
+    /// cooldown, since a provider's limit is on requests, which a check does not measure.
+    rate_limited: bool,
+    last_check: Option<LastCheck>,
 }
 
 impl Health {
@@ -161,6 +211,35 @@ impl Health {
 
     pub(super) fn latency(&self) -> Option<Duration> {
         self.latency
+    }
+
+    /// Counts a failure and starts or extends the cooldown; returns how long it now lasts.
+    fn fail(
+        &mut self,
+        kind: &CooldownKind,
+        reason: &str,
+        policy: &CooldownPolicy,
+        now: Instant,
+    ) -> Duration {
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        self.last_error = Some(reason.into());
+        self.rate_limited = matches!(kind, CooldownKind::RateLimited { .. });
+        if self.cooling_until(now).is_none() {
+            self.streak = self.streak.saturating_add(1);
+        }
+        let cooldown = match *kind {
+            CooldownKind::Failure { retry_after } | CooldownKind::RateLimited { retry_after } => {
+                policy
+                    .backoff(self.streak)
+                    .max(retry_after.unwrap_or_default())
+            }
+            CooldownKind::Auth => policy.auth,
+        };
+        // Bounded so that adding it to `now` cannot overflow, whatever the settings say.
+        let end = now + cooldown.min(COOLDOWN_LIMIT);
+        let end = self.cooldown_until.map_or(end, |current| current.max(end));
+        self.cooldown_until = Some(end);
+        end - now
     }
 }
 
@@ -201,9 +280,10 @@ impl HealthTable {
     /// Records a successful attempt that reached its commit point after `latency`.
     ///
     /// Ends any cooldown and failing streak, and feeds the latency average.
-    pub fn record_success(&self, id: &ProviderId, latency: Duration, _now: Instant) {
+    pub fn record_success(&self, id: &ProviderId, latency: Duration, now: Instant) {
         self.update(id, |h| {
             h.requests += 1;
+            h.last_request = Some(now);
             h.consecutive_failures = 0;
             h.streak = 0;
             h.cooldown_until = None;
@@ -232,29 +312,54 @@ impl HealthTable {
         self.update(id, |h| {
             h.requests += 1;
             h.failures += 1;
-            h.consecutive_failures = h.consecutive_failures.saturating_add(1);
-            h.last_error = Some(reason.into());
-            if h.cooling_until(now).is_none() {
-                h.streak = h.streak.saturating_add(1);
-            }
-            let cooldown = match *kind {
-                CooldownKind::Failure { retry_after }
-                | CooldownKind::RateLimited { retry_after } => policy
-                    .backoff(h.streak)
-                    .max(retry_after.unwrap_or_default()),
-                CooldownKind::Auth => policy.auth,
-            };
-            // Bounded so that adding it to `now` cannot overflow, whatever the settings say.
-            let end = now + cooldown.min(COOLDOWN_LIMIT);
-            let end = h.cooldown_until.map_or(end, |current| current.max(end));
-            h.cooldown_until = Some(end);
-            end - now
+            h.last_request = Some(now);
+            h.fail(kind, reason, policy, now)
         })
     }
 
     /// Records an attempt whose 4xx answer went back to the client: a request, not a failure.
-    pub fn record_client_error(&self, id: &ProviderId, _now: Instant) {
-        self.update(id, |h| h.requests += 1);
+    pub fn record_client_error(&self, id: &ProviderId, now: Instant) {
+        self.update(id, |h| {
+            h.requests += 1;
+            h.last_request = Some(now);
+        });
+    }
+
+    /// When the latest request attempt to `id` was recorded, if any was.
+    pub fn last_request(&self, id: &ProviderId) -> Option<Instant> {
+        self.providers.lock().get(id).and_then(|h| h.last_request)
+    }
+
+    /// Records a background health check of `id` and applies its verdict: a pass ends a
+    /// cooldown (and the failing streak, so the next failure counts from the start), unless a
+    /// rate limit started it (the provider said when to come back); a failure
+    /// starts one for an available provider, as a failed request would (a provider already
+    /// cooling down keeps its cooldown as it is). A check is never counted as a request.
+    pub fn record_check(
+        &self,
+        id: &ProviderId,
+        verdict: CheckVerdict,
+        check: LastCheck,
+        policy: &CooldownPolicy,
+        now: Instant,
+    ) -> CheckEffect {
+        self.update(id, |h| {
+            let cooling = h.cooling_until(now).is_some();
+            let detail = check.detail.clone();
+            h.last_check = Some(check);
+            match verdict {
+                CheckVerdict::Pass if cooling && !h.rate_limited => {
+                    h.consecutive_failures = 0;
+                    h.streak = 0;
+                    h.cooldown_until = None;
+                    CheckEffect::Recovered
+                }
+                CheckVerdict::Fail(kind) if !cooling => {
+                    CheckEffect::CooledDown(h.fail(&kind, &detail, policy, now))
+                }
+                _ => CheckEffect::Unchanged,
+            }
+        })
     }
 
     /// `id`'s health at `now`.
@@ -276,6 +381,7 @@ impl HealthTable {
             failures: h.failures,
             last_error: h.last_error.as_deref().map(str::to_owned),
             latency: h.latency,
+            last_check: h.last_check.clone(),
         }
     }
 

@@ -3,6 +3,7 @@
 //!
 //! Nothing here does I/O or reads the clock: time comes in as a `now` argument.
 
+pub mod affinity;
 pub mod classify;
 pub mod error_type;
 pub mod health;

@@ -22,6 +22,13 @@
 //!   used, so one request in [`EXPLORE_EVERY`] puts another candidate first (each in turn), which
 //!   keeps a provider that was slow once from being judged on that sample forever.
 //!
+//! **Affinity.** A request of a session that a provider answered before names that provider as
+//! `preferred` (see `core::affinity`). When the preferred provider is a candidate (usable, serves
+//! the model, not cooling down), it goes first and the rest keep the strategy's order; otherwise
+//! the plan is the strategy's own. So `priority` plans are unchanged while the session's provider
+//! is the first healthy one, and whatever removes a provider from the candidates (its health, or
+//! a restriction of the request's providers) wins over affinity.
+//!
 //! If every provider that serves the model is cooling down, the plan holds only the one whose
 //! cooldown ends first: trying a provider that is probably still failing costs one attempt, while
 //! refusing outright would fail requests that it could now serve. No serving provider at all is
@@ -36,7 +43,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::time::Instant;
 
 use crate::core::health::{Health, HealthTable};
-use crate::core::provider::Routable;
+use crate::core::provider::{ProviderId, Routable};
 
 /// Under the `latency` strategy, one request in this many tries a candidate other than the
 /// fastest first.
@@ -114,13 +121,15 @@ impl Selector {
     ///
     /// `providers` is the configuration's provider list, in file order; every [`Candidate`]
     /// indexes into it. Only the providers whose index `admit` accepts are candidates (the
-    /// ones a client may reach).
+    /// ones a client may reach). `preferred`, the provider of the request's session, goes first
+    /// while it is a candidate.
     pub fn plan<'a, P: Routable>(
         &self,
         providers: &'a [P],
         model: &'a str,
         admit: &dyn Fn(usize) -> bool,
         strategy: Strategy,
+        preferred: Option<&ProviderId>,
         health: &HealthTable,
         now: Instant,
     ) -> Result<Plan<'a>, PlanError> {
@@ -167,6 +176,11 @@ impl Selector {
             });
         }
         self.order(&mut slots, strategy);
+        if let Some(preferred) = preferred {
+            move_to_front(&mut slots, |s| {
+                providers[s.candidate.index].id() == preferred
+            });
+        }
         Ok(Plan {
             slots,
             all_cooling_down: false,

@@ -12,6 +12,7 @@
 //! `error` event.
 
 mod attempt;
+mod check;
 mod context;
 mod history;
 pub mod scan;
@@ -30,7 +31,8 @@ use tokio::time::Instant;
 
 pub use stream::AnswerStream;
 
-use crate::config::{Config, Provider};
+use crate::config::{Affinity, Config, Provider};
+use crate::core::affinity::{AffinityTable, ProviderSessions, SessionKey};
 use crate::core::classify::{self, Failure, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
@@ -39,6 +41,9 @@ use crate::core::select::Selector;
 use crate::logging as log;
 use crate::metrics::Metrics;
 use crate::upstream::{Scrubber, Upstream};
+
+/// The request header that names a Claude Code session.
+pub const SESSION_HEADER: &str = "x-claude-code-session-id";
 
 /// The running configuration, swapped whole on reload.
 #[derive(Debug)]
@@ -76,6 +81,9 @@ pub struct Dispatcher {
     health: Arc<HealthTable>,
     /// Counters for `/metrics`; like the health table, they outlive reloads.
     metrics: Arc<Metrics>,
+    /// The provider of each recent client session; like the health table, it survives
+    /// reloads for providers whose identity is unchanged.
+    affinity: AffinityTable,
     selector: Selector,
     upstream: Upstream,
     next_id: AtomicU64,
@@ -144,6 +152,10 @@ pub struct Answer {
 }
 
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one answer per request, moved a few times; boxing the stream would allocate once more per streamed answer"
+)]
 pub enum AnswerBody {
     Full(Bytes),
     Stream(AnswerStream),
@@ -265,6 +277,7 @@ impl Dispatcher {
             generation: ArcSwap::from_pointee(Generation::new(config)),
             health: Arc::new(HealthTable::new()),
             metrics: Arc::new(Metrics::new()),
+            affinity: AffinityTable::default(),
             selector: Selector::new(),
             upstream: Upstream::new()?,
             next_id: AtomicU64::new(1),
@@ -289,6 +302,33 @@ impl Dispatcher {
         &self.upstream
     }
 
+    /// The sessions each provider holds at `now`, under the running `affinity_ttl`.
+    pub fn sessions(&self, now: Instant) -> Vec<ProviderSessions> {
+        let ttl = self.generation.load().config.settings.affinity_ttl;
+        self.affinity.by_provider(ttl, now)
+    }
+
+    /// The session of a request, when affinity is on: the `x-claude-code-session-id` header,
+    /// else the `session_id` inside `metadata.user_id` (`metadata` is where the body scan
+    /// found the request's `metadata`).
+    fn session(
+        &self,
+        request: &ClientRequest,
+        metadata: Option<std::ops::Range<usize>>,
+    ) -> Option<SessionKey> {
+        let header = request
+            .headers
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|id| !id.is_empty() && id.len() <= scan::MAX_SESSION_ID);
+        if let Some(id) = header {
+            return Some(self.affinity.key(id));
+        }
+        let id = scan::metadata_session(&request.body, metadata?)?;
+        Some(self.affinity.key(&id))
+    }
+
     /// Swaps in a new, already validated config. Providers whose name, type, base URL and
     /// credential are unchanged keep their health; the others start afresh (a fixed key
     /// must not wait out the cooldown of the rejected one). Requests in flight keep
@@ -301,6 +341,7 @@ impl Dispatcher {
             matches!((before, after), (Some(a), Some(b)) if a.kind == b.kind && a.base_url == b.base_url && a.auth_type == b.auth_type && a.secret == b.secret)
         };
         self.health.retain(same_identity);
+        self.affinity.retain(same_identity);
         self.generation.store(Arc::new(Generation::new(config)));
     }
 
@@ -376,7 +417,8 @@ impl Dispatcher {
         request_id: &Arc<str>,
     ) -> Result<Answer, DispatchError> {
         let generation = self.generation.load_full();
-        let model = match scan::model(&request.body) {
+        let scanned = scan::request(&request.body);
+        let model = match scanned.model {
             Ok(model) => model,
             Err(scan::ModelError::Missing) => return Err(DispatchError::NoModel),
             Err(scan::ModelError::Duplicate) => return Err(DispatchError::DuplicateModel),
@@ -385,6 +427,14 @@ impl Dispatcher {
         let model: Box<str> = model.value.into();
         let client = request.client.as_deref();
         let admitted = |provider: &Provider| client.is_none_or(|c| c.may_reach(&provider.id));
+        let settings = &generation.config.settings;
+        // Token counts are planned in file order, so they neither follow nor move a session.
+        let session = match (route, settings.affinity) {
+            (Route::Messages, Affinity::Session) => self.session(request, scanned.metadata),
+            _ => None,
+        };
+        let preferred =
+            session.and_then(|s| self.affinity.lookup(s, settings.affinity_ttl, started));
         let Ok(plan) = self.selector.plan(
             &generation.config.providers,
             &model,
@@ -395,6 +445,7 @@ impl Dispatcher {
                 Route::Messages => generation.config.settings.strategy,
                 Route::CountTokens => crate::config::Strategy::Priority,
             },
+            preferred.as_ref(),
             &self.health,
             started,
         ) else {
@@ -443,6 +494,18 @@ impl Dispatcher {
             };
             match attempt::run(ctx).await {
                 attempt::AttemptOutcome::Answer(mut answer, pending) => {
+                    // The provider that answers becomes the session's; a refused request
+                    // (a 4xx going back to the client) proves nothing about it. When it already
+                    // is the session's, the lookup has renewed it.
+                    let moved = preferred.as_ref() != Some(&provider.id);
+                    if let Some(session) = session.filter(|_| moved && answer.status.is_success()) {
+                        self.affinity.record(
+                            session,
+                            &provider.id,
+                            settings.affinity_ttl,
+                            Instant::now(),
+                        );
+                    }
                     // The one place where a provider's answer becomes the client's: its key
                     // never goes along, in headers, a whole body or any event of a stream.
                     scrubber.headers(&mut answer.headers);

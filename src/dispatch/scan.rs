@@ -37,21 +37,100 @@ pub enum ModelError {
 /// `model`. Unlike [`top_level_string`], this walks the whole top level: the bytes of nested
 /// values are skipped with a vectorised search, never parsed.
 pub fn model(body: &[u8]) -> Result<Found<'_>, ModelError> {
-    let spans = top_level_values(body, "model");
-    match spans.as_slice() {
-        [] => Err(ModelError::Missing),
-        [span] => string_at(body, span.clone()).ok_or(ModelError::Missing),
-        _ => Err(ModelError::Duplicate),
-    }
+    request(body).model
 }
 
 /// The byte ranges of the values of every top-level member named `key` (escapes in the name
 /// decoded), in body order; a walk of the whole top level.
 pub fn top_level_values(body: &[u8], key: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
-    let mut at = skip_ws(body, 0);
+    walk_top_level(body, |name, value| {
+        if key_is(name, key) {
+            found.push(value);
+        }
+    });
+    found
+}
+
+/// What routing reads from the top level of a request body, in one walk of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scanned<'a> {
+    /// The `model`, as [`model`] finds it.
+    pub model: Result<Found<'a>, ModelError>,
+    /// The byte range of the last top-level `metadata` value (the one a parser that keeps the
+    /// last duplicate reads), whatever its kind.
+    pub metadata: Option<Range<usize>>,
+}
+
+/// The `model` and the `metadata` of a request, in one walk of the whole top level (nested
+/// values skipped, never parsed).
+pub fn request(body: &[u8]) -> Scanned<'_> {
+    let mut models = Vec::new();
+    let mut metadata = None;
+    walk_top_level(body, |name, value| {
+        if key_is(name, "model") {
+            models.push(value);
+        } else if key_is(name, "metadata") {
+            metadata = Some(value);
+        }
+    });
+    let model = match models.as_slice() {
+        [] => Err(ModelError::Missing),
+        [span] => string_at(body, span.clone()).ok_or(ModelError::Missing),
+        _ => Err(ModelError::Duplicate),
+    };
+    Scanned { model, metadata }
+}
+
+/// The longest session id that counts; a longer one is no session (nobody's session id is
+/// that long, and the id is hashed, never stored, whatever its length).
+pub const MAX_SESSION_ID: usize = 256;
+
+/// The `session_id` inside `metadata.user_id`, where `metadata` is the byte range of the
+/// request's `metadata` value. Claude Code writes `user_id` as a JSON object encoded in a JSON
+/// string (`"{\"device_id\":…,\"session_id\":\"…\"}"`): the string is decoded, and its
+/// top level walked the same way as a body's, so nothing is parsed whole. `None` unless every
+/// step finds what it expects and the id is a non-empty string of at most
+/// [`MAX_SESSION_ID`] bytes.
+///
+/// Where a name appears twice, the last one counts, as for the parsers that keep the last
+/// duplicate (`serde_json`, Python, JavaScript, Go).
+pub fn metadata_session(body: &[u8], metadata: Range<usize>) -> Option<String> {
+    let user_id = last_member(body, metadata.start, "user_id")?;
+    if user_id.end > metadata.end {
+        return None;
+    }
+    let user_id = string_at(body, user_id)?;
+    let inner = user_id.value.as_bytes();
+    let session = string_at(inner, last_member(inner, 0, "session_id")?)?;
+    let id = session.value;
+    (!id.is_empty() && id.len() <= MAX_SESSION_ID).then(|| id.into_owned())
+}
+
+/// The byte range of the value of the last member named `key` (escapes decoded) of the object
+/// that starts at `object`.
+fn last_member(body: &[u8], object: usize, key: &str) -> Option<Range<usize>> {
+    let mut found = None;
+    walk_members(body, object, |name, value| {
+        if key_is(name, key) {
+            found = Some(value);
+        }
+    });
+    found
+}
+
+/// Calls `visit` with the name literal (quotes included) and the value's byte range of every
+/// member of the top-level object, in body order, until the end or the first malformed member.
+fn walk_top_level(body: &[u8], visit: impl FnMut(&[u8], Range<usize>)) {
+    walk_members(body, 0, visit);
+}
+
+/// Calls `visit` for every member of the object that starts at `object` (leading white space
+/// allowed), as [`walk_top_level`] does for the top level.
+fn walk_members(body: &[u8], object: usize, mut visit: impl FnMut(&[u8], Range<usize>)) {
+    let mut at = skip_ws(body, object);
     if body.get(at) != Some(&b'{') {
-        return found;
+        return;
     }
     at += 1;
     loop {
@@ -67,7 +146,7 @@ pub fn top_level_values(body: &[u8], key: &str) -> Vec<Range<usize>> {
         let Some(name_end) = string_end(body, at) else {
             break;
         };
-        let is_key = key_is(&body[at..name_end], key);
+        let name = &body[at..name_end];
         at = skip_ws(body, name_end);
         if body.get(at) != Some(&b':') {
             break;
@@ -76,12 +155,9 @@ pub fn top_level_values(body: &[u8], key: &str) -> Vec<Range<usize>> {
         let Some(value_end) = value_end(body, at) else {
             break;
         };
-        if is_key {
-            found.push(at..value_end);
-        }
+        visit(name, at..value_end);
         at = value_end;
     }
-    found
 }
 
 /// Whether the JSON string literal `literal` (quotes included) spells `key`, escapes decoded.
@@ -317,12 +393,90 @@ mod tests {
         assert_eq!(&body[found.span], "\"m\"");
     }
 
+    /// The session id of a body, through [`request`] and [`metadata_session`].
+    fn session(body: &str) -> Option<String> {
+        let metadata = request(body.as_bytes()).metadata?;
+        metadata_session(body.as_bytes(), metadata)
+    }
+
+    #[test]
+    fn finds_the_session_id_inside_metadata_user_id() {
+        // What Claude Code sends: a JSON object encoded in a JSON string.
+        let user_id = serde_json::json!({
+            "device_id": "d1",
+            "account_uuid": "",
+            "session_id": "2f0e-session",
+        })
+        .to_string();
+        let body = serde_json::json!({
+            "model": "m",
+            "messages": [{"role": "user", "content": "{\"session_id\":\"fake\"}"}],
+            "metadata": {"user_id": user_id},
+        })
+        .to_string();
+        assert_eq!(session(&body).as_deref(), Some("2f0e-session"));
+        let scanned = request(body.as_bytes());
+        assert_eq!(
+            scanned.model.map(|m| m.value.into_owned()),
+            Ok("m".to_owned())
+        );
+        // The last metadata counts, as for a parser that keeps the last duplicate.
+        let twice = r#"{"metadata":{"user_id":"{\"session_id\":\"first\"}"},"model":"m","metadata":{"user_id":"{\"session_id\":\"second\"}"}}"#;
+        assert_eq!(session(twice).as_deref(), Some("second"));
+    }
+
+    #[test]
+    fn no_session_from_anything_else() {
+        let long = "x".repeat(MAX_SESSION_ID + 1);
+        for body in [
+            r#"{"model":"m"}"#.to_owned(),
+            r#"{"metadata":null}"#.to_owned(),
+            r#"{"metadata":"session_id"}"#.to_owned(),
+            r#"{"metadata":{"user_id":42}}"#.to_owned(),
+            r#"{"metadata":{"user_id":"plain-user"}}"#.to_owned(),
+            r#"{"metadata":{"user_id":"{\"session_id\":42}"}}"#.to_owned(),
+            r#"{"metadata":{"user_id":"{\"session_id\":\"\"}"}}"#.to_owned(),
+            r#"{"metadata":{"user_id":"{\"inner\":{\"session_id\":\"nested\"}}"}}"#.to_owned(),
+            r#"{"metadata":{"other":{"user_id":"{\"session_id\":\"deep\"}"}}}"#.to_owned(),
+            r#"{"messages":[{"metadata":{"user_id":"{\"session_id\":\"inner\"}"}}]}"#.to_owned(),
+            r#"{"metadata":{"user_id":"{\"session_id\":\"cut"#.to_owned(),
+            format!(r#"{{"metadata":{{"user_id":"{{\"session_id\":\"{long}\"}}"}}}}"#),
+        ] {
+            assert_eq!(session(&body), None, "{body}");
+        }
+        let at_limit = "y".repeat(MAX_SESSION_ID);
+        let body = format!(r#"{{"metadata":{{"user_id":"{{\"session_id\":\"{at_limit}\"}}"}}}}"#);
+        assert_eq!(session(&body), Some(at_limit));
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let _ = top_level_string(&bytes, "model");
             let _ = top_level_bool(&bytes, "stream");
             let _ = model(&bytes);
+            let scanned = request(&bytes);
+            if let Some(metadata) = scanned.metadata {
+                let _ = metadata_session(&bytes, metadata);
+            }
+        }
+
+        #[test]
+        fn the_session_agrees_with_serde(
+            session_id in "\\PC{0,40}",
+            device in "\\PC{0,10}",
+            extra in "\\PC{0,20}",
+        ) {
+            let user_id = serde_json::json!({"device_id": device, "session_id": session_id}).to_string();
+            let body = serde_json::json!({
+                "model": "m",
+                "messages": [{"role": "user", "content": extra}],
+                "metadata": {"user_id": user_id},
+            })
+            .to_string();
+            let expect = (!session_id.is_empty() && session_id.len() <= MAX_SESSION_ID)
+                .then(|| session_id.clone());
+            proptest::prop_assert_eq!(session(&body), expect);
         }
 
         #[test]

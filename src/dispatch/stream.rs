@@ -42,17 +42,36 @@ impl Mode {
     }
 }
 
-/// Token counts seen in an answer, for the request log.
+/// Token counts seen in an answer, for the request log and the metrics.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Usage {
     input: Option<u64>,
     output: Option<u64>,
+    cache_read: Option<u64>,
+    cache_creation: Option<u64>,
 }
 
 #[derive(serde::Deserialize)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the field names of the Anthropic wire format"
+)]
 struct UsageFields {
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+}
+
+impl From<UsageFields> for Usage {
+    fn from(fields: UsageFields) -> Self {
+        Self {
+            input: fields.input_tokens,
+            output: fields.output_tokens,
+            cache_read: fields.cache_read_input_tokens,
+            cache_creation: fields.cache_creation_input_tokens,
+        }
+    }
 }
 
 impl Usage {
@@ -77,8 +96,12 @@ impl Usage {
             _ => None,
         };
         if let Some(fields) = fields {
-            self.input = fields.input_tokens.or(self.input);
-            self.output = fields.output_tokens.or(self.output);
+            // `message_delta` repeats only some counters; the others keep `message_start`'s.
+            let later = Self::from(fields);
+            self.input = later.input.or(self.input);
+            self.output = later.output.or(self.output);
+            self.cache_read = later.cache_read.or(self.cache_read);
+            self.cache_creation = later.cache_creation.or(self.cache_creation);
         }
     }
 
@@ -88,6 +111,8 @@ impl Usage {
         Self {
             input: Some(usage.input_tokens),
             output: Some(usage.output_tokens),
+            cache_read: Some(usage.cache_read_input_tokens),
+            cache_creation: Some(usage.cache_creation_input_tokens),
         }
     }
 
@@ -96,13 +121,8 @@ impl Usage {
         let Some(span) = super::scan::top_level_value(body, "usage") else {
             return Self::default();
         };
-        match serde_json::from_slice::<UsageFields>(&body[span]) {
-            Ok(fields) => Self {
-                input: fields.input_tokens,
-                output: fields.output_tokens,
-            },
-            Err(_) => Self::default(),
-        }
+        serde_json::from_slice::<UsageFields>(&body[span])
+            .map_or_else(|_| Self::default(), Self::from)
     }
 }
 
@@ -182,7 +202,12 @@ impl RequestLog {
             &self.client,
             self.status.as_u16(),
             self.started.elapsed(),
-            (usage.input, usage.output),
+            crate::metrics::Tokens {
+                input: usage.input,
+                output: usage.output,
+                cache_read: usage.cache_read,
+                cache_creation: usage.cache_creation,
+            },
         );
         // The request id and the provider name are written with `%`, as they are: they are
         // generated or validated, so they need no escaping. The client's model and the

@@ -147,6 +147,8 @@ impl MockBuilder {
             kind: self.kind,
             #[cfg(any(test, feature = "test-support"))]
             script: Mutex::new(self.script),
+            #[cfg(any(test, feature = "test-support"))]
+            always: Mutex::new(None),
             sim: self.sim,
             recorded: Mutex::new(Vec::new()),
             request_count: AtomicUsize::new(0),
@@ -169,6 +171,9 @@ pub(crate) struct Shared {
     pub(crate) kind: ProviderKind,
     #[cfg(any(test, feature = "test-support"))]
     pub(crate) script: Mutex<VecDeque<Reply>>,
+    /// While set, the reply to every request, before the script.
+    #[cfg(any(test, feature = "test-support"))]
+    pub(crate) always: Mutex<Option<Reply>>,
     pub(crate) sim: SimOptions,
     pub(crate) recorded: Mutex<Vec<Recorded>>,
     pub(crate) request_count: AtomicUsize,
@@ -226,6 +231,13 @@ impl MockHandle {
     /// Appends a scripted reply after the mock has started.
     pub fn push_reply(&self, reply: Reply) {
         self.shared.script.lock().push_back(reply);
+    }
+
+    #[cfg(any(test, feature = "test-support"))]
+    /// While `Some`, every request (any route) gets this reply, ahead of the script; `None`
+    /// goes back to the script and the simulation: a provider that breaks and recovers.
+    pub fn set_always(&self, reply: Option<Reply>) {
+        *self.shared.always.lock() = reply;
     }
 
     /// Stops accepting, aborts every connection, and waits until the port is closed.

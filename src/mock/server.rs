@@ -100,7 +100,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
     #[cfg(any(test, feature = "test-support"))]
     {
-        let scripted = shared.script.lock().pop_front();
+        let always = shared.always.lock().clone();
+        let scripted = always.or_else(|| shared.script.lock().pop_front());
         if let Some(reply) = scripted {
             return scripted_reply(&shared, &parts.method, parts.uri.path(), &body, reply).await;
         }

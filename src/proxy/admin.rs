@@ -23,6 +23,98 @@ pub struct ProviderStatus {
     pub failures: u64,
     pub last_error: Option<String>,
     pub latency_ms: Option<u64>,
+    /// Client sessions whose requests go to this provider first (`settings.affinity`).
+    #[serde(default)]
+    pub sessions: u64,
+    /// Input tokens read from the provider's prompt cache, since the start.
+    #[serde(default)]
+    pub cache_read_tokens: u64,
+    /// Input tokens written to the provider's prompt cache, since the start.
+    #[serde(default)]
+    pub cache_creation_tokens: u64,
+    /// Input tokens neither read from nor written to the prompt cache, since the start.
+    #[serde(default)]
+    pub uncached_input_tokens: u64,
+    /// The latest background health check, once there was one.
+    #[serde(default)]
+    pub last_check: Option<CheckStatus>,
+}
+
+/// A provider's latest background health check in `GET /providers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckStatus {
+    /// When it started, in RFC 3339 (UTC, whole seconds).
+    pub at: String,
+    pub ok: bool,
+    pub latency_ms: u64,
+    /// What it found, in words.
+    pub detail: String,
+}
+
+/// `time` in RFC 3339, UTC, to the second (`2026-12-06T23:39:48Z`).
+pub fn rfc3339(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+impl ProviderStatus {
+    /// The share of input tokens read from the prompt cache, when any input was counted.
+    pub fn cache_hit_ratio(&self) -> Option<f64> {
+        let total = self
+            .cache_read_tokens
+            .saturating_add(self.cache_creation_tokens)
+            .saturating_add(self.uncached_input_tokens);
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "a ratio shown to a person: 52 bits of token counts are plenty"
+        )]
+        (total > 0).then(|| self.cache_read_tokens as f64 / total as f64)
+    }
+}
+
+/// `GET /sessions`: the client sessions that affinity keeps on each provider.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionsStatus {
+    /// `session` or `none` (`settings.affinity`).
+    pub affinity: String,
+    /// `settings.affinity_ttl`, in seconds.
+    pub ttl_s: u64,
+    /// The most sessions remembered at once.
+    pub capacity: u64,
+    /// Sessions remembered now, over all providers.
+    pub sessions: u64,
+    /// One entry per provider that holds a session, by name.
+    pub providers: Vec<ProviderSessionsStatus>,
+}
+
+/// The sessions of one provider in `GET /sessions`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderSessionsStatus {
+    pub name: String,
+    pub sessions: u64,
+    /// Seconds since the last request of the least recently used of them, to a tenth.
+    pub oldest_last_use_s: f64,
+    /// Seconds since the last request of the most recently used of them, to a tenth.
+    pub newest_last_use_s: f64,
 }
 
 #[cfg(test)]
@@ -43,7 +135,18 @@ mod tests {
             failures: 3,
             last_error: Some("HTTP 529 overloaded_error: Overloaded".to_owned()),
             latency_ms: Some(840),
+            sessions: 3,
+            cache_read_tokens: 900,
+            cache_creation_tokens: 50,
+            uncached_input_tokens: 50,
+            last_check: Some(CheckStatus {
+                at: "2026-12-06T23:39:48Z".to_owned(),
+                ok: false,
+                latency_ms: 12,
+                detail: "overloaded (HTTP 529)".to_owned(),
+            }),
         };
+        assert_eq!(status.cache_hit_ratio(), Some(0.9));
         let value = serde_json::to_value(&status).unwrap();
         let keys: Vec<&str> = value
             .as_object()
@@ -54,16 +157,21 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "cache_creation_tokens",
+                "cache_read_tokens",
                 "consecutive_failures",
                 "cooldown_remaining_s",
                 "enabled",
                 "failures",
+                "last_check",
                 "last_error",
                 "latency_ms",
                 "name",
                 "requests",
+                "sessions",
                 "state",
                 "type",
+                "uncached_input_tokens",
                 "unusable",
             ]
         );
@@ -71,5 +179,23 @@ mod tests {
             serde_json::from_value::<ProviderStatus>(value).unwrap(),
             status
         );
+        // An older server's answer, without the counters, still reads, with no ratio.
+        let old = serde_json::json!({
+            "name": "a", "type": "anthropic", "enabled": true, "state": "available",
+            "cooldown_remaining_s": 0.0, "consecutive_failures": 0, "requests": 0,
+            "failures": 0, "last_error": null, "latency_ms": null,
+        });
+        let old: ProviderStatus = serde_json::from_value(old).unwrap();
+        assert_eq!(old.cache_hit_ratio(), None);
+        assert_eq!(old.last_check, None);
+    }
+
+    #[test]
+    fn rfc3339_writes_utc_dates() {
+        let at = |secs: u64| rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_796_600_388), "2026-12-06T23:39:48Z");
+        assert_eq!(at(4_107_542_399), "2100-02-28T23:59:59Z");
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::AppState;
-use super::admin::ProviderStatus;
+use super::admin::{CheckStatus, ProviderSessionsStatus, ProviderStatus, SessionsStatus};
 use super::reload::ReloadError;
 use super::response::{self, Body};
 use crate::access;
@@ -92,6 +92,7 @@ pub async fn handle(
     match (path, &method) {
         ("/", &Method::GET | &Method::HEAD) => health(state, method == Method::HEAD),
         ("/providers", &Method::GET) => providers(state),
+        ("/sessions", &Method::GET) => sessions(state),
         ("/metrics", &Method::GET) => {
             let mut response = Response::new(response::full(state.dispatcher.metrics().render()));
             response.headers_mut().insert(
@@ -101,11 +102,13 @@ pub async fn handle(
             response
         }
         ("/providers/reload", &Method::POST) => reload(state).await,
-        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics"), _) => response::error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorType::InvalidRequest,
-            &format!("method {method} is not allowed on {p}"),
-        ),
+        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/sessions"), _) => {
+            response::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorType::InvalidRequest,
+                &format!("method {method} is not allowed on {p}"),
+            )
+        }
         (p, _) => response::error(
             StatusCode::NOT_FOUND,
             ErrorType::NotFound,
@@ -427,12 +430,14 @@ fn health(state: &AppState, head: bool) -> Response<Body> {
 fn providers(state: &AppState) -> Response<Body> {
     let generation = state.dispatcher.generation();
     let now = Instant::now();
+    let sessions = state.dispatcher.sessions(now);
     let list: Vec<ProviderStatus> = generation
         .config
         .providers
         .iter()
         .map(|provider| {
             let snapshot = state.dispatcher.health().snapshot(&provider.id, now);
+            let tokens = state.dispatcher.metrics().tokens(&provider.id);
             let unusable = provider.unusable().filter(|_| provider.enabled);
             let (state_name, remaining) = match (provider.enabled, &snapshot.state) {
                 (false, _) => ("disabled", 0.0),
@@ -454,6 +459,19 @@ fn providers(state: &AppState) -> Response<Body> {
                 failures: snapshot.failures,
                 latency_ms: snapshot.latency_ms(),
                 last_error: snapshot.last_error,
+                sessions: sessions
+                    .iter()
+                    .find(|s| s.provider == provider.id)
+                    .map_or(0, |s| s.sessions),
+                cache_read_tokens: tokens.cache_read,
+                cache_creation_tokens: tokens.cache_creation,
+                uncached_input_tokens: tokens.uncached_input,
+                last_check: snapshot.last_check.map(|check| CheckStatus {
+                    at: super::admin::rfc3339(check.at),
+                    ok: check.ok,
+                    latency_ms: crate::core::num::millis(check.latency),
+                    detail: check.detail,
+                }),
             }
         })
         .collect();
@@ -464,6 +482,45 @@ fn providers(state: &AppState) -> Response<Body> {
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::Api,
             &format!("cannot describe the providers: {error}"),
+        ),
+    }
+}
+
+/// `GET /sessions`: how many client sessions affinity keeps on each provider, and how recently
+/// they were used.
+fn sessions(state: &AppState) -> Response<Body> {
+    let generation = state.dispatcher.generation();
+    let settings = &generation.config.settings;
+    let now = Instant::now();
+    let tenths = |d: Duration| (d.as_secs_f64() * 10.0).round() / 10.0;
+    let providers: Vec<ProviderSessionsStatus> = state
+        .dispatcher
+        .sessions(now)
+        .into_iter()
+        .map(|p| ProviderSessionsStatus {
+            name: p.provider.as_str().to_owned(),
+            sessions: p.sessions,
+            oldest_last_use_s: tenths(now.saturating_duration_since(p.oldest)),
+            newest_last_use_s: tenths(now.saturating_duration_since(p.newest)),
+        })
+        .collect();
+    let answer = SessionsStatus {
+        affinity: match settings.affinity {
+            crate::config::Affinity::Session => "session",
+            crate::config::Affinity::None => "none",
+        }
+        .to_owned(),
+        ttl_s: settings.affinity_ttl.as_secs(),
+        capacity: crate::core::affinity::MAX_SESSIONS as u64,
+        sessions: providers.iter().map(|p| p.sessions).sum(),
+        providers,
+    };
+    match serde_json::to_value(&answer) {
+        Ok(value) => response::json(StatusCode::OK, &value),
+        Err(error) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::Api,
+            &format!("cannot describe the sessions: {error}"),
         ),
     }
 }

@@ -119,6 +119,20 @@ pub async fn serve(
     ));
     // Tracks every connection so a shutdown can wait for the ones still serving.
     let graceful = GracefulShutdown::new();
+    // The background health checks run until the server stops accepting; awaited below, so
+    // no probe outlives `serve`.
+    let (stop_checks, checks_stopped) = tokio::sync::oneshot::channel::<()>();
+    let checks = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            state
+                .dispatcher
+                .run_health_checks(async move {
+                    let _ = checks_stopped.await;
+                })
+                .await;
+        })
+    };
     tokio::pin!(shutdown);
     loop {
         // A free slot first, then the connection: beyond `max_connections`, new connections
@@ -164,6 +178,8 @@ pub async fn serve(
         tokio::spawn(watch_idle(connection, activity, header_timeout, peer, slot));
     }
     drop(listener);
+    let _ = stop_checks.send(());
+    let _ = checks.await;
     tracing::info!(
         connections = graceful.count(),
         "shutting down: waiting up to {}s for requests in flight",

@@ -231,6 +231,95 @@ pub async fn probe(upstream: &Upstream, provider: &Provider, timeout: Duration) 
     }
 }
 
+/// Asks `provider` for its model list (`GET /v1/models` for type anthropic, `GET
+/// {base_url}/models` for type openai) and reports what happened within `timeout`: the
+/// background health check's `models` mode, which costs nothing and proves the address and the
+/// key. The list is read up to [`crate::limits::MAX_MODEL_LIST`].
+pub async fn probe_models(
+    upstream: &Upstream,
+    provider: &Provider,
+    timeout: Duration,
+) -> ProbeReport {
+    let started = Instant::now();
+    let mut client = HeaderMap::new();
+    client.insert(
+        USER_AGENT,
+        HeaderValue::from_static(concat!("claude-lb/", env!("CARGO_PKG_VERSION"), " (check)")),
+    );
+    let (url, headers) = match provider.kind {
+        ProviderKind::Anthropic => (
+            super::anthropic_url(provider, super::MODELS_PATH, None),
+            super::anthropic_headers(provider, &client),
+        ),
+        ProviderKind::OpenAi => (
+            super::join(provider, "/models", None),
+            super::openai_headers(provider, &client),
+        ),
+    };
+    let exchange = async {
+        let mut response = upstream
+            .get(url.as_str(), headers)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            format!(
+                "the answer broke off ({})",
+                super::innermost(&e).to_string().to_ascii_lowercase()
+            )
+        })? {
+            if body.len() + chunk.len() > crate::limits::MAX_MODEL_LIST {
+                return Err(format!(
+                    "the model list is larger than {}",
+                    crate::limits::describe_bytes(crate::limits::MAX_MODEL_LIST)
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, Bytes::from(body)))
+    };
+    let outcome = match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => ProbeOutcome::Timeout(timeout),
+        Ok(Err(reason)) => ProbeOutcome::Unreachable(reason),
+        Ok(Ok((status, mut headers, body))) => {
+            let scrubber = super::Scrubber::for_provider(provider);
+            scrubber.headers(&mut headers);
+            let body = scrubber.bytes(body);
+            match status {
+                200..=299 => {
+                    let listed = serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .is_some_and(|v| v.get("data").is_some_and(serde_json::Value::is_array));
+                    if listed {
+                        ProbeOutcome::Ok
+                    } else {
+                        ProbeOutcome::InvalidAnswer(format!(
+                            "the body is not a model list ({})",
+                            excerpt(&body)
+                        ))
+                    }
+                }
+                // A model list that is not there says nothing about the model.
+                404 => ProbeOutcome::EndpointNotFound {
+                    url: url.to_string(),
+                    message: error_message(&body),
+                },
+                _ => classify(provider, url.as_str(), status, &headers, &body),
+            }
+        }
+    };
+    ProbeReport {
+        provider: provider.id.clone(),
+        kind: provider.kind,
+        client_model: String::new(),
+        upstream_model: String::new(),
+        outcome: scrub_outcome(outcome, provider),
+        latency: started.elapsed(),
+    }
+}
+
 /// The probe request for this provider, exactly as `serve` would build it.
 fn request(
     provider: &Provider,

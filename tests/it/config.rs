@@ -382,6 +382,59 @@ fn resend_timed_out_answers_is_true_or_false() {
 }
 
 #[test]
+fn affinity_and_health_check_settings_are_read_and_checked() {
+    let c = config::load_str(ONE, "providers.yaml", &no_env)
+        .unwrap()
+        .config;
+    assert_eq!(c.settings.affinity, config::Affinity::Session);
+    assert_eq!(c.settings.affinity_ttl, Duration::from_secs(3600));
+    assert_eq!(
+        c.settings.health_check,
+        config::HealthCheckSettings {
+            interval: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+            idle_providers: false,
+        }
+    );
+    assert_eq!(c.providers[0].health_check, config::HealthCheckMode::Models);
+    let c = config::load_str(
+        &format!(
+            "{ONE}    health_check: messages\nsettings:\n  affinity: none\n  affinity_ttl: 10m\n  health_check:\n    interval: 0\n    timeout: 2s\n    idle_providers: true\n"
+        ),
+        "providers.yaml",
+        &no_env,
+    )
+    .unwrap()
+    .config;
+    assert_eq!(c.settings.affinity, config::Affinity::None);
+    assert_eq!(c.settings.affinity_ttl, Duration::from_secs(600));
+    assert_eq!(
+        c.settings.health_check,
+        config::HealthCheckSettings {
+            interval: Duration::ZERO,
+            timeout: Duration::from_secs(2),
+            idle_providers: true,
+        }
+    );
+    assert_eq!(
+        c.providers[0].health_check,
+        config::HealthCheckMode::Messages
+    );
+    assert_snapshot!(report(&format!(
+        "{ONE}    health_check: model\nsettings:\n  affinity: sesion\n  affinity_ttl: 0\n  health_check:\n    interval: -1\n    timeout: 0\n    idle_providers: maybe\n    intervall: 5\n"
+    )), @r#"
+providers.yaml:6:19: providers[0].health_check: unknown health check "model" (expected models, messages or off), did you mean "models"?
+providers.yaml:8:13: settings.affinity: unknown affinity "sesion" (expected session or none), did you mean "session"?
+providers.yaml:9:17: settings.affinity_ttl: must be more than zero, found "0"
+providers.yaml:11:15: settings.health_check.interval: must be more than zero, found "-1"
+providers.yaml:12:14: settings.health_check.timeout: must be more than zero, found "0"
+providers.yaml:13:21: settings.health_check.idle_providers: expected true or false, found "maybe"
+providers.yaml:14:5: settings.health_check.intervall: unknown key "intervall", did you mean "interval"? (allowed here: interval, timeout, idle_providers)
+"#);
+    assert_snapshot!(report(&format!("{ONE}settings:\n  health_check: 30s\n")), @"providers.yaml:7:17: settings.health_check: expected a mapping (`key: value` lines), found a single value");
+}
+
+#[test]
 fn weight_and_max_tokens_must_be_positive() {
     assert_snapshot!(report(&format!("{ONE}    weight: 0\n    max_tokens: -1\n")), @"
 providers.yaml:6:13: providers[0].weight: must be at least 1, found 0
@@ -407,10 +460,10 @@ providers.yaml:9:7: warning: providers[0].models."claude-opus-*": never used: th
 #[test]
 fn unknown_keys_at_any_depth() {
     assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, clients, settings)"#);
-    assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
-providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts)
-providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts)
+providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check)
+providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check)
 "#);
 }
 
@@ -418,7 +471,7 @@ providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen,
 fn wrong_kind_of_value() {
     assert_snapshot!(report("providers:\n  name: main\n"), @"providers.yaml:2:3: providers: expected a list of providers (`- name: ...` entries), found a mapping");
     assert_snapshot!(report(&format!("{ONE}    enabled: yes\n")), @r#"providers.yaml:6:14: providers[0].enabled: expected true or false, found "yes""#);
-    assert_snapshot!(report(&format!("{ONE}    name2:\n")), @r#"providers.yaml:6:5: providers[0].name2: unknown key "name2", did you mean "name"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&format!("{ONE}    name2:\n")), @r#"providers.yaml:6:5: providers[0].name2: unknown key "name2", did you mean "name"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}    base_url:\n")), @"providers.yaml:6:13: providers[0].base_url: no value (write one, or remove the key)");
     assert_snapshot!(report(&format!("{ONE}settings: [1, 2]\n")), @"providers.yaml:6:11: settings: expected a mapping (`key: value` lines), found a list");
     assert_snapshot!(report(&format!("{ONE}---\nproviders: []\n")), @"providers.yaml:7:1: a second YAML document (`---`): the config must be a single document");
@@ -584,7 +637,7 @@ fn windows_line_endings_and_byte_order_mark() {
     let yaml = format!("\u{feff}{}", ONE.replace('\n', "\r\n"));
     assert_snapshot!(report(&yaml), @"ok");
     let typo = format!("\u{feff}{}    tpye: x\r\n", ONE.replace('\n', "\r\n"));
-    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers)"#);
+    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers)"#);
 }
 
 /// The example in the README loads, given its variables.

@@ -357,7 +357,7 @@ mod request_fuzz {
     //! The body of the `request` cargo-fuzz target on stable, fed by proptest with requests
     //! made of the pieces an attacker would use: `..` and encoded segments, backslashes, extra
     //! query parameters, proxy and hop-by-hop headers, and bodies that name `model` twice or
-    //! with escapes. `PROPTEST_CASES` sets the number of cases (256 by default).
+    //! with escapes, or hide a session in `metadata.user_id` in every way that may mislead. `PROPTEST_CASES` sets the number of cases (256 by default).
 
     use proptest::prelude::*;
 
@@ -429,6 +429,14 @@ mod request_fuzz {
             Just(r#""max_tokens":64000"#.to_owned()),
             Just(r#""messages":[{"model":"inner","content":"\"model\":\"x\""}]"#.to_owned()),
             Just(r#""metadata":{"model":"m"}"#.to_owned()),
+            Just(r#""metadata":{"user_id":"{\"session_id\":\"s1\"}"}"#.to_owned()),
+            Just(r#""metadata":{"user_id":"{\"session_id\":\"s1\",\"session_id\":\"s2\"}","user_id":"{\"sess\\u0069on_id\":\"s3\"}"}"#.to_owned()),
+            Just(r#""metadata":{"user_id":"{\"session_id\":42}"}"#.to_owned()),
+            Just(r#""metadata":{"user_id":"{\"a\":{\"session_id\":\"nested\"}}"}"#.to_owned()),
+            Just(r#""metadata":{"user_id":"{\"session_id\":\"\"}"}"#.to_owned()),
+            Just(r#""metadata":{"user_id":"{\"session_id\":\"escaped-name\"}"}"#.to_owned()),
+            Just(r#""metadata":{"user_id":"not json"}"#.to_owned()),
+            "[a-z0-9-]{0,300}".prop_map(|id| format!(r#""metadata":{{"user_id":"{{\"session_id\":\"{id}\"}}"}}"#)),
             "[a-z]{1,6}".prop_map(|k| format!(r#""{k}":"v""#)),
         ];
         proptest::collection::vec(member, 0..6)

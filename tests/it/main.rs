@@ -28,6 +28,10 @@ mod code_env;
 mod demo;
 // Loading and validating configuration files: every problem, with file, line and column.
 mod config;
+// Background health checks: recovery, early detection, one probe in flight.
+mod health_check;
+// Session affinity: one session on one provider, moved by failover, forgotten after its ttl.
+mod affinity;
 // `serve` against mock Anthropic-type providers: failover, cooldown, streams, reload, admin API.
 mod failover;
 // The mock provider: scripted replies, recording, simulated providers.

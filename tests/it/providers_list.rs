@@ -272,3 +272,53 @@ async fn a_provider_missing_its_key_is_skipped_and_shown_as_unusable() {
         "{run:?}"
     );
 }
+
+#[tokio::test]
+async fn remote_shows_each_providers_sessions_and_cache_hit_ratio() {
+    let answer = serde_json::json!({
+        "type": "message", "id": "msg_1", "role": "assistant", "model": "m",
+        "content": [{"type": "text", "text": "hi"}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 50, "cache_creation_input_tokens": 50,
+                  "cache_read_input_tokens": 900, "output_tokens": 2},
+    });
+    let first = MockUpstream::anthropic()
+        .reply(Reply::json(200, answer))
+        .start()
+        .await;
+    let second = MockUpstream::anthropic().start().await;
+    let proxy = Proxy::start(&proxy_config(&first.base_url(), &second.base_url())).await;
+    let response = proxy
+        .client
+        .post(format!("{}/v1/messages", proxy.url))
+        .header("content-type", "application/json")
+        .header("x-claude-code-session-id", "session-1")
+        .body(body("claude-opus-5-5", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let mut table = ClaudeLb::new();
+    table.args(["providers", "list", "--remote", &proxy.url]);
+    let run = run_bin(table).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("cache hit"), "{}", run.stdout);
+    let row = |name: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}: {}", run.stdout))
+            .to_owned()
+    };
+    assert!(row("first").contains("90%"), "{}", run.stdout);
+    assert!(!row("second").contains('%'), "{}", run.stdout);
+
+    let mut json = ClaudeLb::new();
+    json.args(["providers", "list", "--json", "--remote", &proxy.url]);
+    let run = run_bin(json).await;
+    let list: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(list[0]["sessions"], 1);
+    assert_eq!(list[0]["cache_read_tokens"], 900);
+    assert_eq!(list[1]["sessions"], 0);
+}

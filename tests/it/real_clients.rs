@@ -13,10 +13,10 @@ use crate::support::proxy::{Proxy, body, sse_events};
 /// Every log line written while the guard lives on this thread. The tests run on tokio's
 /// current-thread runtime, so the proxy's tasks log on the test's thread.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
-    fn install(&self) -> tracing::subscriber::DefaultGuard {
+    pub(crate) fn install(&self) -> tracing::subscriber::DefaultGuard {
         // With a single scoped subscriber in the process, `tracing` decides whether a log
         // call site is enabled from the default subscriber of whichever thread reaches it
         // first, so a call site first reached by another test (whose thread has none) stays
@@ -33,7 +33,7 @@ impl Captured {
         tracing::subscriber::set_default(subscriber)
     }
 
-    fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         String::from_utf8_lossy(&self.0.lock().unwrap())
             .lines()
             .map(str::to_owned)

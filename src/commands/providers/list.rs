@@ -187,6 +187,8 @@ fn remote_table(list: &[ProviderStatus]) -> String {
         "requests",
         "failures",
         "latency",
+        "sessions",
+        "cache hit",
         "last error",
     ]);
     for p in list {
@@ -213,13 +215,18 @@ fn remote_table(list: &[ProviderStatus]) -> String {
             Cell::new(p.requests),
             Cell::new(p.failures),
             Cell::new(table::millis(p.latency_ms)),
+            Cell::new(p.sessions),
+            p.cache_hit_ratio().map_or_else(
+                || table::dim("-"),
+                |ratio| Cell::new(format!("{:.0}%", ratio * 100.0)),
+            ),
             p.last_error
                 .as_deref()
                 .map_or_else(|| table::dim("-"), Cell::new),
         ]);
     }
     // The last error is free text; the rest keep their words whole.
-    table::render(&out, &[7])
+    table::render(&out, &[9])
 }
 
 /// The start of a body, on one line, for messages.

@@ -111,7 +111,7 @@ fn add_to_the_example_goes_after_the_real_item_and_its_commented_keys() {
     let at = assert_only_inserted(EXAMPLE, &after, &render(&relay(), 2, 4, "\n"));
     let lines: Vec<&str> = after.lines().collect();
     assert!(
-        lines[at - 1].contains("# max_tokens: 32000"),
+        lines[at - 1].contains("# health_check: models"),
         "{}",
         lines[at - 1]
     );

@@ -284,6 +284,7 @@ fn unknown_providers_are_healthy() {
             failures: 0,
             last_error: None,
             latency: None,
+            last_check: None,
         }
     );
 }
@@ -344,4 +345,119 @@ async fn cooldown_and_retry_after_on_the_paused_clock() {
         table.available(&id, Instant::now()),
         "the cooldown ends on time"
     );
+}
+
+fn check(ok: bool, detail: &str) -> LastCheck {
+    LastCheck {
+        at: std::time::SystemTime::UNIX_EPOCH,
+        ok,
+        latency: ms(5),
+        detail: detail.to_owned(),
+    }
+}
+
+#[test]
+fn a_passing_check_ends_a_cooldown_and_the_streak() {
+    let s = Scenario::new(60);
+    let cooled = s
+        .table
+        .record_failure(&s.id, &FAILURE, "HTTP 529", &s.policy, s.at(secs(0)));
+    assert_eq!(cooled, secs(60));
+    let effect = s.table.record_check(
+        &s.id,
+        CheckVerdict::Pass,
+        check(true, "answered"),
+        &s.policy,
+        s.at(secs(5)),
+    );
+    assert_eq!(effect, CheckEffect::Recovered);
+    let snapshot = s.table.snapshot(&s.id, s.at(secs(5)));
+    assert_eq!(snapshot.state, HealthState::Available);
+    assert_eq!(snapshot.consecutive_failures, 0);
+    // Not a request: the counters are the failed request's only.
+    assert_eq!((snapshot.requests, snapshot.failures), (1, 1));
+    assert_eq!(snapshot.last_check, Some(check(true, "answered")));
+    // The next failure counts from the start of a streak: the base cooldown, not twice it.
+    let again = s
+        .table
+        .record_failure(&s.id, &FAILURE, "HTTP 529", &s.policy, s.at(secs(6)));
+    assert_eq!(again, secs(60));
+    // A pass on an available provider changes nothing but the last check.
+    let t = HealthTable::new();
+    assert_eq!(
+        t.record_check(
+            &s.id,
+            CheckVerdict::Pass,
+            check(true, "ok"),
+            &s.policy,
+            s.t0
+        ),
+        CheckEffect::Unchanged
+    );
+}
+
+#[test]
+fn a_failing_check_cools_an_available_provider_only() {
+    let s = Scenario::new(60);
+    let effect = s.table.record_check(
+        &s.id,
+        CheckVerdict::Fail(FAILURE),
+        check(false, "connection refused"),
+        &s.policy,
+        s.t0,
+    );
+    assert_eq!(effect, CheckEffect::CooledDown(secs(60)));
+    let snapshot = s.table.snapshot(&s.id, s.t0);
+    assert_eq!(
+        snapshot.state,
+        HealthState::CoolingDown {
+            remaining: secs(60)
+        }
+    );
+    assert_eq!(snapshot.requests, 0);
+    assert_eq!(snapshot.last_error.as_deref(), Some("connection refused"));
+    // Already cooling down: a failed check neither extends nor lengthens it.
+    let effect = s.table.record_check(
+        &s.id,
+        CheckVerdict::Fail(FAILURE),
+        check(false, "connection refused"),
+        &s.policy,
+        s.at(secs(50)),
+    );
+    assert_eq!(effect, CheckEffect::Unchanged);
+    assert_eq!(s.table.cooldown_ends(&s.id), Some(s.at(secs(60))));
+    // Inconclusive changes nothing either way.
+    assert_eq!(
+        s.table.record_check(
+            &s.id,
+            CheckVerdict::Inconclusive,
+            check(false, "rate-limited"),
+            &s.policy,
+            s.at(secs(51)),
+        ),
+        CheckEffect::Unchanged
+    );
+    assert_eq!(s.table.cooldown_ends(&s.id), Some(s.at(secs(60))));
+    assert_eq!(s.table.last_request(&s.id), None);
+    s.table.record_client_error(&s.id, s.at(secs(52)));
+    assert_eq!(s.table.last_request(&s.id), Some(s.at(secs(52))));
+}
+
+#[test]
+fn a_passing_check_leaves_a_rate_limit_in_place() {
+    let s = Scenario::new(60);
+    let limited = CooldownKind::RateLimited {
+        retry_after: Some(secs(120)),
+    };
+    s.table
+        .record_failure(&s.id, &limited, "HTTP 429", &s.policy, s.t0);
+    let effect = s.table.record_check(
+        &s.id,
+        CheckVerdict::Pass,
+        check(true, "answered"),
+        &s.policy,
+        s.at(secs(5)),
+    );
+    assert_eq!(effect, CheckEffect::Unchanged);
+    assert_eq!(s.table.cooldown_ends(&s.id), Some(s.at(secs(120))));
 }

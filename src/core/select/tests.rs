@@ -153,7 +153,15 @@ fn check_plan_for(
     now: Instant,
     expect: &str,
 ) {
-    let plan = selector.plan(providers, model, &|_| true, strategy, &world.health, now);
+    let plan = selector.plan(
+        providers,
+        model,
+        &|_| true,
+        strategy,
+        None,
+        &world.health,
+        now,
+    );
     assert_eq!(render(plan, providers, model), expect);
 }
 
@@ -186,6 +194,7 @@ fn firsts(
                     MODEL,
                     &|_| true,
                     strategy,
+                    None,
                     &world.health,
                     world.t0,
                 )
@@ -344,6 +353,7 @@ fn check_weighted_shares(weights: &[u32], requests: usize) {
                 MODEL,
                 &|_| true,
                 Strategy::Weighted,
+                None,
                 &w.health,
                 w.t0,
             )
@@ -430,6 +440,7 @@ fn latency_explores_another_candidate_one_request_in_ten() {
                 MODEL,
                 &|_| true,
                 Strategy::Latency,
+                None,
                 &w.health,
                 w.t0,
             )
@@ -463,6 +474,106 @@ fn reload_keeps_health_only_for_unchanged_providers() {
     check_plan(&reloaded, &w, w.t0, "moved new");
     assert!(!w.health.available(&ProviderId::new("same"), w.t0));
     assert!(w.health.available(&ProviderId::new("gone"), w.t0));
+}
+
+/// The plan for `strategy` with `preferred` first, as one line.
+fn preferred_plan(
+    selector: &Selector,
+    providers: &[Provider],
+    strategy: Strategy,
+    preferred: &str,
+    world: &World,
+    now: Instant,
+) -> String {
+    let preferred = ProviderId::new(preferred);
+    let plan = selector.plan(
+        providers,
+        MODEL,
+        &|_| true,
+        strategy,
+        Some(&preferred),
+        &world.health,
+        now,
+    );
+    render(plan, providers, MODEL)
+}
+
+#[test]
+fn a_preferred_provider_goes_first_while_it_is_a_candidate() {
+    let providers = [p("a"), p("b"), p("c")];
+    let w = World::new().cool("c", 30);
+    let selector = Selector::new();
+    // The rest keep the strategy's order: round robin's rotation still moves.
+    for expect in ["b a", "b a", "b a"] {
+        assert_eq!(
+            preferred_plan(&selector, &providers, Strategy::RoundRobin, "b", &w, w.t0),
+            expect
+        );
+    }
+    assert_eq!(
+        preferred_plan(&selector, &providers, Strategy::Weighted, "b", &w, w.t0),
+        "b a"
+    );
+    // Cooling down: not a candidate, so the strategy decides alone; back once it has cooled.
+    assert_eq!(
+        preferred_plan(&selector, &providers, Strategy::Priority, "c", &w, w.t0),
+        "a b"
+    );
+    assert_eq!(
+        preferred_plan(&selector, &providers, Strategy::Priority, "c", &w, w.at(31)),
+        "c a b"
+    );
+    // Disabled, not serving the model, or unknown: ignored.
+    let mixed = [p("a"), disabled("b"), mapped("c", &[("*haiku*", "small")])];
+    for name in ["b", "c", "gone"] {
+        assert_eq!(
+            preferred_plan(&selector, &mixed, Strategy::Priority, name, &w, w.t0),
+            "a"
+        );
+    }
+    // Everything cooling down: the one that ends first, whoever the session preferred.
+    let w = World::new().cool("a", 10).cool("b", 20);
+    assert_eq!(
+        preferred_plan(
+            &selector,
+            &[p("a"), p("b")],
+            Strategy::Priority,
+            "b",
+            &w,
+            w.t0
+        ),
+        "fallback: a"
+    );
+}
+
+#[test]
+fn priority_with_the_first_healthy_provider_preferred_plans_as_without() {
+    let providers = [p("a"), p("b"), p("c")];
+    for w in [World::new(), World::new().cool("a", 30)] {
+        let first = if w.health.available(&ProviderId::new("a"), w.t0) {
+            "a"
+        } else {
+            "b"
+        };
+        let selector = Selector::new();
+        let without = render(
+            selector.plan(
+                &providers,
+                MODEL,
+                &|_| true,
+                Strategy::Priority,
+                None,
+                &w.health,
+                w.t0,
+            ),
+            &providers,
+            MODEL,
+        );
+        assert_eq!(
+            preferred_plan(&selector, &providers, Strategy::Priority, first, &w, w.t0),
+            without
+        );
+    }
 }
 
 #[test]
@@ -533,7 +644,7 @@ proptest! {
             .min_by_key(|&i| specs[i].3.map(|secs| secs * 100 + i as u64));
         let selector = Selector::new();
         for _ in 0..requests {
-            let plan = selector.plan(&providers, MODEL, &|_| true, strategy, &world.health, world.t0);
+            let plan = selector.plan(&providers, MODEL, &|_| true, strategy, None, &world.health, world.t0);
             match (plan, earliest) {
                 (Err(PlanError::NoProviderServesModel), None) => {}
                 (Ok(plan), Some(first)) if available.is_empty() => {
@@ -568,6 +679,7 @@ fn only_admitted_providers_are_candidates_whatever_their_health() {
             MODEL,
             &only_b_and_c,
             Strategy::Priority,
+            None,
             &w.health,
             w.t0,
         )
@@ -581,6 +693,7 @@ fn only_admitted_providers_are_candidates_whatever_their_health() {
                 MODEL,
                 &nothing,
                 Strategy::Priority,
+                None,
                 &w.health,
                 w.t0
             )

@@ -1,0 +1,314 @@
+//! Session affinity: which provider each client session last used.
+//!
+//! # Policy
+//!
+//! Anthropic's prompt cache lives with one provider (one organisation, one key). Claude Code
+//! resends its whole conversation on every turn and relies on that cache, so a turn that lands
+//! on another provider pays for the whole prompt again, and a thinking block signed by one
+//! provider is refused by another. So the requests of one session go to the provider that
+//! answered the session's last request, while that provider is available; the selector puts it
+//! first ([`crate::core::select::Selector::plan`]'s `preferred`), and whichever provider answers
+//! becomes the session's, so a session that failed over stays where it landed.
+//!
+//! The table is bounded twice. An entry expires `ttl` after the session's last request (the
+//! caller passes `ttl`, so a reload that changes it applies at once), and at most
+//! [`MAX_SESSIONS`] entries are kept, the least recently used dropped first. Entries live in
+//! one linked hash map ordered by last use: a lookup moves its entry to the back, so the front
+//! holds the entries to expire or evict first, and both bounds cost O(1) per request.
+//!
+//! Sessions are keyed by a keyed 64-bit hash of their id, not the id itself: an entry's size
+//! does not depend on what a client sends, and the table never holds client text. Two
+//! sessions whose hashes collide (about one chance in 10⁹ with 100,000 sessions) would only
+//! share a preferred provider.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use hashlink::LinkedHashMap;
+use parking_lot::Mutex;
+use tokio::time::Instant;
+
+use crate::core::provider::ProviderId;
+
+/// The most sessions remembered at once.
+pub const MAX_SESSIONS: usize = 100_000;
+
+/// A session, as the table knows it: a keyed hash of its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SessionKey(u64);
+
+/// The provider of every recent session; shared by all requests and kept across reloads.
+#[derive(Debug)]
+pub struct AffinityTable {
+    /// Every session's entry, least recently used first. A blocking `parking_lot::Mutex`:
+    /// each critical section is a hash lookup and a few pointer moves, never across an
+    /// `.await`.
+    sessions: Mutex<LinkedHashMap<SessionKey, Entry>>,
+    capacity: usize,
+    /// Keys the session hash, with random keys per process, so that a client cannot make
+    /// two sessions collide on purpose.
+    hasher: std::collections::hash_map::RandomState,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    provider: ProviderId,
+    last_used: Instant,
+}
+
+/// How many sessions one provider holds, and when they were last used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSessions {
+    pub provider: ProviderId,
+    pub sessions: u64,
+    /// The least recent last use among them.
+    pub oldest: Instant,
+    /// The most recent last use among them.
+    pub newest: Instant,
+}
+
+impl Default for AffinityTable {
+    fn default() -> Self {
+        Self::new(MAX_SESSIONS)
+    }
+}
+
+impl AffinityTable {
+    /// A table that remembers at most `capacity` sessions (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            sessions: Mutex::new(LinkedHashMap::new()),
+            capacity: capacity.max(1),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    /// The key of the session whose id is `id`.
+    pub fn key(&self, id: &str) -> SessionKey {
+        let mut hasher = self.hasher.build_hasher();
+        hasher.write(id.as_bytes());
+        SessionKey(hasher.finish())
+    }
+
+    /// The provider of `session`, when its last use is less than `ttl` ago; counts as a use.
+    pub fn lookup(&self, session: SessionKey, ttl: Duration, now: Instant) -> Option<ProviderId> {
+        let mut sessions = self.sessions.lock();
+        let entry = sessions.to_back(&session)?;
+        if now.saturating_duration_since(entry.last_used) >= ttl {
+            sessions.remove(&session);
+            return None;
+        }
+        entry.last_used = now;
+        Some(entry.provider.clone())
+    }
+
+    /// Makes `provider` the provider of `session`, as of `now`; drops the sessions whose last
+    /// use is `ttl` ago or more, then the least recently used ones beyond the capacity.
+    pub fn record(&self, session: SessionKey, provider: &ProviderId, ttl: Duration, now: Instant) {
+        let mut sessions = self.sessions.lock();
+        match sessions.to_back(&session) {
+            Some(entry) => {
+                if entry.provider != *provider {
+                    entry.provider = provider.clone();
+                }
+                entry.last_used = now;
+            }
+            None => {
+                sessions.insert(
+                    session,
+                    Entry {
+                        provider: provider.clone(),
+                        last_used: now,
+                    },
+                );
+            }
+        }
+        while let Some((_, oldest)) = sessions.front() {
+            let expired = now.saturating_duration_since(oldest.last_used) >= ttl;
+            if !expired && sessions.len() <= self.capacity {
+                break;
+            }
+            sessions.pop_front();
+        }
+    }
+
+    /// Forgets the sessions of the providers for which `keep` is false (on reload, those whose
+    /// identity changed: a new key means a new cache).
+    pub fn retain(&self, keep: impl Fn(&ProviderId) -> bool) {
+        self.sessions
+            .lock()
+            .retain(|_, entry| keep(&entry.provider));
+    }
+
+    /// The sessions not expired at `now`.
+    pub fn len(&self, ttl: Duration, now: Instant) -> usize {
+        self.sessions
+            .lock()
+            .values()
+            .filter(|e| now.saturating_duration_since(e.last_used) < ttl)
+            .count()
+    }
+
+    /// Whether no session is remembered at `now`.
+    pub fn is_empty(&self, ttl: Duration, now: Instant) -> bool {
+        self.len(ttl, now) == 0
+    }
+
+    /// The sessions of each provider that holds any, not expired at `now`, by provider name.
+    pub fn by_provider(&self, ttl: Duration, now: Instant) -> Vec<ProviderSessions> {
+        let sessions = self.sessions.lock();
+        let mut out: Vec<ProviderSessions> = Vec::new();
+        for entry in sessions.values() {
+            if now.saturating_duration_since(entry.last_used) >= ttl {
+                continue;
+            }
+            match out.iter_mut().find(|p| p.provider == entry.provider) {
+                Some(p) => {
+                    p.sessions += 1;
+                    p.oldest = p.oldest.min(entry.last_used);
+                    p.newest = p.newest.max(entry.last_used);
+                }
+                None => out.push(ProviderSessions {
+                    provider: entry.provider.clone(),
+                    sessions: 1,
+                    oldest: entry.last_used,
+                    newest: entry.last_used,
+                }),
+            }
+        }
+        out.sort_by(|a, b| a.provider.cmp(&b.provider));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Tests may unwrap: a panic is a test failure with its location.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn id(name: &str) -> ProviderId {
+        ProviderId::new(name)
+    }
+
+    #[test]
+    fn a_session_keeps_the_provider_that_answered_it_last() {
+        let table = AffinityTable::default();
+        let now = Instant::now();
+        let s = table.key("session-1");
+        assert_eq!(table.lookup(s, HOUR, now), None);
+        table.record(s, &id("a"), HOUR, now);
+        assert_eq!(table.lookup(s, HOUR, now), Some(id("a")));
+        table.record(s, &id("b"), HOUR, now);
+        assert_eq!(table.lookup(s, HOUR, now), Some(id("b")));
+        assert_eq!(table.lookup(table.key("session-2"), HOUR, now), None);
+        assert_eq!(table.key("session-1"), s);
+        assert_ne!(table.key("session-2"), s);
+    }
+
+    #[test]
+    fn an_entry_expires_ttl_after_its_last_use() {
+        let table = AffinityTable::default();
+        let start = Instant::now();
+        let s = table.key("s");
+        table.record(s, &id("a"), HOUR, start);
+        // A use half-way renews it.
+        let half = start + HOUR / 2;
+        assert_eq!(table.lookup(s, HOUR, half), Some(id("a")));
+        assert_eq!(
+            table.lookup(s, HOUR, half + HOUR - Duration::from_secs(1)),
+            Some(id("a"))
+        );
+        let later = half + HOUR - Duration::from_secs(1) + HOUR;
+        assert_eq!(table.lookup(s, HOUR, later), None);
+        assert!(table.is_empty(HOUR, later));
+        // A shorter ttl from a reload applies at once.
+        table.record(s, &id("a"), HOUR, later);
+        assert_eq!(
+            table.lookup(s, Duration::from_secs(60), later + Duration::from_secs(61)),
+            None
+        );
+    }
+
+    #[test]
+    fn recording_drops_expired_sessions_from_the_front() {
+        let table = AffinityTable::default();
+        let start = Instant::now();
+        for n in 0..10 {
+            table.record(table.key(&format!("old-{n}")), &id("a"), HOUR, start);
+        }
+        table.record(table.key("new"), &id("b"), HOUR, start + HOUR);
+        assert_eq!(table.sessions.lock().len(), 1);
+    }
+
+    #[test]
+    fn the_least_recently_used_session_goes_first_beyond_the_capacity() {
+        let table = AffinityTable::new(3);
+        let now = Instant::now();
+        let keys: Vec<SessionKey> = (0..3).map(|n| table.key(&format!("s{n}"))).collect();
+        for k in &keys {
+            table.record(*k, &id("a"), HOUR, now);
+        }
+        // s0 is used again, so s1 is now the least recently used.
+        assert_eq!(table.lookup(keys[0], HOUR, now), Some(id("a")));
+        table.record(table.key("s3"), &id("b"), HOUR, now);
+        assert_eq!(table.len(HOUR, now), 3);
+        assert_eq!(table.lookup(keys[1], HOUR, now), None);
+        assert_eq!(table.lookup(keys[0], HOUR, now), Some(id("a")));
+        assert_eq!(table.lookup(keys[2], HOUR, now), Some(id("a")));
+    }
+
+    #[test]
+    fn the_default_table_holds_at_most_max_sessions() {
+        let table = AffinityTable::default();
+        let now = Instant::now();
+        for n in 0..MAX_SESSIONS + 500 {
+            table.record(table.key(&n.to_string()), &id("a"), HOUR, now);
+        }
+        assert_eq!(table.len(HOUR, now), MAX_SESSIONS);
+        // The first ones in are the ones dropped.
+        assert_eq!(table.lookup(table.key("0"), HOUR, now), None);
+        assert_eq!(
+            table.lookup(table.key(&(MAX_SESSIONS + 499).to_string()), HOUR, now),
+            Some(id("a"))
+        );
+    }
+
+    #[test]
+    fn retain_forgets_the_sessions_of_changed_providers_and_counts_the_rest() {
+        let table = AffinityTable::default();
+        let start = Instant::now();
+        table.record(table.key("1"), &id("a"), HOUR, start);
+        table.record(
+            table.key("2"),
+            &id("a"),
+            HOUR,
+            start + Duration::from_secs(5),
+        );
+        table.record(table.key("3"), &id("b"), HOUR, start);
+        let counts = table.by_provider(HOUR, start + Duration::from_secs(10));
+        assert_eq!(
+            counts,
+            [
+                ProviderSessions {
+                    provider: id("a"),
+                    sessions: 2,
+                    oldest: start,
+                    newest: start + Duration::from_secs(5),
+                },
+                ProviderSessions {
+                    provider: id("b"),
+                    sessions: 1,
+                    oldest: start,
+                    newest: start,
+                },
+            ]
+        );
+        table.retain(|p| p.as_str() != "a");
+        assert_eq!(table.len(HOUR, start), 1);
+        assert_eq!(table.lookup(table.key("3"), HOUR, start), Some(id("b")));
+    }
+}
