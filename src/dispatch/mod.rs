@@ -373,6 +373,7 @@ impl Dispatcher {
                 Route::Messages => generation.config.settings.strategy,
                 Route::CountTokens => crate::config::Strategy::Priority,
             },
+            crate::core::select::Scope::default(),
             &self.health,
             started,
         ) else {

@@ -153,7 +153,14 @@ fn check_plan_for(
     now: Instant,
     expect: &str,
 ) {
-    let plan = selector.plan(providers, model, strategy, &world.health, now);
+    let plan = selector.plan(
+        providers,
+        model,
+        strategy,
+        Scope::default(),
+        &world.health,
+        now,
+    );
     assert_eq!(render(plan, providers, model), expect);
 }
 
@@ -181,7 +188,14 @@ fn firsts(
     let names: Vec<&str> = (0..requests)
         .map(|_| {
             let plan = selector
-                .plan(providers, MODEL, strategy, &world.health, world.t0)
+                .plan(
+                    providers,
+                    MODEL,
+                    strategy,
+                    Scope::default(),
+                    &world.health,
+                    world.t0,
+                )
                 .unwrap();
             providers[plan.first().index].id.as_str()
         })
@@ -332,7 +346,14 @@ fn check_weighted_shares(weights: &[u32], requests: usize) {
     let mut counts = vec![0_usize; providers.len()];
     for _ in 0..requests {
         let plan = s
-            .plan(&providers, MODEL, Strategy::Weighted, &w.health, w.t0)
+            .plan(
+                &providers,
+                MODEL,
+                Strategy::Weighted,
+                Scope::default(),
+                &w.health,
+                w.t0,
+            )
             .unwrap();
         counts[plan.first().index] += 1;
         assert_eq!(plan.len(), providers.len());
@@ -411,7 +432,14 @@ fn latency_explores_another_candidate_one_request_in_ten() {
     let mut explored = Vec::new();
     for request in 1..=40 {
         let plan = s
-            .plan(&providers, MODEL, Strategy::Latency, &w.health, w.t0)
+            .plan(
+                &providers,
+                MODEL,
+                Strategy::Latency,
+                Scope::default(),
+                &w.health,
+                w.t0,
+            )
             .unwrap();
         let line = render(Ok(plan), &providers, MODEL);
         if line != "a b c" {
@@ -512,7 +540,7 @@ proptest! {
             .min_by_key(|&i| specs[i].3.map(|secs| secs * 100 + i as u64));
         let selector = Selector::new();
         for _ in 0..requests {
-            let plan = selector.plan(&providers, MODEL, strategy, &world.health, world.t0);
+            let plan = selector.plan(&providers, MODEL, strategy, Scope::default(), &world.health, world.t0);
             match (plan, earliest) {
                 (Err(PlanError::NoProviderServesModel), None) => {}
                 (Ok(plan), Some(first)) if available.is_empty() => {
@@ -531,6 +559,148 @@ proptest! {
                     }
                 }
                 (plan, earliest) => prop_assert!(false, "{:?} with earliest {:?}", plan, earliest),
+            }
+        }
+    }
+}
+
+#[track_caller]
+fn check_scoped(
+    providers: &[Provider],
+    world: &World,
+    strategy: Strategy,
+    scope: Scope<'_>,
+    expect: &str,
+) {
+    let plan = Selector::new().plan(providers, MODEL, strategy, scope, &world.health, world.t0);
+    assert_eq!(render(plan, providers, MODEL), expect);
+}
+
+#[test]
+fn a_scope_limits_the_plan_and_may_send_its_own_model() {
+    let w = World::new();
+    let pool = [p("a"), p("b"), p("c"), mapped("d", &[("*", "big")])];
+    let only = |only| Scope {
+        only: Some(only),
+        ..Scope::default()
+    };
+    check_scoped(&pool, &w, Strategy::Priority, only(&[1, 3]), "b d→big");
+    check_scoped(
+        &pool,
+        &w,
+        Strategy::Priority,
+        only(&[]),
+        "error: no enabled provider serves this model",
+    );
+    // The scope's model beats the `models` map, also of a provider that does not serve the
+    // client's model.
+    let haiku_only = [p("a"), mapped("h", &[("*haiku*", "small")])];
+    let forced = Scope {
+        only: Some(&[1]),
+        model: Some("gemini"),
+        then_rest: false,
+    };
+    check_scoped(&haiku_only, &w, Strategy::Priority, forced, "h→gemini");
+    // `then_rest`: the scope's providers first, then the rest with their own maps.
+    let then_rest = Scope {
+        only: Some(&[2, 3]),
+        model: Some("m2"),
+        then_rest: true,
+    };
+    check_scoped(&pool, &w, Strategy::Priority, then_rest, "c→m2 d→m2 a b");
+    // A disabled provider stays out, in the scope or not.
+    let with_disabled = [p("a"), disabled("b")];
+    check_scoped(
+        &with_disabled,
+        &w,
+        Strategy::Priority,
+        only(&[1]),
+        "error: no enabled provider serves this model",
+    );
+    // Everything in scope cooling down: the one that ends first, never one outside.
+    let cooling = World::new().cool("b", 30).cool("c", 10);
+    check_scoped(
+        &pool,
+        &cooling,
+        Strategy::Priority,
+        only(&[1, 2]),
+        "fallback: c",
+    );
+    let rest_up = Scope {
+        only: Some(&[1, 2]),
+        model: None,
+        then_rest: true,
+    };
+    check_scoped(&pool, &cooling, Strategy::Priority, rest_up, "a d→big");
+}
+
+#[test]
+fn each_group_of_a_scope_is_ordered_by_the_strategy() {
+    let w = World::new();
+    let pool = [p("a"), p("b"), p("c"), p("d")];
+    let selector = Selector::new();
+    let scope = Scope {
+        only: Some(&[2, 3]),
+        model: None,
+        then_rest: true,
+    };
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let plan = selector
+            .plan(&pool, MODEL, Strategy::RoundRobin, scope, &w.health, w.t0)
+            .unwrap();
+        seen.push(render(Ok(plan), &pool, MODEL));
+    }
+    // The route's providers rotate among themselves and always come first.
+    for plan in &seen {
+        assert!(plan.starts_with("c d") || plan.starts_with("d c"), "{plan}");
+    }
+    assert!(seen.iter().any(|p| p.starts_with("c")) && seen.iter().any(|p| p.starts_with("d")));
+}
+
+proptest! {
+    /// A plan never holds a provider outside its scope, plus the rest of the pool when
+    /// `then_rest`, and the scope's providers always come first.
+    #[test]
+    fn a_plan_stays_in_its_scope(
+        specs in proptest::collection::vec((any::<bool>(), 1u32..4, 0u8..3, proptest::option::of(1u64..5)), 1..7),
+        members in proptest::collection::vec(any::<bool>(), 7),
+        then_rest in any::<bool>(),
+        forced in any::<bool>(),
+        strategy in prop_oneof![Just(Strategy::Priority), Just(Strategy::RoundRobin), Just(Strategy::Weighted), Just(Strategy::Latency)],
+    ) {
+        let mut world = World::new();
+        let mut providers = Vec::new();
+        for (i, &(enabled, weight, models, cooldown)) in specs.iter().enumerate() {
+            let name = format!("p{i}");
+            let provider = match models {
+                0 => weighted(&name, weight),
+                1 => Provider { weight: NonZeroU32::new(weight).unwrap(), ..mapped(&name, &[("*haiku*", "small")]) },
+                _ => Provider { weight: NonZeroU32::new(weight).unwrap(), ..mapped(&name, &[("*", "big")]) },
+            };
+            providers.push(Provider { enabled, ..provider });
+            if let Some(secs) = cooldown {
+                world = world.cool(&name, secs * 100 + i as u64);
+            }
+        }
+        let only: Vec<usize> = (0..specs.len()).filter(|&i| members[i]).collect();
+        let scope = Scope { only: Some(&only), model: forced.then_some("forced"), then_rest };
+        let selector = Selector::new();
+        for _ in 0..3 {
+            let Ok(plan) = selector.plan(&providers, MODEL, strategy, scope, &world.health, world.t0) else {
+                continue;
+            };
+            let mut in_scope = true;
+            for candidate in &plan {
+                let member = only.contains(&candidate.index);
+                prop_assert!(member || then_rest, "{} is outside the scope", candidate.index);
+                prop_assert!(specs[candidate.index].0, "{} is disabled", candidate.index);
+                // Once the rest of the pool has started, no scope member follows.
+                prop_assert!(!member || in_scope, "a scope member after the rest");
+                in_scope &= member;
+                if member && forced {
+                    prop_assert_eq!(candidate.model, "forced");
+                }
             }
         }
     }
