@@ -33,6 +33,8 @@ struct Inner {
     failed_requests: u64,
     /// Failed attempts, over all providers: each moves its request on to the next candidate.
     failovers: u64,
+    /// Requests by route (a configured route's name, `pinned:PROVIDER`, or `-`).
+    routes: BTreeMap<std::sync::Arc<str>, u64>,
 }
 
 #[derive(Debug, Default)]
@@ -90,6 +92,19 @@ impl Metrics {
         }
     }
 
+    /// A request that routing rules, or a model name that picks a provider, sent to `route`.
+    /// The label is bounded: only configured route names, `pinned:` and a provider's name, or
+    /// `-` for none.
+    pub fn record_route(&self, route: &std::sync::Arc<str>) {
+        let mut inner = self.inner.lock();
+        match inner.routes.get_mut(route) {
+            Some(n) => *n += 1,
+            None => {
+                inner.routes.insert(route.clone(), 1);
+            }
+        }
+    }
+
     /// A request that no provider could answer.
     pub fn record_failed_request(&self) {
         self.inner.lock().failed_requests += 1;
@@ -121,6 +136,18 @@ impl Metrics {
             "# HELP claude_lb_failovers_total Failed attempts: each moves the request on to the next candidate, when there is one.\n# TYPE claude_lb_failovers_total counter\nclaude_lb_failovers_total {}",
             inner.failovers
         );
+        if !inner.routes.is_empty() {
+            let _ = writeln!(
+                out,
+                "# HELP claude_lb_route_requests_total Requests by the route that chose their providers (`-`: no rule matched).\n# TYPE claude_lb_route_requests_total counter"
+            );
+            for (route, n) in &inner.routes {
+                let _ = writeln!(
+                    out,
+                    "claude_lb_route_requests_total{{route=\"{route}\"}} {n}"
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "# HELP claude_lb_failed_attempts_total Failed attempts, by provider and reason.\n# TYPE claude_lb_failed_attempts_total counter"
@@ -188,10 +215,13 @@ mod tests {
         metrics.record_answer(&b, 200, Duration::from_millis(30), (Some(10), Some(5)));
         metrics.record_answer(&b, 200, Duration::from_secs(3), (Some(1), None));
         metrics.record_failed_request();
+        metrics.record_route(&std::sync::Arc::from("background"));
+        metrics.record_route(&std::sync::Arc::from("background"));
         let text = metrics.render();
         for line in [
             "claude_lb_requests_total{provider=\"b\",status=\"200\"} 2",
             "claude_lb_failed_requests_total 1",
+            "claude_lb_route_requests_total{route=\"background\"} 2",
             "claude_lb_failovers_total 1",
             "claude_lb_failed_attempts_total{provider=\"a\",reason=\"status_529\"} 1",
             "claude_lb_cooldowns_total{provider=\"a\"} 1",

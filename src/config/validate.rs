@@ -6,6 +6,8 @@
 //! No message ever contains a credential: problems with `auth_value` or a header value name the
 //! field or the variable, never the value.
 
+mod routes;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -98,6 +100,7 @@ pub(crate) fn validate(
 ) -> Option<Config> {
     let providers = providers(raw, env, problems);
     let settings = settings(&raw.settings, problems);
+    let routes = routes::routes(raw, providers.as_deref().unwrap_or(&[]), problems);
     if !problems.errors.is_empty() {
         return None;
     }
@@ -105,6 +108,7 @@ pub(crate) fn validate(
         source,
         providers: providers?,
         settings: settings?,
+        routes: routes?,
         content_hash: 0,
     })
 }

@@ -34,7 +34,7 @@ pub type Pattern = ModelPattern;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     /// The route's name, shown in logs, metrics and `route explain`.
-    pub name: Box<str>,
+    pub name: std::sync::Arc<str>,
     pub when: Conditions,
     /// The providers it sends to, as indexes into the configuration's provider list.
     pub providers: Vec<usize>,

@@ -136,6 +136,8 @@ pub(super) struct RequestLog {
     failed_attempts: String,
     attempts: usize,
     metrics: Arc<crate::metrics::Metrics>,
+    /// The route that chose the providers, when routing rules exist or the model picked one.
+    route: Option<Arc<str>>,
 }
 
 impl RequestLog {
@@ -151,6 +153,7 @@ impl RequestLog {
             failed_attempts: String::new(),
             attempts: 1,
             metrics: ctx.metrics.clone(),
+            route: ctx.route_label.cloned(),
         }
     }
 
@@ -187,6 +190,7 @@ impl RequestLog {
                     request_id = %self.request_id,
                     provider = %self.provider,
                     model = &*self.model,
+                    route = self.route.as_deref(),
                     status = self.status.as_u16(),
                     attempts = self.attempts,
                     failed_attempts = (!self.failed_attempts.is_empty())
