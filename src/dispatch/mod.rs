@@ -509,7 +509,7 @@ impl Dispatcher {
             &self.health,
             started,
         ) else {
-            return Err(self.unplanned(&generation, &decided, &model, route));
+            return Err(unplanned(&generation, &decided, &model, route));
         };
         let mut failed: Vec<AttemptRecord> = Vec::new();
         let mut any_candidate = false;
@@ -685,42 +685,39 @@ impl Dispatcher {
     }
 }
 
-impl Dispatcher {
-    /// Why no plan could be made for a request that `decided` scoped.
-    fn unplanned(
-        &self,
-        generation: &Generation,
-        decided: &Decided,
-        model: &str,
-        route: Route,
-    ) -> DispatchError {
-        let providers = &generation.config.providers;
-        if let Some((index, _)) = &decided.pinned {
-            let p = &providers[*index];
-            let reason = if p.enabled {
-                format!(
-                    "is unusable ({})",
-                    p.unusable().unwrap_or_else(|| "no credential".to_owned())
-                )
-            } else {
-                "is disabled".to_owned()
-            };
-            return DispatchError::PinnedProviderFailed {
-                provider: p.id.clone(),
-                model: log::escape(model, log::MODEL_LIMIT).into_owned(),
-                reason,
-            };
-        }
-        if let Some(rule) = decided.rule(&generation.config.routes) {
-            return DispatchError::RouteUnavailable {
-                route: rule.name.to_string(),
-                pool: pool_summary_of(rule.providers.iter().map(|&i| &providers[i]), route),
-            };
-        }
-        DispatchError::NoProviderServesModel {
-            pool: pool_summary(providers, route),
+/// Why no plan could be made for a request that `decided` scoped.
+fn unplanned(
+    generation: &Generation,
+    decided: &Decided,
+    model: &str,
+    route: Route,
+) -> DispatchError {
+    let providers = &generation.config.providers;
+    if let Some((index, _)) = &decided.pinned {
+        let p = &providers[*index];
+        let reason = if p.enabled {
+            format!(
+                "is unusable ({})",
+                p.unusable().unwrap_or_else(|| "no credential".to_owned())
+            )
+        } else {
+            "is disabled".to_owned()
+        };
+        return DispatchError::PinnedProviderFailed {
+            provider: p.id.clone(),
             model: log::escape(model, log::MODEL_LIMIT).into_owned(),
-        }
+            reason,
+        };
+    }
+    if let Some(rule) = decided.rule(&generation.config.routes) {
+        return DispatchError::RouteUnavailable {
+            route: rule.name.to_string(),
+            pool: pool_summary_of(rule.providers.iter().map(|&i| &providers[i]), route),
+        };
+    }
+    DispatchError::NoProviderServesModel {
+        pool: pool_summary(providers, route),
+        model: log::escape(model, log::MODEL_LIMIT).into_owned(),
     }
 }
 

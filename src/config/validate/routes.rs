@@ -36,7 +36,7 @@ pub(super) fn routes(
         .collect();
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut out = Vec::with_capacity(list.value.len());
-    let last = list.value.len().saturating_sub(1);
+    let final_index = list.value.len().saturating_sub(1);
     for (index, rr) in list.value.iter().enumerate() {
         let path = format!("routes[{index}]");
         if let Some(name) = &rr.name {
@@ -53,15 +53,15 @@ pub(super) fn routes(
             }
         }
         if let Some(rule) = route(rr, &path, providers, &raw_names, problems) {
-            if rule.when.is_empty() && index != last {
+            if rule.when.is_empty() && index != final_index {
                 let at = rr.when.as_ref().map_or(rr.pos, |w| w.pos);
                 problems.warn(
                     at,
                     &format!("{path}.when"),
                     format!(
-                        "route {:?} has no condition, so it matches every request and the {} after it never match; move it last, or give it a condition",
+                        "route {:?} has no condition, so it matches every request and no route after it is ever reached ({}); move it last, or give it a condition",
                         &*rule.name,
-                        crate::config::plural(last - index, "route")
+                        crate::config::plural(final_index - index, "route")
                     ),
                 );
             }
@@ -105,42 +105,7 @@ fn route(
     let when = raw.when.as_ref().map_or(Some(Conditions::default()), |w| {
         conditions(&w.value, &field("when"), problems)
     });
-    let mut indexes = Vec::new();
-    match &raw.providers {
-        None => problems.error(
-            raw.pos,
-            &field("providers"),
-            "missing (the providers this route sends to, such as `[deepseek]`)",
-        ),
-        Some(list) if list.value.is_empty() => problems.error(
-            list.pos,
-            &field("providers"),
-            "is empty (name at least one provider)",
-        ),
-        Some(list) => {
-            for (i, t) in list.value.iter().enumerate() {
-                let here = format!("{}[{i}]", field("providers"));
-                match providers.iter().position(|p| p.id.as_str() == t.value) {
-                    Some(index) if indexes.contains(&index) => {
-                        problems.error(t.pos, &here, format!("{:?} is listed twice", t.value));
-                    }
-                    Some(index) => indexes.push(index),
-                    // Named in the file but invalid: its own errors say why.
-                    None if raw_names.contains(&t.value.as_str()) => {}
-                    None => problems.error(
-                        t.pos,
-                        &here,
-                        format!(
-                            "unknown provider {:?}{} (the providers are: {})",
-                            t.value,
-                            did_you_mean(&t.value, raw_names),
-                            raw_names.join(", ")
-                        ),
-                    ),
-                }
-            }
-        }
-    }
+    let indexes = route_providers(raw, path, providers, raw_names, problems);
     let model = match &raw.model {
         Some(t) if t.value.trim().is_empty() => {
             problems.error(
@@ -182,6 +147,54 @@ fn route(
     };
     warn_about(&rule, raw, path, providers, problems);
     Some(rule)
+}
+
+/// The indexes of the providers a route names, each checked to exist once.
+fn route_providers(
+    raw: &RawRoute,
+    path: &str,
+    providers: &[Provider],
+    raw_names: &[&str],
+    problems: &mut Problems,
+) -> Vec<usize> {
+    let field = |key: &str| format!("{path}.{key}");
+    let mut indexes = Vec::new();
+    match &raw.providers {
+        None => problems.error(
+            raw.pos,
+            &field("providers"),
+            "missing (the providers this route sends to, such as `[deepseek]`)",
+        ),
+        Some(list) if list.value.is_empty() => problems.error(
+            list.pos,
+            &field("providers"),
+            "is empty (name at least one provider)",
+        ),
+        Some(list) => {
+            for (i, t) in list.value.iter().enumerate() {
+                let here = format!("{}[{i}]", field("providers"));
+                match providers.iter().position(|p| p.id.as_str() == t.value) {
+                    Some(index) if indexes.contains(&index) => {
+                        problems.error(t.pos, &here, format!("{:?} is listed twice", t.value));
+                    }
+                    Some(index) => indexes.push(index),
+                    // Named in the file but invalid: its own errors say why.
+                    None if raw_names.contains(&t.value.as_str()) => {}
+                    None => problems.error(
+                        t.pos,
+                        &here,
+                        format!(
+                            "unknown provider {:?}{} (the providers are: {})",
+                            t.value,
+                            did_you_mean(&t.value, raw_names),
+                            raw_names.join(", ")
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+    indexes
 }
 
 fn conditions(raw: &RawWhen, path: &str, problems: &mut Problems) -> Option<Conditions> {
@@ -268,7 +281,7 @@ fn warn_about(
     providers: &[Provider],
     problems: &mut Problems,
 ) {
-    let list = raw.providers.as_ref().map(|l| &l.value[..]).unwrap_or(&[]);
+    let list = raw.providers.as_ref().map_or(&[][..], |l| &l.value[..]);
     let at = |name: &str| {
         list.iter()
             .position(|t| t.value == name)

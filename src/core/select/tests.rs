@@ -655,7 +655,7 @@ fn each_group_of_a_scope_is_ordered_by_the_strategy() {
     for plan in &seen {
         assert!(plan.starts_with("c d") || plan.starts_with("d c"), "{plan}");
     }
-    assert!(seen.iter().any(|p| p.starts_with("c")) && seen.iter().any(|p| p.starts_with("d")));
+    assert!(seen.iter().any(|p| p.starts_with('c')) && seen.iter().any(|p| p.starts_with('d')));
 }
 
 proptest! {
