@@ -87,6 +87,17 @@ pub struct Dispatcher {
     token_counts: tokio::sync::Semaphore,
 }
 
+/// What [`Dispatcher::explain`] found.
+#[derive(Debug)]
+pub struct Explained {
+    /// The generation it was decided on (provider indexes point into it).
+    pub generation: Arc<Generation>,
+    pub model: String,
+    pub decided: Decided,
+    /// Each candidate's provider index and the model it would be sent, best first.
+    pub plan: Result<Vec<(usize, String)>, DispatchError>,
+}
+
 /// What the routing rules and the model name decide for one request.
 #[derive(Debug, Default)]
 pub struct Decided {
@@ -381,6 +392,39 @@ impl Dispatcher {
                 .wrapping_sub(SPLITMIX_GAMMA),
         );
         Arc::from(format!("req_{mixed:016x}"))
+    }
+
+    /// What `route explain` shows for `request`: its model, the facts read and the rule that
+    /// matched, and the plan `serve` would make now (each candidate's index and model). The
+    /// plan comes from a selector of its own, so explaining moves no rotation of real traffic.
+    pub async fn explain(&self, request: &ClientRequest) -> Result<Explained, DispatchError> {
+        let generation = self.generation();
+        let model: String = match scan::model(&request.body) {
+            Ok(model) => model.value.into_owned(),
+            Err(scan::ModelError::Missing) => return Err(DispatchError::NoModel),
+            Err(scan::ModelError::Duplicate) => return Err(DispatchError::DuplicateModel),
+        };
+        let decided = self
+            .decide(&generation, request, &model, Route::Messages)
+            .await?;
+        let rules = &generation.config.routes;
+        let plan = Selector::new()
+            .plan(
+                &generation.config.providers,
+                &model,
+                generation.config.settings.strategy,
+                decided.scope(rules),
+                &self.health,
+                Instant::now(),
+            )
+            .map(|plan| plan.iter().map(|c| (c.index, c.model.to_owned())).collect())
+            .map_err(|_| unplanned(&generation, &decided, &model, Route::Messages));
+        Ok(Explained {
+            generation,
+            model,
+            decided,
+            plan,
+        })
     }
 
     /// Sends a Messages request through the pool (see docs/failover.md).

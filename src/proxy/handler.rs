@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::AppState;
-use super::admin::ProviderStatus;
+use super::admin::{ProviderStatus, RouteExplanation};
 use super::reload::ReloadError;
 use super::response::{self, Body};
 use crate::core::health::HealthState;
@@ -50,11 +50,14 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
             response
         }
         ("/providers/reload", &Method::POST) => reload(state).await,
-        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics"), _) => response::error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorType::InvalidRequest,
-            &format!("method {method} is not allowed on {p}"),
-        ),
+        ("/routes/explain", &Method::POST) => explain(request, state).await,
+        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/routes/explain"), _) => {
+            response::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorType::InvalidRequest,
+                &format!("method {method} is not allowed on {p}"),
+            )
+        }
         (p, _) => response::error(
             StatusCode::NOT_FOUND,
             ErrorType::NotFound,
@@ -270,6 +273,35 @@ async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> 
             "last_id": names.iter().next_back(),
         }),
     )
+}
+
+/// `POST /routes/explain`: the body is a Messages request; the answer says which routing rule
+/// it matches and why, and the plan this instance would make for it now. Nothing is sent to a
+/// provider.
+async fn explain(request: Request<Incoming>, state: &AppState) -> Response<Body> {
+    let request = match client_request(request, state).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    match state.dispatcher.explain(&request).await {
+        Ok(explained) => {
+            let explanation =
+                RouteExplanation::new(&explained, state.dispatcher.health(), Instant::now());
+            match serde_json::to_value(&explanation) {
+                Ok(value) => response::json(StatusCode::OK, &value),
+                Err(error) => response::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorType::Api,
+                    &format!("cannot describe the route: {error}"),
+                ),
+            }
+        }
+        Err(error) => response::error(
+            StatusCode::BAD_REQUEST,
+            ErrorType::InvalidRequest,
+            &error.to_string(),
+        ),
+    }
 }
 
 /// `GET /`: ok while every enabled provider is available, degraded while some are, down

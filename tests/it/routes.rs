@@ -1,6 +1,8 @@
 //! Routing rules end to end: `serve` in front of mock providers, each request sent where its
 //! rule says; the `PROVIDER,MODEL` model name; reload; `route explain`.
 
+use std::fmt::Write as _;
+
 use claude_lb::mock::{MockHandle, MockUpstream, Reply};
 use serde_json::json;
 
@@ -358,4 +360,161 @@ fn route_warnings_say_what_will_happen() {
     // A last route without conditions is the default route: no warning.
     let last = format!("{TWO}routes:\n  - name: rest\n    providers: [main]\n");
     assert_eq!(self::report(&last), "ok");
+}
+
+// === `route explain` ===
+
+use crate::check::run_bin;
+use crate::support::cli::ClaudeLb;
+
+/// A config with [`ROUTES`] over three providers nothing listens for (nothing is sent).
+fn explain_config(lb: &ClaudeLb) -> std::path::PathBuf {
+    let mut yaml = String::from("providers:\n");
+    for (i, name) in ["main", "cheap", "think"].iter().enumerate() {
+        let _ = write!(
+            yaml,
+            "  - name: {name}\n    type: anthropic\n    auth_type: api_key\n    auth_value: sk-ant-{i}\n    base_url: http://127.0.0.1:{}\n",
+            9 + i
+        );
+    }
+    yaml.push_str(ROUTES);
+    lb.write("providers.yaml", &yaml)
+}
+
+fn explain(request: &serde_json::Value, extra: &[&str]) -> crate::support::cli::Run {
+    let mut lb = ClaudeLb::new();
+    let config = explain_config(&lb);
+    let file = lb.write("request.json", &request.to_string());
+    lb.args(["--config"])
+        .arg_path(&config)
+        .args(["route", "explain"])
+        .arg_path(&file)
+        .args(extra);
+    lb.run()
+}
+
+#[test]
+fn route_explain_shows_facts_rules_and_plan() {
+    let mut search = request("claude-opus-4-5");
+    search["tools"] = json!([{"type": "web_search_20250305", "name": "web_search"}]);
+    let run = explain(&search, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout.trim_end(),
+        "\
+model: claude-opus-4-5
+facts: thinking off; tools: web_search (web_search_20250305); input tokens: at most 170 (from the body's length)
+rules:
+  1. background → cheap: not matched
+       no  model: \"claude-*haiku*\": the model is \"claude-opus-4-5\"
+  2. long_context → think; model long-model: not matched
+       no  min_input_tokens: 60000: at most 170 input tokens (from the body's length; not tokenized)
+  3. thinking → think: not matched
+       no  thinking: true: thinking is not enabled
+  4. web_search → cheap; then any: matched
+       yes tool: \"web_search*\": tools: web_search (web_search_20250305)
+route: web_search
+plan:
+  1. cheap (model claude-opus-4-5) available
+  2. main (model claude-opus-4-5) available, fallback
+  3. think (model claude-opus-4-5) available, fallback"
+    );
+    // A long prompt is tokenized, and the route's model is what its provider would get.
+    let mut long = request("claude-sonnet-4-5");
+    long["messages"][0]["content"] = json!("lorem ipsum dolor ".repeat(24_000));
+    let run = explain(&long, &["--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let e: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(e["route"], "long_context");
+    assert!(
+        e["facts"]["input_tokens"]
+            .as_str()
+            .unwrap()
+            .ends_with("(local estimate)"),
+        "{e}"
+    );
+    assert_eq!(
+        e["plan"],
+        json!([{"provider": "think", "model": "long-model", "state": "available", "cooldown_remaining_s": 0.0, "fallback": false}])
+    );
+    assert_eq!(e["rules"][0]["result"], "not matched");
+    assert_eq!(e["rules"][1]["result"], "matched");
+    assert_eq!(e["rules"][2]["result"], "not reached");
+    // No rule matches: the whole pool.
+    let run = explain(&request("claude-sonnet-4-5"), &["--json"]);
+    let e: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(e["route"], "-");
+    let plan: Vec<&str> = e["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(plan, ["main", "cheap", "think"]);
+}
+
+#[test]
+fn route_explain_pinned_and_its_errors() {
+    let run = explain(&request("think,deepseek-chat"), &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("picked provider: think"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("route: pinned:think\nplan:\n  1. think (model deepseek-chat) available"),
+        "{}",
+        run.stdout
+    );
+    let run = explain(&request("nope,x"), &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("unknown provider \"nope\" in the model name \"nope,x\""),
+        "{}",
+        run.stderr
+    );
+    let run = explain(&json!({"messages": []}), &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("no \"model\" string"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn route_explain_remote_asks_the_running_instance() {
+    // `cheap` fails once, so the instance has it cooling down.
+    let p = pool(vec![Reply::status(529)]).await;
+    assert_eq!(send(&p.proxy, request("claude-haiku-4-5")).await.0, 503);
+    let mut lb = ClaudeLb::new();
+    let file = lb.write("request.json", &request("claude-haiku-4-5").to_string());
+    lb.args(["route", "explain"]).arg_path(&file).args([
+        "--remote",
+        &p.proxy.url,
+        "--json",
+        "-H",
+        "x-team: a",
+    ]);
+    let run = run_bin(lb).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let e: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(e["route"], "background");
+    assert_eq!(e["plan"][0]["provider"], "cheap");
+    assert_eq!(e["plan"][0]["state"], "cooling_down");
+    assert!(
+        e["plan"][0]["cooldown_remaining_s"].as_f64().unwrap() > 50.0,
+        "{e}"
+    );
+    // Explaining sends nothing to a provider.
+    assert_eq!(p.cheap.request_count(), 1);
+    // The admin route answers a bad request with the reason.
+    let response = p
+        .proxy
+        .client
+        .post(format!("{}/routes/explain", p.proxy.url))
+        .body("{\"model\": \"nope,x\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
 }
