@@ -222,8 +222,8 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
 /// `GET /v1/models`: the models the pool can serve, in the Anthropic list format: the literal
 /// patterns of every enabled provider's `models` map, plus, when an Anthropic-type provider
 /// without a map (which serves every model under its own name) is available, that provider's
-/// own list. A provider that does not answer within two seconds is left out, because Claude
-/// Code's discovery gives up after three.
+/// own list; and the `PROVIDER,MODEL` names that pick one provider. A provider that does not
+/// answer within two seconds is left out, because Claude Code's discovery gives up after three.
 async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> {
     let generation = state.dispatcher.generation();
     let mut names: BTreeSet<String> = generation
@@ -250,9 +250,11 @@ async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> 
         )
         .await;
         if let Ok(Some(ids)) = listed {
+            names.extend(ids.iter().map(|id| format!("{},{id}", provider.id)));
             names.extend(ids);
         }
     }
+    names.extend(pinned_names(&generation.config));
     let data: Vec<_> = names
         .iter()
         .map(|name| {
@@ -302,6 +304,30 @@ async fn explain(request: Request<Incoming>, state: &AppState) -> Response<Body>
             &error.to_string(),
         ),
     }
+}
+
+/// The `PROVIDER,MODEL` names that pick one provider, for clients that list models: each usable
+/// provider with every model its `models` map sends and every `model` a route sends it.
+fn pinned_names(config: &crate::config::Config) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for (index, p) in config.providers.iter().enumerate() {
+        if !p.usable() {
+            continue;
+        }
+        let targets = p.models.entries().iter().map(|(_, target)| &**target);
+        let routed = config
+            .routes
+            .rules()
+            .iter()
+            .filter(|rule| rule.providers.contains(&index))
+            .filter_map(|rule| rule.model.as_deref());
+        names.extend(
+            targets
+                .chain(routed)
+                .map(|model| format!("{},{model}", p.id)),
+        );
+    }
+    names
 }
 
 /// `GET /`: ok while every enabled provider is available, degraded while some are, down

@@ -518,3 +518,59 @@ async fn route_explain_remote_asks_the_running_instance() {
         .unwrap();
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn reload_swaps_routes_and_an_invalid_route_keeps_the_old_ones() {
+    let p = pool(Vec::new()).await;
+    let path = p.proxy.config_path();
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    let reload = || async {
+        let response = p
+            .proxy
+            .client
+            .post(format!("{}/providers/reload", p.proxy.url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().await.unwrap())
+    };
+    // A route naming a provider that does not exist: refused, the old rules stay.
+    std::fs::write(
+        &path,
+        yaml.replacen("providers: [cheap]", "providers: [chaep]", 1),
+    )
+    .unwrap();
+    let (status, answer) = reload().await;
+    assert_eq!(status, 400, "{answer}");
+    let problems = answer["problems"].to_string();
+    assert!(
+        problems.contains("routes[0].providers[0]: unknown provider \\\"chaep\\\""),
+        "{problems}"
+    );
+    assert_eq!(
+        send(&p.proxy, request("claude-haiku-4-5")).await,
+        (200, "cheap".into())
+    );
+    // A valid change: Haiku now goes to `think`.
+    std::fs::write(
+        &path,
+        yaml.replacen("providers: [cheap]", "providers: [think]", 1),
+    )
+    .unwrap();
+    let (status, answer) = reload().await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        send(&p.proxy, request("claude-haiku-4-5")).await,
+        (200, "think".into())
+    );
+    // `/v1/models` offers the route's model under its provider.
+    let (_, list) = p.proxy.get_json("/v1/models").await;
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"think,long-model"), "{ids:?}");
+}
