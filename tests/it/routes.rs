@@ -357,6 +357,14 @@ fn route_warnings_say_what_will_happen() {
         "{report}"
     );
     assert!(!report.contains("routes[1].providers"), "{report}");
+    // Credentials are not routed on (`route explain` shows the headers it reads).
+    let secret = format!(
+        "{TWO}routes:\n  - name: k\n    when: {{ header: {{X-Api-Key: \"sk-*\"}} }}\n    providers: [main]\n"
+    );
+    assert_eq!(
+        self::report(&secret),
+        "providers.yaml:15:22: routes[0].when.header.\"X-Api-Key\": \"X-Api-Key\" carries a credential, which routing rules do not read"
+    );
     // A last route without conditions is the default route: no warning.
     let last = format!("{TWO}routes:\n  - name: rest\n    providers: [main]\n");
     assert_eq!(self::report(&last), "ok");

@@ -248,6 +248,22 @@ fn conditions(raw: &RawWhen, path: &str, problems: &mut Problems) -> Option<Cond
         for (name, value) in &map.value {
             let here = format!("{path}.header.{:?}", name.value);
             match HeaderName::from_bytes(name.value.as_bytes()) {
+                // `route explain` shows the values of the headers rules read: never a credential.
+                Ok(header)
+                    if matches!(
+                        header.as_str(),
+                        "authorization" | "x-api-key" | "proxy-authorization" | "cookie"
+                    ) =>
+                {
+                    problems.error(
+                        name.pos,
+                        &here,
+                        format!(
+                            "{:?} carries a credential, which routing rules do not read",
+                            name.value
+                        ),
+                    );
+                }
                 Ok(header) => {
                     if let Some(p) = pattern(value, &format!("header.{:?}", name.value), problems) {
                         headers.push((Box::from(header.as_str()), p));
