@@ -443,7 +443,8 @@ impl Dispatcher {
             Ok(_)
             | Err(
                 DispatchError::AllProvidersFailed { .. }
-                | DispatchError::NoProviderServesModel { .. },
+                | DispatchError::NoProviderServesModel { .. }
+                | DispatchError::PinnedProviderFailed { .. },
             ) => Ok(None),
             Err(e) => Err(e),
         }
@@ -697,13 +698,19 @@ impl Dispatcher {
         }
         let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
         let verdict = classify::all_failed(&failures, earliest);
+        let scope = decided.scope(rules);
         let others = generation
             .config
             .providers
             .iter()
-            .filter(|p| !failed.iter().any(|a| a.provider == p.id))
-            .map(|p| {
-                let why = if !p.enabled {
+            .enumerate()
+            .filter(|(_, p)| !failed.iter().any(|a| a.provider == p.id))
+            .map(|(index, p)| {
+                let outside = !scope.then_rest && scope.only.is_some_and(|o| !o.contains(&index));
+                let why = if outside {
+                    let route = decided.rule(rules).map_or("", |r| &*r.name);
+                    format!("not in route \"{route}\"")
+                } else if !p.enabled {
                     "disabled".to_owned()
                 } else if let Some(why) = p.unusable() {
                     format!("unusable, {why}")

@@ -152,8 +152,21 @@ async fn each_kind_of_request_goes_to_its_route() {
 async fn a_failing_route_fails_over_to_the_pool_only_with_fallback_any() {
     // `cheap` fails twice: once for the background route (no fallback), once for web search.
     let p = pool(vec![Reply::status(529), Reply::status(529)]).await;
-    let (status, provider) = send(&p.proxy, request("claude-haiku-4-5")).await;
-    assert_eq!((status, provider.as_str()), (503, "-"));
+    let response = p
+        .proxy
+        .messages(request("claude-haiku-4-5").to_string())
+        .await;
+    assert_eq!(response.status(), 503);
+    let error: serde_json::Value = response.json().await.unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("all 1 provider failed: cheap: "),
+        "{message}"
+    );
+    assert!(
+        message.contains("main: not in route \"background\"; think: not in route \"background\""),
+        "{message}"
+    );
     assert_eq!(p.main.request_count() + p.think.request_count(), 0);
     // `cheap` is cooling down now; with `fallback: any` the rest of the pool follows it.
     let mut search = request("claude-opus-4-5");
