@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send one real request through the pool (or a running instance) and show the answer')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the proxy in front of three simulated providers: a tour with no key and no config')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
+            [CompletionResult]::new('route', 'route', [CompletionResultType]::ParameterValue, 'Show which routing rule a request matches, and why')
             [CompletionResult]::new('code', 'code', [CompletionResultType]::ParameterValue, 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Exit 0 when the claude-lb at the configured address answers with a provider available')
@@ -377,6 +378,48 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
         'claude-lb;config;help;help' {
             break
         }
+        'claude-lb;route' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Read a request body and show the facts read, each rule and why it matches or not, and the plan: each provider in order with its state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-lb;route;explain' {
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'A request header the rules may read, as `NAME: VALUE` (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'A request header the rules may read, as `NAME: VALUE` (repeatable)')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Ask a running `claude-lb serve` at this URL instead of reading the config file')
+            [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document instead of text')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'claude-lb;route;help' {
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Read a request body and show the facts read, each rule and why it matches or not, and the plan: each provider in order with its state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-lb;route;help;explain' {
+            break
+        }
+        'claude-lb;route;help;help' {
+            break
+        }
         'claude-lb;code' {
             [CompletionResult]::new('--claude', '--claude', [CompletionResultType]::ParameterName, 'The Claude Code executable (default: `claude` on PATH)')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Use (or start) claude-lb on this address instead of `settings.listen`')
@@ -441,6 +484,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Send one real request through the pool (or a running instance) and show the answer')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the proxy in front of three simulated providers: a tour with no key and no config')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check or create the configuration file')
+            [CompletionResult]::new('route', 'route', [CompletionResultType]::ParameterValue, 'Show which routing rule a request matches, and why')
             [CompletionResult]::new('code', 'code', [CompletionResultType]::ParameterValue, 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Exit 0 when the claude-lb at the configured address answers with a provider available')
@@ -510,6 +554,13 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             break
         }
         'claude-lb;help;config;init' {
+            break
+        }
+        'claude-lb;help;route' {
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Read a request body and show the facts read, each rule and why it matches or not, and the plan: each provider in order with its state')
+            break
+        }
+        'claude-lb;help;route;explain' {
             break
         }
         'claude-lb;help;code' {

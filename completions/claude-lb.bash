@@ -49,6 +49,9 @@ _claude__lb() {
             claude__lb,providers)
                 cmd="claude__lb__subcmd__providers"
                 ;;
+            claude__lb,route)
+                cmd="claude__lb__subcmd__route"
+                ;;
             claude__lb,serve)
                 cmd="claude__lb__subcmd__serve"
                 ;;
@@ -130,6 +133,9 @@ _claude__lb() {
             claude__lb__subcmd__help,providers)
                 cmd="claude__lb__subcmd__help__subcmd__providers"
                 ;;
+            claude__lb__subcmd__help,route)
+                cmd="claude__lb__subcmd__help__subcmd__route"
+                ;;
             claude__lb__subcmd__help,serve)
                 cmd="claude__lb__subcmd__help__subcmd__serve"
                 ;;
@@ -165,6 +171,9 @@ _claude__lb() {
                 ;;
             claude__lb__subcmd__help__subcmd__providers,remove)
                 cmd="claude__lb__subcmd__help__subcmd__providers__subcmd__remove"
+                ;;
+            claude__lb__subcmd__help__subcmd__route,explain)
+                cmd="claude__lb__subcmd__help__subcmd__route__subcmd__explain"
                 ;;
             claude__lb__subcmd__providers,add)
                 cmd="claude__lb__subcmd__providers__subcmd__add"
@@ -202,6 +211,18 @@ _claude__lb() {
             claude__lb__subcmd__providers__subcmd__help,remove)
                 cmd="claude__lb__subcmd__providers__subcmd__help__subcmd__remove"
                 ;;
+            claude__lb__subcmd__route,explain)
+                cmd="claude__lb__subcmd__route__subcmd__explain"
+                ;;
+            claude__lb__subcmd__route,help)
+                cmd="claude__lb__subcmd__route__subcmd__help"
+                ;;
+            claude__lb__subcmd__route__subcmd__help,explain)
+                cmd="claude__lb__subcmd__route__subcmd__help__subcmd__explain"
+                ;;
+            claude__lb__subcmd__route__subcmd__help,help)
+                cmd="claude__lb__subcmd__route__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -209,7 +230,7 @@ _claude__lb() {
 
     case "${cmd}" in
         claude__lb)
-            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers clients test demo config code env health completions help"
+            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers clients test demo config route code env health completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,7 +822,7 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help)
-            opts="serve mock check providers clients test demo config code env health completions help"
+            opts="serve mock check providers clients test demo config route code env health completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1095,6 +1116,34 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help__subcmd__providers__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__route)
+            opts="explain"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__route__subcmd__explain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1494,6 +1543,122 @@ _claude__lb() {
                     fi
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__route)
+            opts="-v -q -h -V --config --verbose --quiet --help --version explain help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__route__subcmd__explain)
+            opts="-H -v -q -h -V --header --remote --admin-token --json --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__route__subcmd__help)
+            opts="explain help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__route__subcmd__help__subcmd__explain)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__route__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand demo 'Run the proxy in front of three simulated providers: a tour with no key and no config'
             cand config 'Check or create the configuration file'
+            cand route 'Show which routing rule a request matches, and why'
             cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
@@ -339,6 +340,43 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;config;help;help'= {
         }
+        &'claude-lb;route'= {
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand explain 'Read a request body and show the facts read, each rule and why it matches or not, and the plan: each provider in order with its state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;route;explain'= {
+            cand -H 'A request header the rules may read, as `NAME: VALUE` (repeatable)'
+            cand --header 'A request header the rules may read, as `NAME: VALUE` (repeatable)'
+            cand --remote 'Ask a running `claude-lb serve` at this URL instead of reading the config file'
+            cand --admin-token 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --json 'Print one JSON document instead of text'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'claude-lb;route;help'= {
+            cand explain 'Read a request body and show the facts read, each rule and why it matches or not, and the plan: each provider in order with its state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-lb;route;help;explain'= {
+        }
+        &'claude-lb;route;help;help'= {
+        }
         &'claude-lb;code'= {
             cand --claude 'The Claude Code executable (default: `claude` on PATH)'
             cand --listen 'Use (or start) claude-lb on this address instead of `settings.listen`'
@@ -399,6 +437,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand test 'Send one real request through the pool (or a running instance) and show the answer'
             cand demo 'Run the proxy in front of three simulated providers: a tour with no key and no config'
             cand config 'Check or create the configuration file'
+            cand route 'Show which routing rule a request matches, and why'
             cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
@@ -450,6 +489,11 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;config;validate'= {
         }
         &'claude-lb;help;config;init'= {
+        }
+        &'claude-lb;help;route'= {
+            cand explain 'Read a request body and show the facts read, each rule and why it matches or not, and the plan: each provider in order with its state'
+        }
+        &'claude-lb;help;route;explain'= {
         }
         &'claude-lb;help;code'= {
         }

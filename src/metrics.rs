@@ -36,6 +36,8 @@ struct Inner {
     refused: BTreeMap<(std::sync::Arc<str>, &'static str), u64>,
     /// Failed attempts, over all providers: each moves its request on to the next candidate.
     failovers: u64,
+    /// Requests by route (a configured route's name, `pinned:PROVIDER`, or `-`).
+    routes: BTreeMap<std::sync::Arc<str>, u64>,
 }
 
 #[derive(Debug, Default)]
@@ -161,6 +163,19 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// A request that routing rules, or a model name that picks a provider, sent to `route`.
+    /// The label is bounded: only configured route names, `pinned:` and a provider's name, or
+    /// `-` for none.
+    pub fn record_route(&self, route: &std::sync::Arc<str>) {
+        let mut inner = self.inner.lock();
+        match inner.routes.get_mut(route) {
+            Some(n) => *n += 1,
+            None => {
+                inner.routes.insert(route.clone(), 1);
+            }
+        }
+    }
+
     /// A request that no provider could answer.
     pub fn record_failed_request(&self) {
         self.inner.lock().failed_requests += 1;
@@ -170,28 +185,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let inner = self.inner.lock();
         let mut out = String::with_capacity(4096);
-        let _ = writeln!(
-            out,
-            "# HELP claude_lb_requests_total Answers sent to clients, by provider, client and HTTP status.\n# TYPE claude_lb_requests_total counter"
-        );
-        for (id, c) in &inner.providers {
-            for ((status, client), n) in &c.requests {
-                let _ = writeln!(
-                    out,
-                    "claude_lb_requests_total{{provider=\"{id}\",client=\"{client}\",status=\"{status}\"}} {n}"
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP claude_lb_refused_requests_total Requests refused before any provider (a missing key, a limit, a web page), by client and reason.\n# TYPE claude_lb_refused_requests_total counter"
-        );
-        for ((client, reason), n) in &inner.refused {
-            let _ = writeln!(
-                out,
-                "claude_lb_refused_requests_total{{client=\"{client}\",reason=\"{reason}\"}} {n}"
-            );
-        }
+        render_requests(&inner, &mut out);
         let _ = writeln!(
             out,
             "# HELP claude_lb_failed_requests_total Requests that no provider could answer.\n# TYPE claude_lb_failed_requests_total counter\nclaude_lb_failed_requests_total {}",
@@ -202,6 +196,18 @@ impl Metrics {
             "# HELP claude_lb_failovers_total Failed attempts: each moves the request on to the next candidate, when there is one.\n# TYPE claude_lb_failovers_total counter\nclaude_lb_failovers_total {}",
             inner.failovers
         );
+        if !inner.routes.is_empty() {
+            let _ = writeln!(
+                out,
+                "# HELP claude_lb_route_requests_total Requests by the route that chose their providers (`-`: no rule matched).\n# TYPE claude_lb_route_requests_total counter"
+            );
+            for (route, n) in &inner.routes {
+                let _ = writeln!(
+                    out,
+                    "claude_lb_route_requests_total{{route=\"{route}\"}} {n}"
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "# HELP claude_lb_failed_attempts_total Failed attempts, by provider and reason.\n# TYPE claude_lb_failed_attempts_total counter"
@@ -269,6 +275,32 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+/// The families of answers by provider, client and status, and of refused requests.
+fn render_requests(inner: &Inner, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "# HELP claude_lb_requests_total Answers sent to clients, by provider, client and HTTP status.\n# TYPE claude_lb_requests_total counter"
+    );
+    for (id, c) in &inner.providers {
+        for ((status, client), n) in &c.requests {
+            let _ = writeln!(
+                out,
+                "claude_lb_requests_total{{provider=\"{id}\",client=\"{client}\",status=\"{status}\"}} {n}"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP claude_lb_refused_requests_total Requests refused before any provider (a missing key, a limit, a web page), by client and reason.\n# TYPE claude_lb_refused_requests_total counter"
+    );
+    for ((client, reason), n) in &inner.refused {
+        let _ = writeln!(
+            out,
+            "claude_lb_refused_requests_total{{client=\"{client}\",reason=\"{reason}\"}} {n}"
+        );
     }
 }
 
@@ -346,6 +378,8 @@ mod tests {
             metrics.tokens(&ProviderId::new("c")),
             TokenTotals::default()
         );
+        metrics.record_route(&std::sync::Arc::from("background"));
+        metrics.record_route(&std::sync::Arc::from("background"));
         let text = metrics.render();
         for line in [
             "claude_lb_requests_total{provider=\"b\",client=\"alice\",status=\"200\"} 2",
@@ -353,6 +387,7 @@ mod tests {
             "claude_lb_refused_requests_total{client=\"unauthenticated\",reason=\"missing_key\"} 1",
             "claude_lb_refused_requests_total{client=\"alice\",reason=\"requests_per_minute\"} 1",
             "claude_lb_failed_requests_total 1",
+            "claude_lb_route_requests_total{route=\"background\"} 2",
             "claude_lb_failovers_total 1",
             "claude_lb_failed_attempts_total{provider=\"a\",reason=\"status_529\"} 1",
             "claude_lb_cooldowns_total{provider=\"a\"} 1",

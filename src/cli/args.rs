@@ -179,6 +179,36 @@ pub struct AdminTokenArg {
     pub admin_token: Option<String>,
 }
 
+/// `route explain`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb route explain request.json
+  claude-lb route explain - < request.json
+  claude-lb route explain request.json --header 'x-team: research'
+  claude-lb route explain request.json --remote http://127.0.0.1:8080 --json
+
+The request is a Messages API body, as Claude Code sends it to /v1/messages. Nothing is sent to
+a provider. Without --remote the plan is made from the config file with every provider
+available; with --remote, by the running instance, with its providers' live state. Exit 0 when
+the request has a plan, 1 when no provider could take it.")]
+pub struct RouteExplainArgs {
+    /// The request body: a file, or `-` (the default) for standard input
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: Option<PathBuf>,
+    /// A request header the rules may read, as `NAME: VALUE` (repeatable)
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Ask a running `claude-lb serve` at this URL instead of reading the config file
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub remote: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
+    /// Print one JSON document instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `test`.
 #[derive(Clone, Debug, Default, Args)]
 #[command(after_help = "\

@@ -11,7 +11,7 @@ mod client_args;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-pub use args::{CheckArgs, ProvidersListArgs, TestArgs};
+pub use args::{CheckArgs, ProvidersListArgs, RouteExplainArgs, TestArgs};
 pub use args::{
     CompletionsArgs, DemoArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs,
     ValidateArgs,
@@ -98,6 +98,9 @@ pub enum Command {
     /// Check or create the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Show which routing rule a request matches, and why
+    #[command(subcommand)]
+    Route(RouteCommand),
     /// Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed
     Code(CodeArgs),
     /// Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"
@@ -118,6 +121,14 @@ pub enum ConfigCommand {
     Validate(ValidateArgs),
     /// Write a commented starter config to the default path (never overwrites)
     Init(InitArgs),
+}
+
+/// `claude-lb route ...`.
+#[derive(Debug, Subcommand)]
+pub enum RouteCommand {
+    /// Read a request body and show the facts read, each rule and why it matches or not, and
+    /// the plan: each provider in order with its state
+    Explain(RouteExplainArgs),
 }
 
 /// `claude-lb providers ...`.

@@ -16,6 +16,7 @@ pub mod health;
 pub mod instance;
 pub mod mock;
 pub mod providers;
+pub mod route_explain;
 pub mod serve;
 pub mod shell_env;
 pub mod test;
@@ -23,7 +24,7 @@ pub mod test;
 use std::io;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, ClientsCommand, Command, ConfigCommand, ProvidersCommand};
+use crate::cli::{Cli, ClientsCommand, Command, ConfigCommand, ProvidersCommand, RouteCommand};
 use crate::logging;
 use crate::ui::Printer;
 
@@ -46,6 +47,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Config(ConfigCommand::Init(args)) => {
             config_init::run(&cli.global, &args, &printer)
+        }
+        Command::Route(RouteCommand::Explain(args)) => {
+            route_explain::run(&cli.global, &args, &printer)
         }
         Command::Providers(command) => match command {
             ProvidersCommand::List(args) => providers::list::run_cli(&cli.global, &args, &printer),

@@ -39,6 +39,7 @@ pub use crate::core::select::Strategy;
 
 use crate::core::health::CooldownPolicy;
 use crate::core::provider::{AuthType, ModelMap, ProviderId, ProviderKind, Routable};
+use crate::core::route::Rules;
 
 /// A validated configuration: what `serve` runs on.
 #[derive(Clone, Debug)]
@@ -50,6 +51,8 @@ pub struct Config {
     /// Who may send requests (`clients:`); empty: everyone, without a key.
     pub clients: Vec<std::sync::Arc<Client>>,
     pub settings: Settings,
+    /// The `routes:` rules, in file order (empty without them).
+    pub routes: Rules,
     /// A hash of the text this was loaded from: a file watch compares it with the file's
     /// bytes to reload only when the content changed.
     pub content_hash: u64,

@@ -44,6 +44,30 @@ pub struct RawConfig {
     /// The `clients:` list, when present and a list.
     pub clients: Option<Spanned<Vec<RawClient>>>,
     pub settings: RawSettings,
+    /// The `routes:` list, when present and a list.
+    pub routes: Option<Spanned<Vec<RawRoute>>>,
+}
+
+/// One entry of `routes:`, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawRoute {
+    /// Where the entry starts (its first key).
+    pub pos: Pos,
+    pub name: Option<Text>,
+    pub when: Option<Spanned<RawWhen>>,
+    pub providers: Option<Spanned<Vec<Text>>>,
+    pub model: Option<Text>,
+    pub fallback: Option<Text>,
+}
+
+/// A route's `when:` conditions, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawWhen {
+    pub model: Option<Text>,
+    pub min_input_tokens: Option<Text>,
+    pub thinking: Option<Text>,
+    pub tool: Option<Text>,
+    pub header: Option<Spanned<TextMap>>,
 }
 
 /// One entry of `clients:`, as written.
@@ -113,7 +137,7 @@ pub struct RawHealthCheck {
 }
 
 /// The keys allowed at the top level.
-pub const TOP_KEYS: &[&str] = &["providers", "clients", "settings"];
+pub const TOP_KEYS: &[&str] = &["providers", "clients", "settings", "routes"];
 
 /// Where the value of a key goes in a raw struct: a single value, or a `key: value` map.
 enum Slot<T> {
@@ -139,6 +163,30 @@ const PROVIDER_FIELDS: &[(&str, Slot<RawProvider>)] = &[
     ("models", Slot::Map(|p| &mut p.models)),
     ("headers", Slot::Map(|p| &mut p.headers)),
 ];
+
+/// The keys allowed in a route, other than `when` and `providers` (read apart).
+const ROUTE_FIELDS: &[(&str, Slot<RawRoute>)] = &[
+    ("name", Slot::Text(|r| &mut r.name)),
+    ("model", Slot::Text(|r| &mut r.model)),
+    ("fallback", Slot::Text(|r| &mut r.fallback)),
+];
+
+/// Every key allowed in a route, in the order messages list them.
+pub const ROUTE_KEYS: &[&str] = &["name", "when", "providers", "model", "fallback"];
+
+/// The conditions allowed in a route's `when:`, and where each goes.
+const WHEN_FIELDS: &[(&str, Slot<RawWhen>)] = &[
+    ("model", Slot::Text(|w| &mut w.model)),
+    ("min_input_tokens", Slot::Text(|w| &mut w.min_input_tokens)),
+    ("thinking", Slot::Text(|w| &mut w.thinking)),
+    ("tool", Slot::Text(|w| &mut w.tool)),
+    ("header", Slot::Map(|w| &mut w.header)),
+];
+
+/// The conditions allowed in a route's `when:`.
+pub fn when_keys() -> Vec<&'static str> {
+    keys(WHEN_FIELDS)
+}
 
 /// The keys allowed in `settings:`, in the order messages list them, and where each goes.
 const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
@@ -278,6 +326,7 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
             }
             "clients" => raw.clients = clients(value, problems),
             "settings" => raw.settings = settings(value, problems),
+            "routes" => raw.routes = routes(value, key_pos, problems),
             _ => {}
         }
     }
@@ -431,6 +480,71 @@ fn provider(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawProvider
         ..RawProvider::default()
     };
     read_fields(node, path, PROVIDER_FIELDS, &mut raw, problems);
+    raw
+}
+
+fn routes(
+    node: &Node<'_>,
+    key_pos: Pos,
+    problems: &mut Problems,
+) -> Option<Spanned<Vec<RawRoute>>> {
+    let node = untag(node);
+    if is_null(node) {
+        return Some(Spanned {
+            value: Vec::new(),
+            pos: key_pos,
+        });
+    }
+    let Some(items) = sequence(node) else {
+        problems.error(
+            pos(node),
+            "routes",
+            format!(
+                "expected a list of routes (`- name: ...` entries), found {}",
+                describe(node)
+            ),
+        );
+        return None;
+    };
+    let list = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| route(item, &format!("routes[{i}]"), problems))
+        .collect();
+    Some(Spanned {
+        value: list,
+        pos: pos(node),
+    })
+}
+
+fn route(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawRoute {
+    let mut raw = RawRoute {
+        pos: pos(untag(node)),
+        ..RawRoute::default()
+    };
+    for (key, _, value) in fields(node, path, ROUTE_KEYS, problems) {
+        let here = join(path, key);
+        match key {
+            "when" => {
+                let value = untag(value);
+                let mut when = RawWhen::default();
+                // `when:` with nothing after it is an empty set of conditions.
+                if !is_null(value) {
+                    read_fields(value, &here, WHEN_FIELDS, &mut when, problems);
+                }
+                raw.when = Some(Spanned {
+                    value: when,
+                    pos: pos(value),
+                });
+            }
+            "providers" => raw.providers = text_list(value, &here, problems),
+            _ => {
+                if let Some((_, Slot::Text(slot))) = ROUTE_FIELDS.iter().find(|(k, _)| *k == key) {
+                    *slot(&mut raw) = text(value, &here, problems);
+                }
+            }
+        }
+    }
     raw
 }
 

@@ -272,6 +272,91 @@ pub const CLIENT: &[Key] = &[
     ),
 ];
 
+/// The keys of one item of `routes:`; `when.*` are its conditions, which must all hold.
+pub const ROUTE: &[Key] = &[
+    key(
+        "name",
+        true,
+        "",
+        "Unique name, letters, digits, `_`, `.` and `-` only; shown in the request's log line, in `/metrics` (`claude_lb_route_requests_total`) and by `claude-lb route explain`.",
+    ),
+    key(
+        "when",
+        false,
+        "no condition",
+        "The conditions below; all must hold. No condition matches every request: only sensible on the last route (a warning otherwise).",
+    ),
+    key(
+        "when.model",
+        false,
+        "",
+        "A pattern of the client's model name, as in `models` (`\"claude-*haiku*\"`). Reads nothing of the body beyond the model.",
+    ),
+    key(
+        "when.min_input_tokens",
+        false,
+        "",
+        "The request's input tokens, estimated with the local tokenizer, are at least this many. A request whose length in bytes is below it is never tokenized; others are, off the async workers.",
+    ),
+    key(
+        "when.thinking",
+        false,
+        "",
+        "`true`: the request's `thinking` is present and not `disabled` (Claude Code's `adaptive` counts); `false`: the others.",
+    ),
+    key(
+        "when.tool",
+        false,
+        "",
+        "A pattern matched against the name and the type of each tool the request declares (`\"web_search*\"`).",
+    ),
+    key(
+        "when.header",
+        false,
+        "",
+        "`{NAME: PATTERN}`: a request header whose value matches the pattern.",
+    ),
+    key(
+        "providers",
+        true,
+        "",
+        "The providers this route sends to, each a provider's `name`; the strategy orders them, and failover and cooldown work as everywhere else.",
+    ),
+    key(
+        "model",
+        false,
+        "none",
+        "The model sent to the route's providers, instead of what their `models` maps say.",
+    ),
+    key(
+        "fallback",
+        false,
+        "`none`",
+        "`any`: when every provider of the route has failed, try the rest of the pool (each with its own `models` map).",
+    ),
+];
+
+/// The README's "Route keys" table.
+pub fn route_table() -> String {
+    let mut out =
+        String::from("| key | required | default | meaning |\n| --- | --- | --- | --- |\n");
+    for k in ROUTE {
+        let default = if k.default.is_empty() {
+            " ".to_owned()
+        } else {
+            format!(" {} ", k.default)
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} |{default}| {} |",
+            k.name,
+            if k.required { "yes" } else { "no" },
+            k.meaning
+        );
+    }
+    out
+}
+
 /// The README's "Provider keys" table.
 pub fn provider_table() -> String {
     item_table(PROVIDER)
@@ -355,7 +440,7 @@ pub fn man_page(version: &str) -> String {
     let mut out = format!(
         ".TH claude-lb-config 5 \"claude-lb-config {version}\"\n.SH NAME\nclaude\\-lb\\-config \\- the claude\\-lb configuration file, providers.yaml\n.SH DESCRIPTION\n{}\n",
         roff_text(
-            "A YAML file with two top-level keys: `providers:`, a list of providers (the first is tried first by the `priority` strategy), and `settings:`. `claude-lb config validate` reports every problem of a file at once, each as `FILE:LINE:COL: field.path: message`."
+            "A YAML file with the top-level keys `providers:`, a list of providers (the first is tried first by the `priority` strategy), `settings:`, and optionally `clients:`, who may send requests, and `routes:`, the routing rules (the first that matches a request decides its providers). `claude-lb config validate` reports every problem of a file at once, each as `FILE:LINE:COL: field.path: message`."
         )
     );
     out.push_str(".SH PROVIDER KEYS\n");
@@ -368,6 +453,16 @@ pub fn man_page(version: &str) -> String {
         )
     );
     man_items(&mut out, CLIENT);
+    out.push_str(".SH ROUTE KEYS\n");
+    for k in ROUTE {
+        let _ = writeln!(
+            out,
+            ".TP\n\\fB{}\\fR ({})\n{}",
+            roff_text(k.name),
+            if k.required { "required" } else { "optional" },
+            roff_text(k.meaning)
+        );
+    }
     out.push_str(".SH SETTINGS\nAll optional.\n");
     for k in SETTINGS {
         let _ = writeln!(
@@ -402,13 +497,21 @@ pub fn man_page(version: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::raw::{client_keys, health_check_keys, provider_keys, settings_keys};
+    use crate::config::raw::{
+        ROUTE_KEYS, client_keys, health_check_keys, provider_keys, settings_keys, when_keys,
+    };
 
     #[test]
     fn every_key_the_loader_accepts_is_documented_once() {
         let names = |keys: &[Key]| keys.iter().map(|k| k.name).collect::<Vec<_>>();
         let mut documented = names(PROVIDER);
         let mut accepted = provider_keys();
+        documented.sort_unstable();
+        accepted.sort_unstable();
+        assert_eq!(documented, accepted);
+        let mut documented = names(ROUTE);
+        let mut accepted: Vec<String> = ROUTE_KEYS.iter().map(|k| (*k).to_owned()).collect();
+        accepted.extend(when_keys().iter().map(|k| format!("when.{k}")));
         documented.sort_unstable();
         accepted.sort_unstable();
         assert_eq!(documented, accepted);
@@ -437,7 +540,12 @@ mod tests {
     #[test]
     fn the_readme_holds_the_generated_tables() {
         let readme = include_str!("../../README.md");
-        for table in [provider_table(), client_table(), settings_table()] {
+        for table in [
+            provider_table(),
+            client_table(),
+            settings_table(),
+            route_table(),
+        ] {
             assert!(
                 readme.contains(&table),
                 "README.md must contain this table exactly (it is generated from src/config/reference.rs):\n{table}"

@@ -6,6 +6,8 @@
 //! No message ever contains a credential: problems with `auth_value` or a header value name the
 //! field or the variable, never the value.
 
+mod routes;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -137,6 +139,7 @@ pub(crate) fn validate(
             );
         }
     }
+    let routes = routes::routes(raw, providers.as_deref().unwrap_or(&[]), problems);
     if !problems.errors.is_empty() {
         return None;
     }
@@ -145,6 +148,7 @@ pub(crate) fn validate(
         providers: providers?,
         clients: clients?.into_iter().map(std::sync::Arc::new).collect(),
         settings: settings?,
+        routes: routes?,
         content_hash: 0,
     })
 }

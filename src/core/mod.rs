@@ -10,4 +10,5 @@ pub mod health;
 pub mod num;
 pub mod provider;
 pub mod retry_after;
+pub mod route;
 pub mod select;

@@ -104,6 +104,42 @@ struct Slot<'a> {
     key: u64,
 }
 
+/// The part of the pool a plan may hold: what a routing rule, or a model name that picks a
+/// provider, allows. The default is the whole pool, each provider sent the model its `models`
+/// map gives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scope<'a> {
+    /// The indexes of the providers the plan is limited to; `None` for every provider.
+    pub only: Option<&'a [usize]>,
+    /// The model sent to the providers of `only`, whatever their `models` maps say (each of
+    /// them then takes the request).
+    pub model: Option<&'a str>,
+    /// Whether the rest of the pool follows the providers of `only`, each ordered by the
+    /// strategy within its group and sent the model its own map gives.
+    pub then_rest: bool,
+    /// The providers the request may reach at all (a client's `providers`); `None` for every
+    /// provider. Nothing outside it is a candidate, not even with `then_rest`.
+    pub reach: Option<&'a [ProviderId]>,
+    /// The provider of the request's session: first among the first group's candidates.
+    pub preferred: Option<&'a ProviderId>,
+}
+
+impl<'a> Scope<'a> {
+    /// Whether the request may reach the provider `id` at all.
+    fn reaches(&self, id: &ProviderId) -> bool {
+        self.reach.is_none_or(|reach| reach.contains(id))
+    }
+
+    /// Whether the provider at `index` is in the first group, and the model it gets there.
+    fn first_group(&self, index: usize) -> (bool, Option<&'a str>) {
+        match self.only {
+            None => (true, None),
+            Some(only) if only.contains(&index) => (true, self.model),
+            Some(_) => (false, None),
+        }
+    }
+}
+
 /// Why no plan could be made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -120,29 +156,34 @@ impl Selector {
     /// The candidates for a request for `model`, in the order to try them.
     ///
     /// `providers` is the configuration's provider list, in file order; every [`Candidate`]
-    /// indexes into it. Only the providers whose index `admit` accepts are candidates (the
-    /// ones a client may reach). `preferred`, the provider of the request's session, goes first
-    /// while it is a candidate.
+    /// indexes into it. `scope` limits the plan to part of the pool (the providers a client may
+    /// reach, a routing rule's providers, perhaps followed by the rest) and names the provider
+    /// of the request's session, which goes first while it is a candidate of the first group.
     pub fn plan<'a, P: Routable>(
         &self,
         providers: &'a [P],
         model: &'a str,
-        admit: &dyn Fn(usize) -> bool,
         strategy: Strategy,
-        preferred: Option<&ProviderId>,
+        scope: Scope<'a>,
         health: &HealthTable,
         now: Instant,
     ) -> Result<Plan<'a>, PlanError> {
         let mut slots = Vec::with_capacity(providers.len());
+        // The rest of the pool after a scope's providers, kept apart to be ordered apart.
+        let mut rest = Vec::new();
         let mut earliest: Option<(Instant, Candidate<'a>)> = None;
         {
             let states = health.lock();
             for (index, provider) in providers.iter().enumerate() {
                 // Disabled, missing its credential, or out of the request's reach.
-                if !provider.usable() || !admit(index) {
+                if !provider.usable() || !scope.reaches(provider.id()) {
                     continue;
                 }
-                let Some(upstream_model) = provider.models().map(model) else {
+                let (first, forced) = scope.first_group(index);
+                if !first && !scope.then_rest {
+                    continue;
+                }
+                let Some(upstream_model) = forced.or_else(|| provider.models().map(model)) else {
                     continue;
                 };
                 let candidate = Candidate {
@@ -164,10 +205,14 @@ impl Selector {
                     }),
                     Strategy::Priority | Strategy::RoundRobin => 0,
                 };
-                slots.push(Slot { candidate, key });
+                if first {
+                    slots.push(Slot { candidate, key });
+                } else {
+                    rest.push(Slot { candidate, key });
+                }
             }
         }
-        if slots.is_empty() {
+        if slots.is_empty() && rest.is_empty() {
             let (_, candidate) = earliest.ok_or(PlanError::NoProviderServesModel)?;
             slots.push(Slot { candidate, key: 0 });
             return Ok(Plan {
@@ -175,11 +220,19 @@ impl Selector {
                 all_cooling_down: true,
             });
         }
-        self.order(&mut slots, strategy);
-        if let Some(preferred) = preferred {
-            move_to_front(&mut slots, |s| {
-                providers[s.candidate.index].id() == preferred
-            });
+        if !slots.is_empty() {
+            self.order(&mut slots, strategy, true);
+            if let Some(preferred) = scope.preferred {
+                move_to_front(&mut slots, |s| {
+                    providers[s.candidate.index].id() == preferred
+                });
+            }
+        }
+        if !rest.is_empty() {
+            // The same step of the counters as the first group, so that one request moves
+            // them once.
+            self.order(&mut rest, strategy, slots.is_empty());
+            slots.append(&mut rest);
         }
         Ok(Plan {
             slots,
@@ -187,18 +240,30 @@ impl Selector {
         })
     }
 
-    /// Puts `slots`, in file order, in the strategy's order.
-    fn order(&self, slots: &mut [Slot<'_>], strategy: Strategy) {
+    /// Puts `slots`, in file order, in the strategy's order; `advance` moves the strategy's
+    /// counter on to the next request (otherwise its current step is read again).
+    fn order(&self, slots: &mut [Slot<'_>], strategy: Strategy, advance: bool) {
         let n = slots.len();
+        let step = |counter: &AtomicUsize| {
+            if advance {
+                counter.fetch_add(1, Ordering::Relaxed)
+            } else {
+                counter.load(Ordering::Relaxed).wrapping_sub(1)
+            }
+        };
         match strategy {
             Strategy::Priority => {}
             Strategy::RoundRobin => {
-                let start = self.rotation.fetch_add(1, Ordering::Relaxed) % n;
+                let start = step(&self.rotation) % n;
                 slots.rotate_left(start);
             }
             Strategy::Weighted => {
                 let total = slots.iter().map(|s| s.key).sum();
-                let k = self.weighted.fetch_add(1, Ordering::Relaxed);
+                let k = if advance {
+                    self.weighted.fetch_add(1, Ordering::Relaxed)
+                } else {
+                    self.weighted.load(Ordering::Relaxed).wrapping_sub(1)
+                };
                 // Walk the line: each slot spans `weight` points, in file order. The point is below
                 // the total, so some slot contains it.
                 let mut point = stride_point(k, total);
@@ -216,7 +281,7 @@ impl Selector {
             }
             Strategy::Latency => {
                 slots.sort_unstable_by_key(|s| (s.key, s.candidate.index));
-                let k = self.explored.fetch_add(1, Ordering::Relaxed);
+                let k = step(&self.explored);
                 if n > 1 && k % EXPLORE_EVERY == EXPLORE_EVERY - 1 {
                     let explore = 1 + (k / EXPLORE_EVERY) % (n - 1);
                     slots[..=explore].rotate_right(1);

@@ -30,4 +30,6 @@ pub(super) struct Context<'a> {
     pub request_id: &'a Arc<str>,
     pub started: Instant,
     pub route: Route,
+    /// The routing rule that chose the providers, for the log line (see `Decided::label`).
+    pub route_label: Option<&'a Arc<str>>,
 }

@@ -14,6 +14,7 @@
 mod attempt;
 mod check;
 mod context;
+pub mod facts;
 mod history;
 pub mod scan;
 mod stream;
@@ -37,7 +38,8 @@ use crate::core::classify::{self, Failure, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
 use crate::core::provider::{ProviderId, ProviderKind};
-use crate::core::select::Selector;
+use crate::core::route::{Rule, Rules};
+use crate::core::select::{Scope, Selector};
 use crate::logging as log;
 use crate::metrics::Metrics;
 use crate::upstream::{Scrubber, Upstream};
@@ -88,6 +90,72 @@ pub struct Dispatcher {
     upstream: Upstream,
     next_id: AtomicU64,
     id_seed: u64,
+    /// Token counts for routing rules running at once, at most
+    /// [`crate::limits::MAX_CONCURRENT_LOCAL_COUNTS`]; the others wait their turn.
+    token_counts: tokio::sync::Semaphore,
+}
+
+/// What [`Dispatcher::explain`] found.
+#[derive(Debug)]
+pub struct Explained {
+    /// The generation it was decided on (provider indexes point into it).
+    pub generation: Arc<Generation>,
+    pub model: String,
+    pub decided: Decided,
+    /// Each candidate's provider index and the model it would be sent, best first.
+    pub plan: Result<Vec<(usize, String)>, DispatchError>,
+}
+
+/// What the routing rules and the model name decide for one request.
+#[derive(Debug, Default)]
+pub struct Decided {
+    /// The facts read and the rule that matched; `None` when no rule was consulted.
+    pub routing: Option<facts::Routing>,
+    /// `PROVIDER,MODEL`: the provider's index and the model sent to it.
+    pub pinned: Option<(usize, Box<str>)>,
+}
+
+impl Decided {
+    /// The part of the pool the plan may hold.
+    pub fn scope<'a>(&'a self, rules: &'a Rules) -> Scope<'a> {
+        if let Some((index, model)) = &self.pinned {
+            return Scope {
+                only: Some(std::slice::from_ref(index)),
+                model: Some(model),
+                ..Scope::default()
+            };
+        }
+        match self.rule(rules) {
+            Some(rule) => Scope {
+                only: Some(&rule.providers),
+                model: rule.model.as_deref(),
+                then_rest: rule.fallback_any,
+                ..Scope::default()
+            },
+            None => Scope::default(),
+        }
+    }
+
+    /// The rule that matched.
+    pub fn rule<'a>(&self, rules: &'a Rules) -> Option<&'a Rule> {
+        self.routing
+            .as_ref()
+            .and_then(|r| r.rule)
+            .and_then(|i| rules.get(i))
+    }
+
+    /// The route's name for logs and metrics: the rule's, `pinned:PROVIDER`, `-` when rules
+    /// exist and none matched; `None` when no rule was consulted.
+    pub fn label(&self, rules: &Rules, providers: &[Provider]) -> Option<Arc<str>> {
+        if let Some((index, _)) = &self.pinned {
+            return Some(Arc::from(format!("pinned:{}", providers[*index].id)));
+        }
+        self.routing.as_ref()?;
+        Some(match self.rule(rules) {
+            Some(rule) => rule.name.clone(),
+            None => Arc::from("-"),
+        })
+    }
 }
 
 impl fmt::Debug for Dispatcher {
@@ -189,6 +257,27 @@ pub enum DispatchError {
         others: Vec<String>,
         verdict: Verdict,
     },
+    /// The model name `PROVIDER,MODEL` names a provider that does not exist.
+    #[error(
+        "unknown provider \"{name}\" in the model name \"{model}\" (PROVIDER,MODEL picks a provider; the providers are: {providers})"
+    )]
+    UnknownProvider {
+        name: String,
+        model: String,
+        providers: String,
+    },
+    /// The provider a `PROVIDER,MODEL` model name picks could not answer; no other is tried.
+    #[error(
+        "provider {provider}, picked by the model name \"{model}\", {reason}; a request that picks its provider is not sent to another one"
+    )]
+    PinnedProviderFailed {
+        provider: ProviderId,
+        model: String,
+        reason: String,
+    },
+    /// The route that matched has no provider that can take the request.
+    #[error("route \"{route}\" matched, but none of its providers can take the request: {pool}")]
+    RouteUnavailable { route: String, pool: String },
     #[error("the request cannot be translated for provider {provider}: {message}")]
     Untranslatable {
         provider: ProviderId,
@@ -230,6 +319,11 @@ fn all_failed_message(attempts: &[AttemptRecord], others: &[String]) -> String {
 /// What the pool serves, for the answer to a model no provider serves: the model patterns of
 /// each provider that can take the route, and why each other one cannot.
 fn pool_summary(providers: &[Provider], route: Route) -> String {
+    pool_summary_of(providers.iter(), route)
+}
+
+/// [`pool_summary`] of some of the providers.
+fn pool_summary_of<'p>(providers: impl Iterator<Item = &'p Provider>, route: Route) -> String {
     let mut serving = Vec::new();
     let mut idle = Vec::new();
     for p in providers {
@@ -282,6 +376,7 @@ impl Dispatcher {
             upstream: Upstream::new()?,
             next_id: AtomicU64::new(1),
             id_seed: seed,
+            token_counts: tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_LOCAL_COUNTS),
         })
     }
 
@@ -359,6 +454,39 @@ impl Dispatcher {
         Arc::from(format!("req_{mixed:016x}"))
     }
 
+    /// What `route explain` shows for `request`: its model, the facts read and the rule that
+    /// matched, and the plan `serve` would make now (each candidate's index and model). The
+    /// plan comes from a selector of its own, so explaining moves no rotation of real traffic.
+    pub async fn explain(&self, request: &ClientRequest) -> Result<Explained, DispatchError> {
+        let generation = self.generation();
+        let model: String = match scan::model(&request.body) {
+            Ok(model) => model.value.into_owned(),
+            Err(scan::ModelError::Missing) => return Err(DispatchError::NoModel),
+            Err(scan::ModelError::Duplicate) => return Err(DispatchError::DuplicateModel),
+        };
+        let decided = self
+            .decide(&generation, request, &model, Route::Messages)
+            .await?;
+        let rules = &generation.config.routes;
+        let plan = Selector::new()
+            .plan(
+                &generation.config.providers,
+                &model,
+                generation.config.settings.strategy,
+                decided.scope(rules),
+                &self.health,
+                Instant::now(),
+            )
+            .map(|plan| plan.iter().map(|c| (c.index, c.model.to_owned())).collect())
+            .map_err(|_| unplanned(&generation, &decided, &model, Route::Messages));
+        Ok(Explained {
+            generation,
+            model,
+            decided,
+            plan,
+        })
+    }
+
     /// Sends a Messages request through the pool (see docs/failover.md).
     pub async fn send(&self, request: ClientRequest) -> Result<Answer, DispatchError> {
         self.send_route(request, Route::Messages).await
@@ -375,7 +503,8 @@ impl Dispatcher {
             Ok(_)
             | Err(
                 DispatchError::AllProvidersFailed { .. }
-                | DispatchError::NoProviderServesModel { .. },
+                | DispatchError::NoProviderServesModel { .. }
+                | DispatchError::PinnedProviderFailed { .. },
             ) => Ok(None),
             Err(e) => Err(e),
         }
@@ -408,6 +537,49 @@ impl Dispatcher {
         result
     }
 
+    /// What the model name and the routing rules decide for `request`, whose model is `model`.
+    /// Only Messages requests follow the rules; a `PROVIDER,MODEL` name picks its provider for
+    /// both routes.
+    async fn decide(
+        &self,
+        generation: &Generation,
+        request: &ClientRequest,
+        model: &str,
+        route: Route,
+    ) -> Result<Decided, DispatchError> {
+        let providers = &generation.config.providers;
+        if let Some((name, upstream)) = crate::core::route::pinned(model) {
+            let Some(index) = providers.iter().position(|p| p.id.as_str() == name) else {
+                let names: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
+                return Err(DispatchError::UnknownProvider {
+                    name: log::escape(name, log::MODEL_LIMIT).into_owned(),
+                    model: log::escape(model, log::MODEL_LIMIT).into_owned(),
+                    providers: names.join(", "),
+                });
+            };
+            return Ok(Decided {
+                routing: None,
+                pinned: Some((index, upstream.into())),
+            });
+        }
+        let rules = &generation.config.routes;
+        if route != Route::Messages || rules.is_empty() {
+            return Ok(Decided::default());
+        }
+        let routing = facts::route(
+            rules,
+            model,
+            &request.body,
+            &request.headers,
+            &self.token_counts,
+        )
+        .await;
+        Ok(Decided {
+            routing: Some(routing),
+            pinned: None,
+        })
+    }
+
     #[allow(clippy::too_many_lines)] // The failover loop reads best in one piece.
     async fn run_plan(
         &self,
@@ -435,17 +607,26 @@ impl Dispatcher {
         };
         let preferred =
             session.and_then(|s| self.affinity.lookup(s, settings.affinity_ttl, started));
+        let decided = self.decide(&generation, request, &model, route).await?;
+        let rules = &generation.config.routes;
+        let route_label = decided.label(rules, &generation.config.providers);
+        if let Some(label) = &route_label {
+            self.metrics.record_route(label);
+        }
         let Ok(plan) = self.selector.plan(
             &generation.config.providers,
             &model,
-            &|index| admitted(&generation.config.providers[index]),
             // Token counts follow file order, so they neither move the rotation counters of
             // Messages requests nor depend on them.
             match route {
                 Route::Messages => generation.config.settings.strategy,
                 Route::CountTokens => crate::config::Strategy::Priority,
             },
-            preferred.as_ref(),
+            Scope {
+                reach: client.and_then(|c| c.providers.as_deref()),
+                preferred: preferred.as_ref(),
+                ..decided.scope(rules)
+            },
             &self.health,
             started,
         ) else {
@@ -462,10 +643,7 @@ impl Dispatcher {
                     model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
                 });
             }
-            return Err(DispatchError::NoProviderServesModel {
-                pool: pool_summary(&generation.config.providers, route),
-                model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
-            });
+            return Err(unplanned(&generation, &decided, &model, route));
         };
         let mut failed: Vec<AttemptRecord> = Vec::new();
         let mut any_candidate = false;
@@ -491,6 +669,7 @@ impl Dispatcher {
                 request_id,
                 started,
                 route,
+                route_label: route_label.as_ref(),
             };
             match attempt::run(ctx).await {
                 attempt::AttemptOutcome::Answer(mut answer, pending) => {
@@ -610,15 +789,29 @@ impl Dispatcher {
             .filter_map(|p| self.health.cooldown_ends(&p.id))
             .min()
             .map(|end| end.saturating_duration_since(now));
+        if let Some((index, _)) = &decided.pinned {
+            let messages: Vec<String> = failed.iter().map(|a| a.message.clone()).collect();
+            return Err(DispatchError::PinnedProviderFailed {
+                provider: generation.config.providers[*index].id.clone(),
+                model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
+                reason: format!("failed: {}", messages.join("; ")),
+            });
+        }
         let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
         let verdict = classify::all_failed(&failures, earliest);
+        let scope = decided.scope(rules);
         let others = generation
             .config
             .providers
             .iter()
-            .filter(|p| admitted(p) && !failed.iter().any(|a| a.provider == p.id))
-            .map(|p| {
-                let why = if !p.enabled {
+            .enumerate()
+            .filter(|(_, p)| admitted(p) && !failed.iter().any(|a| a.provider == p.id))
+            .map(|(index, p)| {
+                let outside = !scope.then_rest && scope.only.is_some_and(|o| !o.contains(&index));
+                let why = if outside {
+                    let route = decided.rule(rules).map_or("", |r| &*r.name);
+                    format!("not in route \"{route}\"")
+                } else if !p.enabled {
                     "disabled".to_owned()
                 } else if let Some(why) = p.unusable() {
                     format!("unusable, {why}")
@@ -641,6 +834,42 @@ impl Dispatcher {
             attempts: failed,
             verdict,
         })
+    }
+}
+
+/// Why no plan could be made for a request that `decided` scoped.
+fn unplanned(
+    generation: &Generation,
+    decided: &Decided,
+    model: &str,
+    route: Route,
+) -> DispatchError {
+    let providers = &generation.config.providers;
+    if let Some((index, _)) = &decided.pinned {
+        let p = &providers[*index];
+        let reason = if p.enabled {
+            format!(
+                "is unusable ({})",
+                p.unusable().unwrap_or_else(|| "no credential".to_owned())
+            )
+        } else {
+            "is disabled".to_owned()
+        };
+        return DispatchError::PinnedProviderFailed {
+            provider: p.id.clone(),
+            model: log::escape(model, log::MODEL_LIMIT).into_owned(),
+            reason,
+        };
+    }
+    if let Some(rule) = decided.rule(&generation.config.routes) {
+        return DispatchError::RouteUnavailable {
+            route: rule.name.to_string(),
+            pool: pool_summary_of(rule.providers.iter().map(|&i| &providers[i]), route),
+        };
+    }
+    DispatchError::NoProviderServesModel {
+        pool: pool_summary(providers, route),
+        model: log::escape(model, log::MODEL_LIMIT).into_owned(),
     }
 }
 

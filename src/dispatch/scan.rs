@@ -173,7 +173,7 @@ fn key_is(literal: &[u8], key: &str) -> bool {
 }
 
 /// The string value whose literal spans `span`, or `None` when it is not a string.
-fn string_at(body: &[u8], span: Range<usize>) -> Option<Found<'_>> {
+pub fn string_at(body: &[u8], span: Range<usize>) -> Option<Found<'_>> {
     if body.get(span.start) != Some(&b'"') {
         return None;
     }

@@ -158,6 +158,8 @@ pub(super) struct RequestLog {
     failed_attempts: String,
     attempts: usize,
     metrics: Arc<crate::metrics::Metrics>,
+    /// The route that chose the providers, when routing rules exist or the model picked one.
+    route: Option<Arc<str>>,
 }
 
 impl RequestLog {
@@ -178,6 +180,7 @@ impl RequestLog {
             failed_attempts: String::new(),
             attempts: 1,
             metrics: ctx.metrics.clone(),
+            route: ctx.route_label.cloned(),
         }
     }
 
@@ -221,6 +224,7 @@ impl RequestLog {
                     provider = %self.provider,
                     client = %self.client,
                     model = &*self.model,
+                    route = self.route.as_deref(),
                     status = self.status.as_u16(),
                     attempts = self.attempts,
                     failed_attempts = (!self.failed_attempts.is_empty())

@@ -13,7 +13,9 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::AppState;
-use super::admin::{CheckStatus, ProviderSessionsStatus, ProviderStatus, SessionsStatus};
+use super::admin::{
+    CheckStatus, ProviderSessionsStatus, ProviderStatus, RouteExplanation, SessionsStatus,
+};
 use super::reload::ReloadError;
 use super::response::{self, Body};
 use crate::access;
@@ -102,13 +104,16 @@ pub async fn handle(
             response
         }
         ("/providers/reload", &Method::POST) => reload(state).await,
-        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/sessions"), _) => {
-            response::error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorType::InvalidRequest,
-                &format!("method {method} is not allowed on {p}"),
-            )
-        }
+        ("/routes/explain", &Method::POST) => explain(request, state).await,
+        (
+            p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/sessions"
+            | "/routes/explain"),
+            _,
+        ) => response::error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorType::InvalidRequest,
+            &format!("method {method} is not allowed on {p}"),
+        ),
         (p, _) => response::error(
             StatusCode::NOT_FOUND,
             ErrorType::NotFound,
@@ -321,8 +326,9 @@ async fn count_tokens(
 /// `GET /v1/models`: the models the pool can serve, in the Anthropic list format: the literal
 /// patterns of every enabled provider's `models` map, plus, when an Anthropic-type provider
 /// without a map (which serves every model under its own name) is available, that provider's
-/// own list. A provider that does not answer within two seconds is left out, because Claude
-/// Code's discovery gives up after three.
+/// own list; and the `PROVIDER,MODEL` names that pick one provider. A provider that does not
+/// answer within two seconds is left out, because Claude Code's discovery gives up after three.
+/// A client sees only the models it may ask for.
 async fn models(
     request: Request<Incoming>,
     state: &AppState,
@@ -355,9 +361,11 @@ async fn models(
         )
         .await;
         if let Ok(Some(ids)) = listed {
+            names.extend(ids.iter().map(|id| format!("{},{id}", provider.id)));
             names.extend(ids);
         }
     }
+    names.extend(pinned_names(&generation.config));
     if let Some(client) = client {
         names.retain(|name| client.may_request(name));
     }
@@ -381,6 +389,59 @@ async fn models(
             "last_id": names.iter().next_back(),
         }),
     )
+}
+
+/// `POST /routes/explain`: the body is a Messages request; the answer says which routing rule
+/// it matches and why, and the plan this instance would make for it now. Nothing is sent to a
+/// provider.
+async fn explain(request: Request<Incoming>, state: &AppState) -> Response<Body> {
+    let request = match client_request(request, state, None).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    match state.dispatcher.explain(&request).await {
+        Ok(explained) => {
+            let explanation =
+                RouteExplanation::new(&explained, state.dispatcher.health(), Instant::now());
+            match serde_json::to_value(&explanation) {
+                Ok(value) => response::json(StatusCode::OK, &value),
+                Err(error) => response::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorType::Api,
+                    &format!("cannot describe the route: {error}"),
+                ),
+            }
+        }
+        Err(error) => response::error(
+            StatusCode::BAD_REQUEST,
+            ErrorType::InvalidRequest,
+            &error.to_string(),
+        ),
+    }
+}
+
+/// The `PROVIDER,MODEL` names that pick one provider, for clients that list models: each usable
+/// provider with every model its `models` map sends and every `model` a route sends it.
+fn pinned_names(config: &crate::config::Config) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for (index, p) in config.providers.iter().enumerate() {
+        if !p.usable() {
+            continue;
+        }
+        let targets = p.models.entries().iter().map(|(_, target)| &**target);
+        let routed = config
+            .routes
+            .rules()
+            .iter()
+            .filter(|rule| rule.providers.contains(&index))
+            .filter_map(|rule| rule.model.as_deref());
+        names.extend(
+            targets
+                .chain(routed)
+                .map(|model| format!("{},{model}", p.id)),
+        );
+    }
+    names
 }
 
 /// `GET /`: ok while every enabled provider is available, degraded while some are, down

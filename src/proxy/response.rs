@@ -160,11 +160,17 @@ fn ascii_json(value: &serde_json::Value) -> String {
 /// Code knows where to look next.
 pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) -> Response<Body> {
     let mut message = error.to_string();
-    if matches!(error, DispatchError::AllProvidersFailed { .. }) {
+    if matches!(
+        error,
+        DispatchError::AllProvidersFailed { .. } | DispatchError::PinnedProviderFailed { .. }
+    ) {
         message = not_about_the_client(&message);
     }
     if let (
-        DispatchError::NoProviderServesModel { .. } | DispatchError::AllProvidersFailed { .. },
+        DispatchError::NoProviderServesModel { .. }
+        | DispatchError::AllProvidersFailed { .. }
+        | DispatchError::PinnedProviderFailed { .. }
+        | DispatchError::RouteUnavailable { .. },
         Some(addr),
     ) = (error, local_addr)
     {
@@ -179,10 +185,19 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
         | DispatchError::Untranslatable { .. }
         | DispatchError::NoProviderServesModel { .. }
         | DispatchError::ClientHasNoProvider { .. }
+        | DispatchError::UnknownProvider { .. }
+        | DispatchError::PinnedProviderFailed { .. }
+        | DispatchError::RouteUnavailable { .. }
         | DispatchError::AnswerTimedOut { .. } => {
             let (status, error_type) = match error {
                 DispatchError::ClientHasNoProvider { .. } => {
                     (StatusCode::FORBIDDEN, ErrorType::Permission)
+                }
+                // The one provider the request may go to, or every provider of its route,
+                // cannot answer now: not the request's fault.
+                DispatchError::PinnedProviderFailed { .. }
+                | DispatchError::RouteUnavailable { .. } => {
+                    (StatusCode::SERVICE_UNAVAILABLE, ErrorType::Api)
                 }
                 DispatchError::NoProviderServesModel { .. } => {
                     (StatusCode::NOT_FOUND, ErrorType::NotFound)

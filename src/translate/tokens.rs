@@ -40,6 +40,20 @@ pub fn estimate(body: &[u8]) -> Result<u32, TranslateError> {
     Ok(estimate_request(&request))
 }
 
+/// An upper bound of [`estimate`] for `body`, from its length alone: no parse, one byte search.
+///
+/// Every token of text is at least one byte of it, a text's JSON literal is at least as long as
+/// the text, and the framing counted per message, block and tool is smaller than the JSON
+/// around each of them; the fixed amounts of images and documents are added for each
+/// occurrence of their type names. So a body whose bound is below a threshold is below it,
+/// and routing on input tokens tokenizes only bodies that might reach it.
+pub fn upper_bound(body: &[u8]) -> u64 {
+    let count = |needle: &[u8]| memchr::memmem::find_iter(body, needle).count() as u64;
+    let fixed = count(b"\"image\"").saturating_mul(u64::from(PER_IMAGE))
+        + count(b"\"document\"").saturating_mul(u64::from(PER_DOCUMENT));
+    (body.len() as u64).saturating_add(fixed)
+}
+
 /// The `count_tokens` response body: `{"input_tokens":N}`.
 pub fn count_tokens_body(input_tokens: u32) -> Vec<u8> {
     // unwrap: a struct with one integer always serialises.
@@ -195,6 +209,28 @@ mod tests {
         ]});
         let count = estimate(blocks.to_string().as_bytes()).expect("estimate");
         assert!(count > 1_600 + 20, "{count}");
+    }
+
+    #[test]
+    fn the_bound_is_never_below_the_estimate() {
+        let text = "The quick brown fox jumps over the lazy dog. ".repeat(50);
+        for body in [
+            serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}),
+            serde_json::json!({"model": "m", "messages": [{"role": "user", "content": text}]}),
+            serde_json::json!({"model": "m", "system": "be brief", "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "a"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}},
+                {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "AA"}},
+            ]}], "tools": [{"name": "Bash", "input_schema": {"type": "object"}}]}),
+        ] {
+            let bytes = body.to_string().into_bytes();
+            let estimate = u64::from(estimate(&bytes).expect("estimate"));
+            let bound = super::upper_bound(&bytes);
+            assert!(bound >= estimate, "{bound} < {estimate} for {body}");
+        }
+        // Short text costs bytes, not tokens: the bound stays near the length.
+        let short = br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#;
+        assert_eq!(super::upper_bound(short), short.len() as u64);
     }
 
     #[test]

@@ -459,7 +459,7 @@ providers.yaml:9:7: warning: providers[0].models."claude-opus-*": never used: th
 
 #[test]
 fn unknown_keys_at_any_depth() {
-    assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, clients, settings)"#);
+    assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, clients, settings, routes)"#);
     assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
 providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check)

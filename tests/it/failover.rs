@@ -963,7 +963,12 @@ async fn models_lists_mapped_names_and_what_an_open_anthropic_provider_serves() 
         [
             "claude-haiku-4-5-20251001",
             "claude-opus-5-5",
-            "claude-sonnet-4-5-20250929"
+            "claude-sonnet-4-5-20250929",
+            // `PROVIDER,MODEL` picks one provider and sends the model as it is.
+            "oa,big",
+            "oa,small",
+            "open,claude-haiku-4-5-20251001",
+            "open,claude-sonnet-4-5-20250929",
         ]
     );
     assert_eq!(list["data"][0]["type"], "model");

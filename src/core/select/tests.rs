@@ -156,9 +156,8 @@ fn check_plan_for(
     let plan = selector.plan(
         providers,
         model,
-        &|_| true,
         strategy,
-        None,
+        Scope::default(),
         &world.health,
         now,
     );
@@ -192,9 +191,8 @@ fn firsts(
                 .plan(
                     providers,
                     MODEL,
-                    &|_| true,
                     strategy,
-                    None,
+                    Scope::default(),
                     &world.health,
                     world.t0,
                 )
@@ -351,9 +349,8 @@ fn check_weighted_shares(weights: &[u32], requests: usize) {
             .plan(
                 &providers,
                 MODEL,
-                &|_| true,
                 Strategy::Weighted,
-                None,
+                Scope::default(),
                 &w.health,
                 w.t0,
             )
@@ -438,9 +435,8 @@ fn latency_explores_another_candidate_one_request_in_ten() {
             .plan(
                 &providers,
                 MODEL,
-                &|_| true,
                 Strategy::Latency,
-                None,
+                Scope::default(),
                 &w.health,
                 w.t0,
             )
@@ -486,15 +482,11 @@ fn preferred_plan(
     now: Instant,
 ) -> String {
     let preferred = ProviderId::new(preferred);
-    let plan = selector.plan(
-        providers,
-        MODEL,
-        &|_| true,
-        strategy,
-        Some(&preferred),
-        &world.health,
-        now,
-    );
+    let scope = Scope {
+        preferred: Some(&preferred),
+        ..Scope::default()
+    };
+    let plan = selector.plan(providers, MODEL, strategy, scope, &world.health, now);
     render(plan, providers, MODEL)
 }
 
@@ -560,9 +552,8 @@ fn priority_with_the_first_healthy_provider_preferred_plans_as_without() {
             selector.plan(
                 &providers,
                 MODEL,
-                &|_| true,
                 Strategy::Priority,
-                None,
+                Scope::default(),
                 &w.health,
                 w.t0,
             ),
@@ -644,7 +635,7 @@ proptest! {
             .min_by_key(|&i| specs[i].3.map(|secs| secs * 100 + i as u64));
         let selector = Selector::new();
         for _ in 0..requests {
-            let plan = selector.plan(&providers, MODEL, &|_| true, strategy, None, &world.health, world.t0);
+            let plan = selector.plan(&providers, MODEL, strategy, Scope::default(), &world.health, world.t0);
             match (plan, earliest) {
                 (Err(PlanError::NoProviderServesModel), None) => {}
                 (Ok(plan), Some(first)) if available.is_empty() => {
@@ -669,35 +660,204 @@ proptest! {
 }
 
 #[test]
-fn only_admitted_providers_are_candidates_whatever_their_health() {
+fn only_reachable_providers_are_candidates_whatever_their_health() {
     let w = World::new();
     let providers = [p("a"), p("b"), p("c")];
-    let only_b_and_c = |index: usize| index != 0;
+    let b_and_c = [ProviderId::new("b"), ProviderId::new("c")];
+    let scope = Scope {
+        reach: Some(&b_and_c),
+        ..Scope::default()
+    };
     let plan = Selector::new()
         .plan(
             &providers,
             MODEL,
-            &only_b_and_c,
             Strategy::Priority,
-            None,
+            scope,
             &w.health,
             w.t0,
         )
         .unwrap();
     assert_eq!(render(Ok(plan), &providers, MODEL), "b c");
-    let nothing = |_: usize| false;
+    // Not even a fallback to the rest of the pool reaches past it.
+    let everything_after_a = Scope {
+        only: Some(&[0]),
+        then_rest: true,
+        ..scope
+    };
+    let plan = Selector::new()
+        .plan(
+            &providers,
+            MODEL,
+            Strategy::Priority,
+            everything_after_a,
+            &w.health,
+            w.t0,
+        )
+        .unwrap();
+    assert_eq!(render(Ok(plan), &providers, MODEL), "b c");
+    let none: [ProviderId; 0] = [];
+    let nothing = Scope {
+        reach: Some(&none),
+        ..Scope::default()
+    };
     assert_eq!(
         Selector::new()
             .plan(
                 &providers,
                 MODEL,
-                &nothing,
                 Strategy::Priority,
-                None,
+                nothing,
                 &w.health,
                 w.t0
             )
             .unwrap_err(),
         PlanError::NoProviderServesModel
     );
+}
+
+#[track_caller]
+fn check_scoped(
+    providers: &[Provider],
+    world: &World,
+    strategy: Strategy,
+    scope: Scope<'_>,
+    expect: &str,
+) {
+    let plan = Selector::new().plan(providers, MODEL, strategy, scope, &world.health, world.t0);
+    assert_eq!(render(plan, providers, MODEL), expect);
+}
+
+#[test]
+fn a_scope_limits_the_plan_and_may_send_its_own_model() {
+    let w = World::new();
+    let pool = [p("a"), p("b"), p("c"), mapped("d", &[("*", "big")])];
+    let only = |only| Scope {
+        only: Some(only),
+        ..Scope::default()
+    };
+    check_scoped(&pool, &w, Strategy::Priority, only(&[1, 3]), "b d→big");
+    check_scoped(
+        &pool,
+        &w,
+        Strategy::Priority,
+        only(&[]),
+        "error: no enabled provider serves this model",
+    );
+    // The scope's model beats the `models` map, also of a provider that does not serve the
+    // client's model.
+    let haiku_only = [p("a"), mapped("h", &[("*haiku*", "small")])];
+    let forced = Scope {
+        only: Some(&[1]),
+        model: Some("gemini"),
+        then_rest: false,
+        ..Scope::default()
+    };
+    check_scoped(&haiku_only, &w, Strategy::Priority, forced, "h→gemini");
+    // `then_rest`: the scope's providers first, then the rest with their own maps.
+    let then_rest = Scope {
+        only: Some(&[2, 3]),
+        model: Some("m2"),
+        then_rest: true,
+        ..Scope::default()
+    };
+    check_scoped(&pool, &w, Strategy::Priority, then_rest, "c→m2 d→m2 a b");
+    // A disabled provider stays out, in the scope or not.
+    let with_disabled = [p("a"), disabled("b")];
+    check_scoped(
+        &with_disabled,
+        &w,
+        Strategy::Priority,
+        only(&[1]),
+        "error: no enabled provider serves this model",
+    );
+    // Everything in scope cooling down: the one that ends first, never one outside.
+    let cooling = World::new().cool("b", 30).cool("c", 10);
+    check_scoped(
+        &pool,
+        &cooling,
+        Strategy::Priority,
+        only(&[1, 2]),
+        "fallback: c",
+    );
+    let rest_up = Scope {
+        only: Some(&[1, 2]),
+        model: None,
+        then_rest: true,
+        ..Scope::default()
+    };
+    check_scoped(&pool, &cooling, Strategy::Priority, rest_up, "a d→big");
+}
+
+#[test]
+fn each_group_of_a_scope_is_ordered_by_the_strategy() {
+    let w = World::new();
+    let pool = [p("a"), p("b"), p("c"), p("d")];
+    let selector = Selector::new();
+    let scope = Scope {
+        only: Some(&[2, 3]),
+        model: None,
+        then_rest: true,
+        ..Scope::default()
+    };
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let plan = selector
+            .plan(&pool, MODEL, Strategy::RoundRobin, scope, &w.health, w.t0)
+            .unwrap();
+        seen.push(render(Ok(plan), &pool, MODEL));
+    }
+    // The route's providers rotate among themselves and always come first.
+    for plan in &seen {
+        assert!(plan.starts_with("c d") || plan.starts_with("d c"), "{plan}");
+    }
+    assert!(seen.iter().any(|p| p.starts_with('c')) && seen.iter().any(|p| p.starts_with('d')));
+}
+
+proptest! {
+    /// A plan never holds a provider outside its scope, plus the rest of the pool when
+    /// `then_rest`, and the scope's providers always come first.
+    #[test]
+    fn a_plan_stays_in_its_scope(
+        specs in proptest::collection::vec((any::<bool>(), 1u32..4, 0u8..3, proptest::option::of(1u64..5)), 1..7),
+        members in proptest::collection::vec(any::<bool>(), 7),
+        then_rest in any::<bool>(),
+        forced in any::<bool>(),
+        strategy in prop_oneof![Just(Strategy::Priority), Just(Strategy::RoundRobin), Just(Strategy::Weighted), Just(Strategy::Latency)],
+    ) {
+        let mut world = World::new();
+        let mut providers = Vec::new();
+        for (i, &(enabled, weight, models, cooldown)) in specs.iter().enumerate() {
+            let name = format!("p{i}");
+            let provider = match models {
+                0 => weighted(&name, weight),
+                1 => Provider { weight: NonZeroU32::new(weight).unwrap(), ..mapped(&name, &[("*haiku*", "small")]) },
+                _ => Provider { weight: NonZeroU32::new(weight).unwrap(), ..mapped(&name, &[("*", "big")]) },
+            };
+            providers.push(Provider { enabled, ..provider });
+            if let Some(secs) = cooldown {
+                world = world.cool(&name, secs * 100 + i as u64);
+            }
+        }
+        let only: Vec<usize> = (0..specs.len()).filter(|&i| members[i]).collect();
+        let scope = Scope { only: Some(&only), model: forced.then_some("forced"), then_rest, ..Scope::default() };
+        let selector = Selector::new();
+        for _ in 0..3 {
+            let Ok(plan) = selector.plan(&providers, MODEL, strategy, scope, &world.health, world.t0) else {
+                continue;
+            };
+            let mut in_scope = true;
+            for candidate in &plan {
+                let member = only.contains(&candidate.index);
+                prop_assert!(member || then_rest, "{} is outside the scope", candidate.index);
+                prop_assert!(specs[candidate.index].0, "{} is disabled", candidate.index);
+                // Once the rest of the pool has started, no scope member follows.
+                prop_assert!(!member || in_scope, "a scope member after the rest");
+                in_scope &= member;
+                if member && forced {
+                    prop_assert_eq!(candidate.model, "forced");
+                }
+            }
+        }
+    }
 }
