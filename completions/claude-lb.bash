@@ -52,6 +52,9 @@ _claude__lb() {
             claude__lb,test)
                 cmd="claude__lb__subcmd__test"
                 ;;
+            claude__lb,top)
+                cmd="claude__lb__subcmd__top"
+                ;;
             claude__lb__subcmd__config,help)
                 cmd="claude__lb__subcmd__config__subcmd__help"
                 ;;
@@ -105,6 +108,9 @@ _claude__lb() {
                 ;;
             claude__lb__subcmd__help,test)
                 cmd="claude__lb__subcmd__help__subcmd__test"
+                ;;
+            claude__lb__subcmd__help,top)
+                cmd="claude__lb__subcmd__help__subcmd__top"
                 ;;
             claude__lb__subcmd__help__subcmd__config,init)
                 cmd="claude__lb__subcmd__help__subcmd__config__subcmd__init"
@@ -170,7 +176,7 @@ _claude__lb() {
 
     case "${cmd}" in
         claude__lb)
-            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers test demo config code env health completions help"
+            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers test demo config code env health top completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -560,7 +566,7 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help)
-            opts="serve mock check providers test demo config code env health completions help"
+            opts="serve mock check providers test demo config code env health top completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,6 +832,20 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1139,13 +1159,17 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__providers__subcmd__list)
-            opts="-v -q -h -V --remote --json --config --verbose --quiet --help --version"
+            opts="-v -q -h -V --remote --admin-token --json --config --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1253,6 +1277,47 @@ _claude__lb() {
                     return 0
                     ;;
                 --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__top)
+            opts="-v -q -h -V --remote --interval --admin-token --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

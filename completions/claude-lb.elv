@@ -37,6 +37,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
+            cand top 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -102,6 +103,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;providers;list'= {
             cand --remote 'Show the live state of a running `claude-lb serve` at this URL instead of the config file (availability, cooldowns, failures, latency)'
+            cand --admin-token 'The instance''s admin token, sent as `Authorization: Bearer` to its admin routes'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand --json 'Print one JSON document (an array, one object per provider) instead of a table'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -307,6 +309,20 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'claude-lb;top'= {
+            cand --remote 'The running instance to watch (default: the configured `listen` address)'
+            cand --interval 'How often to ask the instance, from 100ms to 1m'
+            cand --admin-token 'The instance''s admin token, sent as `Authorization: Bearer` to its admin routes'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'claude-lb;completions'= {
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -329,6 +345,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
+            cand top 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -372,6 +389,8 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;env'= {
         }
         &'claude-lb;help;health'= {
+        }
+        &'claude-lb;help;top'= {
         }
         &'claude-lb;help;completions'= {
         }

@@ -144,6 +144,14 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+/// The credential of the admin API, for the commands that read a running instance's.
+#[derive(Clone, Debug, Default, Args)]
+pub struct AdminArgs {
+    /// The instance's admin token, sent as `Authorization: Bearer` to its admin routes
+    #[arg(long, value_name = "TOKEN", env = crate::env::CLAUDE_LB_ADMIN_TOKEN, hide_env_values = true)]
+    pub admin_token: Option<String>,
+}
+
 /// `providers list`.
 #[derive(Clone, Debug, Default, Args)]
 #[command(after_help = "\
@@ -158,6 +166,8 @@ pub struct ProvidersListArgs {
     /// file (availability, cooldowns, failures, latency)
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub remote: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminArgs,
     /// Print one JSON document (an array, one object per provider) instead of a table
     #[arg(long)]
     pub json: bool,

@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::AppState;
-use super::admin::ProviderStatus;
+use super::admin::{EventEntry, ProviderStatus};
 use super::reload::ReloadError;
 use super::response::{self, Body};
 use crate::core::health::HealthState;
@@ -49,12 +49,15 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
             );
             response
         }
+        ("/events", &Method::GET) => events(state),
         ("/providers/reload", &Method::POST) => reload(state).await,
-        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics"), _) => response::error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorType::InvalidRequest,
-            &format!("method {method} is not allowed on {p}"),
-        ),
+        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/events"), _) => {
+            response::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorType::InvalidRequest,
+                &format!("method {method} is not allowed on {p}"),
+            )
+        }
         (p, _) => response::error(
             StatusCode::NOT_FOUND,
             ErrorType::NotFound,
@@ -356,6 +359,25 @@ fn providers(state: &AppState) -> Response<Body> {
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::Api,
             &format!("cannot describe the providers: {error}"),
+        ),
+    }
+}
+
+/// `GET /events`: the latest failed attempts and failed requests, newest first.
+fn events(state: &AppState) -> Response<Body> {
+    let list: Vec<EventEntry> = state
+        .dispatcher
+        .metrics()
+        .events()
+        .iter()
+        .map(EventEntry::from)
+        .collect();
+    match serde_json::to_value(&list) {
+        Ok(value) => response::json(StatusCode::OK, &value),
+        Err(error) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::Api,
+            &format!("cannot describe the events: {error}"),
         ),
     }
 }

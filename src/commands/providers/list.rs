@@ -34,7 +34,7 @@ pub fn run_cli(
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     if let Some(url) = &args.remote {
-        return run_remote(url, args.json, *printer);
+        return run_remote(url, args.admin.admin_token.as_deref(), args.json, *printer);
     }
     let loaded = load_config(global, *printer)?;
     let providers = &loaded.config.providers;
@@ -111,10 +111,17 @@ fn provider_json(p: &Provider) -> serde_json::Value {
     })
 }
 
-fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitStatus> {
+fn run_remote(
+    url: &str,
+    token: Option<&str>,
+    json: bool,
+    printer: Printer,
+) -> anyhow::Result<ExitStatus> {
     let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let (raw, list) = runtime.block_on(fetch(&remote::join(&base, "/providers")))?;
+    let upstream = Upstream::new()?;
+    let (raw, list) =
+        runtime.block_on(fetch(&upstream, &remote::join(&base, "/providers"), token))?;
     let out = if json {
         serde_json::to_string_pretty(&raw)?
     } else if list.is_empty() {
@@ -127,12 +134,16 @@ fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitSta
 }
 
 /// The instance's provider list as it sent it (for `--json`), checked to have the shape of
-/// `RemoteProvider` (for the table).
-async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<ProviderStatus>)> {
+/// `ProviderStatus` (for the table). `top` reads it the same way, so both say the same when
+/// the instance cannot be read.
+pub async fn fetch(
+    upstream: &Upstream,
+    url: &str,
+    token: Option<&str>,
+) -> anyhow::Result<(serde_json::Value, Vec<ProviderStatus>)> {
     let hint = "is `claude-lb serve` running there?";
-    let upstream = Upstream::new()?;
     let exchange = async {
-        let response = remote::get(&upstream, url).await?;
+        let response = remote::get_admin(upstream, url, token).await?;
         let status = response.status;
         let body = response.collect(REMOTE_LIMIT).await?;
         Ok::<_, crate::upstream::UpstreamError>((status, body))
@@ -145,6 +156,14 @@ async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<ProviderStat
         Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
         Ok(Ok(answer)) => answer,
     };
+    if matches!(status.as_u16(), 401 | 403) {
+        bail!(
+            "{url} answered HTTP {} ({}): the admin API needs the instance's admin token \
+             (`--admin-token` or CLAUDE_LB_ADMIN_TOKEN), or a loopback connection",
+            status.as_u16(),
+            excerpt(&body)
+        );
+    }
     if !status.is_success() {
         bail!(
             "{url} answered HTTP {} ({}), not claude-lb's provider list; {hint}",
@@ -208,7 +227,7 @@ fn remote_table(list: &[ProviderStatus]) -> String {
 }
 
 /// The start of a body, on one line, for messages.
-fn excerpt(body: &[u8]) -> String {
+pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.is_empty() {

@@ -1,0 +1,202 @@
+//! `claude-lb top` against a real `serve` on `127.0.0.1:0`: the admin route it reads its ticker
+//! from (`GET /events`), its errors without a terminal, and the real binary in a real
+//! pseudo-terminal (drawn, reloaded, disconnected and back, quit with the terminal restored).
+
+use claude_lb::mock::{MockUpstream, Reply};
+
+use crate::check::{run_bin, unreachable_url};
+use crate::support::cli::ClaudeLb;
+use crate::support::proxy::{Proxy, body};
+
+fn pool(first: &str, second: &str) -> String {
+    format!(
+        "providers:\n  - name: first\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{TEST_SECRET}}\"\n    base_url: {first}\n  - name: second\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${{TEST_SECRET}}\"\n    base_url: {second}\nsettings:\n  failure_cooldown: 60\n"
+    )
+}
+
+#[tokio::test]
+async fn events_lists_the_latest_failovers_newest_first() {
+    let first = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .reply(Reply::status(500))
+        .start()
+        .await;
+    let second = MockUpstream::anthropic().start().await;
+    let proxy = Proxy::start(&pool(&first.base_url(), &second.base_url())).await;
+
+    let (status, events) = proxy.get_json("/events").await;
+    assert_eq!(status, 200);
+    assert_eq!(events, serde_json::json!([]));
+
+    let response = proxy.messages(body("claude-opus-5-5", false)).await;
+    assert_eq!(response.status(), 200);
+    let (status, events) = proxy.get_json("/events").await;
+    assert_eq!(status, 200);
+    let list = events.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{events}");
+    assert_eq!(list[0]["provider"], "first");
+    assert_eq!(list[0]["kind"], "cooldown");
+    assert_eq!(list[0]["reason"], "status_529");
+    assert!(list[0]["at_unix_ms"].as_u64().unwrap() > 1_600_000_000_000);
+
+    let refused = proxy
+        .client
+        .post(format!("{}/events", proxy.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 405);
+}
+
+#[tokio::test]
+async fn top_exits_1_with_the_reason_when_no_instance_answers() {
+    let url = unreachable_url();
+    let mut lb = ClaudeLb::new();
+    lb.args(["top", "--remote", &url]);
+    let run = run_bin(lb).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let expect = format!("error: cannot reach claude-lb at {url}/providers: connection refused");
+    assert!(run.stderr.starts_with(&expect), "{run:?}");
+}
+
+#[tokio::test]
+async fn top_says_when_the_admin_api_is_refused() {
+    // Every route of the first poll (they are read at once) is refused.
+    let mut guarded = MockUpstream::anthropic();
+    for _ in 0..5 {
+        guarded = guarded.reply(Reply::status(401));
+    }
+    let guarded = guarded.start().await;
+    let mut lb = ClaudeLb::new();
+    lb.args(["top", "--remote", &guarded.url(), "--admin-token", "tok-1"]);
+    let run = run_bin(lb).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("answered HTTP 401"), "{run:?}");
+    assert!(run.stderr.contains("--admin-token"), "{run:?}");
+    // The token went out as a bearer, on every route.
+    let seen = guarded.requests();
+    assert!(!seen.is_empty());
+    for request in &seen {
+        assert_eq!(request.headers["authorization"], "Bearer tok-1");
+    }
+}
+
+#[tokio::test]
+async fn top_needs_a_terminal() {
+    let first = MockUpstream::anthropic().start().await;
+    let second = MockUpstream::anthropic().start().await;
+    let proxy = Proxy::start(&pool(&first.base_url(), &second.base_url())).await;
+    let mut lb = ClaudeLb::new();
+    lb.args(["top", "--remote", &proxy.url]);
+    let run = run_bin(lb).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("stdout is not one"), "{run:?}");
+    assert!(run.stderr.contains("providers list --remote"), "{run:?}");
+}
+
+#[cfg(unix)]
+mod pty {
+    use std::path::Path;
+    use std::process::Command;
+
+    use claude_lb::mock::MockUpstream;
+    use claude_lb::proxy;
+    use rexpect::process::WaitStatus;
+    use rexpect::reader::Options;
+    use rexpect::session::{PtySession, spawn_with_options};
+    use tokio::net::TcpListener;
+
+    use super::pool;
+    use crate::support::proxy::Proxy;
+
+    /// How long one screen may take to appear (generous: CI machines are slow and shared).
+    const STEP_MS: u64 = 30_000;
+
+    /// `top --remote URL` on an 80×24 pty (set with `stty`, as a terminal emulator would), in
+    /// an empty environment; the escape sequences are kept, to see the terminal restored.
+    /// `home` must outlive the session: it is the child's working directory.
+    fn spawn(home: &Path, url: &str) -> PtySession {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", home)
+            .env("TERM", "xterm")
+            .current_dir(home)
+            .arg("-c")
+            .arg("stty rows 24 cols 80 && exec \"$0\" top --remote \"$1\" --interval 200ms")
+            .arg(env!("CARGO_BIN_EXE_claude-lb"))
+            .arg(url);
+        let options = Options::new().timeout_ms(Some(STEP_MS));
+        spawn_with_options(cmd, options).unwrap()
+    }
+
+    fn expect(session: &mut PtySession, text: &str) -> String {
+        session
+            .exp_string(text)
+            .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn top_draws_the_pool_reloads_survives_a_restart_and_quits_cleanly() {
+        let first = MockUpstream::anthropic().start().await;
+        let second = MockUpstream::anthropic().start().await;
+        let mut proxy = Proxy::start(&pool(&first.base_url(), &second.base_url())).await;
+        let url = proxy.url.clone();
+        let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+        let state = proxy.state.clone();
+        let home = tempfile::tempdir().unwrap();
+        let home_path = home.path().to_path_buf();
+
+        let mut session = tokio::task::spawn_blocking(move || {
+            let mut s = spawn(&home_path, &url);
+            // The alternate screen, then the panel with both providers.
+            expect(&mut s, "\x1b[?1049h");
+            expect(&mut s, "providers");
+            expect(&mut s, "first");
+            expect(&mut s, "second");
+            expect(&mut s, "available");
+            s.send("r").unwrap();
+            s.flush().unwrap();
+            // Only changed cells are drawn ("reloading…" becomes "reloaded: 2 providers" by
+            // its last letters), so the test waits for the part that is new.
+            expect(&mut s, "2 providers");
+            s
+        })
+        .await
+        .unwrap();
+
+        // The instance goes away: `top` says so and keeps going.
+        proxy.begin_shutdown().await.unwrap().unwrap();
+        session = tokio::task::spawn_blocking(move || {
+            expect(&mut session, "disconnected,");
+            expect(&mut session, "retrying:");
+            session
+        })
+        .await
+        .unwrap();
+
+        // It comes back on the same address: `top` reconnects.
+        let listener = TcpListener::bind(addr).await.unwrap();
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(proxy::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        let (rest, status) = tokio::task::spawn_blocking(move || {
+            expect(&mut session, "connected");
+            session.send("q").unwrap();
+            session.flush().unwrap();
+            let rest = session.exp_eof().unwrap();
+            let status = session.process_mut().wait().unwrap();
+            (rest, status)
+        })
+        .await
+        .unwrap();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{status:?}: {rest:?}"
+        );
+        // The alternate screen is left and the cursor shown again.
+        assert!(rest.contains("\x1b[?1049l"), "{rest:?}");
+        assert!(rest.contains("\x1b[?25h"), "{rest:?}");
+    }
+}
