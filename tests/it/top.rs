@@ -107,6 +107,7 @@ mod pty {
     use tokio::net::TcpListener;
 
     use super::pool;
+    use crate::check::unreachable_url;
     use crate::support::proxy::Proxy;
 
     /// How long one screen may take to appear (generous: CI machines are slow and shared).
@@ -116,11 +117,16 @@ mod pty {
     /// an empty environment; the escape sequences are kept, to see the terminal restored.
     /// `home` must outlive the session: it is the child's working directory.
     fn spawn(home: &Path, url: &str) -> PtySession {
+        spawn_with(home, url, &[])
+    }
+
+    fn spawn_with(home: &Path, url: &str, env: &[(&str, &str)]) -> PtySession {
         let mut cmd = Command::new("/bin/sh");
         cmd.env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("HOME", home)
             .env("TERM", "xterm")
+            .envs(env.iter().copied())
             .current_dir(home)
             .arg("-c")
             .arg("stty rows 24 cols 80 && exec \"$0\" top --remote \"$1\" --interval 200ms")
@@ -198,5 +204,54 @@ mod pty {
         // The alternate screen is left and the cursor shown again.
         assert!(rest.contains("\x1b[?1049l"), "{rest:?}");
         assert!(rest.contains("\x1b[?25h"), "{rest:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_color_draws_without_colour_and_ctrl_c_quits() {
+        let first = MockUpstream::anthropic().start().await;
+        let second = MockUpstream::anthropic().start().await;
+        let proxy = Proxy::start(&pool(&first.base_url(), &second.base_url())).await;
+        let url = proxy.url.clone();
+        let home = tempfile::tempdir().unwrap();
+        let home_path = home.path().to_path_buf();
+        let (seen, rest, status) = tokio::task::spawn_blocking(move || {
+            let mut s = spawn_with(&home_path, &url, &[("NO_COLOR", "1")]);
+            let seen = expect(&mut s, "available");
+            s.send("\x03").unwrap();
+            s.flush().unwrap();
+            let rest = s.exp_eof().unwrap();
+            let status = s.process_mut().wait().unwrap();
+            (seen, rest, status)
+        })
+        .await
+        .unwrap();
+        assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+        // Bold and reverse remain; no foreground or background colour is ever set.
+        for text in [&seen, &rest] {
+            assert!(!text.contains("\x1b[38;"), "{text:?}");
+            assert!(!text.contains("\x1b[48;"), "{text:?}");
+        }
+        assert!(rest.contains("\x1b[?1049l"), "{rest:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dead_url_exits_1_without_taking_the_screen() {
+        let url = unreachable_url();
+        let home = tempfile::tempdir().unwrap();
+        let home_path = home.path().to_path_buf();
+        let (rest, status) = tokio::task::spawn_blocking(move || {
+            let mut s = spawn_with(&home_path, &url, &[]);
+            let rest = s.exp_eof().unwrap();
+            let status = s.process_mut().wait().unwrap();
+            (rest, status)
+        })
+        .await
+        .unwrap();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 1)),
+            "{status:?}: {rest:?}"
+        );
+        assert!(rest.contains("connection refused"), "{rest:?}");
+        assert!(!rest.contains("\x1b[?1049h"), "{rest:?}");
     }
 }
