@@ -101,7 +101,7 @@ mod pty {
 
     use claude_lb::mock::MockUpstream;
     use claude_lb::proxy;
-    use rexpect::process::WaitStatus;
+    use rexpect::process::{Signal, WaitStatus};
     use rexpect::reader::Options;
     use rexpect::session::{PtySession, spawn_with_options};
     use tokio::net::TcpListener;
@@ -232,6 +232,29 @@ mod pty {
             assert!(!text.contains("\x1b[48;"), "{text:?}");
         }
         assert!(rest.contains("\x1b[?1049l"), "{rest:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sigterm_restores_the_terminal_too() {
+        let first = MockUpstream::anthropic().start().await;
+        let second = MockUpstream::anthropic().start().await;
+        let proxy = Proxy::start(&pool(&first.base_url(), &second.base_url())).await;
+        let url = proxy.url.clone();
+        let home = tempfile::tempdir().unwrap();
+        let home_path = home.path().to_path_buf();
+        let (rest, status) = tokio::task::spawn_blocking(move || {
+            let mut s = spawn(&home_path, &url);
+            expect(&mut s, "available");
+            s.process_mut().signal(Signal::SIGTERM).unwrap();
+            let rest = s.exp_eof().unwrap();
+            let status = s.process_mut().wait().unwrap();
+            (rest, status)
+        })
+        .await
+        .unwrap();
+        assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+        assert!(rest.contains("\x1b[?1049l"), "{rest:?}");
+        assert!(rest.contains("\x1b[?25h"), "{rest:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,8 @@
 //! countdowns (pure), `view` draws them (ratatui). This module is the thin loop between them and
 //! the terminal: a background task polls every `--interval` and sends what it read over a
 //! channel; the main thread draws, waits for a key at most a tenth of a second, and on `q` or
-//! Ctrl-C leaves. The terminal is restored however it ends: on return, on error, and on panic
-//! (through a panic hook).
+//! Ctrl-C leaves. The terminal is restored however it ends: on return, on error, on panic
+//! (through a panic hook), and on SIGTERM, SIGINT or SIGHUP (turned into a quit).
 //!
 //! The first poll happens before the screen is taken, so a wrong URL is an error on stderr
 //! (exit 1) in the words of `providers list --remote`; after that a failed poll only marks the
@@ -42,6 +42,8 @@ enum Update {
     Poll(Box<Poll>),
     Failed(String),
     Reloaded(String),
+    /// SIGTERM or SIGINT: leave as on `q`, so the terminal is restored.
+    Quit,
 }
 
 /// `claude-lb top` from the command line.
@@ -89,6 +91,28 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, printer: &Printer) -> anyhow::Re
             }
         });
     }
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Registered before the screen is taken: from then on SIGTERM, SIGINT and SIGHUP (the
+        // terminal closed) no longer kill the process but quit as `q` does, restoring the
+        // terminal. The task ends with the runtime.
+        let _context = runtime.enter();
+        let mut signals = Vec::new();
+        for kind in [
+            SignalKind::terminate(),
+            SignalKind::interrupt(),
+            SignalKind::hangup(),
+        ] {
+            signals.push(signal(kind).context("cannot listen for signals")?);
+        }
+        let tx = tx.clone();
+        runtime.spawn(async move {
+            let received = signals.iter_mut().map(|s| Box::pin(s.recv()));
+            futures_util::future::select_all(received).await;
+            let _ = tx.send(Update::Quit);
+        });
+    }
     let mut dashboard = Dashboard::new();
     dashboard.ingest(first, Instant::now());
     let mut watch = Watch {
@@ -128,7 +152,9 @@ impl Watch<'_> {
                 .context("cannot draw on the terminal")?;
         terminal.clear()?;
         loop {
-            self.take_updates();
+            if self.take_updates() {
+                return Ok(());
+            }
             self.draw(&mut terminal)?;
             if !event::poll(Duration::from_millis(100)).context("cannot read the keyboard")? {
                 continue;
@@ -153,12 +179,14 @@ impl Watch<'_> {
         }
     }
 
-    fn take_updates(&mut self) {
+    /// Takes in what the background tasks sent; true when it is time to quit.
+    fn take_updates(&mut self) -> bool {
         while let Ok(update) = self.rx.try_recv() {
             match update {
                 Update::Poll(poll) => self.dashboard.ingest(*poll, Instant::now()),
                 Update::Failed(reason) => self.dashboard.disconnected(reason),
                 Update::Reloaded(message) => self.keys.message = Some((message, Instant::now())),
+                Update::Quit => return true,
             }
         }
         if self
@@ -169,6 +197,7 @@ impl Watch<'_> {
         {
             self.keys.message = None;
         }
+        false
     }
 
     fn draw(
