@@ -695,12 +695,24 @@ impl Column {
 pub struct Plan {
     /// The providers panel's columns, left to right.
     pub columns: Vec<Column>,
+    /// The width of the name column (and of the sparklines' labels).
+    pub name_width: u16,
     /// Rows of the providers table shown (the rest are counted below it).
     pub provider_rows: u16,
     /// Whether the sparklines panel is drawn (one line per provider).
     pub sparklines: bool,
     /// Lines of the failover ticker, 0 when it does not fit.
     pub ticker: u16,
+}
+
+/// The width of the name column: the longest name, from 8 to 24 characters.
+pub fn name_width(rows: &[Row]) -> u16 {
+    let longest = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    u16::try_from(longest.clamp(8, 24)).unwrap_or(24)
 }
 
 /// Every column, in the order they are dropped when the screen is too narrow: last first.
@@ -737,7 +749,7 @@ const FIXED_LINES: u16 = 3;
 /// The screen's division at `width` × `height` for `providers` providers. The providers panel
 /// comes first; the sparklines need a line per provider and the ticker at least three lines,
 /// each only when there is room. `sessions` says whether the instance reports sessions.
-pub fn plan(width: u16, height: u16, providers: usize, sessions: bool) -> Plan {
+pub fn plan(width: u16, height: u16, providers: usize, sessions: bool, name_width: u16) -> Plan {
     // Borders of the table and the space between columns.
     let inner = width.saturating_sub(2);
     let mut chosen: Vec<Column> = Vec::new();
@@ -746,7 +758,12 @@ pub fn plan(width: u16, height: u16, providers: usize, sessions: bool) -> Plan {
         if column == Column::Sessions && !sessions {
             continue;
         }
-        let need = column.width() + u16::from(!chosen.is_empty());
+        let own = if column == Column::Name {
+            name_width
+        } else {
+            column.width()
+        };
+        let need = own + u16::from(!chosen.is_empty());
         if used + need <= inner {
             used += need;
             chosen.push(column);
@@ -769,6 +786,7 @@ pub fn plan(width: u16, height: u16, providers: usize, sessions: bool) -> Plan {
     let ticker = if left >= 3 { left } else { 0 };
     Plan {
         columns,
+        name_width,
         provider_rows: table_rows,
         sparklines,
         ticker,
@@ -1074,7 +1092,7 @@ not a metric line
 
     #[test]
     fn an_80_by_24_screen_keeps_the_essentials() {
-        let plan = plan(80, 24, 3, false);
+        let plan = plan(80, 24, 3, false, 14);
         assert_eq!(
             plan.columns,
             [
@@ -1096,7 +1114,7 @@ not a metric line
 
     #[test]
     fn a_200_by_50_screen_shows_every_column_and_a_long_ticker() {
-        let plan = plan(200, 50, 3, true);
+        let plan = plan(200, 50, 3, true, 14);
         assert_eq!(plan.columns, COLUMN_ORDER);
         assert!(plan.sparklines);
         assert_eq!(plan.ticker, 50 - 3 - 6 - 5);
@@ -1105,19 +1123,30 @@ not a metric line
     #[test]
     fn a_crowded_or_narrow_screen_drops_panels_and_columns_first() {
         // Twenty providers on 24 lines: the table takes what there is, no sparklines, no ticker.
-        let crowded = plan(80, 24, 20, false);
+        let crowded = plan(80, 24, 20, false, 14);
         assert_eq!(crowded.provider_rows, 18);
         assert!(!crowded.sparklines);
         assert_eq!(crowded.ticker, 0);
         // Sixty columns: the state and the rates stay, the rest go.
-        let narrow = plan(60, 24, 3, true);
+        let narrow = plan(60, 24, 3, true, 14);
         assert_eq!(
             narrow.columns[..3],
             [Column::Name, Column::State, Column::Rate]
         );
         assert!(!narrow.columns.contains(&Column::LastError));
+        // Long names widen the name column, and the type goes first to make room.
+        let long = plan(80, 24, 3, false, 24);
+        assert_eq!(long.name_width, 24);
+        assert!(!long.columns.contains(&Column::Kind));
+        assert!(long.columns.contains(&Column::Cache));
+        let mut rows = vec![row("a", None, None, None)];
+        assert_eq!(name_width(&rows), 8);
+        rows.push(row("anthropic_official_eu", None, None, None));
+        assert_eq!(name_width(&rows), 21);
+        rows.push(row(&"x".repeat(40), None, None, None));
+        assert_eq!(name_width(&rows), 24);
         // A tiny terminal still gets a plan, never a panic.
-        let tiny = plan(10, 3, 3, false);
+        let tiny = plan(10, 3, 3, false, 14);
         assert_eq!(tiny.provider_rows, 1);
     }
 }

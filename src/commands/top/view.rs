@@ -15,7 +15,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row as TableRow, Sparkline, Table};
 
 use super::stats::{
-    Column, Link, Row, RowState, SortBy, Totals, clock_utc, format_count, format_latency, plan,
+    Column, Link, Plan, Row, RowState, SortBy, Totals, clock_utc, format_count, format_latency,
+    name_width, plan,
 };
 use crate::proxy::admin::EventEntry;
 
@@ -55,7 +56,13 @@ const KEYS: &str = "q quit  r reload  s sort  ? help";
 pub fn draw(frame: &mut Frame<'_>, screen: &Screen<'_>) {
     let area = frame.area();
     let sessions = screen.rows.iter().any(|r| r.sessions.is_some());
-    let plan = plan(area.width, area.height, screen.rows.len(), sessions);
+    let plan = plan(
+        area.width,
+        area.height,
+        screen.rows.len(),
+        sessions,
+        name_width(screen.rows),
+    );
     let sparkline_height = if plan.sparklines {
         u16::try_from(screen.rows.len()).unwrap_or(u16::MAX) + 2
     } else {
@@ -73,9 +80,9 @@ pub fn draw(frame: &mut Frame<'_>, screen: &Screen<'_>) {
     .areas(area);
     draw_title(frame, title, screen);
     draw_totals(frame, totals, screen);
-    draw_table(frame, table, screen, &plan.columns, plan.provider_rows);
+    draw_table(frame, table, screen, &plan);
     if plan.sparklines {
-        draw_sparklines(frame, sparklines, screen);
+        draw_sparklines(frame, sparklines, screen, plan.name_width);
     }
     if plan.ticker > 0 {
         draw_ticker(frame, ticker, screen);
@@ -180,14 +187,9 @@ fn cell_for<'a>(column: Column, row: &Row, screen: &Screen<'_>) -> Cell<'a> {
     }
 }
 
-fn draw_table(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    screen: &Screen<'_>,
-    columns: &[Column],
-    shown: u16,
-) {
-    let shown = usize::from(shown);
+fn draw_table(frame: &mut Frame<'_>, area: Rect, screen: &Screen<'_>, plan: &Plan) {
+    let columns = &plan.columns;
+    let shown = usize::from(plan.provider_rows);
     let title = if screen.rows.len() > shown {
         format!(" providers ({shown} of {}) ", screen.rows.len())
     } else {
@@ -198,6 +200,7 @@ fn draw_table(
         .iter()
         .map(|c| match c {
             Column::LastError => Constraint::Min(c.width()),
+            Column::Name => Constraint::Length(plan.name_width),
             _ => Constraint::Length(c.width()),
         })
         .collect();
@@ -230,7 +233,7 @@ fn scaled(rate: f64) -> u64 {
     tenths
 }
 
-fn draw_sparklines(frame: &mut Frame<'_>, area: Rect, screen: &Screen<'_>) {
+fn draw_sparklines(frame: &mut Frame<'_>, area: Rect, screen: &Screen<'_>, name_width: u16) {
     let longest = screen
         .rows
         .iter()
@@ -254,7 +257,7 @@ fn draw_sparklines(frame: &mut Frame<'_>, area: Rect, screen: &Screen<'_>) {
         .max()
         .unwrap_or(0)
         .max(1);
-    let label_width = 15u16.min(inner.width / 3);
+    let label_width = (name_width + 1).min(inner.width / 3);
     for (i, row) in screen.rows.iter().enumerate() {
         let Ok(offset) = u16::try_from(i) else { break };
         if offset >= inner.height {
