@@ -257,7 +257,7 @@ fn draw_sparklines(frame: &mut Frame<'_>, area: Rect, screen: &Screen<'_>, name_
         .max()
         .unwrap_or(0)
         .max(1);
-    let label_width = (name_width + 1).min(inner.width / 3);
+    let label_width = (name_width + 2).min(inner.width / 3);
     for (i, row) in screen.rows.iter().enumerate() {
         let Ok(offset) = u16::try_from(i) else { break };
         if offset >= inner.height {
