@@ -42,7 +42,7 @@ enum Update {
     Poll(Box<Poll>),
     Failed(String),
     Reloaded(String),
-    /// SIGTERM or SIGINT: leave as on `q`, so the terminal is restored.
+    /// SIGTERM, SIGINT or SIGHUP: leave as on `q`, so the terminal is restored.
     Quit,
 }
 
