@@ -277,4 +277,63 @@ mod pty {
         assert!(rest.contains("connection refused"), "{rest:?}");
         assert!(!rest.contains("\x1b[?1049h"), "{rest:?}");
     }
+
+    /// The terminal goes away under `top` without a signal reaching it (its window closed while
+    /// it ran in another session): it must end, not spin reading nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_terminal_that_hangs_up_ends_top() {
+        let first = MockUpstream::anthropic().start().await;
+        let second = MockUpstream::anthropic().start().await;
+        let proxy = Proxy::start(&pool(&first.base_url(), &second.base_url())).await;
+        let url = proxy.url.clone();
+        let home = tempfile::tempdir().unwrap();
+        let home_path = home.path().to_path_buf();
+        let pid = tokio::task::spawn_blocking(move || {
+            let mut cmd = Command::new("/bin/sh");
+            cmd.env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .env("HOME", &home_path)
+                .env("TERM", "xterm")
+                .current_dir(&home_path)
+                .arg("-c")
+                // `top` in a session of its own, reading the pty as its stdin: closing the pty
+                // hangs its terminal up, and no SIGHUP reaches it.
+                .arg(
+                    "stty rows 24 cols 80; exec 3<&0; \
+                     setsid \"$0\" top --remote \"$1\" --interval 200ms 0<&3 & \
+                     echo \"top-pid:$!:\"; wait",
+                )
+                .arg(env!("CARGO_BIN_EXE_claude-lb"))
+                .arg(&url);
+            let mut s = spawn_with_options(cmd, Options::new().timeout_ms(Some(STEP_MS))).unwrap();
+            let (_, found) = s.exp_regex("top-pid:[0-9]+:").unwrap();
+            let pid: u32 = found
+                .trim_start_matches("top-pid:")
+                .trim_end_matches(':')
+                .parse()
+                .unwrap();
+            expect(&mut s, "available");
+            // Dropping the session ends the shell and closes the pty.
+            drop(s);
+            pid
+        })
+        .await
+        .unwrap();
+        let ended = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map_or(true, |stat| stat.split(' ').nth(2) == Some("Z"))
+        };
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        while !ended(pid) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let gone = ended(pid);
+        if !gone {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+        assert!(
+            gone,
+            "top (pid {pid}) still runs after its terminal hung up"
+        );
+    }
 }

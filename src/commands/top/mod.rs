@@ -156,27 +156,40 @@ impl Watch<'_> {
                 return Ok(());
             }
             self.draw(&mut terminal)?;
-            if !event::poll(Duration::from_millis(100)).context("cannot read the keyboard")? {
-                continue;
+            match wait_for_input(Duration::from_millis(100)).context("cannot read the keyboard")? {
+                Input::None => continue,
+                Input::HungUp => return Ok(()),
+                Input::Ready => {}
             }
-            let Event::Key(key) = event::read().context("cannot read the keyboard")? else {
-                continue;
-            };
-            if key.kind != KeyEventKind::Press {
-                continue;
-            }
-            match key.code {
-                KeyCode::Char('q') => return Ok(()),
-                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            // Every event crossterm has read, not only the first: it may have read several keys
+            // at once, and those it keeps are not seen by the next wait.
+            while event::poll(Duration::ZERO).context("cannot read the keyboard")? {
+                let event = event::read().context("cannot read the keyboard")?;
+                if self.on_event(&event) {
                     return Ok(());
                 }
-                KeyCode::Esc => self.keys.help = false,
-                KeyCode::Char('?' | 'h') => self.keys.help = !self.keys.help,
-                KeyCode::Char('s') => self.dashboard.sort = self.dashboard.sort.next(),
-                KeyCode::Char('r') => self.reload(),
-                _ => {}
             }
         }
+    }
+
+    /// Acts on one terminal event; true when it asks to quit.
+    fn on_event(&mut self, event: &Event) -> bool {
+        let Event::Key(key) = event else {
+            return false;
+        };
+        if key.kind != KeyEventKind::Press {
+            return false;
+        }
+        match key.code {
+            KeyCode::Char('q') => return true,
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return true,
+            KeyCode::Esc => self.keys.help = false,
+            KeyCode::Char('?' | 'h') => self.keys.help = !self.keys.help,
+            KeyCode::Char('s') => self.dashboard.sort = self.dashboard.sort.next(),
+            KeyCode::Char('r') => self.reload(),
+            _ => {}
+        }
+        false
     }
 
     /// Takes in what the background tasks sent; true when it is time to quit.
@@ -237,6 +250,57 @@ impl Watch<'_> {
             let _ = tx.send(Update::Reloaded(client.reload().await));
         });
     }
+}
+
+/// What waiting for a key found.
+#[derive(Debug, PartialEq, Eq)]
+enum Input {
+    None,
+    Ready,
+    /// The terminal is gone (its window closed, the ssh connection dropped).
+    HungUp,
+}
+
+/// Waits up to `timeout` for a key on the terminal.
+///
+/// crossterm's own wait reads a terminal that hung up forever (each read gives 0 bytes and it
+/// reads again), so `top` would spin instead of ending: on Unix, when the keys come from stdin,
+/// this waits with `poll` itself and says when the terminal is gone; crossterm then only reads
+/// what is there.
+fn wait_for_input(timeout: Duration) -> io::Result<Input> {
+    #[cfg(unix)]
+    {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let stdin = io::stdin();
+        if stdin.is_terminal() {
+            let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+            let timeout = Timespec::try_from(timeout).map_err(io::Error::other)?;
+            match poll(&mut fds, Some(&timeout)) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => return Ok(Input::None),
+                Err(error) => return Err(error.into()),
+            }
+            let seen = fds[0].revents();
+            if seen.intersects(PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL) {
+                return Ok(Input::HungUp);
+            }
+            if !seen.contains(PollFlags::IN) {
+                return Ok(Input::None);
+            }
+            // A hung-up terminal reads as "ready" with nothing to read, and is no longer a
+            // terminal to `isatty`.
+            return Ok(if stdin.is_terminal() {
+                Input::Ready
+            } else {
+                Input::HungUp
+            });
+        }
+    }
+    Ok(if event::poll(timeout)? {
+        Input::Ready
+    } else {
+        Input::None
+    })
 }
 
 /// What the keys changed.
