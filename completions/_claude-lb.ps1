@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('code', 'code', [CompletionResultType]::ParameterValue, 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Exit 0 when the claude-lb at the configured address answers with a provider available')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -463,6 +464,21 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'claude-lb;top' {
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'The running instance to watch (default: the configured `listen` address)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often to ask the instance, from 100ms to 1m')
+            [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'claude-lb;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
@@ -488,6 +504,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('code', 'code', [CompletionResultType]::ParameterValue, 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Exit 0 when the claude-lb at the configured address answers with a provider available')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -570,6 +587,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             break
         }
         'claude-lb;help;health' {
+            break
+        }
+        'claude-lb;help;top' {
             break
         }
         'claude-lb;help;completions' {

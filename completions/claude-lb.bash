@@ -58,6 +58,9 @@ _claude__lb() {
             claude__lb,test)
                 cmd="claude__lb__subcmd__test"
                 ;;
+            claude__lb,top)
+                cmd="claude__lb__subcmd__top"
+                ;;
             claude__lb__subcmd__clients,add)
                 cmd="claude__lb__subcmd__clients__subcmd__add"
                 ;;
@@ -141,6 +144,9 @@ _claude__lb() {
                 ;;
             claude__lb__subcmd__help,test)
                 cmd="claude__lb__subcmd__help__subcmd__test"
+                ;;
+            claude__lb__subcmd__help,top)
+                cmd="claude__lb__subcmd__help__subcmd__top"
                 ;;
             claude__lb__subcmd__help__subcmd__clients,add)
                 cmd="claude__lb__subcmd__help__subcmd__clients__subcmd__add"
@@ -230,7 +236,7 @@ _claude__lb() {
 
     case "${cmd}" in
         claude__lb)
-            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers clients test demo config route code env health completions help"
+            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers clients test demo config route code env health top completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,7 +828,7 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help)
-            opts="serve mock check providers clients test demo config route code env health completions help"
+            opts="serve mock check providers clients test demo config route code env health top completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1172,6 +1178,20 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1723,6 +1743,47 @@ _claude__lb() {
                     return 0
                     ;;
                 --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__top)
+            opts="-v -q -h -V --remote --interval --admin-token --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

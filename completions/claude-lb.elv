@@ -39,6 +39,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
+            cand top 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -417,6 +418,20 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'claude-lb;top'= {
+            cand --remote 'The running instance to watch (default: the configured `listen` address)'
+            cand --interval 'How often to ask the instance, from 100ms to 1m'
+            cand --admin-token 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'claude-lb;completions'= {
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -441,6 +456,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
+            cand top 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -500,6 +516,8 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;env'= {
         }
         &'claude-lb;help;health'= {
+        }
+        &'claude-lb;help;top'= {
         }
         &'claude-lb;help;completions'= {
         }

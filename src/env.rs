@@ -27,9 +27,13 @@ pub const CLAUDE_LB_LISTEN: &str = "CLAUDE_LB_LISTEN";
 /// `--client-key` is not given: the key claude-lb knows a client by, never a provider's key.
 pub const CLAUDE_LB_CLIENT_KEY: &str = "CLAUDE_LB_CLIENT_KEY";
 
-/// The admin token `--remote` commands send (`settings.admin_token` of the instance), when
+/// The admin token the `--remote` commands and `top` send as `Authorization: Bearer`, when
 /// `--admin-token` is not given.
 pub const CLAUDE_LB_ADMIN_TOKEN: &str = "CLAUDE_LB_ADMIN_TOKEN";
+
+/// Set (to anything) to turn colour off, in `top` as in every terminal program that follows
+/// <https://no-color.org>.
+pub const NO_COLOR: &str = "NO_COLOR";
 
 /// The variables that point Claude Code (or any Anthropic SDK) at claude-lb.
 pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
@@ -60,8 +64,9 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     ),
     (
         CLAUDE_LB_ADMIN_TOKEN,
-        "The admin token `--remote` commands send as `Authorization: Bearer`, when `--admin-token` is not given.",
+        "The admin token `--remote` commands and `top` send as `Authorization: Bearer`, when `--admin-token` is not given.",
     ),
+    (NO_COLOR, "When set, `top` draws without colour."),
     (
         ANTHROPIC_BASE_URL,
         "Read by `code` only to replace it: `code` points Claude Code at claude-lb.",

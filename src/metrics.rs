@@ -5,10 +5,14 @@
 //! could answer), attempts that failed over, cooldowns entered, latencies to the answer's end
 //! as a histogram, and tokens. Recording takes one short lock; rendering happens only when
 //! `/metrics` is scraped.
+//!
+//! It also keeps the latest failed attempts and failed requests ([`Event`], at most
+//! [`EVENTS_KEPT`], the oldest dropped first) for `GET /events`, which `claude-lb top` shows as
+//! its ticker.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use parking_lot::Mutex;
 
@@ -18,6 +22,42 @@ use crate::core::provider::ProviderId;
 const BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
+
+/// How many of the latest events are kept for `GET /events`.
+pub const EVENTS_KEPT: usize = 100;
+
+/// Something that went wrong, as `GET /events` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Milliseconds since the Unix epoch, by the wall clock when it was recorded.
+    pub at_unix_ms: u64,
+    /// The provider it happened to; `None` for a request that no provider could answer.
+    pub provider: Option<ProviderId>,
+    pub kind: EventKind,
+    /// Why, as a metric label (`status_529`, `timeout`, ...), or empty.
+    pub reason: &'static str,
+}
+
+/// What an [`Event`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// An attempt failed and its request moved on to the next candidate, if any.
+    Failover,
+    /// An attempt failed and its provider started cooling down.
+    Cooldown,
+    /// No provider could answer a request.
+    FailedRequest,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Failover => "failover",
+            Self::Cooldown => "cooldown",
+            Self::FailedRequest => "failed_request",
+        }
+    }
+}
 
 /// Every counter, keyed by provider name.
 #[derive(Debug, Default)]
@@ -38,6 +78,25 @@ struct Inner {
     failovers: u64,
     /// Requests by route (a configured route's name, `pinned:PROVIDER`, or `-`).
     routes: BTreeMap<std::sync::Arc<str>, u64>,
+    /// The latest events, oldest first, at most [`EVENTS_KEPT`].
+    events: VecDeque<Event>,
+}
+
+impl Inner {
+    fn push_event(&mut self, provider: Option<&ProviderId>, kind: EventKind, reason: &'static str) {
+        if self.events.len() == EVENTS_KEPT {
+            self.events.pop_front();
+        }
+        let at_unix_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.events.push_back(Event {
+            at_unix_ms,
+            provider: provider.cloned(),
+            kind,
+            reason,
+        });
+    }
 }
 
 #[derive(Debug, Default)]
@@ -148,6 +207,12 @@ impl Metrics {
         if cooled {
             counters.cooldowns += 1;
         }
+        let kind = if cooled {
+            EventKind::Cooldown
+        } else {
+            EventKind::Failover
+        };
+        inner.push_event(Some(provider), kind, reason);
     }
 
     /// A request refused before any provider saw it (no key, a limit, a web page).
@@ -178,7 +243,14 @@ impl Metrics {
 
     /// A request that no provider could answer.
     pub fn record_failed_request(&self) {
-        self.inner.lock().failed_requests += 1;
+        let mut inner = self.inner.lock();
+        inner.failed_requests += 1;
+        inner.push_event(None, EventKind::FailedRequest, "");
+    }
+
+    /// The latest events, newest first.
+    pub fn events(&self) -> Vec<Event> {
+        self.inner.lock().events.iter().rev().cloned().collect()
     }
 
     /// The Prometheus text exposition of every counter.
@@ -405,6 +477,46 @@ mod tests {
         ] {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn events_are_listed_newest_first_and_only_the_latest_are_kept() {
+        let metrics = Metrics::new();
+        let a = ProviderId::new("a");
+        metrics.record_failed_attempt(&a, "status_529", true);
+        metrics.record_failed_attempt(&a, "timeout", false);
+        metrics.record_failed_request();
+        let events = metrics.events();
+        let seen: Vec<(Option<&str>, EventKind, &str)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.provider.as_ref().map(ProviderId::as_str),
+                    e.kind,
+                    e.reason,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (None, EventKind::FailedRequest, ""),
+                (Some("a"), EventKind::Failover, "timeout"),
+                (Some("a"), EventKind::Cooldown, "status_529"),
+            ]
+        );
+        assert!(events[0].at_unix_ms >= events[2].at_unix_ms);
+        assert!(
+            events[0].at_unix_ms > 1_600_000_000_000,
+            "a wall-clock time"
+        );
+
+        for _ in 0..EVENTS_KEPT {
+            metrics.record_failed_attempt(&a, "status_500", false);
+        }
+        let events = metrics.events();
+        assert_eq!(events.len(), EVENTS_KEPT);
+        assert!(events.iter().all(|e| e.reason == "status_500"));
     }
 
     #[test]

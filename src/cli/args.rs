@@ -144,6 +144,20 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+/// The credential of the admin API, for the commands that read a running instance's.
+#[derive(Clone, Debug, Default, Args)]
+pub struct AdminArgs {
+    /// The instance's admin token (`settings.admin_token`), sent as `Authorization: Bearer`;
+    /// without it, an instance answers its admin routes to loopback clients only
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = crate::env::CLAUDE_LB_ADMIN_TOKEN,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
+}
+
 /// `providers list`.
 #[derive(Clone, Debug, Default, Args)]
 #[command(after_help = "\
@@ -159,24 +173,10 @@ pub struct ProvidersListArgs {
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub remote: Option<String>,
     #[command(flatten)]
-    pub admin: AdminTokenArg,
+    pub admin: AdminArgs,
     /// Print one JSON document (an array, one object per provider) instead of a table
     #[arg(long)]
     pub json: bool,
-}
-
-/// The admin token of a `--remote` command.
-#[derive(Clone, Debug, Default, Args)]
-pub struct AdminTokenArg {
-    /// The instance's admin token (`settings.admin_token`), sent as `Authorization: Bearer`;
-    /// without it, an instance answers its admin routes to loopback clients only
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = crate::env::CLAUDE_LB_ADMIN_TOKEN,
-        hide_env_values = true
-    )]
-    pub admin_token: Option<String>,
 }
 
 /// `route explain`.
@@ -203,7 +203,7 @@ pub struct RouteExplainArgs {
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub remote: Option<String>,
     #[command(flatten)]
-    pub admin: AdminTokenArg,
+    pub admin: AdminArgs,
     /// Print one JSON document instead of text
     #[arg(long)]
     pub json: bool,

@@ -1,7 +1,11 @@
-//! The flags of the commands that point a client at claude-lb: `code`, `env` and `health`.
+//! The flags of the commands that point a client at claude-lb or watch it: `code`, `env`,
+//! `health` and `top`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use super::args::AdminArgs;
 
 use clap::{Args, ValueHint};
 
@@ -82,4 +86,64 @@ pub struct HealthArgs {
     /// Ask the instance on this address instead of `settings.listen`
     #[arg(long, value_name = "ADDR", env = crate::env::CLAUDE_LB_LISTEN, value_parser = crate::config::parse_listen)]
     pub listen: Option<SocketAddr>,
+}
+
+/// `top`.
+#[derive(Clone, Debug, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb top                                  The instance at `settings.listen`
+  claude-lb top --remote http://10.0.0.5:8080 --admin-token \"$TOKEN\"
+  claude-lb top --interval 5s
+
+Keys: q or Ctrl-C quit, r reloads the instance's config (POST /providers/reload), s changes the
+sort order, ? shows the keys. It reads only the admin API (GET /providers, /metrics, /events,
+and /usage and /sessions where the instance has them); a route it cannot read is named in the
+status line. When the instance goes away it shows \"disconnected, retrying\" and carries on
+when it is back; an instance that cannot be read at start is an error (exit 1). NO_COLOR turns
+colour off.")]
+pub struct TopArgs {
+    /// The running instance to watch (default: the configured `listen` address)
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub remote: Option<String>,
+    /// How often to ask the instance, from 100ms to 1m
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    pub interval: Duration,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+/// `--interval`: a duration such as `1s` or `500ms`, from 100ms to a minute.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = crate::config::duration::parse(text).map_err(|e| e.to_string())?;
+    if interval < Duration::from_millis(100) || interval > Duration::from_secs(60) {
+        return Err(format!("must be from 100ms to 1m, found {text:?}"));
+    }
+    Ok(interval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_are_durations_within_bounds() {
+        assert_eq!(parse_interval("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
+        assert!(
+            parse_interval("10ms")
+                .unwrap_err()
+                .contains("from 100ms to 1m")
+        );
+        assert!(
+            parse_interval("2m")
+                .unwrap_err()
+                .contains("from 100ms to 1m")
+        );
+        assert!(
+            parse_interval("soon")
+                .unwrap_err()
+                .contains("expected a number")
+        );
+    }
 }

@@ -11,12 +11,12 @@ mod client_args;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-pub use args::{CheckArgs, ProvidersListArgs, RouteExplainArgs, TestArgs};
+pub use args::{AdminArgs, CheckArgs, ProvidersListArgs, RouteExplainArgs, TestArgs};
 pub use args::{
     CompletionsArgs, DemoArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs,
     ValidateArgs,
 };
-pub use client_args::{CodeArgs, EnvArgs, HealthArgs, ShellArg};
+pub use client_args::{CodeArgs, EnvArgs, HealthArgs, ShellArg, TopArgs};
 // `providers add|remove|enable|disable`.
 pub use args::{AddArgs, AuthTypeArg, KindArg, LogFormatArg, RemoveArgs, ToggleArgs};
 // `clients add|list|remove`.
@@ -37,6 +37,7 @@ Examples:
   claude-lb config init                     Write a commented starter config
   claude-lb check                           Probe every enabled provider
   claude-lb providers list                  Show the configured providers
+  claude-lb top                             Watch the running instance live
   claude-lb test                            Send one request through the pool
   claude-lb config validate                 Check the config exactly as `serve` would load it
   claude-lb providers add                   Add a provider, step by step
@@ -107,6 +108,8 @@ pub enum Command {
     Env(EnvArgs),
     /// Exit 0 when the claude-lb at the configured address answers with a provider available
     Health(HealthArgs),
+    /// Watch a running instance live: providers, cooldowns, traffic, latency, failovers
+    Top(TopArgs),
     /// Print the shell completion script for SHELL
     Completions(CompletionsArgs),
     /// Write the completion scripts and man pages into a directory (for packagers)

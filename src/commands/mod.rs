@@ -20,6 +20,7 @@ pub mod route_explain;
 pub mod serve;
 pub mod shell_env;
 pub mod test;
+pub mod top;
 
 use std::io;
 use std::process::ExitCode;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Code(args) => return code::run_cli(&cli.global, &args, &printer),
         Command::Env(args) => shell_env::run(&cli.global, &args, &printer),
         Command::Health(args) => health::run(&cli.global, &args, &printer),
+        Command::Top(args) => top::run(&cli.global, &args, &printer),
         Command::Serve(args) => serve::run_cli(&cli.global, &args, &printer),
         Command::Mock(args) => mock::run_cli(&args, &printer),
         Command::Check(args) => check::run_cli(&cli.global, &args, &printer),

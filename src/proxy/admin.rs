@@ -1,5 +1,5 @@
 //! The wire shapes of the admin API, shared by the server (`serve`) and its clients
-//! (`providers list --remote`), so both read and write one type.
+//! (`providers list --remote`, `top`), so both read and write one type.
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -301,6 +301,33 @@ impl RouteExplanation {
                 .map(|l| l.to_string()),
             plan,
             error,
+        }
+    }
+}
+
+/// One element of `GET /events`: a failed attempt or a failed request, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEntry {
+    /// When, in milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// The provider it happened to; absent for a request no provider could answer.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// `failover`, `cooldown` or `failed_request`; kept as text so a client shows a kind a
+    /// newer server adds.
+    pub kind: String,
+    /// Why (`status_529`, `timeout`, ...), or empty.
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl From<&crate::metrics::Event> for EventEntry {
+    fn from(event: &crate::metrics::Event) -> Self {
+        Self {
+            at_unix_ms: event.at_unix_ms,
+            provider: event.provider.as_ref().map(|p| p.as_str().to_owned()),
+            kind: event.kind.as_str().to_owned(),
+            reason: event.reason.to_owned(),
         }
     }
 }

@@ -14,7 +14,8 @@ use tokio::time::Instant;
 
 use super::AppState;
 use super::admin::{
-    CheckStatus, ProviderSessionsStatus, ProviderStatus, RouteExplanation, SessionsStatus,
+    CheckStatus, EventEntry, ProviderSessionsStatus, ProviderStatus, RouteExplanation,
+    SessionsStatus,
 };
 use super::reload::ReloadError;
 use super::response::{self, Body};
@@ -103,10 +104,11 @@ pub async fn handle(
             );
             response
         }
+        ("/events", &Method::GET) => events(state),
         ("/providers/reload", &Method::POST) => reload(state).await,
         ("/routes/explain", &Method::POST) => explain(request, state).await,
         (
-            p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/sessions"
+            p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/sessions" | "/events"
             | "/routes/explain"),
             _,
         ) => response::error(
@@ -582,6 +584,25 @@ fn sessions(state: &AppState) -> Response<Body> {
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::Api,
             &format!("cannot describe the sessions: {error}"),
+        ),
+    }
+}
+
+/// `GET /events`: the latest failed attempts and failed requests, newest first.
+fn events(state: &AppState) -> Response<Body> {
+    let list: Vec<EventEntry> = state
+        .dispatcher
+        .metrics()
+        .events()
+        .iter()
+        .map(EventEntry::from)
+        .collect();
+    match serde_json::to_value(&list) {
+        Ok(value) => response::json(StatusCode::OK, &value),
+        Err(error) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::Api,
+            &format!("cannot describe the events: {error}"),
         ),
     }
 }

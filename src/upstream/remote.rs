@@ -1,7 +1,7 @@
 //! The HTTP client side of a running `claude-lb serve`, for the commands that take `--remote`.
 //!
-//! `providers list --remote` reads the admin API (`GET /providers`) and `test --remote` sends a
-//! Messages request through the instance. Both go through the shared [`Upstream`] client, so
+//! `providers list --remote` and `top` read the admin API (`GET /providers`, with the admin
+//! token when one is given) and `test --remote` sends a Messages request through the instance. Both go through the shared [`Upstream`] client, so
 //! this module, like the rest of `upstream`, is the only one that knows `reqwest`.
 
 use bytes::{Bytes, BytesMut};
@@ -108,19 +108,31 @@ pub async fn get(
         .map(RemoteResponse::new)
 }
 
-/// `Authorization: Bearer TOKEN`, or nothing without a token.
-pub fn admin_headers(admin_token: Option<&str>) -> Result<HeaderMap, UpstreamError> {
+/// The headers of an admin request: `Authorization: Bearer TOKEN` when there is a token.
+pub fn admin_headers(token: Option<&str>) -> Result<HeaderMap, UpstreamError> {
     let mut headers = HeaderMap::new();
-    if let Some(token) = admin_token {
+    if let Some(token) = token {
         let mut value = http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
             UpstreamError::Invalid(
-                "the admin token has characters that cannot be sent in a header".to_owned(),
+                "the admin token has characters a header cannot carry".to_owned(),
             )
         })?;
         value.set_sensitive(true);
         headers.insert(http::header::AUTHORIZATION, value);
     }
     Ok(headers)
+}
+
+/// `GET url` of an admin route, with the admin token when there is one.
+pub async fn get_admin(
+    upstream: &Upstream,
+    url: &str,
+    token: Option<&str>,
+) -> Result<RemoteResponse, UpstreamError> {
+    upstream
+        .get(url, admin_headers(token)?)
+        .await
+        .map(RemoteResponse::new)
 }
 
 /// `POST url` with these headers and body.
@@ -161,5 +173,15 @@ mod tests {
         }
         assert!(instance_url("ftp://h").unwrap_err().contains("not an http"));
         assert!(instance_url("http://").is_err());
+    }
+
+    #[test]
+    fn admin_headers_carry_the_token_as_a_bearer_only_when_given() {
+        assert!(admin_headers(None).unwrap().is_empty());
+        let headers = admin_headers(Some("tok-1")).unwrap();
+        let value = &headers[http::header::AUTHORIZATION];
+        assert_eq!(value, "Bearer tok-1");
+        assert!(value.is_sensitive());
+        assert!(admin_headers(Some("bad\ntoken")).is_err());
     }
 }

@@ -56,5 +56,6 @@ mod routes;
 mod support;
 // `claude-lb test`: one request through the pool or a running instance.
 mod test_cmd;
+mod top;
 // Streaming translation under grammar-aware fuzzing (the cargo-fuzz target's body).
 mod translate;

@@ -170,6 +170,29 @@ async fn remote_says_when_no_instance_answers() {
 }
 
 #[tokio::test]
+async fn remote_sends_the_admin_token_and_says_when_it_is_refused() {
+    let guarded = MockUpstream::anthropic()
+        .reply(Reply::status(403))
+        .start()
+        .await;
+    let mut lb = ClaudeLb::new();
+    lb.env("CLAUDE_LB_ADMIN_TOKEN", "tok-from-env").args([
+        "providers",
+        "list",
+        "--remote",
+        &guarded.url(),
+    ]);
+    let run = run_bin(lb).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("answered HTTP 403"), "{run:?}");
+    assert!(run.stderr.contains("--admin-token"), "{run:?}");
+    assert!(!run.stderr.contains("tok-from-env"), "{run:?}");
+    let seen = guarded.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].headers["authorization"], "Bearer tok-from-env");
+}
+
+#[tokio::test]
 async fn remote_says_when_the_answer_is_not_a_provider_list() {
     let not_lb = MockUpstream::anthropic()
         .reply(Reply::raw(200, "text/html", "<html>hello</html>"))

@@ -113,13 +113,15 @@ fn provider_json(p: &Provider) -> serde_json::Value {
 
 fn run_remote(
     url: &str,
-    admin_token: Option<&str>,
+    token: Option<&str>,
     json: bool,
     printer: Printer,
 ) -> anyhow::Result<ExitStatus> {
     let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let (raw, list) = runtime.block_on(fetch(&remote::join(&base, "/providers"), admin_token))?;
+    let upstream = Upstream::new()?;
+    let (raw, list) =
+        runtime.block_on(fetch(&upstream, &remote::join(&base, "/providers"), token))?;
     let out = if json {
         serde_json::to_string_pretty(&raw)?
     } else if list.is_empty() {
@@ -132,15 +134,16 @@ fn run_remote(
 }
 
 /// The instance's provider list as it sent it (for `--json`), checked to have the shape of
-/// `RemoteProvider` (for the table).
-async fn fetch(
+/// `ProviderStatus` (for the table). `top` reads it the same way, so both say the same when
+/// the instance cannot be read.
+pub async fn fetch(
+    upstream: &Upstream,
     url: &str,
-    admin_token: Option<&str>,
+    token: Option<&str>,
 ) -> anyhow::Result<(serde_json::Value, Vec<ProviderStatus>)> {
     let hint = "is `claude-lb serve` running there?";
-    let upstream = Upstream::new()?;
     let exchange = async {
-        let response = remote::get(&upstream, url, admin_token).await?;
+        let response = remote::get_admin(upstream, url, token).await?;
         let status = response.status;
         let body = response.collect(REMOTE_LIMIT).await?;
         Ok::<_, crate::upstream::UpstreamError>((status, body))
@@ -153,9 +156,10 @@ async fn fetch(
         Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
         Ok(Ok(answer)) => answer,
     };
-    if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN {
+    if matches!(status.as_u16(), 401 | 403) {
         bail!(
-            "{url} refused the admin request (HTTP {}: {}); pass the instance's settings.admin_token with --admin-token or CLAUDE_LB_ADMIN_TOKEN",
+            "{url} answered HTTP {} ({}): the admin API needs the instance's admin token \
+             (`--admin-token` or CLAUDE_LB_ADMIN_TOKEN), or a loopback connection",
             status.as_u16(),
             excerpt(&body)
         );
@@ -230,7 +234,7 @@ fn remote_table(list: &[ProviderStatus]) -> String {
 }
 
 /// The start of a body, on one line, for messages.
-fn excerpt(body: &[u8]) -> String {
+pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.is_empty() {
