@@ -37,6 +37,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
+            cand usage 'Show where tokens and money went: requests, failures, tokens and cost per group'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -307,6 +308,23 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'claude-lb;usage'= {
+            cand --since 'From when: a duration back from now (24h, 7d) or a UTC date (2026-12-01)'
+            cand --until 'Up to when (default: now): a duration back from now or a UTC date'
+            cand --by 'Group by provider, model, client, route, day or hour (several: comma-separated or repeated)'
+            cand --remote 'Ask a running `claude-lb serve` at this URL (`GET /usage`) instead of reading the ledger file'
+            cand --admin-token 'The admin token of the instance given with `--remote`'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --json 'Print one JSON document (as `GET /usage` answers) instead of a table'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'claude-lb;completions'= {
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -329,6 +347,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand code 'Run Claude Code pointed at claude-lb, starting `serve` for as long as it runs if needed'
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
+            cand usage 'Show where tokens and money went: requests, failures, tokens and cost per group'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -372,6 +391,8 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;env'= {
         }
         &'claude-lb;help;health'= {
+        }
+        &'claude-lb;help;usage'= {
         }
         &'claude-lb;help;completions'= {
         }

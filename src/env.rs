@@ -27,6 +27,10 @@ pub const CLAUDE_LB_LISTEN: &str = "CLAUDE_LB_LISTEN";
 /// `--client-key` is not given: the key claude-lb knows a client by, never a provider's key.
 pub const CLAUDE_LB_CLIENT_KEY: &str = "CLAUDE_LB_CLIENT_KEY";
 
+/// The admin token sent to a running instance by the commands that take `--remote`, when
+/// `--admin-token` is not given.
+pub const CLAUDE_LB_ADMIN_TOKEN: &str = "CLAUDE_LB_ADMIN_TOKEN";
+
 /// The variables that point Claude Code (or any Anthropic SDK) at claude-lb.
 pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
 /// The key Claude Code sends as `x-api-key`.
@@ -53,6 +57,10 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     (
         CLAUDE_LB_CLIENT_KEY,
         "The client key `code` and `env` give Claude Code as `ANTHROPIC_API_KEY`, when `--client-key` is not given.",
+    ),
+    (
+        CLAUDE_LB_ADMIN_TOKEN,
+        "The admin token `usage --remote` sends, when `--admin-token` is not given.",
     ),
     (
         ANTHROPIC_BASE_URL,

@@ -33,6 +33,8 @@ struct Inner {
     failed_requests: u64,
     /// Failed attempts, over all providers: each moves its request on to the next candidate.
     failovers: u64,
+    /// Usage ledger rows lost to a full queue or a failing store.
+    usage_rows_dropped: u64,
 }
 
 #[derive(Debug, Default)]
@@ -95,6 +97,12 @@ impl Metrics {
         self.inner.lock().failed_requests += 1;
     }
 
+    /// Usage ledger rows that were not written.
+    pub fn record_usage_rows_dropped(&self, rows: u64) {
+        let mut inner = self.inner.lock();
+        inner.usage_rows_dropped = inner.usage_rows_dropped.saturating_add(rows);
+    }
+
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
         let inner = self.inner.lock();
@@ -120,6 +128,11 @@ impl Metrics {
             out,
             "# HELP claude_lb_failovers_total Failed attempts: each moves the request on to the next candidate, when there is one.\n# TYPE claude_lb_failovers_total counter\nclaude_lb_failovers_total {}",
             inner.failovers
+        );
+        let _ = writeln!(
+            out,
+            "# HELP claude_lb_usage_rows_dropped_total Usage ledger rows not written (queue full or store failing).\n# TYPE claude_lb_usage_rows_dropped_total counter\nclaude_lb_usage_rows_dropped_total {}",
+            inner.usage_rows_dropped
         );
         let _ = writeln!(
             out,
@@ -188,11 +201,13 @@ mod tests {
         metrics.record_answer(&b, 200, Duration::from_millis(30), (Some(10), Some(5)));
         metrics.record_answer(&b, 200, Duration::from_secs(3), (Some(1), None));
         metrics.record_failed_request();
+        metrics.record_usage_rows_dropped(3);
         let text = metrics.render();
         for line in [
             "claude_lb_requests_total{provider=\"b\",status=\"200\"} 2",
             "claude_lb_failed_requests_total 1",
             "claude_lb_failovers_total 1",
+            "claude_lb_usage_rows_dropped_total 3",
             "claude_lb_failed_attempts_total{provider=\"a\",reason=\"status_529\"} 1",
             "claude_lb_cooldowns_total{provider=\"a\"} 1",
             "claude_lb_input_tokens_total{provider=\"b\"} 11",

@@ -18,6 +18,7 @@ pub mod providers;
 pub mod serve;
 pub mod shell_env;
 pub mod test;
+pub mod usage;
 
 use std::io;
 use std::process::ExitCode;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run_cli(&cli.global, &args, &printer),
         Command::Test(args) => test::run_cli(&cli.global, &args, &printer),
         Command::Demo(args) => demo::run_cli(&args, &printer),
+        Command::Usage(args) => usage::run(&cli.global, &args, &printer),
         Command::Config(ConfigCommand::Validate(args)) => {
             config_validate::run(&cli.global, &args, &printer)
         }

@@ -173,6 +173,7 @@ impl<'a> Session<'a> {
             path_and_query: "/v1/messages".to_owned(),
             headers: Self::headers(),
             body: self.body(),
+            client: None,
         };
         let answer = match dispatcher.send(request).await {
             Ok(answer) => answer,

@@ -70,6 +70,12 @@ pub struct Provider {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// An upper bound on `max_tokens` sent to this provider (`max_tokens:` in the config).
     pub max_tokens: Option<NonZeroU32>,
+    /// `pricing:`: USD per million tokens by upstream model pattern, first match wins; these
+    /// win over the built-in prices of the usage ledger.
+    pub pricing: Vec<(
+        crate::core::provider::ModelPattern,
+        crate::core::price::Price,
+    )>,
 }
 
 impl Provider {
@@ -133,6 +139,26 @@ pub struct Settings {
     pub resend_timed_out_answers: bool,
     pub log_level: LogLevel,
     pub log_format: LogFormat,
+    pub usage: UsageSettings,
+}
+
+/// `settings.usage`: where the usage ledger is kept and for how long.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageSettings {
+    pub store: UsageStore,
+    /// Rows older than this are deleted, once a day.
+    pub retention: Duration,
+}
+
+/// Where the usage ledger is kept (`settings.usage.store`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UsageStore {
+    /// `sqlite`, the default: the file `usage.db` in the user's data directory.
+    DefaultSqlite,
+    /// An `SQLite` file at this absolute path.
+    Sqlite(PathBuf),
+    /// `off`: no ledger.
+    Off,
 }
 
 impl Settings {
@@ -453,6 +479,10 @@ mod tests {
             resend_timed_out_answers: false,
             log_level: LogLevel::Info,
             log_format: LogFormat::Text,
+            usage: UsageSettings {
+                store: UsageStore::Off,
+                retention: secs(86_400),
+            },
         };
         assert_eq!(settings.cooldown_policy(), CooldownPolicy::new(secs(90)));
     }

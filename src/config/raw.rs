@@ -59,6 +59,25 @@ pub struct RawProvider {
     pub max_tokens: Option<Text>,
     pub models: Option<Spanned<TextMap>>,
     pub headers: Option<Spanned<TextMap>>,
+    /// `pricing:`: model pattern → prices, in file order.
+    pub pricing: Option<Spanned<Vec<(Text, RawPrice)>>>,
+}
+
+/// One price of `pricing:` (`{ input: 0.27, output: 1.10, cache_read: 0.07 }`), as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawPrice {
+    pub pos: Pos,
+    pub input: Option<Text>,
+    pub output: Option<Text>,
+    pub cache_read: Option<Text>,
+    pub cache_write: Option<Text>,
+}
+
+/// `settings.usage`, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawUsage {
+    pub store: Option<Text>,
+    pub retention: Option<Text>,
 }
 
 /// The `settings:` section, as written.
@@ -72,6 +91,7 @@ pub struct RawSettings {
     pub resend_timed_out_answers: Option<Text>,
     pub log_level: Option<Text>,
     pub log_format: Option<Text>,
+    pub usage: RawUsage,
 }
 
 /// The keys allowed at the top level.
@@ -81,6 +101,8 @@ pub const TOP_KEYS: &[&str] = &["providers", "settings"];
 enum Slot<T> {
     Text(fn(&mut T) -> &mut Option<Text>),
     Map(fn(&mut T) -> &mut Option<Spanned<TextMap>>),
+    /// A nested value with its own shape, read by the function given.
+    Nested(fn(&mut T, &Node<'_>, &str, &mut Problems)),
 }
 
 /// The keys allowed in a provider, in the order messages list them, and where each goes.
@@ -96,6 +118,21 @@ const PROVIDER_FIELDS: &[(&str, Slot<RawProvider>)] = &[
     ("max_tokens", Slot::Text(|p| &mut p.max_tokens)),
     ("models", Slot::Map(|p| &mut p.models)),
     ("headers", Slot::Map(|p| &mut p.headers)),
+    ("pricing", Slot::Nested(pricing)),
+];
+
+/// The keys allowed in one price of `pricing:`.
+const PRICE_FIELDS: &[(&str, Slot<RawPrice>)] = &[
+    ("input", Slot::Text(|p| &mut p.input)),
+    ("output", Slot::Text(|p| &mut p.output)),
+    ("cache_read", Slot::Text(|p| &mut p.cache_read)),
+    ("cache_write", Slot::Text(|p| &mut p.cache_write)),
+];
+
+/// The keys allowed in `settings.usage`.
+const USAGE_FIELDS: &[(&str, Slot<RawUsage>)] = &[
+    ("store", Slot::Text(|u| &mut u.store)),
+    ("retention", Slot::Text(|u| &mut u.retention)),
 ];
 
 /// The keys allowed in `settings:`, in the order messages list them, and where each goes.
@@ -114,6 +151,7 @@ const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
     ),
     ("log_level", Slot::Text(|s| &mut s.log_level)),
     ("log_format", Slot::Text(|s| &mut s.log_format)),
+    ("usage", Slot::Nested(usage)),
 ];
 
 fn keys<T>(table: &[(&'static str, Slot<T>)]) -> Vec<&'static str> {
@@ -128,6 +166,16 @@ pub fn provider_keys() -> Vec<&'static str> {
 /// The keys allowed in `settings:`.
 pub fn settings_keys() -> Vec<&'static str> {
     keys(SETTINGS_FIELDS)
+}
+
+/// The keys allowed in `settings.usage`.
+pub fn usage_keys() -> Vec<&'static str> {
+    keys(USAGE_FIELDS)
+}
+
+/// The keys allowed in one price of a provider's `pricing:`.
+pub fn price_keys() -> Vec<&'static str> {
+    keys(PRICE_FIELDS)
 }
 
 /// Reads `text` into a [`RawConfig`], recording every structural problem in `problems`.
@@ -357,7 +405,48 @@ fn read_fields<T>(
         match table.iter().find(|(k, _)| *k == key).map(|(_, slot)| slot) {
             Some(Slot::Text(slot)) => *slot(raw) = text(value, &here, problems),
             Some(Slot::Map(slot)) => *slot(raw) = text_map(value, &here, problems),
+            Some(Slot::Nested(read)) => read(raw, value, &here, problems),
             None => {}
         }
     }
+}
+
+/// `settings.usage`: a mapping of its own keys.
+fn usage(settings: &mut RawSettings, node: &Node<'_>, path: &str, problems: &mut Problems) {
+    if !is_null(untag(node)) {
+        read_fields(node, path, USAGE_FIELDS, &mut settings.usage, problems);
+    }
+}
+
+/// A provider's `pricing:`: model pattern → `{ input, output, cache_read, cache_write }`.
+fn pricing(provider: &mut RawProvider, node: &Node<'_>, path: &str, problems: &mut Problems) {
+    let node = untag(node);
+    let Some(map) = mapping(node) else {
+        problems.error(
+            pos(node),
+            path,
+            format!(
+                "expected a mapping (`\"model-pattern\": {{ input: 0.27, output: 1.10 }}` lines), found {}",
+                describe(node)
+            ),
+        );
+        return;
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let Some(k) = text(key, path, problems) else {
+            continue;
+        };
+        let here = format!("{path}.{:?}", k.value);
+        let mut price = RawPrice {
+            pos: pos(untag(value)),
+            ..RawPrice::default()
+        };
+        read_fields(value, &here, PRICE_FIELDS, &mut price, problems);
+        out.push((k, price));
+    }
+    provider.pricing = Some(Spanned {
+        value: out,
+        pos: pos(node),
+    });
 }

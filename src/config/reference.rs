@@ -100,6 +100,12 @@ pub const PROVIDER: &[Key] = &[
         "none",
         "Extra headers sent to this provider on every request; values may use `${VAR}`. `Host`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Authorization` and `x-api-key` are set by claude-lb and refused here.",
     ),
+    key(
+        "pricing",
+        false,
+        "none",
+        "USD per million tokens for the usage ledger's cost, per pattern of the model sent upstream (first match wins): `\"deepseek/*\": { input: 0.27, output: 1.10, cache_read: 0.07, cache_write: 0.27 }`; `input` and `output` are required, a missing cache price counts as the input price. Wins over the built-in prices of Anthropic models; a model with no price gets no cost (not zero).",
+    ),
 ];
 
 /// The keys of `settings:`, all optional.
@@ -151,6 +157,12 @@ pub const SETTINGS: &[Key] = &[
         false,
         "`text`",
         "`text` (one readable line per event) or `json` (one JSON object per line: `timestamp`, `level`, `message` and the event's fields); `serve --log-format` wins over it.",
+    ),
+    key(
+        "usage",
+        false,
+        "`{ store: sqlite, retention: 90d }`",
+        "The usage ledger (one row per Messages request; see `claude-lb usage`). `store`: `sqlite` (the file `usage.db` in the user's data directory, `~/.local/share/claude-lb` on Linux), the absolute path of an SQLite file, or `off`. `retention`: rows older than this are deleted, once a day (a duration such as `90d`).",
     ),
 ];
 

@@ -29,5 +29,8 @@ pub(super) struct Context<'a> {
     pub upstream_model: &'a str,
     pub request_id: &'a Arc<str>,
     pub started: Instant,
+    /// When the request arrived, in milliseconds since the Unix epoch, for the usage ledger.
+    pub started_ms: i64,
     pub route: Route,
+    pub recorder: &'a crate::usage::Recorder,
 }

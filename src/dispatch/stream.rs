@@ -42,21 +42,28 @@ impl Mode {
     }
 }
 
-/// Token counts seen in an answer, for the request log.
+/// Token counts seen in an answer, for the request log, the metrics and the usage ledger.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Usage {
     input: Option<u64>,
     output: Option<u64>,
+    cache_read: Option<u64>,
+    cache_creation: Option<u64>,
 }
 
 #[derive(serde::Deserialize)]
+#[allow(clippy::struct_field_names)] // The names of the wire format.
 struct UsageFields {
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
 }
 
 impl Usage {
-    /// Reads usage from an Anthropic `message_start` or `message_delta` event.
+    /// Reads usage from an Anthropic `message_start` or `message_delta` event. A
+    /// `message_delta` carries the final counts of what it names; the others keep the
+    /// `message_start` values.
     pub(super) fn observe(&mut self, event: &str, data: &str) {
         #[derive(serde::Deserialize)]
         struct Start {
@@ -77,9 +84,15 @@ impl Usage {
             _ => None,
         };
         if let Some(fields) = fields {
-            self.input = fields.input_tokens.or(self.input);
-            self.output = fields.output_tokens.or(self.output);
+            self.take(&fields);
         }
+    }
+
+    fn take(&mut self, fields: &UsageFields) {
+        self.input = fields.input_tokens.or(self.input);
+        self.output = fields.output_tokens.or(self.output);
+        self.cache_read = fields.cache_read_input_tokens.or(self.cache_read);
+        self.cache_creation = fields.cache_creation_input_tokens.or(self.cache_creation);
     }
 
     /// The usage a translated stream reported to the client in its `message_delta`.
@@ -88,6 +101,8 @@ impl Usage {
         Self {
             input: Some(usage.input_tokens),
             output: Some(usage.output_tokens),
+            cache_read: Some(usage.cache_read_input_tokens),
+            cache_creation: Some(usage.cache_creation_input_tokens),
         }
     }
 
@@ -96,12 +111,20 @@ impl Usage {
         let Some(span) = super::scan::top_level_value(body, "usage") else {
             return Self::default();
         };
-        match serde_json::from_slice::<UsageFields>(&body[span]) {
-            Ok(fields) => Self {
-                input: fields.input_tokens,
-                output: fields.output_tokens,
-            },
-            Err(_) => Self::default(),
+        let mut usage = Self::default();
+        if let Ok(fields) = serde_json::from_slice::<UsageFields>(&body[span]) {
+            usage.take(&fields);
+        }
+        usage
+    }
+
+    /// The counts as the ledger keeps them (an unreported count is zero).
+    pub(super) fn tokens(&self) -> crate::core::price::Tokens {
+        crate::core::price::Tokens {
+            input: self.input.unwrap_or(0),
+            output: self.output.unwrap_or(0),
+            cache_read: self.cache_read.unwrap_or(0),
+            cache_creation: self.cache_creation.unwrap_or(0),
         }
     }
 }
@@ -136,6 +159,21 @@ pub(super) struct RequestLog {
     failed_attempts: String,
     attempts: usize,
     metrics: Arc<crate::metrics::Metrics>,
+    /// What the usage ledger gets when the request ends.
+    ledger: Box<LedgerEntry>,
+}
+
+/// The parts of a usage ledger row known when an answer starts.
+#[derive(Debug)]
+struct LedgerEntry {
+    /// Off for token counts, which are not rows.
+    recorder: crate::usage::Recorder,
+    time_ms: i64,
+    client: Option<Arc<str>>,
+    upstream_model: Box<str>,
+    failed_providers: Vec<String>,
+    stream: bool,
+    price: Option<crate::core::price::Price>,
 }
 
 impl RequestLog {
@@ -151,12 +189,42 @@ impl RequestLog {
             failed_attempts: String::new(),
             attempts: 1,
             metrics: ctx.metrics.clone(),
+            ledger: Box::new(LedgerEntry {
+                recorder: if ctx.route == super::Route::Messages {
+                    ctx.recorder.clone()
+                } else {
+                    crate::usage::Recorder::off()
+                },
+                time_ms: ctx.started_ms,
+                client: ctx.request.client.clone(),
+                // A `models` map that passes the client's model on makes it the client's
+                // words too: escaped and cut like the model.
+                upstream_model: crate::logging::escape(
+                    ctx.upstream_model,
+                    crate::logging::MODEL_LIMIT,
+                )
+                .into(),
+                failed_providers: Vec::new(),
+                stream: false,
+                // Looked up only when a row will be written.
+                price: if ctx.recorder.is_on() && ctx.route == super::Route::Messages {
+                    crate::usage::price::lookup(ctx.provider, ctx.upstream_model)
+                } else {
+                    None
+                },
+            }),
         }
+    }
+
+    /// Marks the answer as a stream, for the usage ledger.
+    pub(super) fn set_stream(&mut self) {
+        self.ledger.stream = true;
     }
 
     /// Adds the attempts that failed before this answer.
     pub(super) fn set_failed(&mut self, failed: &[super::AttemptRecord]) {
         self.attempts = failed.len() + 1;
+        self.ledger.failed_providers = failed.iter().map(|a| a.provider.to_string()).collect();
         self.failed_attempts = failed
             .iter()
             .map(ToString::to_string)
@@ -170,12 +238,34 @@ impl RequestLog {
 
     /// The log line, as a warning when `failed`.
     pub(super) fn emit_at(&self, outcome: &str, usage: &Usage, failed: bool) {
+        let total = self.started.elapsed();
         self.metrics.record_answer(
             &self.provider,
             self.status.as_u16(),
-            self.started.elapsed(),
+            total,
             (usage.input, usage.output),
         );
+        if self.ledger.recorder.is_on() {
+            let tokens = usage.tokens();
+            let entry = &self.ledger;
+            entry.recorder.record(crate::usage::Row {
+                time_ms: entry.time_ms,
+                request_id: self.request_id.to_string(),
+                client: entry.client.as_deref().map(str::to_owned),
+                // Routing rules name the route that chose the providers; none do yet.
+                route: None,
+                provider: Some(self.provider.to_string()),
+                failed_providers: entry.failed_providers.clone(),
+                model: self.model.to_string(),
+                upstream_model: Some(entry.upstream_model.to_string()),
+                stream: entry.stream,
+                status: self.status.as_u16(),
+                tokens,
+                first_token_ms: Some(super::millis(self.first)),
+                total_ms: super::millis(total),
+                cost_usd: entry.price.map(|price| price.cost(&tokens)),
+            });
+        }
         // The request id and the provider name are written with `%`, as they are: they are
         // generated or validated, so they need no escaping. The client's model and the
         // free-text failures keep their quotes, and the failures appear only after a failover.
@@ -215,7 +305,7 @@ pub struct AnswerStream {
     first: Option<Bytes>,
     /// `None` once the stream has ended (cleanly or with an error event).
     live: Option<Box<Live>>,
-    log: RequestLog,
+    log: Box<RequestLog>,
     usage: Usage,
     /// Whether the stream reached its end; a stream dropped before that was abandoned by
     /// the client.
@@ -274,7 +364,7 @@ impl AnswerStream {
                 last_data: Instant::now(),
                 scrubber: Scrubber::default(),
             })),
-            log,
+            log: Box::new(log),
             usage,
             ended: false,
             scrubber: Scrubber::default(),
@@ -286,7 +376,7 @@ impl AnswerStream {
         Self {
             first: Some(all),
             live: None,
-            log,
+            log: Box::new(log),
             usage: Usage::default(),
             ended: false,
             scrubber: Scrubber::default(),

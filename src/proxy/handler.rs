@@ -50,11 +50,14 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
             response
         }
         ("/providers/reload", &Method::POST) => reload(state).await,
-        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics"), _) => response::error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorType::InvalidRequest,
-            &format!("method {method} is not allowed on {p}"),
-        ),
+        ("/usage", &Method::GET) => usage(request.uri().query(), state).await,
+        (p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/usage"), _) => {
+            response::error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorType::InvalidRequest,
+                &format!("method {method} is not allowed on {p}"),
+            )
+        }
         (p, _) => response::error(
             StatusCode::NOT_FOUND,
             ErrorType::NotFound,
@@ -141,6 +144,8 @@ async fn client_request(
         path_and_query,
         headers: parts.headers,
         body,
+        // Requests are not yet told apart by client.
+        client: None,
     })
 }
 
@@ -356,6 +361,54 @@ fn providers(state: &AppState) -> Response<Body> {
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::Api,
             &format!("cannot describe the providers: {error}"),
+        ),
+    }
+}
+
+/// `GET /usage?since=..&until=..&by=..`: the usage ledger's totals, as `claude-lb usage --json`
+/// prints them.
+async fn usage(query: Option<&str>, state: &AppState) -> Response<Body> {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let query = match crate::usage::report::query_from_params(&params, crate::usage::time::now_ms())
+    {
+        Ok(query) => query,
+        Err(message) => {
+            return response::error(StatusCode::BAD_REQUEST, ErrorType::InvalidRequest, &message);
+        }
+    };
+    let Some(path) = state.usage_db.clone() else {
+        return response::error(
+            StatusCode::NOT_FOUND,
+            ErrorType::NotFound,
+            "the usage ledger is off (settings.usage.store: off)",
+        );
+    };
+    // SQLite blocks: off the async workers.
+    let report = tokio::task::spawn_blocking(move || {
+        use crate::usage::Store as _;
+        crate::usage::sqlite::SqliteStore::open(&path)?.report(&query)
+    })
+    .await;
+    match report {
+        Ok(Ok(report)) => match serde_json::to_value(&report) {
+            Ok(value) => response::json(StatusCode::OK, &value),
+            Err(error) => response::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorType::Api,
+                &format!("cannot describe the usage: {error}"),
+            ),
+        },
+        Ok(Err(error)) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::Api,
+            &error.to_string(),
+        ),
+        Err(error) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::Api,
+            &format!("the usage query failed: {error}"),
         ),
     }
 }

@@ -49,6 +49,8 @@ pub struct AppState {
     /// Local token estimates running at once, at most
     /// [`crate::limits::MAX_CONCURRENT_LOCAL_COUNTS`]; the others wait their turn.
     pub local_counts: tokio::sync::Semaphore,
+    /// The usage ledger's file, which `GET /usage` reads; `None` when the ledger is off.
+    pub usage_db: Option<PathBuf>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             body_limit: BODY_LIMIT,
             local_addr: std::sync::OnceLock::new(),
             local_counts: tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_LOCAL_COUNTS),
+            usage_db: None,
         }
     }
 }

@@ -104,6 +104,23 @@ pub async fn get(upstream: &Upstream, url: &str) -> Result<RemoteResponse, Upstr
         .map(RemoteResponse::new)
 }
 
+/// `GET url` of an admin route, with `Authorization: Bearer <token>` when a token is given.
+pub async fn get_admin(
+    upstream: &Upstream,
+    url: &str,
+    token: Option<&str>,
+) -> Result<RemoteResponse, UpstreamError> {
+    let mut headers = HeaderMap::new();
+    if let Some(token) = token {
+        let mut value = http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            UpstreamError::Invalid("the admin token is not a valid header value".to_owned())
+        })?;
+        value.set_sensitive(true);
+        headers.insert(http::header::AUTHORIZATION, value);
+    }
+    upstream.get(url, headers).await.map(RemoteResponse::new)
+}
+
 /// `POST url` with these headers and body.
 pub async fn post(
     upstream: &Upstream,

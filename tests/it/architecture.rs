@@ -32,6 +32,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "translate",
             "ui",
             "upstream",
+            "usage",
         ],
     ),
     ("config", &["core", "env", "models"]),
@@ -47,6 +48,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sse",
             "translate",
             "upstream",
+            "usage",
         ],
     ),
     ("logging", &["config", "env"]),
@@ -63,6 +65,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "metrics",
             "translate",
             "upstream",
+            "usage",
         ],
     ),
     ("translate", &["core", "limits", "sse"]),
@@ -71,6 +74,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "upstream",
         &["config", "core", "limits", "models", "translate"],
     ),
+    ("usage", &["config", "core", "metrics", "models"]),
 ];
 
 /// The submodules whose own edges are checked for cycles.
