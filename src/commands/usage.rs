@@ -181,13 +181,23 @@ fn ratio(totals: &Totals) -> String {
         .map_or_else(|| "-".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
 
+/// Dollars with cents, or four decimals below a dollar (a few requests cost fractions of
+/// a cent).
+fn usd(amount: f64) -> String {
+    if amount.abs() >= 1.0 || amount == 0.0 {
+        format!("${amount:.2}")
+    } else {
+        format!("${amount:.4}")
+    }
+}
+
 fn cost(totals: &Totals) -> String {
     if totals.unpriced == totals.requests && totals.requests > 0 {
         "?".to_owned()
     } else if totals.unpriced > 0 {
-        format!("${:.2}+?", totals.cost_usd)
+        format!("{}+?", usd(totals.cost_usd))
     } else {
-        format!("${:.2}", totals.cost_usd)
+        usd(totals.cost_usd)
     }
 }
 
@@ -219,17 +229,22 @@ pub fn render(report: &Report) -> String {
         "cost",
     ]);
     let mut t = table::new(&header);
+    let row = |key: Vec<String>, totals: &Totals| -> Vec<comfy_table::Cell> {
+        key.into_iter()
+            .map(comfy_table::Cell::new)
+            .chain(numbers(totals).into_iter().map(|n| {
+                comfy_table::Cell::new(n).set_alignment(comfy_table::CellAlignment::Right)
+            }))
+            .collect()
+    };
     for group in &report.groups {
-        let mut cells = group.key.clone();
-        cells.extend(numbers(&group.totals));
-        t.add_row(cells);
+        t.add_row(row(group.key.clone(), &group.totals));
     }
     let mut total = vec![String::new(); report.by.len()];
     if let Some(first) = total.first_mut() {
         "total".clone_into(first);
     }
-    total.extend(numbers(&report.total));
-    t.add_row(total);
+    t.add_row(row(total, &report.total));
     let mut out = format!(
         "{} to {} (UTC)\n{}\n",
         time::format_minute(report.since_ms),
@@ -250,7 +265,7 @@ pub fn render(report: &Report) -> String {
                     g.totals.tokens() as f64
                 },
                 shown: if by_cost {
-                    format!("${:.2}", g.totals.cost_usd)
+                    usd(g.totals.cost_usd)
                 } else {
                     format!("{} tokens", thousands(g.totals.tokens()))
                 },
