@@ -111,6 +111,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
         }
         'claude-lb;providers;list' {
             [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Show the live state of a running `claude-lb serve` at this URL instead of the config file (availability, cooldowns, failures, latency)')
+            [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (an array, one object per provider) instead of a table')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
@@ -214,6 +215,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Send only to this provider (by its `name`), as if it were the only one enabled')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)')
             [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Send the request through a running `claude-lb serve` at this URL')
+            [CompletionResult]::new('--client-key', '--client-key', [CompletionResultType]::ParameterName, 'With `--remote`: the client key to send as `x-api-key`, for an instance with `clients:`')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
             [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Ask for the whole answer at once (`stream: false`) instead of a stream')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document at the end instead of the streamed text and footer')
@@ -345,7 +347,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to when (default: now): a duration back from now or a UTC date')
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Group by provider, model, client, route, day or hour (several: comma-separated or repeated)')
             [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Ask a running `claude-lb serve` at this URL (`GET /usage`) instead of reading the ledger file')
-            [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'The admin token of the instance given with `--remote`')
+            [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (as `GET /usage` answers) instead of a table')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')

@@ -1159,13 +1159,17 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__providers__subcmd__list)
-            opts="-v -q -h -V --remote --json --config --verbose --quiet --help --version"
+            opts="-v -q -h -V --remote --admin-token --json --config --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1258,7 +1262,7 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__test)
-            opts="-v -q -h -V --provider --model --no-stream --json --remote --config --verbose --quiet --help --version"
+            opts="-v -q -h -V --provider --model --no-stream --json --remote --client-key --config --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1273,6 +1277,10 @@ _claude__lb() {
                     return 0
                     ;;
                 --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

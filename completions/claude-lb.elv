@@ -103,6 +103,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         }
         &'claude-lb;providers;list'= {
             cand --remote 'Show the live state of a running `claude-lb serve` at this URL instead of the config file (availability, cooldowns, failures, latency)'
+            cand --admin-token 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand --json 'Print one JSON document (an array, one object per provider) instead of a table'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -194,6 +195,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand --provider 'Send only to this provider (by its `name`), as if it were the only one enabled'
             cand --model 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)'
             cand --remote 'Send the request through a running `claude-lb serve` at this URL'
+            cand --client-key 'With `--remote`: the client key to send as `x-api-key`, for an instance with `clients:`'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand --no-stream 'Ask for the whole answer at once (`stream: false`) instead of a stream'
             cand --json 'Print one JSON document at the end instead of the streamed text and footer'
@@ -313,7 +315,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand --until 'Up to when (default: now): a duration back from now or a UTC date'
             cand --by 'Group by provider, model, client, route, day or hour (several: comma-separated or repeated)'
             cand --remote 'Ask a running `claude-lb serve` at this URL (`GET /usage`) instead of reading the ledger file'
-            cand --admin-token 'The admin token of the instance given with `--remote`'
+            cand --admin-token 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only'
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand --json 'Print one JSON document (as `GET /usage` answers) instead of a table'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'

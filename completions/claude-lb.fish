@@ -80,6 +80,7 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not _
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -f -a "disable" -d 'Disable a provider (`enabled: false`) without removing it'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and not __fish_seen_subcommand_from list add remove enable disable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -l remote -d 'Show the live state of a running `claude-lb serve` at this URL instead of the config file (availability, cooldowns, failures, latency)' -r -f
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -l admin-token -d 'The instance\'s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (an array, one object per provider) instead of a table'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -128,6 +129,7 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand providers; and __fis
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l provider -d 'Send only to this provider (by its `name`), as if it were the only one enabled' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l model -d 'The client model to ask for (default: claude-sonnet-5-5 when the pool serves it)' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l remote -d 'Send the request through a running `claude-lb serve` at this URL' -r -f
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l client-key -d 'With `--remote`: the client key to send as `x-api-key`, for an instance with `clients:`' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l no-stream -d 'Ask for the whole answer at once (`stream: false`) instead of a stream'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand test" -l json -d 'Print one JSON document at the end instead of the streamed text and footer'
@@ -194,7 +196,7 @@ complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -l since -d '
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -l until -d 'Up to when (default: now): a duration back from now or a UTC date' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -l by -d 'Group by provider, model, client, route, day or hour (several: comma-separated or repeated)' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -l remote -d 'Ask a running `claude-lb serve` at this URL (`GET /usage`) instead of reading the ledger file' -r -f
-complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -l admin-token -d 'The admin token of the instance given with `--remote`' -r
+complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -l admin-token -d 'The instance\'s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only' -r
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -l config -d 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)' -r -F
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -l json -d 'Print one JSON document (as `GET /usage` answers) instead of a table'
 complete -c claude-lb -n "__fish_claude_lb_using_subcommand usage" -s v -l verbose -d 'Log more (repeat for more: -v, -vv, -vvv)'

@@ -27,7 +27,7 @@ pub const CLAUDE_LB_LISTEN: &str = "CLAUDE_LB_LISTEN";
 /// `--client-key` is not given: the key claude-lb knows a client by, never a provider's key.
 pub const CLAUDE_LB_CLIENT_KEY: &str = "CLAUDE_LB_CLIENT_KEY";
 
-/// The admin token sent to a running instance by the commands that take `--remote`, when
+/// The admin token `--remote` commands send (`settings.admin_token` of the instance), when
 /// `--admin-token` is not given.
 pub const CLAUDE_LB_ADMIN_TOKEN: &str = "CLAUDE_LB_ADMIN_TOKEN";
 
@@ -60,7 +60,7 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     ),
     (
         CLAUDE_LB_ADMIN_TOKEN,
-        "The admin token `usage --remote` sends, when `--admin-token` is not given.",
+        "The admin token `--remote` commands send as `Authorization: Bearer`, when `--admin-token` is not given.",
     ),
     (
         ANTHROPIC_BASE_URL,

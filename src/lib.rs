@@ -25,6 +25,7 @@
 //! - [`limits`]: every bound on memory and time a provider answer or a request may use.
 //! - [`usage`]: the usage ledger (one row per request, in `SQLite`), prices and budgets.
 
+pub mod access;
 pub mod cli;
 pub mod commands;
 pub mod config;

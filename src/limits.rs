@@ -39,6 +39,19 @@ pub const MAX_LOCAL_COUNT_TOKENS_BODY: usize = 8 * MIB;
 /// How many local token estimates run at once; more wait their turn.
 pub const MAX_CONCURRENT_LOCAL_COUNTS: usize = 2;
 
+/// How long a client has to send a whole request body once its headers are in: a body that
+/// stops arriving is given up then, so half-sent bodies cannot hold memory for as long as
+/// their senders like. Two minutes carry the largest body (32 MiB) over 2.5 Mbit/s.
+pub const REQUEST_BODY_DEADLINE: Duration = Duration::from_secs(120);
+
+/// The largest request header section (431 beyond), over HTTP/1 and HTTP/2.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// How long a connection with no request in flight is kept open before it is closed: longer
+/// than the keep-alive of the usual HTTP clients (Node's 4 s, Python's 5 s), so that a client
+/// never sends on a connection the proxy is closing.
+pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(75);
+
 /// The shortest total deadline of a whole (non-streaming) answer: ten minutes, the time the
 /// Anthropic SDKs allow a non-streaming request.
 pub const WHOLE_ANSWER_MIN_DEADLINE: Duration = Duration::from_secs(600);

@@ -31,6 +31,9 @@ struct Inner {
     providers: BTreeMap<ProviderId, ProviderCounters>,
     /// Requests that no provider could answer.
     failed_requests: u64,
+    /// Requests refused before any provider, by client (`unauthenticated` when none) and
+    /// reason.
+    refused: BTreeMap<(std::sync::Arc<str>, &'static str), u64>,
     /// Failed attempts, over all providers: each moves its request on to the next candidate.
     failovers: u64,
     /// Usage ledger rows lost to a full queue or a failing store.
@@ -39,8 +42,8 @@ struct Inner {
 
 #[derive(Debug, Default)]
 struct ProviderCounters {
-    /// Answers by HTTP status.
-    requests: BTreeMap<u16, u64>,
+    /// Answers by HTTP status and client (`-` without `clients:`; only configured names).
+    requests: BTreeMap<(u16, std::sync::Arc<str>), u64>,
     /// Attempts that failed over, by reason.
     failed_attempts: BTreeMap<&'static str, u64>,
     cooldowns: u64,
@@ -60,13 +63,17 @@ impl Metrics {
     pub fn record_answer(
         &self,
         provider: &ProviderId,
+        client: &std::sync::Arc<str>,
         status: u16,
         latency: Duration,
         tokens: (Option<u64>, Option<u64>),
     ) {
         let mut inner = self.inner.lock();
         let counters = inner.providers.entry(provider.clone()).or_default();
-        *counters.requests.entry(status).or_default() += 1;
+        *counters
+            .requests
+            .entry((status, client.clone()))
+            .or_default() += 1;
         let seconds = latency.as_secs_f64();
         for (bucket, bound) in counters.latency_buckets.iter_mut().zip(BUCKETS) {
             if seconds <= bound {
@@ -92,6 +99,19 @@ impl Metrics {
         }
     }
 
+    /// A request refused before any provider saw it (no key, a limit, a web page).
+    pub fn record_refused(&self, client: Option<&std::sync::Arc<str>>, reason: &'static str) {
+        let client = client
+            .cloned()
+            .unwrap_or_else(|| std::sync::Arc::from("unauthenticated"));
+        *self
+            .inner
+            .lock()
+            .refused
+            .entry((client, reason))
+            .or_default() += 1;
+    }
+
     /// A request that no provider could answer.
     pub fn record_failed_request(&self) {
         self.inner.lock().failed_requests += 1;
@@ -109,15 +129,25 @@ impl Metrics {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(
             out,
-            "# HELP claude_lb_requests_total Answers sent to clients, by provider and HTTP status.\n# TYPE claude_lb_requests_total counter"
+            "# HELP claude_lb_requests_total Answers sent to clients, by provider, client and HTTP status.\n# TYPE claude_lb_requests_total counter"
         );
         for (id, c) in &inner.providers {
-            for (status, n) in &c.requests {
+            for ((status, client), n) in &c.requests {
                 let _ = writeln!(
                     out,
-                    "claude_lb_requests_total{{provider=\"{id}\",status=\"{status}\"}} {n}"
+                    "claude_lb_requests_total{{provider=\"{id}\",client=\"{client}\",status=\"{status}\"}} {n}"
                 );
             }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP claude_lb_refused_requests_total Requests refused before any provider (a missing key, a limit, a web page), by client and reason.\n# TYPE claude_lb_refused_requests_total counter"
+        );
+        for ((client, reason), n) in &inner.refused {
+            let _ = writeln!(
+                out,
+                "claude_lb_refused_requests_total{{client=\"{client}\",reason=\"{reason}\"}} {n}"
+            );
         }
         let _ = writeln!(
             out,
@@ -198,13 +228,27 @@ mod tests {
         let a = ProviderId::new("a");
         let b = ProviderId::new("b");
         metrics.record_failed_attempt(&a, "status_529", true);
-        metrics.record_answer(&b, 200, Duration::from_millis(30), (Some(10), Some(5)));
-        metrics.record_answer(&b, 200, Duration::from_secs(3), (Some(1), None));
+        let alice: std::sync::Arc<str> = "alice".into();
+        let none: std::sync::Arc<str> = "-".into();
+        metrics.record_answer(
+            &b,
+            &alice,
+            200,
+            Duration::from_millis(30),
+            (Some(10), Some(5)),
+        );
+        metrics.record_answer(&b, &alice, 200, Duration::from_secs(3), (Some(1), None));
+        metrics.record_answer(&b, &none, 200, Duration::from_secs(3), (None, None));
+        metrics.record_refused(None, "missing_key");
+        metrics.record_refused(Some(&alice), "requests_per_minute");
         metrics.record_failed_request();
         metrics.record_usage_rows_dropped(3);
         let text = metrics.render();
         for line in [
-            "claude_lb_requests_total{provider=\"b\",status=\"200\"} 2",
+            "claude_lb_requests_total{provider=\"b\",client=\"alice\",status=\"200\"} 2",
+            "claude_lb_requests_total{provider=\"b\",client=\"-\",status=\"200\"} 1",
+            "claude_lb_refused_requests_total{client=\"unauthenticated\",reason=\"missing_key\"} 1",
+            "claude_lb_refused_requests_total{client=\"alice\",reason=\"requests_per_minute\"} 1",
             "claude_lb_failed_requests_total 1",
             "claude_lb_failovers_total 1",
             "claude_lb_usage_rows_dropped_total 3",
@@ -213,9 +257,9 @@ mod tests {
             "claude_lb_input_tokens_total{provider=\"b\"} 11",
             "claude_lb_output_tokens_total{provider=\"b\"} 5",
             "claude_lb_request_duration_seconds_bucket{provider=\"b\",le=\"0.05\"} 1",
-            "claude_lb_request_duration_seconds_bucket{provider=\"b\",le=\"5\"} 2",
-            "claude_lb_request_duration_seconds_bucket{provider=\"b\",le=\"+Inf\"} 2",
-            "claude_lb_request_duration_seconds_count{provider=\"b\"} 2",
+            "claude_lb_request_duration_seconds_bucket{provider=\"b\",le=\"5\"} 3",
+            "claude_lb_request_duration_seconds_bucket{provider=\"b\",le=\"+Inf\"} 3",
+            "claude_lb_request_duration_seconds_count{provider=\"b\"} 3",
         ] {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
         }
@@ -225,13 +269,15 @@ mod tests {
     fn token_counters_saturate_instead_of_wrapping() {
         let metrics = Metrics::new();
         let a = ProviderId::new("a");
+        let none: std::sync::Arc<str> = "-".into();
         metrics.record_answer(
             &a,
+            &none,
             200,
             Duration::ZERO,
             (Some(u64::MAX - 1), Some(u64::MAX)),
         );
-        metrics.record_answer(&a, 200, Duration::ZERO, (Some(5), Some(7)));
+        metrics.record_answer(&a, &none, 200, Duration::ZERO, (Some(5), Some(7)));
         let text = metrics.render();
         for line in [
             format!(

@@ -158,9 +158,25 @@ pub struct ProvidersListArgs {
     /// file (availability, cooldowns, failures, latency)
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub remote: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
     /// Print one JSON document (an array, one object per provider) instead of a table
     #[arg(long)]
     pub json: bool,
+}
+
+/// The admin token of a `--remote` command.
+#[derive(Clone, Debug, Default, Args)]
+pub struct AdminTokenArg {
+    /// The instance's admin token (`settings.admin_token`), sent as `Authorization: Bearer`;
+    /// without it, an instance answers its admin routes to loopback clients only
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = crate::env::CLAUDE_LB_ADMIN_TOKEN,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
 }
 
 /// `test`.
@@ -199,6 +215,15 @@ pub struct TestArgs {
     /// Send the request through a running `claude-lb serve` at this URL
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub remote: Option<String>,
+    /// With `--remote`: the client key to send as `x-api-key`, for an instance with `clients:`
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = crate::env::CLAUDE_LB_CLIENT_KEY,
+        hide_env_values = true,
+        requires = "remote"
+    )]
+    pub client_key: Option<String>,
 }
 
 // ---- `providers add|remove|enable|disable` ----
@@ -377,7 +402,6 @@ pub struct UsageArgs {
     /// ledger file
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub remote: Option<String>,
-    /// The admin token of the instance given with `--remote`
-    #[arg(long, value_name = "TOKEN", env = crate::env::CLAUDE_LB_ADMIN_TOKEN, hide_env_values = true, requires = "remote")]
-    pub admin_token: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminTokenArg,
 }

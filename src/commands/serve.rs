@@ -121,7 +121,7 @@ async fn running_instance(addr: SocketAddr) -> Option<String> {
     let upstream = crate::upstream::Upstream::new().ok()?;
     let url = format!("http://{addr}/");
     let ask = async {
-        let body = remote::get(&upstream, &url)
+        let body = remote::get(&upstream, &url, None)
             .await
             .ok()?
             .collect(64 * 1024)
@@ -139,6 +139,13 @@ async fn running_instance(addr: SocketAddr) -> Option<String> {
 
 pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     let listen = settings.listen.unwrap_or(settings.config.settings.listen);
+    if let Some(refusal) = config::listen::public_listen_refusal(
+        listen,
+        !settings.config.clients.is_empty(),
+        settings.config.settings.access.allow_unauthenticated_public,
+    ) {
+        anyhow::bail!("not starting: {refusal}");
+    }
     let listener = match TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {

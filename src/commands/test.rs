@@ -124,6 +124,8 @@ struct Session<'a> {
     stream: bool,
     json: bool,
     remote: Option<String>,
+    /// Sent as `x-api-key` through a remote instance with `clients:`.
+    client_key: Option<String>,
     printer: &'a Printer,
     spinners: Spinners,
 }
@@ -136,6 +138,7 @@ impl<'a> Session<'a> {
             stream: !args.no_stream,
             json: args.json,
             remote: args.remote.clone(),
+            client_key: args.client_key.clone(),
             printer,
             spinners: Spinners::new(printer.is_quiet()),
         }
@@ -231,13 +234,15 @@ impl<'a> Session<'a> {
             .spinners
             .add(format!("asking {url} for {}", self.model));
         let started = Instant::now();
-        let mut response = match remote::post(
-            &upstream,
-            url.to_owned(),
-            Self::headers(),
-            self.body(),
-        )
-        .await
+        let mut headers = Self::headers();
+        if let Some(key) = &self.client_key {
+            let mut value = http::HeaderValue::from_str(key).map_err(|_| {
+                anyhow::anyhow!("the client key has characters that cannot be sent in a header")
+            })?;
+            value.set_sensitive(true);
+            headers.insert("x-api-key", value);
+        }
+        let mut response = match remote::post(&upstream, url.to_owned(), headers, self.body()).await
         {
             Ok(response) => response,
             Err(error) => {

@@ -129,7 +129,7 @@ fn remote_report(url: &str, args: &UsageArgs, by: &[GroupBy]) -> anyhow::Result<
     let (status, body) = runtime.block_on(async {
         let upstream = Upstream::new()?;
         let exchange = async {
-            let response = remote::get_admin(&upstream, &url, args.admin_token.as_deref()).await?;
+            let response = remote::get(&upstream, &url, args.admin.admin_token.as_deref()).await?;
             let status = response.status;
             let body = response.collect(REMOTE_LIMIT).await?;
             Ok::<_, crate::upstream::UpstreamError>((status, body))

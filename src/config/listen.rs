@@ -24,9 +24,45 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
         })
 }
 
+/// Why `serve` must not listen on `addr`, or `None` when it may: an address other machines can
+/// reach needs `clients:` (or the explicit `allow_unauthenticated_public: true`), or anyone who
+/// reaches it spends the providers' keys.
+pub fn public_listen_refusal(
+    addr: SocketAddr,
+    has_clients: bool,
+    allow_public: bool,
+) -> Option<String> {
+    if addr.ip().is_loopback() || has_clients || allow_public {
+        return None;
+    }
+    Some(format!(
+        "{addr} accepts connections from other machines, and no `clients:` are configured, so \
+         anyone who can reach it would spend the providers' keys; add a client key \
+         (`claude-lb clients add NAME`), listen on 127.0.0.1, or set \
+         `settings.allow_unauthenticated_public: true` if the network around it is trusted"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_public_address_without_clients_is_refused() {
+        let public: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        let refusal = public_listen_refusal(public, false, false).unwrap();
+        assert!(refusal.contains("clients add"), "{refusal}");
+        assert!(
+            refusal.contains("allow_unauthenticated_public"),
+            "{refusal}"
+        );
+        assert_eq!(public_listen_refusal(public, true, false), None);
+        assert_eq!(public_listen_refusal(public, false, true), None);
+        assert_eq!(public_listen_refusal(local, false, false), None);
+        assert_eq!(public_listen_refusal(v6, false, false), None);
+    }
 
     #[test]
     fn every_form_parses_the_same() {

@@ -4,6 +4,7 @@
 //! problem at once. `serve`, `config validate` and every other command call the same `load`,
 //! so "validate passes" means "serve will start".
 
+pub mod clients;
 pub mod diagnostic;
 pub mod duration;
 pub mod edit;
@@ -28,10 +29,11 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue};
 use url::Url;
 
+pub use clients::Client;
 pub use diagnostic::{Diagnostic, Pos, Severity};
 pub use listen::parse_listen;
 pub use save::save_atomic;
-pub use secret::Secret;
+pub use secret::{KeyDigest, Secret};
 
 pub use crate::core::select::Strategy;
 
@@ -45,6 +47,8 @@ pub struct Config {
     pub source: Option<PathBuf>,
     /// Every provider in file order, enabled or not.
     pub providers: Vec<Provider>,
+    /// Who may send requests (`clients:`); empty: everyone, without a key.
+    pub clients: Vec<std::sync::Arc<Client>>,
     pub settings: Settings,
     /// A hash of the text this was loaded from: a file watch compares it with the file's
     /// bytes to reload only when the content changed.
@@ -139,7 +143,30 @@ pub struct Settings {
     pub resend_timed_out_answers: bool,
     pub log_level: LogLevel,
     pub log_format: LogFormat,
+    /// Who may use the instance, and how much of it.
+    pub access: AccessSettings,
     pub usage: UsageSettings,
+}
+
+/// The settings that keep the instance from being an open relay or an easy target: the admin
+/// token, the public-address rule, browser and `Host` checks, and connection limits.
+#[derive(Clone, Debug)]
+pub struct AccessSettings {
+    /// The token the admin routes require as `Authorization: Bearer`; without it they answer
+    /// loopback peers only.
+    pub admin_token: Option<Secret>,
+    /// Whether `serve` may listen on an address other machines reach without `clients:`.
+    pub allow_unauthenticated_public: bool,
+    /// Client connections open at once; more wait in the accept queue.
+    pub max_connections: NonZeroU32,
+    /// How long a client may take to send its request headers, and how long a new connection
+    /// may stay silent.
+    pub header_read_timeout: Duration,
+    /// Browser origins (`https://host[:port]`) whose requests are served; any other request
+    /// that carries an `Origin` header is refused.
+    pub allowed_origins: Vec<String>,
+    /// Host names, besides loopback names and addresses, a request's `Host` may give.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `settings.usage`: where the usage ledger is kept and for how long.
@@ -479,6 +506,14 @@ mod tests {
             resend_timed_out_answers: false,
             log_level: LogLevel::Info,
             log_format: LogFormat::Text,
+            access: AccessSettings {
+                admin_token: None,
+                allow_unauthenticated_public: false,
+                max_connections: NonZeroU32::MIN,
+                header_read_timeout: secs(30),
+                allowed_origins: Vec::new(),
+                allowed_hosts: Vec::new(),
+            },
             usage: UsageSettings {
                 store: UsageStore::Off,
                 retention: secs(86_400),

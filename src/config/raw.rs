@@ -31,6 +31,9 @@ pub type Text = Spanned<String>;
 /// An ordered `key: value` map of text, such as `models` or `headers`.
 pub type TextMap = Vec<(Text, Text)>;
 
+/// A list of text values, such as a client's `providers`.
+pub type TextList = Spanned<Vec<Text>>;
+
 /// The whole file, as written.
 #[derive(Clone, Debug, Default)]
 pub struct RawConfig {
@@ -38,7 +41,23 @@ pub struct RawConfig {
     pub providers: Option<Spanned<Vec<RawProvider>>>,
     /// Where the `providers:` key is, when present (even if its value is not a list).
     pub providers_key: Option<Pos>,
+    /// The `clients:` list, when present and a list.
+    pub clients: Option<Spanned<Vec<RawClient>>>,
     pub settings: RawSettings,
+}
+
+/// One entry of `clients:`, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawClient {
+    /// Where the entry starts (its first key).
+    pub pos: Pos,
+    pub name: Option<Text>,
+    pub key_sha256: Option<Text>,
+    pub key: Option<Text>,
+    pub providers: Option<TextList>,
+    pub models: Option<TextList>,
+    pub max_concurrent: Option<Text>,
+    pub requests_per_minute: Option<Text>,
 }
 
 /// One entry of `providers:`, as written. Every key is optional here; validation decides which
@@ -92,10 +111,16 @@ pub struct RawSettings {
     pub log_level: Option<Text>,
     pub log_format: Option<Text>,
     pub usage: RawUsage,
+    pub admin_token: Option<Text>,
+    pub allow_unauthenticated_public: Option<Text>,
+    pub max_connections: Option<Text>,
+    pub header_read_timeout: Option<Text>,
+    pub allowed_origins: Option<TextList>,
+    pub allowed_hosts: Option<TextList>,
 }
 
 /// The keys allowed at the top level.
-pub const TOP_KEYS: &[&str] = &["providers", "settings"];
+pub const TOP_KEYS: &[&str] = &["providers", "clients", "settings"];
 
 /// Where the value of a key goes in a raw struct: a single value, or a `key: value` map.
 enum Slot<T> {
@@ -103,6 +128,7 @@ enum Slot<T> {
     Map(fn(&mut T) -> &mut Option<Spanned<TextMap>>),
     /// A nested value with its own shape, read by the function given.
     Nested(fn(&mut T, &Node<'_>, &str, &mut Problems)),
+    List(fn(&mut T) -> &mut Option<TextList>),
 }
 
 /// The keys allowed in a provider, in the order messages list them, and where each goes.
@@ -151,7 +177,33 @@ const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
     ),
     ("log_level", Slot::Text(|s| &mut s.log_level)),
     ("log_format", Slot::Text(|s| &mut s.log_format)),
+    ("admin_token", Slot::Text(|s| &mut s.admin_token)),
+    (
+        "allow_unauthenticated_public",
+        Slot::Text(|s| &mut s.allow_unauthenticated_public),
+    ),
+    ("max_connections", Slot::Text(|s| &mut s.max_connections)),
+    (
+        "header_read_timeout",
+        Slot::Text(|s| &mut s.header_read_timeout),
+    ),
+    ("allowed_origins", Slot::List(|s| &mut s.allowed_origins)),
+    ("allowed_hosts", Slot::List(|s| &mut s.allowed_hosts)),
     ("usage", Slot::Nested(usage)),
+];
+
+/// The keys allowed in a client, in the order messages list them, and where each goes.
+const CLIENT_FIELDS: &[(&str, Slot<RawClient>)] = &[
+    ("name", Slot::Text(|c| &mut c.name)),
+    ("key_sha256", Slot::Text(|c| &mut c.key_sha256)),
+    ("key", Slot::Text(|c| &mut c.key)),
+    ("providers", Slot::List(|c| &mut c.providers)),
+    ("models", Slot::List(|c| &mut c.models)),
+    ("max_concurrent", Slot::Text(|c| &mut c.max_concurrent)),
+    (
+        "requests_per_minute",
+        Slot::Text(|c| &mut c.requests_per_minute),
+    ),
 ];
 
 fn keys<T>(table: &[(&'static str, Slot<T>)]) -> Vec<&'static str> {
@@ -161,6 +213,11 @@ fn keys<T>(table: &[(&'static str, Slot<T>)]) -> Vec<&'static str> {
 /// The keys allowed in a provider.
 pub fn provider_keys() -> Vec<&'static str> {
     keys(PROVIDER_FIELDS)
+}
+
+/// The keys allowed in a client.
+pub fn client_keys() -> Vec<&'static str> {
+    keys(CLIENT_FIELDS)
 }
 
 /// The keys allowed in `settings:`.
@@ -227,6 +284,7 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
                 raw.providers_key = Some(key_pos);
                 raw.providers = providers(value, key_pos, problems);
             }
+            "clients" => raw.clients = clients(value, problems),
             "settings" => raw.settings = settings(value, problems),
             _ => {}
         }
@@ -384,6 +442,60 @@ fn provider(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawProvider
     raw
 }
 
+fn clients(node: &Node<'_>, problems: &mut Problems) -> Option<Spanned<Vec<RawClient>>> {
+    let node = untag(node);
+    let Some(items) = sequence(node) else {
+        problems.error(
+            pos(node),
+            "clients",
+            format!(
+                "expected a list of clients (`- name: ...` entries), found {}",
+                describe(node)
+            ),
+        );
+        return None;
+    };
+    let list = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let path = format!("clients[{i}]");
+            let mut raw = RawClient {
+                pos: pos(untag(item)),
+                ..RawClient::default()
+            };
+            read_fields(item, &path, CLIENT_FIELDS, &mut raw, problems);
+            raw
+        })
+        .collect();
+    Some(Spanned {
+        value: list,
+        pos: pos(node),
+    })
+}
+
+/// A list of single values (`[a, b]` or `- a` lines).
+fn text_list(node: &Node<'_>, path: &str, problems: &mut Problems) -> Option<TextList> {
+    let node = untag(node);
+    let Some(items) = sequence(node) else {
+        problems.error(
+            pos(node),
+            path,
+            format!("expected a list (`[a, b]`), found {}", describe(node)),
+        );
+        return None;
+    };
+    let list = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| text(item, &format!("{path}[{i}]"), problems))
+        .collect();
+    Some(Spanned {
+        value: list,
+        pos: pos(node),
+    })
+}
+
 fn settings(node: &Node<'_>, problems: &mut Problems) -> RawSettings {
     let mut raw = RawSettings::default();
     if !is_null(untag(node)) {
@@ -406,6 +518,7 @@ fn read_fields<T>(
             Some(Slot::Text(slot)) => *slot(raw) = text(value, &here, problems),
             Some(Slot::Map(slot)) => *slot(raw) = text_map(value, &here, problems),
             Some(Slot::Nested(read)) => read(raw, value, &here, problems),
+            Some(Slot::List(slot)) => *slot(raw) = text_list(value, &here, problems),
             None => {}
         }
     }

@@ -159,6 +159,42 @@ pub const SETTINGS: &[Key] = &[
         "`text` (one readable line per event) or `json` (one JSON object per line: `timestamp`, `level`, `message` and the event's fields); `serve --log-format` wins over it.",
     ),
     key(
+        "admin_token",
+        false,
+        "none",
+        "A token the admin routes (`/providers`, `/providers/reload`, `/metrics` and the other admin routes) require as `Authorization: Bearer`; literal or `${VAR}` (an unset variable is an error). Without it they answer loopback clients only. `--remote` commands send it from `--admin-token` or `CLAUDE_LB_ADMIN_TOKEN`.",
+    ),
+    key(
+        "allow_unauthenticated_public",
+        false,
+        "`false`",
+        "`true` lets `serve` listen on an address other machines reach without `clients:` (a warning); otherwise that is an error, for `settings.listen`, `--listen` and `CLAUDE_LB_LISTEN` alike.",
+    ),
+    key(
+        "max_connections",
+        false,
+        "`4096`",
+        "Client connections served at once; more wait in the accept queue (not refused). Read at start.",
+    ),
+    key(
+        "header_read_timeout",
+        false,
+        "`30`",
+        "How long a client may take to send its request headers, and how long a new connection may stay silent, before it is closed. Read at start.",
+    ),
+    key(
+        "allowed_origins",
+        false,
+        "none",
+        "Browser origins (`https://dash.example.com`) whose requests are served. Any request with another `Origin` header is refused (403): browsers send one, Claude Code and the SDKs do not.",
+    ),
+    key(
+        "allowed_hosts",
+        false,
+        "none",
+        "Host names, besides `localhost` and IP addresses, that a request's `Host` may name (the name clients use in `ANTHROPIC_BASE_URL`, such as `lb.internal`); other names are refused (403), which stops DNS rebinding.",
+    ),
+    key(
         "usage",
         false,
         "`{ store: sqlite, retention: 90d }`",
@@ -166,11 +202,67 @@ pub const SETTINGS: &[Key] = &[
     ),
 ];
 
+/// The keys of one item of `clients:`.
+pub const CLIENT: &[Key] = &[
+    key(
+        "name",
+        true,
+        "",
+        "Unique name, letters, digits, `_`, `.` and `-` only; shown in logs and `/metrics`, never the key.",
+    ),
+    key(
+        "key_sha256",
+        false,
+        "",
+        "The SHA-256 of the client's key, as 64 hexadecimal digits: what `claude-lb clients add` writes. Give this or `key`.",
+    ),
+    key(
+        "key",
+        false,
+        "",
+        "Instead of `key_sha256`: the key itself, literal or `${VAR}` (an unset variable is an error). Only its SHA-256 is kept in memory.",
+    ),
+    key(
+        "providers",
+        false,
+        "all",
+        "The providers this client may reach, by name (`[deepseek, local]`); the others are never tried for it.",
+    ),
+    key(
+        "models",
+        false,
+        "any",
+        "The model patterns this client may request (`[\"claude-*haiku*\"]`); another model gets 403 `permission_error`.",
+    ),
+    key(
+        "max_concurrent",
+        false,
+        "none",
+        "Requests in flight at once (a stream counts until it ends or its client goes away); one more gets 429 with `retry-after`.",
+    ),
+    key(
+        "requests_per_minute",
+        false,
+        "none",
+        "Requests a minute; the whole minute's allowance may come at once, then one more each 1/N minute. One more gets 429 with `retry-after`.",
+    ),
+];
+
 /// The README's "Provider keys" table.
 pub fn provider_table() -> String {
+    item_table(PROVIDER)
+}
+
+/// The README's "Client keys" table.
+pub fn client_table() -> String {
+    item_table(CLIENT)
+}
+
+/// A table of the keys of a list item, with a "required" column.
+fn item_table(keys: &[Key]) -> String {
     let mut out =
         String::from("| key | required | default | meaning |\n| --- | --- | --- | --- |\n");
-    for k in PROVIDER {
+    for k in keys {
         let default = if k.default.is_empty() {
             " ".to_owned()
         } else {
@@ -239,6 +331,27 @@ pub fn man_page(version: &str) -> String {
             roff_text(k.meaning)
         );
     }
+    let _ = writeln!(
+        out,
+        ".SH CLIENT KEYS\n{}",
+        roff_text(
+            "`clients:` is optional. Without it, every request is served (for a loopback, single-user setup); with it, every request to the API routes must carry one of the keys as `x-api-key` or `Authorization: Bearer`."
+        )
+    );
+    for k in CLIENT {
+        let _ = writeln!(
+            out,
+            ".TP\n\\fB{}\\fR ({}{})\n{}",
+            roff_text(k.name),
+            if k.required { "required" } else { "optional" },
+            if k.default.is_empty() {
+                String::new()
+            } else {
+                format!(", default {}", roff_text(k.default))
+            },
+            roff_text(k.meaning)
+        );
+    }
     out.push_str(".SH SETTINGS\nAll optional.\n");
     for k in SETTINGS {
         let _ = writeln!(
@@ -273,7 +386,7 @@ pub fn man_page(version: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::raw::{provider_keys, settings_keys};
+    use crate::config::raw::{client_keys, provider_keys, settings_keys};
 
     #[test]
     fn every_key_the_loader_accepts_is_documented_once() {
@@ -288,12 +401,17 @@ mod tests {
         documented.sort_unstable();
         accepted.sort_unstable();
         assert_eq!(documented, accepted);
+        let mut documented = names(CLIENT);
+        let mut accepted = client_keys();
+        documented.sort_unstable();
+        accepted.sort_unstable();
+        assert_eq!(documented, accepted);
     }
 
     #[test]
     fn the_readme_holds_the_generated_tables() {
         let readme = include_str!("../../README.md");
-        for table in [provider_table(), settings_table()] {
+        for table in [provider_table(), client_table(), settings_table()] {
             assert!(
                 readme.contains(&table),
                 "README.md must contain this table exactly (it is generated from src/config/reference.rs):\n{table}"

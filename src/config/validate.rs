@@ -19,10 +19,11 @@ use super::diagnostic::{Pos, Problems, did_you_mean};
 use super::expand::{Expanded, expand};
 use super::raw::{RawConfig, RawPrice, RawProvider, RawSettings, RawUsage, Spanned, Text};
 use super::{
-    Config, LogFormat, LogLevel, Provider, SecretOrigin, Settings, Strategy, UsageSettings,
-    UsageStore, duration,
+    AccessSettings, Config, LogFormat, LogLevel, Provider, SecretOrigin, Settings, Strategy,
+    UsageSettings, UsageStore, duration,
 };
 use crate::config::Secret;
+
 use crate::core::provider::{AuthType, ModelMap, ModelPattern, ProviderId, ProviderKind};
 
 /// The default `base_url` for type anthropic.
@@ -51,6 +52,10 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCA
 pub const DEFAULT_FAILURE_COOLDOWN: Duration = Duration::from_secs(60);
 /// The default `settings.request_timeout`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default `settings.header_read_timeout`.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default `settings.max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: NonZeroU32 = NonZeroU32::new(4096).unwrap();
 /// The default `settings.stream_idle_timeout`.
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// The default `settings.usage.retention`: 90 days.
@@ -102,13 +107,36 @@ pub(crate) fn validate(
     problems: &mut Problems,
 ) -> Option<Config> {
     let providers = providers(raw, env, problems);
-    let settings = settings(&raw.settings, problems);
+    let clients =
+        super::clients::validate(raw.clients.as_ref(), providers.as_deref(), env, problems);
+    let settings = settings(&raw.settings, env, problems);
+    if let (Some(settings), Some(clients)) = (&settings, &clients) {
+        let refusal = super::listen::public_listen_refusal(
+            settings.listen,
+            !clients.is_empty(),
+            settings.access.allow_unauthenticated_public,
+        );
+        let at = raw.settings.listen.as_ref().map_or(Pos::START, |t| t.pos);
+        if let Some(refusal) = refusal {
+            problems.error(at, "settings.listen", refusal);
+        } else if !settings.listen.ip().is_loopback() && clients.is_empty() {
+            problems.warn(
+                at,
+                "settings.listen",
+                format!(
+                    "{} accepts connections from other machines without client keys (`allow_unauthenticated_public: true`): anyone who reaches it spends the providers' keys",
+                    settings.listen
+                ),
+            );
+        }
+    }
     if !problems.errors.is_empty() {
         return None;
     }
     Some(Config {
         source,
         providers: providers?,
+        clients: clients?.into_iter().map(std::sync::Arc::new).collect(),
         settings: settings?,
         content_hash: 0,
     })
@@ -443,7 +471,7 @@ fn boolean(t: &Text, path: &str, problems: &mut Problems) -> Option<bool> {
     }
 }
 
-fn positive(t: &Text, path: &str, problems: &mut Problems) -> Option<NonZeroU32> {
+pub(super) fn positive(t: &Text, path: &str, problems: &mut Problems) -> Option<NonZeroU32> {
     let parsed = t.value.trim().parse::<i64>();
     match parsed {
         Ok(n) if n >= 1 => NonZeroU32::new(u32::try_from(n).unwrap_or(0)).or_else(|| {
@@ -969,7 +997,7 @@ fn headers(
 
 // === Settings ===
 
-fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
+fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<Settings> {
     let listen = raw
         .listen
         .as_ref()
@@ -1034,7 +1062,10 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
         .map_or(Some(false), |t| {
             boolean(t, "settings.resend_timed_out_answers", problems)
         });
+    let access = access_settings(raw, env, problems);
+    let usage = usage(&raw.usage, problems);
     Some(Settings {
+        access: access?,
         listen: listen?,
         strategy: strategy?,
         failure_cooldown: failure_cooldown?,
@@ -1043,7 +1074,7 @@ fn settings(raw: &RawSettings, problems: &mut Problems) -> Option<Settings> {
         resend_timed_out_answers: resend_timed_out_answers?,
         log_level: log_level?,
         log_format: log_format?,
-        usage: usage(&raw.usage, problems)?,
+        usage: usage?,
     })
 }
 
@@ -1157,6 +1188,162 @@ fn pricing(
     (!failed).then_some(out)
 }
 
+/// The settings of [`AccessSettings`].
+fn access_settings(
+    raw: &RawSettings,
+    env: Env<'_>,
+    problems: &mut Problems,
+) -> Option<AccessSettings> {
+    let header_read_timeout = raw
+        .header_read_timeout
+        .as_ref()
+        .map_or(Ok(DEFAULT_HEADER_READ_TIMEOUT), |t| {
+            duration::parse(&t.value)
+        })
+        .map_err(|e| {
+            if let Some(t) = &raw.header_read_timeout {
+                problems.error(t.pos, "settings.header_read_timeout", e.to_string());
+            }
+        })
+        .ok()
+        .and_then(|d| {
+            if d.is_zero() {
+                if let Some(t) = &raw.header_read_timeout {
+                    problems.error(
+                        t.pos,
+                        "settings.header_read_timeout",
+                        "must be more than 0 (a client always needs some time to send its headers)",
+                    );
+                }
+                return None;
+            }
+            Some(d)
+        });
+    let allow_unauthenticated_public = raw
+        .allow_unauthenticated_public
+        .as_ref()
+        .map_or(Some(false), |t| {
+            boolean(t, "settings.allow_unauthenticated_public", problems)
+        });
+    let max_connections = raw
+        .max_connections
+        .as_ref()
+        .map_or(Some(DEFAULT_MAX_CONNECTIONS), |t| {
+            positive(t, "settings.max_connections", problems)
+        });
+    let admin_token = raw
+        .admin_token
+        .as_ref()
+        .map_or(Some(None), |t| admin_token(t, env, problems).map(Some));
+    let allowed_origins = raw
+        .allowed_origins
+        .as_ref()
+        .map_or(Some(Vec::new()), |list| origins(list, problems));
+    let allowed_hosts = raw
+        .allowed_hosts
+        .as_ref()
+        .map_or(Some(Vec::new()), |list| hosts(list, problems));
+    Some(AccessSettings {
+        admin_token: admin_token?,
+        allow_unauthenticated_public: allow_unauthenticated_public?,
+        max_connections: max_connections?,
+        header_read_timeout: header_read_timeout?,
+        allowed_origins: allowed_origins?,
+        allowed_hosts: allowed_hosts?,
+    })
+}
+
+/// `admin_token`: literal or `${VAR}`; unset or empty is an error, since the admin routes
+/// would otherwise fall back to loopback-only without the operator knowing.
+fn admin_token(t: &Text, env: Env<'_>, problems: &mut Problems) -> Option<Secret> {
+    let path = "settings.admin_token";
+    let expanded = match expand(&t.value, env) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.error(t.pos, path, e.to_string());
+            return None;
+        }
+    };
+    if let Some(var) = expanded.missing.first() {
+        problems.error(
+            t.pos,
+            path,
+            format!("environment variable {var} is not set; export it in the shell that starts claude-lb, or remove `admin_token` to keep the admin routes loopback-only"),
+        );
+        return None;
+    }
+    if expanded.value.trim().is_empty() {
+        problems.error(t.pos, path, "is empty");
+        return None;
+    }
+    if HeaderValue::from_str(&format!("Bearer {}", expanded.value)).is_err() {
+        problems.error(
+            t.pos,
+            path,
+            "contains characters that cannot be sent in an HTTP header",
+        );
+        return None;
+    }
+    Some(Secret::new(expanded.value))
+}
+
+/// `allowed_origins`: each `http(s)://host[:port]`, as browsers send it in `Origin`.
+fn origins(list: &super::raw::TextList, problems: &mut Problems) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(list.value.len());
+    let mut failed = false;
+    for t in &list.value {
+        let value = t.value.trim().trim_end_matches('/');
+        let well_formed = Url::parse(value).is_ok_and(|url| {
+            matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some()
+                && url.path() == "/"
+                && url.query().is_none()
+                && url.username().is_empty()
+        }) && !value.contains('*');
+        if well_formed {
+            out.push(value.to_ascii_lowercase());
+        } else {
+            problems.error(
+                t.pos,
+                "settings.allowed_origins",
+                format!(
+                    "{:?} is not an origin: write the scheme, host and port a browser sends, such as \"https://dash.example.com\" (no path, no wildcard)",
+                    t.value
+                ),
+            );
+            failed = true;
+        }
+    }
+    (!failed).then_some(out)
+}
+
+/// `allowed_hosts`: host names (no scheme, no port) a request's `Host` may give.
+fn hosts(list: &super::raw::TextList, problems: &mut Problems) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(list.value.len());
+    let mut failed = false;
+    for t in &list.value {
+        let value = t.value.trim();
+        let well_formed = !value.is_empty()
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+        if well_formed {
+            out.push(value.to_ascii_lowercase());
+        } else {
+            problems.error(
+                t.pos,
+                "settings.allowed_hosts",
+                format!(
+                    "{:?} is not a host name: write the name clients put in their base URL, such as \"lb.internal\" (no scheme, no port, no wildcard)",
+                    t.value
+                ),
+            );
+            failed = true;
+        }
+    }
+    (!failed).then_some(out)
+}
+
 fn listen(t: &Text, problems: &mut Problems) -> Option<SocketAddr> {
     let addr = match super::parse_listen(&t.value) {
         Ok(addr) => addr,
@@ -1165,13 +1352,6 @@ fn listen(t: &Text, problems: &mut Problems) -> Option<SocketAddr> {
             return None;
         }
     };
-    if !addr.ip().is_loopback() {
-        problems.warn(
-            t.pos,
-            "settings.listen",
-            format!("{addr} accepts connections from other machines, and claude-lb does not authenticate its clients; use 127.0.0.1 unless that is what you want"),
-        );
-    }
     Some(addr)
 }
 

@@ -113,11 +113,13 @@ impl Selector {
     /// The candidates for a request for `model`, in the order to try them.
     ///
     /// `providers` is the configuration's provider list, in file order; every [`Candidate`]
-    /// indexes into it.
+    /// indexes into it. Only the providers whose index `admit` accepts are candidates (the
+    /// ones a client may reach).
     pub fn plan<'a, P: Routable>(
         &self,
         providers: &'a [P],
         model: &'a str,
+        admit: &dyn Fn(usize) -> bool,
         strategy: Strategy,
         health: &HealthTable,
         now: Instant,
@@ -127,8 +129,8 @@ impl Selector {
         {
             let states = health.lock();
             for (index, provider) in providers.iter().enumerate() {
-                // Disabled, or missing its credential.
-                if !provider.usable() {
+                // Disabled, missing its credential, or out of the request's reach.
+                if !provider.usable() || !admit(index) {
                     continue;
                 }
                 let Some(upstream_model) = provider.models().map(model) else {

@@ -97,9 +97,16 @@ pub struct ClientRequest {
     pub path_and_query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The client that sent it, when clients are configured: the usage ledger and budgets
-    /// count by it.
-    pub client: Option<Arc<str>>,
+    /// The client the request was authenticated as; `None` without `clients:`. Its
+    /// `providers` narrow the plan.
+    pub client: Option<Arc<crate::config::Client>>,
+}
+
+impl ClientRequest {
+    /// The client's name for logs and metrics: `-` without `clients:`.
+    pub fn client_name(&self) -> &str {
+        self.client.as_ref().map_or("-", |c| &c.name)
+    }
 }
 
 /// One failed attempt, in the order it was made.
@@ -147,6 +154,14 @@ pub enum AnswerBody {
 /// Why no provider could answer.
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
+    #[error(
+        "client {client} may use providers {allowed}, and none of them serves model \"{model}\""
+    )]
+    ClientHasNoProvider {
+        client: String,
+        allowed: String,
+        model: String,
+    },
     #[error("the request has no \"model\" string at its top level")]
     NoModel,
     #[error("the request names \"model\" more than once at its top level")]
@@ -189,6 +204,7 @@ impl DispatchError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::NoModel | Self::DuplicateModel | Self::Untranslatable { .. } => 400,
+            Self::ClientHasNoProvider { .. } => 403,
             Self::NoProviderServesModel { .. } => 404,
             Self::AnswerTimedOut { .. } => 504,
             Self::AllProvidersFailed { verdict, .. } => verdict.status,
@@ -380,6 +396,7 @@ impl Dispatcher {
             let model = model.as_ref().map_or("", |m| &*m.value);
             tracing::warn!(
                 request_id = &*request_id,
+                client = request.client_name(),
                 model = &*log::escape(model, log::MODEL_LIMIT),
                 latency_ms = millis(started.elapsed()),
                 "request failed: {}",
@@ -410,7 +427,7 @@ impl Dispatcher {
         self.recorder.record(crate::usage::Row {
             time_ms: started_ms,
             request_id: request_id.to_owned(),
-            client: request.client.as_deref().map(str::to_owned),
+            client: request.client.as_ref().map(|c| c.name.to_string()),
             route: None,
             provider: None,
             failed_providers: attempts.iter().map(|a| a.provider.to_string()).collect(),
@@ -446,9 +463,12 @@ impl Dispatcher {
         };
         let model_span = model.span.clone();
         let model: Box<str> = model.value.into();
+        let client = request.client.as_deref();
+        let admitted = |provider: &Provider| client.is_none_or(|c| c.may_reach(&provider.id));
         let Ok(plan) = self.selector.plan(
             &generation.config.providers,
             &model,
+            &|index| admitted(&generation.config.providers[index]),
             // Token counts follow file order, so they neither move the rotation counters of
             // Messages requests nor depend on them.
             match route {
@@ -458,6 +478,19 @@ impl Dispatcher {
             &self.health,
             started,
         ) else {
+            if let Some(client) = client.filter(|c| c.providers.is_some()) {
+                return Err(DispatchError::ClientHasNoProvider {
+                    client: client.name.to_string(),
+                    allowed: client
+                        .providers
+                        .iter()
+                        .flatten()
+                        .map(ProviderId::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
+                });
+            }
             return Err(DispatchError::NoProviderServesModel {
                 pool: pool_summary(&generation.config.providers, route),
                 model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
@@ -591,7 +624,7 @@ impl Dispatcher {
             .config
             .providers
             .iter()
-            .filter(|p| p.usable() && p.models.map(&model).is_some())
+            .filter(|p| p.usable() && admitted(p) && p.models.map(&model).is_some())
             .filter(|p| route == Route::Messages || p.kind == ProviderKind::Anthropic)
             .filter_map(|p| self.health.cooldown_ends(&p.id))
             .min()
@@ -602,7 +635,7 @@ impl Dispatcher {
             .config
             .providers
             .iter()
-            .filter(|p| !failed.iter().any(|a| a.provider == p.id))
+            .filter(|p| admitted(p) && !failed.iter().any(|a| a.provider == p.id))
             .map(|p| {
                 let why = if !p.enabled {
                     "disabled".to_owned()

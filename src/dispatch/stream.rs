@@ -151,6 +151,8 @@ fn warn_dropped(provider: &ProviderId, translator: &OpenAiToAnthropic) {
 pub(super) struct RequestLog {
     request_id: Arc<str>,
     provider: ProviderId,
+    /// The client's name, `-` without `clients:`.
+    client: Arc<str>,
     model: Box<str>,
     status: StatusCode,
     started: Instant,
@@ -181,6 +183,11 @@ impl RequestLog {
         Self {
             request_id: ctx.request_id.clone(),
             provider: ctx.provider.id.clone(),
+            client: ctx
+                .request
+                .client
+                .as_ref()
+                .map_or_else(|| Arc::from("-"), |c| c.name.clone()),
             // The client's words: escaped and cut before they reach a log line.
             model: crate::logging::escape(ctx.client_model, crate::logging::MODEL_LIMIT).into(),
             status,
@@ -196,7 +203,7 @@ impl RequestLog {
                     crate::usage::Recorder::off()
                 },
                 time_ms: ctx.started_ms,
-                client: ctx.request.client.clone(),
+                client: ctx.request.client.as_ref().map(|c| c.name.clone()),
                 // A `models` map that passes the client's model on makes it the client's
                 // words too: escaped and cut like the model.
                 upstream_model: crate::logging::escape(
@@ -241,6 +248,7 @@ impl RequestLog {
         let total = self.started.elapsed();
         self.metrics.record_answer(
             &self.provider,
+            &self.client,
             self.status.as_u16(),
             total,
             (usage.input, usage.output),
@@ -276,6 +284,7 @@ impl RequestLog {
                     $level,
                     request_id = %self.request_id,
                     provider = %self.provider,
+                    client = %self.client,
                     model = &*self.model,
                     status = self.status.as_u16(),
                     attempts = self.attempts,

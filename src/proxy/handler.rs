@@ -1,6 +1,7 @@
 //! Routes one HTTP request (see docs/failover.md#routes) to the dispatcher or the admin API.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,20 +16,69 @@ use super::AppState;
 use super::admin::ProviderStatus;
 use super::reload::ReloadError;
 use super::response::{self, Body};
+use crate::access;
+use crate::config::Client;
 use crate::core::health::HealthState;
 use crate::core::provider::ProviderKind;
 use crate::dispatch::{AnswerBody, ClientRequest};
 use crate::translate::anthropic::ErrorType;
 use crate::upstream;
 
-/// Answers one request. Never fails: every problem becomes an Anthropic-shaped error.
-pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Response<Body> {
+/// Answers one request from `peer`. Never fails: every problem becomes an Anthropic-shaped
+/// error.
+///
+/// Before anything else: web pages are refused (every route), then the API routes need a
+/// client key when `clients:` exist, and the admin routes the admin token or a loopback peer.
+pub async fn handle(
+    request: Request<Incoming>,
+    state: &Arc<AppState>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    let generation = state.dispatcher.generation();
+    let settings = &generation.config.settings;
+    if let Err(refusal) = access::browser::check(
+        request.headers(),
+        request.uri().authority().map(http::uri::Authority::as_str),
+        &settings.access,
+    ) {
+        return refuse(state, &refusal, request.uri().path());
+    }
     let path = request.uri().path();
     let method = request.method().clone();
     match (api_route(path), &method) {
-        (Some(ApiRoute::Messages), &Method::POST) => return messages(request, state).await,
-        (Some(ApiRoute::CountTokens), &Method::POST) => return count_tokens(request, state).await,
-        (Some(ApiRoute::Models), &Method::GET) => return models(request, state).await,
+        (Some(route @ (ApiRoute::Messages | ApiRoute::CountTokens)), &Method::POST) => {
+            if !access::browser::is_json(request.headers()) {
+                return response::error(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorType::InvalidRequest,
+                    "the request body must be sent as content-type: application/json",
+                );
+            }
+            let admitted = match state.access.admit(request.headers(), Instant::now()) {
+                Ok(admitted) => admitted,
+                Err(refusal) => return refuse(state, &refusal, request.uri().path()),
+            };
+            let (client, permit) = match admitted {
+                Some(a) => (Some(a.client), a.permit),
+                None => (None, None),
+            };
+            let response = if route == ApiRoute::Messages {
+                messages(request, state, client).await
+            } else {
+                count_tokens(request, state, client).await
+            };
+            return match permit {
+                Some(permit) => response::hold(response, permit),
+                None => response,
+            };
+        }
+        (Some(ApiRoute::Models), &Method::GET) => {
+            let client = match state.access.admit(request.headers(), Instant::now()) {
+                Ok(admitted) => admitted.map(|a| a.client),
+                Err(refusal) => return refuse(state, &refusal, request.uri().path()),
+            };
+            return models(request, state, client.as_deref()).await;
+        }
         (Some(_), _) => {
             return response::error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -37,6 +87,11 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
             );
         }
         (None, _) => {}
+    }
+    if path != "/"
+        && let Err(refusal) = access::admin(request.headers(), peer.ip(), &settings.access)
+    {
+        return refuse(state, &refusal, request.uri().path());
     }
     match (path, &method) {
         ("/", &Method::GET | &Method::HEAD) => health(state, method == Method::HEAD),
@@ -66,6 +121,24 @@ pub async fn handle(request: Request<Incoming>, state: &Arc<AppState>) -> Respon
     }
 }
 
+/// A refused request: one log line with the client's name (or `unauthenticated`) and the
+/// reason, one count in `/metrics`, and the client's answer. No provider is involved.
+fn refuse(state: &AppState, refusal: &access::Refusal, path: &str) -> Response<Body> {
+    tracing::warn!(
+        client = refusal.client.as_deref().unwrap_or("unauthenticated"),
+        status = refusal.status.as_u16(),
+        reason = refusal.reason,
+        path = &*crate::logging::escape(path, 100),
+        "request refused: {}",
+        refusal.message
+    );
+    state
+        .dispatcher
+        .metrics()
+        .record_refused(refusal.client.as_ref(), refusal.reason);
+    response::refusal(refusal)
+}
+
 /// The Messages API routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApiRoute {
@@ -75,35 +148,16 @@ pub enum ApiRoute {
 }
 
 /// The API route of a request path: exactly `/v1/messages`, `/v1/messages/count_tokens` or
-/// `/v1/models`, optionally behind a prefix of plain segments (a client's base URL such as
-/// `http://host:port/lb/` keeps its `/lb`). A segment is plain when it is made of letters,
-/// digits, `-`, `_`, `~` and `.` and is not `.` or `..`: no percent-encoding, no backslash, no
-/// empty segment, so nothing in the path can be read as a step elsewhere by any later layer.
-/// The prefix itself never travels upstream.
+/// `/v1/models`, or the same behind one more `/v1` (what a client whose base URL already ends
+/// in `/v1` sends). Nothing else: no other prefix, no percent-encoding, no dot segment, so
+/// nothing in the path can be read as a step elsewhere by any later layer.
 pub fn api_route(path: &str) -> Option<ApiRoute> {
-    let (prefix, route) = [
-        ("/v1/messages/count_tokens", ApiRoute::CountTokens),
-        ("/v1/messages", ApiRoute::Messages),
-        ("/v1/models", ApiRoute::Models),
-    ]
-    .into_iter()
-    .find_map(|(suffix, route)| path.strip_suffix(suffix).map(|prefix| (prefix, route)))?;
-    let plain = |segment: &str| {
-        !segment.is_empty()
-            && segment != "."
-            && segment != ".."
-            && segment
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~' | b'.'))
-    };
-    if prefix.is_empty()
-        || prefix
-            .strip_prefix('/')
-            .is_some_and(|p| p.split('/').all(plain))
-    {
-        Some(route)
-    } else {
-        None
+    let path = path.strip_prefix("/v1/v1/").map_or(path, |_| &path[3..]);
+    match path {
+        "/v1/messages" => Some(ApiRoute::Messages),
+        "/v1/messages/count_tokens" => Some(ApiRoute::CountTokens),
+        "/v1/models" => Some(ApiRoute::Models),
+        _ => None,
     }
 }
 
@@ -111,27 +165,57 @@ pub fn api_route(path: &str) -> Option<ApiRoute> {
 async fn client_request(
     request: Request<Incoming>,
     state: &AppState,
+    client: Option<Arc<Client>>,
 ) -> Result<ClientRequest, Response<Body>> {
+    let too_large = || {
+        response::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorType::RequestTooLarge,
+            &format!(
+                "the request body is larger than {} MiB",
+                state.body_limit / (1024 * 1024)
+            ),
+        )
+    };
+    // A declared length over the limit is refused before a byte of the body is read.
+    let declared = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.body_limit as u64) {
+        return Err(too_large());
+    }
     let (parts, body) = request.into_parts();
     let path_and_query = parts
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    let body = match Limited::new(body, state.body_limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
+    // A body that stops arriving is given up at the deadline, not held for as long as the
+    // client likes.
+    let collected = tokio::time::timeout(
+        crate::limits::REQUEST_BODY_DEADLINE,
+        Limited::new(body, state.body_limit).collect(),
+    )
+    .await;
+    let body = match collected {
+        Err(_) => {
+            return Err(response::error(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorType::Timeout,
+                &format!(
+                    "the request body did not arrive within {}s",
+                    crate::limits::REQUEST_BODY_DEADLINE.as_secs()
+                ),
+            ));
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) => {
             if error
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
-                return Err(response::error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorType::RequestTooLarge,
-                    &format!(
-                        "the request body is larger than {} MiB",
-                        state.body_limit / (1024 * 1024)
-                    ),
-                ));
+                return Err(too_large());
             }
             return Err(response::error(
                 StatusCode::BAD_REQUEST,
@@ -140,17 +224,30 @@ async fn client_request(
             ));
         }
     };
+    if let Some(client) = &client
+        && client.models.is_some()
+    {
+        // A body without a readable model is the dispatcher's to refuse, with its own words.
+        if let Ok(model) = crate::dispatch::scan::model(&body)
+            && let Err(refusal) = access::check_model(client, &model.value)
+        {
+            return Err(refuse(state, &refusal, parts.uri.path()));
+        }
+    }
     Ok(ClientRequest {
         path_and_query,
         headers: parts.headers,
         body,
-        // Requests are not yet told apart by client.
-        client: None,
+        client,
     })
 }
 
-async fn messages(request: Request<Incoming>, state: &AppState) -> Response<Body> {
-    let request = match client_request(request, state).await {
+async fn messages(
+    request: Request<Incoming>,
+    state: &AppState,
+    client: Option<Arc<Client>>,
+) -> Response<Body> {
+    let request = match client_request(request, state, client).await {
         Ok(request) => request,
         Err(response) => return response,
     };
@@ -160,8 +257,12 @@ async fn messages(request: Request<Incoming>, state: &AppState) -> Response<Body
     }
 }
 
-async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<Body> {
-    let request = match client_request(request, state).await {
+async fn count_tokens(
+    request: Request<Incoming>,
+    state: &AppState,
+    client: Option<Arc<Client>>,
+) -> Response<Body> {
+    let request = match client_request(request, state, client).await {
         Ok(request) => request,
         Err(response) => return response,
     };
@@ -226,13 +327,19 @@ async fn count_tokens(request: Request<Incoming>, state: &AppState) -> Response<
 /// without a map (which serves every model under its own name) is available, that provider's
 /// own list. A provider that does not answer within two seconds is left out, because Claude
 /// Code's discovery gives up after three.
-async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> {
+async fn models(
+    request: Request<Incoming>,
+    state: &AppState,
+    client: Option<&Client>,
+) -> Response<Body> {
     let generation = state.dispatcher.generation();
+    let reachable =
+        |p: &&crate::config::Provider| p.usable() && client.is_none_or(|c| c.may_reach(&p.id));
     let mut names: BTreeSet<String> = generation
         .config
         .providers
         .iter()
-        .filter(|p| p.usable())
+        .filter(reachable)
         .flat_map(|p| p.models.entries().iter())
         .map(|(pattern, _)| pattern.as_str())
         .filter(|pattern| !pattern.contains('*'))
@@ -240,7 +347,7 @@ async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> 
         .collect();
     let now = Instant::now();
     let open = generation.config.providers.iter().find(|p| {
-        p.usable()
+        reachable(p)
             && p.kind == ProviderKind::Anthropic
             && p.models.is_empty()
             && state.dispatcher.health().available(&p.id, now)
@@ -254,6 +361,9 @@ async fn models(request: Request<Incoming>, state: &AppState) -> Response<Body> 
         if let Ok(Some(ids)) = listed {
             names.extend(ids);
         }
+    }
+    if let Some(client) = client {
+        names.retain(|name| client.may_request(name));
     }
     let data: Vec<_> = names
         .iter()
@@ -454,13 +564,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_exact_api_routes_behind_plain_prefixes_are_accepted() {
+    fn only_exact_api_routes_are_accepted() {
         for (path, expect) in [
             ("/v1/messages", Some(ApiRoute::Messages)),
             ("/v1/messages/count_tokens", Some(ApiRoute::CountTokens)),
             ("/v1/models", Some(ApiRoute::Models)),
-            ("/lb/v1/messages", Some(ApiRoute::Messages)),
-            ("/team-a/lb.v2/v1/models", Some(ApiRoute::Models)),
+            ("/v1/v1/messages", Some(ApiRoute::Messages)),
+            ("/v1/v1/models", Some(ApiRoute::Models)),
+            ("/v1/v1/v1/messages", None),
+            ("/lb/v1/messages", None),
+            ("/team-a/lb.v2/v1/models", None),
+            ("/anything/v1/messages", None),
             ("/v1/../../admin/secret/v1/messages", None),
             ("/v1/%2e%2e/%2E%2E/admin/v1/messages", None),
             ("/a\\..\\b/v1/messages", None),

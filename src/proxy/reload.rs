@@ -24,6 +24,9 @@ pub enum ReloadError {
     /// The file could not be read, or has errors.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The new config is valid but cannot run on this instance as it was started.
+    #[error("{0}")]
+    Refused(String),
     /// The reload itself did not run to its end.
     #[error("the reload failed: {0}")]
     Interrupted(String),
@@ -53,11 +56,43 @@ pub fn reload(state: &AppState) -> Result<usize, ReloadError> {
     match crate::config::load(path, &*env) {
         Ok(loaded) => {
             let running = state.dispatcher.generation();
+            let bound = state.local_addr.get().copied();
+            // The running address is what other machines can reach, whatever the file says.
+            if let Some(bound) = bound
+                && let Some(refusal) = crate::config::listen::public_listen_refusal(
+                    bound,
+                    !loaded.config.clients.is_empty(),
+                    loaded.config.settings.access.allow_unauthenticated_public,
+                )
+            {
+                tracing::error!("config not reloaded: {refusal}");
+                return Err(ReloadError::Refused(refusal));
+            }
             if loaded.config.settings.listen != running.config.settings.listen {
                 tracing::warn!(
-                    "settings.listen changed to {}: a new address takes effect after a restart",
-                    loaded.config.settings.listen
+                    "settings.listen changed to {}: a reload cannot change the listening address, so this instance stays on {}; restart it to move",
+                    loaded.config.settings.listen,
+                    bound.map_or_else(
+                        || running.config.settings.listen.to_string(),
+                        |a| a.to_string()
+                    )
                 );
+            }
+            for (key, changed) in [
+                (
+                    "max_connections",
+                    loaded.config.settings.access.max_connections
+                        != running.config.settings.access.max_connections,
+                ),
+                (
+                    "header_read_timeout",
+                    loaded.config.settings.access.header_read_timeout
+                        != running.config.settings.access.header_read_timeout,
+                ),
+            ] {
+                if changed {
+                    tracing::warn!("settings.{key} changed: it takes effect after a restart");
+                }
             }
             for warning in &loaded.warnings {
                 tracing::warn!("{warning}");
@@ -65,6 +100,7 @@ pub fn reload(state: &AppState) -> Result<usize, ReloadError> {
             let providers = loaded.config.providers.len();
             crate::logging::set_config_level(loaded.config.settings.log_level);
             crate::logging::set_config_format(loaded.config.settings.log_format);
+            state.access.replace(&loaded.config.clients);
             state.dispatcher.replace_config(loaded.config);
             tracing::info!(providers, path = %path.display(), "config reloaded");
             Ok(providers)

@@ -47,6 +47,55 @@ pub fn error(status: StatusCode, error_type: ErrorType, message: &str) -> Respon
     response
 }
 
+/// A refused request: its status, error type, message and `retry-after`.
+pub fn refusal(refusal: &crate::access::Refusal) -> Response<Body> {
+    let mut response = error(refusal.status, refusal.error_type, &refusal.message);
+    if let Some(wait) = refusal.retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+    }
+    response
+}
+
+/// `response` with `guard` kept alive until its body has been sent, or dropped because the
+/// client went away: a client's slot among its `max_concurrent`, say.
+pub fn hold<G: Send + Unpin + 'static>(response: Response<Body>, guard: G) -> Response<Body> {
+    response.map(|inner| {
+        Holding {
+            inner,
+            _guard: guard,
+        }
+        .boxed_unsync()
+    })
+}
+
+/// A body that owns something until it ends.
+struct Holding<G> {
+    inner: Body,
+    _guard: G,
+}
+
+impl<G: Unpin> hyper::body::Body for Holding<G> {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// A provider's answer, streamed as it arrives when it is a stream.
 pub fn answer(answer: Answer) -> Response<Body> {
     let body = match answer.body {
@@ -121,10 +170,12 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
         | DispatchError::DuplicateModel
         | DispatchError::Untranslatable { .. }
         | DispatchError::NoProviderServesModel { .. }
+        | DispatchError::ClientHasNoProvider { .. }
         | DispatchError::AnswerTimedOut { .. } => {
             let status =
                 StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
             let error_type = match error {
+                DispatchError::ClientHasNoProvider { .. } => ErrorType::Permission,
                 DispatchError::NoProviderServesModel { .. } => ErrorType::NotFound,
                 // A gateway timeout; the client should not send it again on its own either.
                 DispatchError::AnswerTimedOut { .. } => ErrorType::Timeout,

@@ -96,29 +96,31 @@ pub fn join(base: &Url, path: &str) -> String {
     out
 }
 
-/// `GET url`.
-pub async fn get(upstream: &Upstream, url: &str) -> Result<RemoteResponse, UpstreamError> {
+/// `GET url`, with the instance's admin token when there is one.
+pub async fn get(
+    upstream: &Upstream,
+    url: &str,
+    admin_token: Option<&str>,
+) -> Result<RemoteResponse, UpstreamError> {
     upstream
-        .get(url, HeaderMap::new())
+        .get(url, admin_headers(admin_token)?)
         .await
         .map(RemoteResponse::new)
 }
 
-/// `GET url` of an admin route, with `Authorization: Bearer <token>` when a token is given.
-pub async fn get_admin(
-    upstream: &Upstream,
-    url: &str,
-    token: Option<&str>,
-) -> Result<RemoteResponse, UpstreamError> {
+/// `Authorization: Bearer TOKEN`, or nothing without a token.
+pub fn admin_headers(admin_token: Option<&str>) -> Result<HeaderMap, UpstreamError> {
     let mut headers = HeaderMap::new();
-    if let Some(token) = token {
+    if let Some(token) = admin_token {
         let mut value = http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-            UpstreamError::Invalid("the admin token is not a valid header value".to_owned())
+            UpstreamError::Invalid(
+                "the admin token has characters that cannot be sent in a header".to_owned(),
+            )
         })?;
         value.set_sensitive(true);
         headers.insert(http::header::AUTHORIZATION, value);
     }
-    upstream.get(url, headers).await.map(RemoteResponse::new)
+    Ok(headers)
 }
 
 /// `POST url` with these headers and body.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 /// imports nothing from the crate. `core` and `translate` are pure and import no module that
 /// does I/O; `proxy` (the server) imports nothing from `ui` (the screen).
 const ALLOWED: &[(&str, &[&str])] = &[
+    ("access", &["config", "core", "logging"]),
     ("cli", &["config", "core", "env", "logging"]),
     (
         "commands",
@@ -57,6 +58,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "proxy",
         &[
+            "access",
             "config",
             "core",
             "dispatch",

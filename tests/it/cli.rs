@@ -385,7 +385,7 @@ fn config_validate_json_reports_errors_and_warnings() {
     let mut lb = ClaudeLb::new();
     let path = lb.write(
         "p.yaml",
-        "providers:\n  - name: a\n    type: opneai\n    auth_type: api_key\n    auth_value: k\nsettings:\n  listen: 0.0.0.0:1\n",
+        "providers:\n  - name: a\n    type: opneai\n    auth_type: api_key\n    auth_value: k\nsettings:\n  listen: 0.0.0.0:1\n  allow_unauthenticated_public: true\n",
     );
     let run = lb
         .args(["config", "validate", "--json", "--config"])

@@ -265,7 +265,10 @@ fn env_follows_the_config_and_the_login_shell() {
     let mut cli = ClaudeLb::new();
     cli.write(
         "providers.yaml",
-        &config(8123).replace("127.0.0.1:8123", "0.0.0.0:8123"),
+        &config(8123).replace(
+            "127.0.0.1:8123",
+            "0.0.0.0:8123\n  allow_unauthenticated_public: true",
+        ),
     );
     let run = cli.env("SHELL", "/usr/bin/fish").args(["env"]).run();
     assert_eq!(run.code, 0, "{run:?}");

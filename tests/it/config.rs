@@ -406,11 +406,11 @@ providers.yaml:9:7: warning: providers[0].models."claude-opus-*": never used: th
 
 #[test]
 fn unknown_keys_at_any_depth() {
-    assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, settings)"#);
+    assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, clients, settings)"#);
     assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, models, headers, pricing)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
-providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, usage)
-providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, usage)
+providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, usage)
+providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, usage)
 "#);
 }
 
@@ -461,9 +461,10 @@ providers.yaml:9:11: settings.listen: expected an address and port such as "127.
         .unwrap();
         assert_eq!(loaded.config.settings.listen.to_string(), "127.0.0.1:8080");
     }
-    assert_snapshot!(with("  listen: \"0.0.0.0:8080\"\n"), @"
+    assert_snapshot!(with("  listen: \"0.0.0.0:8080\"\n"), @"providers.yaml:7:11: settings.listen: 0.0.0.0:8080 accepts connections from other machines, and no `clients:` are configured, so anyone who can reach it would spend the providers' keys; add a client key (`claude-lb clients add NAME`), listen on 127.0.0.1, or set `settings.allow_unauthenticated_public: true` if the network around it is trusted");
+    assert_snapshot!(with("  listen: \"0.0.0.0:8080\"\n  allow_unauthenticated_public: true\n"), @"
 ok
-providers.yaml:7:11: warning: settings.listen: 0.0.0.0:8080 accepts connections from other machines, and claude-lb does not authenticate its clients; use 127.0.0.1 unless that is what you want
+providers.yaml:7:11: warning: settings.listen: 0.0.0.0:8080 accepts connections from other machines without client keys (`allow_unauthenticated_public: true`): anyone who reaches it spends the providers' keys
 ");
     assert_snapshot!(with(""), @"ok");
 }

@@ -727,6 +727,7 @@ async fn count_tokens_goes_to_an_anthropic_provider_or_is_estimated() {
     let response = proxy
         .client
         .post(format!("{}/v1/messages/count_tokens?beta=true", proxy.url))
+        .header("content-type", "application/json")
         .body(body("m", false))
         .send()
         .await
@@ -747,6 +748,7 @@ async fn count_tokens_goes_to_an_anthropic_provider_or_is_estimated() {
     let short = proxy
         .client
         .post(format!("{}/v1/messages/count_tokens", proxy.url))
+        .header("content-type", "application/json")
         .body(body("m", false))
         .send()
         .await
@@ -757,6 +759,7 @@ async fn count_tokens_goes_to_an_anthropic_provider_or_is_estimated() {
     let long: serde_json::Value = proxy
         .client
         .post(format!("{}/v1/messages/count_tokens", proxy.url))
+        .header("content-type", "application/json")
         .body(long_body)
         .send()
         .await
@@ -798,7 +801,7 @@ async fn metrics_count_requests_failovers_cooldowns_and_tokens() {
     );
     let text = response.text().await.unwrap();
     for line in [
-        "claude_lb_requests_total{provider=\"second\",status=\"200\"} 2",
+        "claude_lb_requests_total{provider=\"second\",client=\"-\",status=\"200\"} 2",
         "claude_lb_failovers_total 1",
         "claude_lb_failed_attempts_total{provider=\"first\",reason=\"status_529\"} 1",
         "claude_lb_cooldowns_total{provider=\"first\"} 1",

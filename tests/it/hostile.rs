@@ -3,7 +3,6 @@
 //! says, with only the headers, query and values claude-lb allows.
 
 use claude_lb::mock::{MockHandle, MockUpstream, Reply};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::proxy::{Proxy, body, sse_events};
 
@@ -183,21 +182,8 @@ async fn a_key_past_the_cut_of_a_long_message_leaves_no_prefix() {
     assert!(last_error.ends_with('…'), "{last_error}");
 }
 
-/// Sends raw bytes to the proxy (so that nothing normalises the path or the headers on the
-/// way) and returns the status line and the whole answer.
 async fn raw(proxy: &Proxy, request: &str) -> (u16, String) {
-    let addr = proxy.url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    stream.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, text)
+    proxy.raw(request).await
 }
 
 fn post(path: &str, extra_headers: &str, body: &str) -> String {
@@ -220,17 +206,21 @@ async fn only_exact_routes_reach_a_provider_and_only_at_fixed_paths() {
         "/./v1/messages",
         "//v1/messages",
         "/v1/messages/../../admin",
+        // Routes match exactly: no prefix, whatever it looks like.
+        "/lb/v1/messages",
+        "/anything/v1/messages",
+        "/v1/v1/v1/messages",
     ] {
         let (status, text) = raw(&proxy, &post(path, "", &request_body)).await;
         assert_eq!(status, 404, "{path}: {text}");
     }
     assert_eq!(mock.request_count(), 0, "nothing reached the provider");
 
-    // A plain prefix (a client's base URL with a path) is accepted and never travels; of the
-    // query, only `beta` does.
+    // The one prefix accepted, a doubled `/v1` (a client's base URL ending in `/v1`), never
+    // travels; of the query, only `beta` does.
     for (path, expect) in [
         ("/v1/messages?beta=true", "/v1/messages?beta=true"),
-        ("/lb/v1/messages?beta=true", "/v1/messages?beta=true"),
+        ("/v1/v1/messages?beta=true", "/v1/messages?beta=true"),
         (
             "/v1/messages?x=/../../admin&beta=true&y=1",
             "/v1/messages?beta=true",

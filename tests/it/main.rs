@@ -9,6 +9,8 @@
     clippy::type_complexity
 )]
 
+// Client keys and limits, the admin token, web pages, slow and silent clients.
+mod access;
 // The dependency rule between modules, read from `src/`.
 mod architecture;
 // Bounds against hostile providers: endless bodies, event floods, whole-answer deadlines.

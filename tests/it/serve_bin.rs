@@ -26,21 +26,31 @@ fn config(providers: &[String]) -> String {
 }
 
 /// A running `serve` process and its log lines.
-struct Served {
-    child: Child,
-    url: String,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) url: String,
     log: mpsc::Receiver<String>,
     _cli: ClaudeLb,
 }
 
 impl Served {
-    fn start(cli: ClaudeLb, config_path: &std::path::Path) -> Self {
+    pub(crate) fn start(cli: ClaudeLb, config_path: &std::path::Path) -> Self {
         Self::start_with(cli, config_path, &[])
     }
 
-    fn start_with(cli: ClaudeLb, config_path: &std::path::Path, args: &[&str]) -> Self {
+    pub(crate) fn start_with(cli: ClaudeLb, config_path: &std::path::Path, args: &[&str]) -> Self {
+        Self::start_logged(cli, config_path, args, "info")
+    }
+
+    /// Started with this `CLAUDE_LB_LOG` filter.
+    pub(crate) fn start_logged(
+        cli: ClaudeLb,
+        config_path: &std::path::Path,
+        args: &[&str],
+        log: &str,
+    ) -> Self {
         let mut cli = cli;
-        cli.env("CLAUDE_LB_LOG", "info")
+        cli.env("CLAUDE_LB_LOG", log)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .args(["--config"])
@@ -74,7 +84,7 @@ impl Served {
         served
     }
 
-    fn wait_for_log(&mut self, needle: &str) -> String {
+    pub(crate) fn wait_for_log(&mut self, needle: &str) -> String {
         loop {
             match self.log.recv_timeout(Duration::from_secs(10)) {
                 Ok(line) if line.contains(needle) => return line,
@@ -85,7 +95,7 @@ impl Served {
     }
 
     /// Every log line written so far and not yet read.
-    fn drain_log(&mut self) -> Vec<String> {
+    pub(crate) fn drain_log(&mut self) -> Vec<String> {
         self.log.try_iter().collect()
     }
 
@@ -151,6 +161,7 @@ async fn serve_logs_each_request_and_reloads_on_file_change_and_sighup() {
 
     let response = reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-opus-5-5", false))
         .send()
         .await
@@ -273,6 +284,7 @@ async fn sigterm_lets_the_stream_in_flight_finish() {
     let mut served = Served::start(cli, &path);
     let response = reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("m", true))
         .send()
         .await
@@ -372,6 +384,7 @@ async fn a_stream_cut_after_the_commit_is_logged_as_a_warning() {
     let mut served = Served::start(cli, &path);
     let response = reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-opus-5-5", true))
         .send()
         .await
@@ -396,6 +409,7 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
     let mut served = Served::start(cli, &path);
     reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-opus-5-5", false))
         .send()
         .await
@@ -414,6 +428,7 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
     let mut served = Served::start_with(cli, &path, &["--log-format", "text"]);
     reqwest::Client::new()
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-opus-5-5", false))
         .send()
         .await
@@ -461,6 +476,7 @@ async fn log_lines_escape_and_cap_what_the_client_sent() {
     let client = reqwest::Client::new();
     let response = client
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("m\nINFO forged line\r", false))
         .send()
         .await
@@ -472,6 +488,7 @@ async fn log_lines_escape_and_cap_what_the_client_sent() {
     let huge = "x".repeat(4 * 1024 * 1024);
     let response = client
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body(&huge, false))
         .send()
         .await
@@ -500,6 +517,7 @@ async fn the_usage_ledger_goes_to_the_data_directory_and_sigterm_writes_every_ro
     let client = reqwest::Client::new();
     let first = client
         .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
         .body(body("claude-sonnet-4-5", false))
         .send()
         .await
@@ -510,6 +528,7 @@ async fn the_usage_ledger_goes_to_the_data_directory_and_sigterm_writes_every_ro
     let second = tokio::spawn(
         client
             .post(format!("{}/v1/messages", served.url))
+            .header("content-type", "application/json")
             .body(body("claude-sonnet-4-5", false))
             .send(),
     );

@@ -94,10 +94,12 @@ async fn an_answer_leaves_one_row_with_its_tokens_cache_and_cost() {
     let counted = proxy
         .client
         .post(format!("{}/v1/messages/count_tokens", proxy.url))
+        .header("content-type", "application/json")
         .body(body(SONNET, false))
         .send()
         .await
         .unwrap();
+    assert_eq!(counted.status(), 200);
     counted.bytes().await.unwrap();
     proxy.shut_down().await;
     let rows = rows(&db);

@@ -187,7 +187,7 @@ fn instance_answers(listen: std::net::SocketAddr) -> bool {
         let url = format!("http://{listen}/");
         let answer = tokio::time::timeout(
             std::time::Duration::from_secs(1),
-            crate::upstream::remote::get(&upstream, &url),
+            crate::upstream::remote::get(&upstream, &url, None),
         )
         .await;
         // `GET /` answers 200 while a provider is available and 503 when none is.

@@ -34,7 +34,7 @@ pub fn run_cli(
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     if let Some(url) = &args.remote {
-        return run_remote(url, args.json, *printer);
+        return run_remote(url, args.admin.admin_token.as_deref(), args.json, *printer);
     }
     let loaded = load_config(global, *printer)?;
     let providers = &loaded.config.providers;
@@ -111,10 +111,15 @@ fn provider_json(p: &Provider) -> serde_json::Value {
     })
 }
 
-fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitStatus> {
+fn run_remote(
+    url: &str,
+    admin_token: Option<&str>,
+    json: bool,
+    printer: Printer,
+) -> anyhow::Result<ExitStatus> {
     let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let (raw, list) = runtime.block_on(fetch(&remote::join(&base, "/providers")))?;
+    let (raw, list) = runtime.block_on(fetch(&remote::join(&base, "/providers"), admin_token))?;
     let out = if json {
         serde_json::to_string_pretty(&raw)?
     } else if list.is_empty() {
@@ -128,11 +133,14 @@ fn run_remote(url: &str, json: bool, printer: Printer) -> anyhow::Result<ExitSta
 
 /// The instance's provider list as it sent it (for `--json`), checked to have the shape of
 /// `RemoteProvider` (for the table).
-async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<ProviderStatus>)> {
+async fn fetch(
+    url: &str,
+    admin_token: Option<&str>,
+) -> anyhow::Result<(serde_json::Value, Vec<ProviderStatus>)> {
     let hint = "is `claude-lb serve` running there?";
     let upstream = Upstream::new()?;
     let exchange = async {
-        let response = remote::get(&upstream, url).await?;
+        let response = remote::get(&upstream, url, admin_token).await?;
         let status = response.status;
         let body = response.collect(REMOTE_LIMIT).await?;
         Ok::<_, crate::upstream::UpstreamError>((status, body))
@@ -145,6 +153,13 @@ async fn fetch(url: &str) -> anyhow::Result<(serde_json::Value, Vec<ProviderStat
         Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
         Ok(Ok(answer)) => answer,
     };
+    if status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN {
+        bail!(
+            "{url} refused the admin request (HTTP {}: {}); pass the instance's settings.admin_token with --admin-token or CLAUDE_LB_ADMIN_TOKEN",
+            status.as_u16(),
+            excerpt(&body)
+        );
+    }
     if !status.is_success() {
         bail!(
             "{url} answered HTTP {} ({}), not claude-lb's provider list; {hint}",

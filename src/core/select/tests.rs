@@ -153,7 +153,7 @@ fn check_plan_for(
     now: Instant,
     expect: &str,
 ) {
-    let plan = selector.plan(providers, model, strategy, &world.health, now);
+    let plan = selector.plan(providers, model, &|_| true, strategy, &world.health, now);
     assert_eq!(render(plan, providers, model), expect);
 }
 
@@ -181,7 +181,14 @@ fn firsts(
     let names: Vec<&str> = (0..requests)
         .map(|_| {
             let plan = selector
-                .plan(providers, MODEL, strategy, &world.health, world.t0)
+                .plan(
+                    providers,
+                    MODEL,
+                    &|_| true,
+                    strategy,
+                    &world.health,
+                    world.t0,
+                )
                 .unwrap();
             providers[plan.first().index].id.as_str()
         })
@@ -332,7 +339,14 @@ fn check_weighted_shares(weights: &[u32], requests: usize) {
     let mut counts = vec![0_usize; providers.len()];
     for _ in 0..requests {
         let plan = s
-            .plan(&providers, MODEL, Strategy::Weighted, &w.health, w.t0)
+            .plan(
+                &providers,
+                MODEL,
+                &|_| true,
+                Strategy::Weighted,
+                &w.health,
+                w.t0,
+            )
             .unwrap();
         counts[plan.first().index] += 1;
         assert_eq!(plan.len(), providers.len());
@@ -411,7 +425,14 @@ fn latency_explores_another_candidate_one_request_in_ten() {
     let mut explored = Vec::new();
     for request in 1..=40 {
         let plan = s
-            .plan(&providers, MODEL, Strategy::Latency, &w.health, w.t0)
+            .plan(
+                &providers,
+                MODEL,
+                &|_| true,
+                Strategy::Latency,
+                &w.health,
+                w.t0,
+            )
             .unwrap();
         let line = render(Ok(plan), &providers, MODEL);
         if line != "a b c" {
@@ -512,7 +533,7 @@ proptest! {
             .min_by_key(|&i| specs[i].3.map(|secs| secs * 100 + i as u64));
         let selector = Selector::new();
         for _ in 0..requests {
-            let plan = selector.plan(&providers, MODEL, strategy, &world.health, world.t0);
+            let plan = selector.plan(&providers, MODEL, &|_| true, strategy, &world.health, world.t0);
             match (plan, earliest) {
                 (Err(PlanError::NoProviderServesModel), None) => {}
                 (Ok(plan), Some(first)) if available.is_empty() => {
@@ -534,4 +555,36 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn only_admitted_providers_are_candidates_whatever_their_health() {
+    let w = World::new();
+    let providers = [p("a"), p("b"), p("c")];
+    let only_b_and_c = |index: usize| index != 0;
+    let plan = Selector::new()
+        .plan(
+            &providers,
+            MODEL,
+            &only_b_and_c,
+            Strategy::Priority,
+            &w.health,
+            w.t0,
+        )
+        .unwrap();
+    assert_eq!(render(Ok(plan), &providers, MODEL), "b c");
+    let nothing = |_: usize| false;
+    assert_eq!(
+        Selector::new()
+            .plan(
+                &providers,
+                MODEL,
+                &nothing,
+                Strategy::Priority,
+                &w.health,
+                w.t0
+            )
+            .unwrap_err(),
+        PlanError::NoProviderServesModel
+    );
 }

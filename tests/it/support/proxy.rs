@@ -108,6 +108,24 @@ impl Proxy {
         }
     }
 
+    /// Sends raw bytes to the proxy (so that nothing normalises the path or the headers on the
+    /// way) and returns the status and the whole answer.
+    pub(crate) async fn raw(&self, request: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        stream.read_to_end(&mut out).await.unwrap();
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+
     /// The config file path.
     pub(crate) fn config_path(&self) -> PathBuf {
         self.state.config_path.clone().unwrap()
@@ -129,6 +147,16 @@ impl Proxy {
             .send()
             .await
             .unwrap()
+    }
+
+    pub(crate) async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
     }
 
     pub(crate) async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {

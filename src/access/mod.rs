@@ -1,0 +1,302 @@
+//! Who may use this instance: client keys and their limits, the admin routes, and web pages.
+//!
+//! The proxy asks here before anything else happens to a request: [`browser::check`] for every
+//! request, [`admin`] for the admin routes, [`Access::admit`] for the API routes. Each answer is
+//! either a go-ahead or a [`Refusal`] that already says what the client is told; none of them
+//! contacts or blames a provider.
+//!
+//! Keys are compared as SHA-256 digests, in constant time, against every client (no early exit
+//! on a match), so neither the time of an answer nor anything in it tells which part of a key,
+//! or which client's key, was close. Only names appear in logs and answers.
+
+pub mod browser;
+pub mod rate;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, StatusCode};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use crate::config::{AccessSettings, Client, KeyDigest};
+use crate::core::error_type::ErrorType;
+use rate::RateLimiter;
+
+/// How long a client told it has too many requests in flight should wait: one of them may end
+/// at any moment, so the shortest a `retry-after` can say.
+const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Why a request is refused, as the client will be told.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub error_type: ErrorType,
+    /// A short, fixed label for logs and metrics (`missing_key`, `rate_limit`, ...).
+    pub reason: &'static str,
+    /// What the client is told; never a key or another client's name.
+    pub message: String,
+    /// For a limit: when to come back.
+    pub retry_after: Option<Duration>,
+    /// The client the request was authenticated as, when it was.
+    pub client: Option<Arc<str>>,
+}
+
+impl Refusal {
+    fn new(
+        status: StatusCode,
+        error_type: ErrorType,
+        reason: &'static str,
+        message: String,
+    ) -> Self {
+        Self {
+            status,
+            error_type,
+            reason,
+            message,
+            retry_after: None,
+            client: None,
+        }
+    }
+
+    /// 403 `permission_error`.
+    pub fn forbidden(reason: &'static str, message: String) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorType::Permission,
+            reason,
+            message,
+        )
+    }
+
+    fn for_client(mut self, client: &Client) -> Self {
+        self.client = Some(client.name.clone());
+        self
+    }
+}
+
+/// A request let in: its client, and the slot it holds among the client's `max_concurrent`
+/// until its answer ends (drop the permit with the answer's body).
+#[derive(Debug)]
+pub struct Admitted {
+    pub client: Arc<Client>,
+    pub permit: Option<OwnedSemaphorePermit>,
+}
+
+/// The clients of the running configuration, with the state of their limits. Shared by every
+/// request; a reload swaps the clients and keeps the limit state of every client whose name
+/// and limits did not change, so that a reload is no way around a limit.
+#[derive(Debug, Default)]
+pub struct Access {
+    table: ArcSwap<Vec<Entry>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    client: Arc<Client>,
+    rate: Option<Arc<RateLimiter>>,
+    slots: Option<Arc<Semaphore>>,
+}
+
+impl Access {
+    pub fn new(clients: &[Arc<Client>]) -> Self {
+        let access = Self::default();
+        access.replace(clients);
+        access
+    }
+
+    /// Swaps in the clients of a new configuration.
+    pub fn replace(&self, clients: &[Arc<Client>]) {
+        let old = self.table.load();
+        let table = clients
+            .iter()
+            .map(|client| {
+                let kept = old.iter().find(|e| e.client.same_limits(client));
+                Entry {
+                    client: client.clone(),
+                    rate: kept.and_then(|e| e.rate.clone()).or_else(|| {
+                        client
+                            .requests_per_minute
+                            .map(|n| Arc::new(RateLimiter::per_minute(n)))
+                    }),
+                    slots: kept.and_then(|e| e.slots.clone()).or_else(|| {
+                        client.max_concurrent.map(|n| {
+                            Arc::new(Semaphore::new(usize::try_from(n.get()).unwrap_or(1)))
+                        })
+                    }),
+                }
+            })
+            .collect();
+        self.table.store(Arc::new(table));
+    }
+
+    /// Whether requests need a client key.
+    pub fn required(&self) -> bool {
+        !self.table.load().is_empty()
+    }
+
+    /// Authenticates a request by its `x-api-key` or `Authorization: Bearer` and takes its
+    /// place within the client's limits. `Ok(None)` when no clients are configured.
+    pub fn admit(&self, headers: &HeaderMap, now: Instant) -> Result<Option<Admitted>, Refusal> {
+        let table = self.table.load();
+        if table.is_empty() {
+            return Ok(None);
+        }
+        let presented: Vec<KeyDigest> = [
+            headers.get("x-api-key").map(http::HeaderValue::as_bytes),
+            headers
+                .get(AUTHORIZATION)
+                .and_then(|v| bearer(v.as_bytes())),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|key| !key.is_empty())
+        .map(KeyDigest::of)
+        .collect();
+        if presented.is_empty() {
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorType::Authentication,
+                "missing_key",
+                "invalid x-api-key: this claude-lb needs a client key, sent as x-api-key (ANTHROPIC_API_KEY) or Authorization: Bearer (ANTHROPIC_AUTH_TOKEN)".to_owned(),
+            ));
+        }
+        // Every client is compared with every key presented, whatever matches first.
+        let mut found: Option<&Entry> = None;
+        for entry in table.iter() {
+            let mut matched = false;
+            for key in &presented {
+                matched |= entry.client.key.ct_eq(key);
+            }
+            if matched && found.is_none() {
+                found = Some(entry);
+            }
+        }
+        let Some(entry) = found else {
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorType::Authentication,
+                "unknown_key",
+                "invalid x-api-key: the key is not one of this claude-lb's client keys".to_owned(),
+            ));
+        };
+        let client = &entry.client;
+        let permit = if let Some(slots) = &entry.slots {
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                let mut refusal = Refusal::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorType::RateLimit,
+                    "max_concurrent",
+                    format!(
+                        "client {} already has {} requests in flight, its max_concurrent; retry when one ends",
+                        client.name,
+                        client.max_concurrent.map_or(0, std::num::NonZeroU32::get)
+                    ),
+                )
+                .for_client(client);
+                refusal.retry_after = Some(BUSY_RETRY_AFTER);
+                return Err(refusal);
+            };
+            Some(permit)
+        } else {
+            None
+        };
+        if let Some(rate) = &entry.rate
+            && let Err(wait) = rate.admit(now)
+        {
+            // Whole seconds, rounded up: `retry-after` has no fractions.
+            let wait = Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+            let mut refusal = Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorType::RateLimit,
+                "requests_per_minute",
+                format!(
+                    "client {} sent its {} requests_per_minute; retry in {}s",
+                    client.name,
+                    client
+                        .requests_per_minute
+                        .map_or(0, std::num::NonZeroU32::get),
+                    wait.as_secs()
+                ),
+            )
+            .for_client(client);
+            refusal.retry_after = Some(wait);
+            return Err(refusal);
+        }
+        Ok(Some(Admitted {
+            client: client.clone(),
+            permit,
+        }))
+    }
+}
+
+/// The credential of an `Authorization: Bearer ...` value.
+fn bearer(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(7)?;
+    scheme
+        .eq_ignore_ascii_case(b"bearer ")
+        .then(|| rest.trim_ascii())
+}
+
+/// Whether a client may ask for `model`: 403 naming it otherwise.
+pub fn check_model(client: &Client, model: &str) -> Result<(), Refusal> {
+    if client.may_request(model) {
+        return Ok(());
+    }
+    let patterns: Vec<&str> = client
+        .models
+        .iter()
+        .flatten()
+        .map(crate::core::provider::ModelPattern::as_str)
+        .collect();
+    Err(Refusal::forbidden(
+        "model",
+        format!(
+            "client {} may not use model {} (its models: {})",
+            client.name,
+            crate::logging::escape(model, crate::logging::MODEL_LIMIT),
+            patterns.join(", ")
+        ),
+    )
+    .for_client(client))
+}
+
+/// The admin routes: with `admin_token`, `Authorization: Bearer` must carry it; without, only
+/// loopback peers are answered.
+pub fn admin(headers: &HeaderMap, peer: IpAddr, settings: &AccessSettings) -> Result<(), Refusal> {
+    match &settings.admin_token {
+        Some(token) => {
+            let expected = KeyDigest::of(token.expose().as_bytes());
+            let presented = headers
+                .get(AUTHORIZATION)
+                .and_then(|v| bearer(v.as_bytes()))
+                .map(KeyDigest::of);
+            if presented.is_some_and(|p| p.ct_eq(&expected)) {
+                Ok(())
+            } else {
+                Err(Refusal::new(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorType::Authentication,
+                    "admin_token",
+                    "the admin routes need Authorization: Bearer with settings.admin_token (`--admin-token` or CLAUDE_LB_ADMIN_TOKEN for --remote commands)".to_owned(),
+                ))
+            }
+        }
+        None if is_loopback(peer) => Ok(()),
+        None => Err(Refusal::forbidden(
+            "admin_remote",
+            "the admin routes answer loopback clients only; set settings.admin_token to reach them from elsewhere".to_owned(),
+        )),
+    }
+}
+
+/// Whether `peer` is this machine (an IPv4 loopback address written as IPv6 included).
+pub fn is_loopback(peer: IpAddr) -> bool {
+    peer.to_canonical().is_loopback()
+}
+
+#[cfg(test)]
+mod tests;
