@@ -182,6 +182,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     state.usage_db = crate::usage::store::sqlite_path(&usage_settings.store, data_dir.as_deref())
         .ok()
         .flatten();
+    state.budgets = ledger.as_ref().and_then(|l| l.budgets().cloned());
     let state = Arc::new(state);
     let _watch = match proxy::reload::watch(state.clone()) {
         Ok(watch) => watch,

@@ -58,6 +58,15 @@ pub struct RawClient {
     pub models: Option<TextList>,
     pub max_concurrent: Option<Text>,
     pub requests_per_minute: Option<Text>,
+    pub budget: Option<RawBudget>,
+}
+
+/// A client's `budget: { usd_per_month, tokens_per_day }`, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawBudget {
+    pub pos: Pos,
+    pub usd_per_month: Option<Text>,
+    pub tokens_per_day: Option<Text>,
 }
 
 /// One entry of `providers:`, as written. Every key is optional here; validation decides which
@@ -204,6 +213,13 @@ const CLIENT_FIELDS: &[(&str, Slot<RawClient>)] = &[
         "requests_per_minute",
         Slot::Text(|c| &mut c.requests_per_minute),
     ),
+    ("budget", Slot::Nested(budget)),
+];
+
+/// The keys allowed in a client's `budget`.
+const BUDGET_FIELDS: &[(&str, Slot<RawBudget>)] = &[
+    ("usd_per_month", Slot::Text(|b| &mut b.usd_per_month)),
+    ("tokens_per_day", Slot::Text(|b| &mut b.tokens_per_day)),
 ];
 
 fn keys<T>(table: &[(&'static str, Slot<T>)]) -> Vec<&'static str> {
@@ -522,6 +538,16 @@ fn read_fields<T>(
             None => {}
         }
     }
+}
+
+/// A client's `budget`: a mapping of its own keys.
+fn budget(client: &mut RawClient, node: &Node<'_>, path: &str, problems: &mut Problems) {
+    let mut raw = RawBudget {
+        pos: pos(untag(node)),
+        ..RawBudget::default()
+    };
+    read_fields(node, path, BUDGET_FIELDS, &mut raw, problems);
+    client.budget = Some(raw);
 }
 
 /// `settings.usage`: a mapping of its own keys.

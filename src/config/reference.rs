@@ -246,6 +246,12 @@ pub const CLIENT: &[Key] = &[
         "none",
         "Requests a minute; the whole minute's allowance may come at once, then one more each 1/N minute. One more gets 429 with `retry-after`.",
     ),
+    key(
+        "budget",
+        false,
+        "none",
+        "Spending limits counted from the usage ledger (so they survive a restart): `{ usd_per_month: 200, tokens_per_day: 20000000 }`, either or both; months and days are UTC, tokens are input, output and cached ones together, dollars the ledger's estimated cost. A client past one gets 402 `billing_error` saying which budget, how much was spent and when it resets, and no provider is contacted. Needs the ledger (`settings.usage.store` not `off`).",
+    ),
 ];
 
 /// The README's "Provider keys" table.

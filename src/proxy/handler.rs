@@ -247,6 +247,9 @@ async fn messages(
     state: &AppState,
     client: Option<Arc<Client>>,
 ) -> Response<Body> {
+    if let Some(refused) = over_budget(client.as_deref(), state) {
+        return refused;
+    }
     let request = match client_request(request, state, client).await {
         Ok(request) => request,
         Err(response) => return response,
@@ -255,6 +258,30 @@ async fn messages(
         Ok(answer) => response::answer(answer),
         Err(error) => response::dispatch_error(&error, state.local_addr.get()),
     }
+}
+
+/// 402 `billing_error` when `client` has spent one of its budgets: which one, how much was
+/// spent, and when it resets. No provider is contacted.
+fn over_budget(client: Option<&Client>, state: &AppState) -> Option<Response<Body>> {
+    let client = client?;
+    let budget = client.budget.as_ref()?;
+    let budgets = state.budgets.as_ref()?;
+    let exceeded = budgets
+        .check(&client.name, budget, crate::usage::time::now_ms())
+        .err()?;
+    state
+        .dispatcher
+        .metrics()
+        .record_refused(Some(&client.name), "budget");
+    let mut response = response::error(
+        StatusCode::PAYMENT_REQUIRED,
+        ErrorType::Billing,
+        &format!("client {}: {exceeded}", client.name),
+    );
+    response
+        .headers_mut()
+        .insert("x-should-retry", http::HeaderValue::from_static("false"));
+    Some(response)
 }
 
 async fn count_tokens(

@@ -10,12 +10,7 @@ use super::Row;
 use super::report::Spent;
 use super::time;
 
-/// A client's limits (`budget: { usd_per_month, tokens_per_day }`).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Budget {
-    pub usd_per_month: Option<f64>,
-    pub tokens_per_day: Option<u64>,
-}
+pub use crate::config::clients::Budget;
 
 /// Which budget is spent, how much, and when it resets.
 #[derive(Clone, Debug, PartialEq)]

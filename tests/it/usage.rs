@@ -666,3 +666,68 @@ async fn usage_remote_reads_a_running_instance() {
     assert_eq!(json["groups"][0]["key"], serde_json::json!(["main"]));
     proxy.shut_down().await;
 }
+
+const ALICE_KEY: &str = "clb-alice-0123456789abcdefghijklmnop";
+
+async fn as_alice(proxy: &Proxy) -> reqwest::Response {
+    proxy
+        .client
+        .post(format!("{}/v1/messages", proxy.url))
+        .header("content-type", "application/json")
+        .header("x-api-key", ALICE_KEY)
+        .body(body(SONNET, false))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_client_over_its_daily_tokens_gets_402_without_a_provider_even_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("usage.db");
+    let yaml = |mock: &MockHandle| {
+        format!(
+            "providers:\n{}clients:\n  - name: alice\n    key: \"{ALICE_KEY}\"\n    budget: {{ tokens_per_day: 1000 }}\n",
+            anthropic("main", mock)
+        )
+    };
+    // One answer of 55,200 tokens spends the day's 1,000 at once.
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::json(200, message_with_cache()))
+        .start()
+        .await;
+    let proxy = Proxy::start_with_ledger(&yaml(&mock), &db).await;
+    let first = as_alice(&proxy).await;
+    assert_eq!(first.status(), 200);
+    first.bytes().await.unwrap();
+    let refused = as_alice(&proxy).await;
+    assert_eq!(refused.status(), 402);
+    let error: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "billing_error", "{error}");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("alice")
+            && message.contains("daily token budget")
+            && message.contains("55200 of 1000 tokens")
+            && message.contains("resets at"),
+        "{message}"
+    );
+    assert_eq!(
+        mock.request_count(),
+        1,
+        "the refused request reached the provider"
+    );
+    proxy.shut_down().await;
+    let rows = rows(&db);
+    assert_eq!(rows.len(), 1, "a refused request is not a row: {rows:#?}");
+    assert_eq!(rows[0].client.as_deref(), Some("alice"));
+
+    // A new process reads what alice spent from the ledger.
+    let mock = MockUpstream::anthropic().start().await;
+    let proxy = Proxy::start_with_ledger(&yaml(&mock), &db).await;
+    let refused = as_alice(&proxy).await;
+    assert_eq!(refused.status(), 402);
+    refused.bytes().await.unwrap();
+    assert_eq!(mock.request_count(), 0);
+    proxy.shut_down().await;
+}

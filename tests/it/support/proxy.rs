@@ -78,6 +78,7 @@ impl Proxy {
         }
         let mut state = AppState::new(dispatcher, Some(path), env);
         state.usage_db = db.map(std::path::Path::to_path_buf);
+        state.budgets = ledger.as_ref().and_then(|l| l.budgets().cloned());
         let state = Arc::new(state);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
