@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Exit 0 when the claude-lb at the configured address answers with a provider available')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Show where tokens and money went: requests, failures, tokens and cost per group')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -479,6 +480,24 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'claude-lb;usage' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From when: a duration back from now (24h, 7d) or a UTC date (2026-12-01)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Up to when (default: now): a duration back from now or a UTC date')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Group by provider, model, client, route, day or hour (several: comma-separated or repeated)')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Ask a running `claude-lb serve` at this URL (`GET /usage`) instead of reading the ledger file')
+            [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (as `GET /usage` answers) instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log only errors and hide notices')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'claude-lb;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (repeat for more: -v, -vv, -vvv)')
@@ -505,6 +524,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Exit 0 when the claude-lb at the configured address answers with a provider available')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Show where tokens and money went: requests, failures, tokens and cost per group')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -590,6 +610,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-lb' -ScriptBlock {
             break
         }
         'claude-lb;help;top' {
+            break
+        }
+        'claude-lb;help;usage' {
             break
         }
         'claude-lb;help;completions' {

@@ -61,6 +61,9 @@ _claude__lb() {
             claude__lb,top)
                 cmd="claude__lb__subcmd__top"
                 ;;
+            claude__lb,usage)
+                cmd="claude__lb__subcmd__usage"
+                ;;
             claude__lb__subcmd__clients,add)
                 cmd="claude__lb__subcmd__clients__subcmd__add"
                 ;;
@@ -147,6 +150,9 @@ _claude__lb() {
                 ;;
             claude__lb__subcmd__help,top)
                 cmd="claude__lb__subcmd__help__subcmd__top"
+                ;;
+            claude__lb__subcmd__help,usage)
+                cmd="claude__lb__subcmd__help__subcmd__usage"
                 ;;
             claude__lb__subcmd__help__subcmd__clients,add)
                 cmd="claude__lb__subcmd__help__subcmd__clients__subcmd__add"
@@ -236,7 +242,7 @@ _claude__lb() {
 
     case "${cmd}" in
         claude__lb)
-            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers clients test demo config route code env health top completions help"
+            opts="-v -q -h -V --config --verbose --quiet --help --version serve mock check providers clients test demo config route code env health top usage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -828,7 +834,7 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help)
-            opts="serve mock check providers clients test demo config route code env health top completions help"
+            opts="serve mock check providers clients test demo config route code env health top usage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1192,6 +1198,20 @@ _claude__lb() {
             return 0
             ;;
         claude__lb__subcmd__help__subcmd__top)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__help__subcmd__usage)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1780,6 +1800,55 @@ _claude__lb() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__lb__subcmd__usage)
+            opts="-v -q -h -V --since --until --by --json --remote --admin-token --config --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

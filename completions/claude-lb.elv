@@ -40,6 +40,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
             cand top 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers'
+            cand usage 'Show where tokens and money went: requests, failures, tokens and cost per group'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -432,6 +433,23 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'claude-lb;usage'= {
+            cand --since 'From when: a duration back from now (24h, 7d) or a UTC date (2026-12-01)'
+            cand --until 'Up to when (default: now): a duration back from now or a UTC date'
+            cand --by 'Group by provider, model, client, route, day or hour (several: comma-separated or repeated)'
+            cand --remote 'Ask a running `claude-lb serve` at this URL (`GET /usage`) instead of reading the ledger file'
+            cand --admin-token 'The instance''s admin token (`settings.admin_token`), sent as `Authorization: Bearer`; without it, an instance answers its admin routes to loopback clients only'
+            cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
+            cand --json 'Print one JSON document (as `GET /usage` answers) instead of a table'
+            cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand --verbose 'Log more (repeat for more: -v, -vv, -vvv)'
+            cand -q 'Log only errors and hide notices'
+            cand --quiet 'Log only errors and hide notices'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'claude-lb;completions'= {
             cand --config 'Use this config file (default: the file named by the `CLAUDE_LB_CONFIG` variable, then ./providers.yaml, then ~/.config/claude-lb/providers.yaml)'
             cand -v 'Log more (repeat for more: -v, -vv, -vvv)'
@@ -457,6 +475,7 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
             cand env 'Print the lines that point a shell at claude-lb: eval "$(claude-lb env)"'
             cand health 'Exit 0 when the claude-lb at the configured address answers with a provider available'
             cand top 'Watch a running instance live: providers, cooldowns, traffic, latency, failovers'
+            cand usage 'Show where tokens and money went: requests, failures, tokens and cost per group'
             cand completions 'Print the shell completion script for SHELL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -518,6 +537,8 @@ set edit:completion:arg-completer[claude-lb] = {|@words|
         &'claude-lb;help;health'= {
         }
         &'claude-lb;help;top'= {
+        }
+        &'claude-lb;help;usage'= {
         }
         &'claude-lb;help;completions'= {
         }

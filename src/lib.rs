@@ -23,6 +23,7 @@
 //! - [`logging`]: the `tracing` subscriber, the log format and the escaping of logged values.
 //! - [`env`]: every environment variable claude-lb reads.
 //! - [`limits`]: every bound on memory and time a provider answer or a request may use.
+//! - [`usage`]: the usage ledger (one row per request, in `SQLite`), prices and budgets.
 
 pub mod access;
 pub mod cli;
@@ -41,3 +42,4 @@ pub mod sse;
 pub mod translate;
 pub mod ui;
 pub mod upstream;
+pub mod usage;

@@ -80,6 +80,8 @@ struct Inner {
     routes: BTreeMap<std::sync::Arc<str>, u64>,
     /// The latest events, oldest first, at most [`EVENTS_KEPT`].
     events: VecDeque<Event>,
+    /// Usage ledger rows lost to a full queue or a failing store.
+    usage_rows_dropped: u64,
 }
 
 impl Inner {
@@ -253,6 +255,12 @@ impl Metrics {
         self.inner.lock().events.iter().rev().cloned().collect()
     }
 
+    /// Usage ledger rows that were not written.
+    pub fn record_usage_rows_dropped(&self, rows: u64) {
+        let mut inner = self.inner.lock();
+        inner.usage_rows_dropped = inner.usage_rows_dropped.saturating_add(rows);
+    }
+
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
         let inner = self.inner.lock();
@@ -280,6 +288,11 @@ impl Metrics {
                 );
             }
         }
+        let _ = writeln!(
+            out,
+            "# HELP claude_lb_usage_rows_dropped_total Usage ledger rows not written (queue full or store failing).\n# TYPE claude_lb_usage_rows_dropped_total counter\nclaude_lb_usage_rows_dropped_total {}",
+            inner.usage_rows_dropped
+        );
         let _ = writeln!(
             out,
             "# HELP claude_lb_failed_attempts_total Failed attempts, by provider and reason.\n# TYPE claude_lb_failed_attempts_total counter"
@@ -452,6 +465,7 @@ mod tests {
         );
         metrics.record_route(&std::sync::Arc::from("background"));
         metrics.record_route(&std::sync::Arc::from("background"));
+        metrics.record_usage_rows_dropped(3);
         let text = metrics.render();
         for line in [
             "claude_lb_requests_total{provider=\"b\",client=\"alice\",status=\"200\"} 2",
@@ -461,6 +475,7 @@ mod tests {
             "claude_lb_failed_requests_total 1",
             "claude_lb_route_requests_total{route=\"background\"} 2",
             "claude_lb_failovers_total 1",
+            "claude_lb_usage_rows_dropped_total 3",
             "claude_lb_failed_attempts_total{provider=\"a\",reason=\"status_529\"} 1",
             "claude_lb_cooldowns_total{provider=\"a\"} 1",
             "claude_lb_input_tokens_total{provider=\"b\"} 11",

@@ -151,6 +151,12 @@ pub(crate) async fn run(sizes: Sizes) -> anyhow::Result<Report> {
     let proxy_addr = free_addr()?;
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("providers.yaml");
+    // The usage ledger writes to a file of the temporary directory, never the user's data
+    // directory; `CLAUDE_LB_BENCH_USAGE=off` measures without it.
+    let usage_store = match std::env::var("CLAUDE_LB_BENCH_USAGE").as_deref() {
+        Ok("off") => "off".to_owned(),
+        _ => dir.path().join("usage.db").display().to_string(),
+    };
     std::fs::write(
         &config,
         format!(
@@ -185,6 +191,8 @@ clients:
     key: bench-key
 settings:
   listen: {proxy_addr}
+  usage:
+    store: {usage_store}
 ",
             fast = fast.addr,
             openai = openai.addr,

@@ -12,6 +12,7 @@ fn client(name: &str, key: &str) -> Client {
         models: None,
         max_concurrent: None,
         requests_per_minute: None,
+        budget: None,
     }
 }
 

@@ -469,3 +469,37 @@ pub struct ClientsRemoveArgs {
     #[arg(value_name = "NAME")]
     pub name: String,
 }
+
+/// `usage`.
+#[derive(Clone, Debug, Default, Args)]
+#[command(after_help = "\
+Examples:
+  claude-lb usage                                   Totals of the last 24 hours
+  claude-lb usage --since 7d --by provider,model    Per provider and model, last 7 days
+  claude-lb usage --since 2026-12-01 --by day       Per UTC day since a date, with a chart
+  claude-lb usage --by client --json                One JSON document (as GET /usage)
+  claude-lb usage --remote http://127.0.0.1:8080    Ask a running `serve`
+
+Days and hours are UTC. Costs are estimates from built-in Anthropic prices and each provider's
+`pricing:`; rows whose model has no known price are counted apart, not as zero.")]
+pub struct UsageArgs {
+    /// From when: a duration back from now (24h, 7d) or a UTC date (2026-12-01)
+    #[arg(long, value_name = "WHEN", default_value = "24h")]
+    pub since: String,
+    /// Up to when (default: now): a duration back from now or a UTC date
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Group by provider, model, client, route, day or hour (several: comma-separated or
+    /// repeated)
+    #[arg(long, value_name = "GROUP", value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Print one JSON document (as `GET /usage` answers) instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Ask a running `claude-lb serve` at this URL (`GET /usage`) instead of reading the
+    /// ledger file
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub remote: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}

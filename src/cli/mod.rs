@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 pub use args::{AdminArgs, CheckArgs, ProvidersListArgs, RouteExplainArgs, TestArgs};
 pub use args::{
-    CompletionsArgs, DemoArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs,
+    CompletionsArgs, DemoArgs, GenerateArgs, GlobalArgs, InitArgs, MockArgs, ServeArgs, UsageArgs,
     ValidateArgs,
 };
 pub use client_args::{CodeArgs, EnvArgs, HealthArgs, ShellArg, TopArgs};
@@ -39,6 +39,7 @@ Examples:
   claude-lb providers list                  Show the configured providers
   claude-lb top                             Watch the running instance live
   claude-lb test                            Send one request through the pool
+  claude-lb usage --since 7d --by provider  Tokens and cost of the last week, per provider
   claude-lb config validate                 Check the config exactly as `serve` would load it
   claude-lb providers add                   Add a provider, step by step
   claude-lb providers disable openrouter    Take a provider out without removing it
@@ -110,6 +111,8 @@ pub enum Command {
     Health(HealthArgs),
     /// Watch a running instance live: providers, cooldowns, traffic, latency, failovers
     Top(TopArgs),
+    /// Show where tokens and money went: requests, failures, tokens and cost per group
+    Usage(UsageArgs),
     /// Print the shell completion script for SHELL
     Completions(CompletionsArgs),
     /// Write the completion scripts and man pages into a directory (for packagers)

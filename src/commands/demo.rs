@@ -129,6 +129,7 @@ pub fn run_cli(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus>
 }
 
 async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let started_ms = crate::usage::time::now_ms();
     let providers = Providers::start().await?;
     let no_env = |_: &str| None;
     let loaded = config::load_str(&providers.config_text(), "(demo config)", &no_env)
@@ -140,7 +141,25 @@ async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         .local_addr()
         .context("cannot read the listening address")?;
     let dispatcher = Dispatcher::new(loaded.config)?;
-    let state = Arc::new(AppState::new(dispatcher, None, Arc::new(no_env)));
+    // A usage ledger of its own, in a temporary file, so the summary can end with it.
+    let ledger_dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let ledger_db = ledger_dir.path().join("usage.db");
+    let ledger = crate::usage::start(
+        &config::UsageSettings {
+            store: config::UsageStore::Sqlite(ledger_db.clone()),
+            retention: Duration::from_secs(86_400),
+        },
+        None,
+        dispatcher.metrics_handle(),
+    )
+    .context("cannot start the demo's usage ledger")?;
+    let dispatcher = match &ledger {
+        Some(ledger) => dispatcher.with_recorder(ledger.recorder()),
+        None => dispatcher,
+    };
+    let mut state = AppState::new(dispatcher, None, Arc::new(no_env));
+    state.usage_db = Some(ledger_db.clone());
+    let state = Arc::new(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(proxy::serve(listener, state.clone(), async move {
         let _ = stop_rx.await;
@@ -182,6 +201,32 @@ async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         .context("the proxy task failed")?
         .context("the proxy failed")?;
     providers.shutdown().await;
+    if let Some(ledger) = ledger {
+        tokio::task::spawn_blocking(move || ledger.close())
+            .await
+            .context("the usage ledger did not close")?;
+    }
+    if args.requests.is_some() {
+        let query = crate::usage::report::Query {
+            since_ms: started_ms,
+            until_ms: crate::usage::time::now_ms() + 1,
+            by: vec![
+                crate::usage::report::GroupBy::Provider,
+                crate::usage::report::GroupBy::Model,
+            ],
+        };
+        let report = tokio::task::spawn_blocking(move || {
+            super::usage::report_from(&config::UsageStore::Sqlite(ledger_db), None, &query)
+        })
+        .await
+        .context("the usage report failed")??;
+        if let Some(report) = report {
+            printer.line(format_args!(
+                "\nUsage ledger (`claude-lb usage --by provider,model` shows the same for `serve`):\n{}",
+                super::usage::render(&report).trim_end()
+            ))?;
+        }
+    }
     Ok(status)
 }
 

@@ -21,6 +21,7 @@ pub mod serve;
 pub mod shell_env;
 pub mod test;
 pub mod top;
+pub mod usage;
 
 use std::io;
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run_cli(&cli.global, &args, &printer),
         Command::Test(args) => test::run_cli(&cli.global, &args, &printer),
         Command::Demo(args) => demo::run_cli(&args, &printer),
+        Command::Usage(args) => usage::run(&cli.global, &args, &printer),
         Command::Config(ConfigCommand::Validate(args)) => {
             config_validate::run(&cli.global, &args, &printer)
         }

@@ -22,6 +22,8 @@ pub struct ServeSettings {
     /// `--listen`, which wins over `settings.listen`.
     pub listen: Option<SocketAddr>,
     pub env: EnvLookup,
+    /// Where the default usage ledger goes; `None` for the user's data directory.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// `claude-lb serve` from the command line: loads the config as `config validate` does,
@@ -95,6 +97,7 @@ pub fn run_cli(
         config_path: Some(path),
         listen,
         env: std::sync::Arc::new(crate::env::process),
+        data_dir: None,
     }))?;
     Ok(ExitStatus::Success)
 }
@@ -159,12 +162,28 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         .iter()
         .filter(|p| p.enabled)
         .count();
+    let usage_settings = settings.config.settings.usage.clone();
     let dispatcher = Dispatcher::new(settings.config)?;
-    let state = Arc::new(AppState::new(
-        dispatcher,
-        settings.config_path,
-        settings.env,
-    ));
+    let data_dir = settings
+        .data_dir
+        .clone()
+        .or_else(crate::usage::store::user_data_dir);
+    let ledger = crate::usage::start(
+        &usage_settings,
+        data_dir.as_deref(),
+        dispatcher.metrics_handle(),
+    )
+    .context("cannot start the usage ledger")?;
+    let dispatcher = match &ledger {
+        Some(ledger) => dispatcher.with_recorder(ledger.recorder()),
+        None => dispatcher,
+    };
+    let mut state = AppState::new(dispatcher, settings.config_path, settings.env);
+    state.usage_db = crate::usage::store::sqlite_path(&usage_settings.store, data_dir.as_deref())
+        .ok()
+        .flatten();
+    state.budgets = ledger.as_ref().and_then(|l| l.budgets().cloned());
+    let state = Arc::new(state);
     let _watch = match proxy::reload::watch(state.clone()) {
         Ok(watch) => watch,
         Err(error) => {
@@ -180,7 +199,12 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         "point Claude Code at it: {}",
         crate::ui::claude_code_command(&super::instance::client_url(addr))
     );
-    proxy::serve(listener, state, shutdown_signal()).await
+    let served = proxy::serve(listener, state, shutdown_signal()).await;
+    if let Some(ledger) = ledger {
+        // Writes the rows still queued; blocking, so off the async workers.
+        let _ = tokio::task::spawn_blocking(move || ledger.close()).await;
+    }
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM.

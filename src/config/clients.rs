@@ -34,6 +34,16 @@ pub struct Client {
     pub models: Option<Vec<ModelPattern>>,
     pub max_concurrent: Option<NonZeroU32>,
     pub requests_per_minute: Option<NonZeroU32>,
+    /// Its spending limits, counted from the usage ledger; `None`: no limit.
+    pub budget: Option<Budget>,
+}
+
+/// A client's spending limits (`budget: { usd_per_month, tokens_per_day }`), each optional.
+/// Days and months are UTC.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Budget {
+    pub usd_per_month: Option<f64>,
+    pub tokens_per_day: Option<u64>,
 }
 
 /// How the file gives a client's key: what `clients list` shows instead of the key.
@@ -226,7 +236,12 @@ fn client(
         "requests_per_minute",
         problems,
     );
+    let budget = raw
+        .budget
+        .as_ref()
+        .map(|b| budget(b, &format!("{path}.budget"), problems));
     Some(Client {
+        budget: budget.map_or(Some(None), |b| b.map(Some))?,
         name: name?,
         key: key?,
         key_origin,
@@ -234,6 +249,58 @@ fn client(
         models: models.map_or(Some(None), |m| m.map(Some))?,
         max_concurrent: max_concurrent.map_or(Some(None), |n| n.map(Some))?,
         requests_per_minute: requests_per_minute.map_or(Some(None), |n| n.map(Some))?,
+    })
+}
+
+/// A client's `budget`: at least one limit, each a positive number.
+fn budget(raw: &super::raw::RawBudget, path: &str, problems: &mut Problems) -> Option<Budget> {
+    let mut failed = false;
+    let usd_per_month =
+        raw.usd_per_month
+            .as_ref()
+            .and_then(|t| match t.value.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() && n > 0.0 => Some(n),
+                _ => {
+                    problems.error(
+                        t.pos,
+                        &format!("{path}.usd_per_month"),
+                        format!(
+                            "expected an amount of US dollars more than 0, such as 200, found {:?}",
+                            t.value
+                        ),
+                    );
+                    failed = true;
+                    None
+                }
+            });
+    let tokens_per_day = raw.tokens_per_day.as_ref().and_then(|t| {
+        match t.value.trim().replace('_', "").parse::<u64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                problems.error(
+                    t.pos,
+                    &format!("{path}.tokens_per_day"),
+                    format!("expected a whole number of tokens more than 0, such as 20000000, found {:?}", t.value),
+                );
+                failed = true;
+                None
+            }
+        }
+    });
+    if failed {
+        return None;
+    }
+    if usd_per_month.is_none() && tokens_per_day.is_none() {
+        problems.error(
+            raw.pos,
+            path,
+            "is empty: give `usd_per_month`, `tokens_per_day` or both, or remove `budget`",
+        );
+        return None;
+    }
+    Some(Budget {
+        usd_per_month,
+        tokens_per_day,
     })
 }
 

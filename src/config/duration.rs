@@ -1,5 +1,5 @@
 //! Durations in the config: a number of seconds (`60`, `1.5`) or text with units (`"90s"`,
-//! `"2m"`, `"1h30m"`, `"500ms"`).
+//! `"2m"`, `"1h30m"`, `"500ms"`, `"90d"`).
 //!
 //! A duration must be more than zero: a zero cooldown or timeout is always a mistake.
 
@@ -71,6 +71,7 @@ fn with_units(text: &str) -> Option<f64> {
             "s" | "sec" | "secs" => 1.0,
             "m" | "min" | "mins" => 60.0,
             "h" => 3600.0,
+            "d" | "day" | "days" => 86_400.0,
             _ => return None,
         };
         rest = &rest[unit_len..];
@@ -102,6 +103,7 @@ mod tests {
         ok("1h30m", 5_400_000);
         ok("1m30s", 90_000);
         ok("500ms", 500);
+        ok("90d", 90 * 86_400_000);
         ok(" 30 ", 30_000);
     }
 

@@ -79,6 +79,12 @@ pub struct Provider {
     pub max_tokens: Option<NonZeroU32>,
     /// How the background health check probes this provider (`health_check:`).
     pub health_check: HealthCheckMode,
+    /// `pricing:`: USD per million tokens by upstream model pattern, first match wins; these
+    /// win over the built-in prices of the usage ledger.
+    pub pricing: Vec<(
+        crate::core::provider::ModelPattern,
+        crate::core::price::Price,
+    )>,
 }
 
 impl Provider {
@@ -150,6 +156,7 @@ pub struct Settings {
     pub affinity_ttl: Duration,
     /// The background health checks (`settings.health_check`).
     pub health_check: HealthCheckSettings,
+    pub usage: UsageSettings,
 }
 
 /// Whether a session's requests stay on one provider (`settings.affinity`).
@@ -226,6 +233,25 @@ pub struct AccessSettings {
     pub allowed_origins: Vec<String>,
     /// Host names, besides loopback names and addresses, a request's `Host` may give.
     pub allowed_hosts: Vec<String>,
+}
+
+/// `settings.usage`: where the usage ledger is kept and for how long.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageSettings {
+    pub store: UsageStore,
+    /// Rows older than this are deleted, once a day.
+    pub retention: Duration,
+}
+
+/// Where the usage ledger is kept (`settings.usage.store`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UsageStore {
+    /// `sqlite`, the default: the file `usage.db` in the user's data directory.
+    DefaultSqlite,
+    /// An `SQLite` file at this absolute path.
+    Sqlite(PathBuf),
+    /// `off`: no ledger.
+    Off,
 }
 
 impl Settings {
@@ -557,6 +583,10 @@ mod tests {
             affinity: Affinity::Session,
             affinity_ttl: secs(3600),
             health_check: HealthCheckSettings::default(),
+            usage: UsageSettings {
+                store: UsageStore::Off,
+                retention: secs(86_400),
+            },
         };
         assert_eq!(settings.cooldown_policy(), CooldownPolicy::new(secs(90)));
     }

@@ -82,6 +82,15 @@ pub struct RawClient {
     pub models: Option<TextList>,
     pub max_concurrent: Option<Text>,
     pub requests_per_minute: Option<Text>,
+    pub budget: Option<RawBudget>,
+}
+
+/// A client's `budget: { usd_per_month, tokens_per_day }`, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawBudget {
+    pub pos: Pos,
+    pub usd_per_month: Option<Text>,
+    pub tokens_per_day: Option<Text>,
 }
 
 /// One entry of `providers:`, as written. Every key is optional here; validation decides which
@@ -103,6 +112,25 @@ pub struct RawProvider {
     pub health_check: Option<Text>,
     pub models: Option<Spanned<TextMap>>,
     pub headers: Option<Spanned<TextMap>>,
+    /// `pricing:`: model pattern → prices, in file order.
+    pub pricing: Option<Spanned<Vec<(Text, RawPrice)>>>,
+}
+
+/// One price of `pricing:` (`{ input: 0.27, output: 1.10, cache_read: 0.07 }`), as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawPrice {
+    pub pos: Pos,
+    pub input: Option<Text>,
+    pub output: Option<Text>,
+    pub cache_read: Option<Text>,
+    pub cache_write: Option<Text>,
+}
+
+/// `settings.usage`, as written.
+#[derive(Clone, Debug, Default)]
+pub struct RawUsage {
+    pub store: Option<Text>,
+    pub retention: Option<Text>,
 }
 
 /// The `settings:` section, as written.
@@ -116,6 +144,7 @@ pub struct RawSettings {
     pub resend_timed_out_answers: Option<Text>,
     pub log_level: Option<Text>,
     pub log_format: Option<Text>,
+    pub usage: RawUsage,
     pub admin_token: Option<Text>,
     pub allow_unauthenticated_public: Option<Text>,
     pub max_connections: Option<Text>,
@@ -143,6 +172,8 @@ pub const TOP_KEYS: &[&str] = &["providers", "clients", "settings", "routes"];
 enum Slot<T> {
     Text(fn(&mut T) -> &mut Option<Text>),
     Map(fn(&mut T) -> &mut Option<Spanned<TextMap>>),
+    /// A nested value with its own shape, read by the function given.
+    Nested(fn(&mut T, &Node<'_>, &str, &mut Problems)),
     List(fn(&mut T) -> &mut Option<TextList>),
     /// A nested section, read by its own function.
     Section(fn(&mut T, &Node<'_>, &str, &mut Problems)),
@@ -162,6 +193,21 @@ const PROVIDER_FIELDS: &[(&str, Slot<RawProvider>)] = &[
     ("health_check", Slot::Text(|p| &mut p.health_check)),
     ("models", Slot::Map(|p| &mut p.models)),
     ("headers", Slot::Map(|p| &mut p.headers)),
+    ("pricing", Slot::Nested(pricing)),
+];
+
+/// The keys allowed in one price of `pricing:`.
+const PRICE_FIELDS: &[(&str, Slot<RawPrice>)] = &[
+    ("input", Slot::Text(|p| &mut p.input)),
+    ("output", Slot::Text(|p| &mut p.output)),
+    ("cache_read", Slot::Text(|p| &mut p.cache_read)),
+    ("cache_write", Slot::Text(|p| &mut p.cache_write)),
+];
+
+/// The keys allowed in `settings.usage`.
+const USAGE_FIELDS: &[(&str, Slot<RawUsage>)] = &[
+    ("store", Slot::Text(|u| &mut u.store)),
+    ("retention", Slot::Text(|u| &mut u.retention)),
 ];
 
 /// The keys allowed in a route, other than `when` and `providers` (read apart).
@@ -228,6 +274,7 @@ const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
             s.health_check = Some(raw);
         }),
     ),
+    ("usage", Slot::Nested(usage)),
 ];
 
 /// The keys allowed in `settings.health_check:`.
@@ -249,6 +296,13 @@ const CLIENT_FIELDS: &[(&str, Slot<RawClient>)] = &[
         "requests_per_minute",
         Slot::Text(|c| &mut c.requests_per_minute),
     ),
+    ("budget", Slot::Nested(budget)),
+];
+
+/// The keys allowed in a client's `budget`.
+const BUDGET_FIELDS: &[(&str, Slot<RawBudget>)] = &[
+    ("usd_per_month", Slot::Text(|b| &mut b.usd_per_month)),
+    ("tokens_per_day", Slot::Text(|b| &mut b.tokens_per_day)),
 ];
 
 fn keys<T>(table: &[(&'static str, Slot<T>)]) -> Vec<&'static str> {
@@ -273,6 +327,16 @@ pub fn settings_keys() -> Vec<&'static str> {
 /// The keys allowed in `settings.health_check:`.
 pub fn health_check_keys() -> Vec<&'static str> {
     keys(HEALTH_CHECK_FIELDS)
+}
+
+/// The keys allowed in `settings.usage`.
+pub fn usage_keys() -> Vec<&'static str> {
+    keys(USAGE_FIELDS)
+}
+
+/// The keys allowed in one price of a provider's `pricing:`.
+pub fn price_keys() -> Vec<&'static str> {
+    keys(PRICE_FIELDS)
 }
 
 /// Reads `text` into a [`RawConfig`], recording every structural problem in `problems`.
@@ -623,9 +687,60 @@ fn read_fields<T>(
         match table.iter().find(|(k, _)| *k == key).map(|(_, slot)| slot) {
             Some(Slot::Text(slot)) => *slot(raw) = text(value, &here, problems),
             Some(Slot::Map(slot)) => *slot(raw) = text_map(value, &here, problems),
+            Some(Slot::Nested(read)) => read(raw, value, &here, problems),
             Some(Slot::List(slot)) => *slot(raw) = text_list(value, &here, problems),
             Some(Slot::Section(read)) => read(raw, value, &here, problems),
             None => {}
         }
     }
+}
+
+/// A client's `budget`: a mapping of its own keys.
+fn budget(client: &mut RawClient, node: &Node<'_>, path: &str, problems: &mut Problems) {
+    let mut raw = RawBudget {
+        pos: pos(untag(node)),
+        ..RawBudget::default()
+    };
+    read_fields(node, path, BUDGET_FIELDS, &mut raw, problems);
+    client.budget = Some(raw);
+}
+
+/// `settings.usage`: a mapping of its own keys.
+fn usage(settings: &mut RawSettings, node: &Node<'_>, path: &str, problems: &mut Problems) {
+    if !is_null(untag(node)) {
+        read_fields(node, path, USAGE_FIELDS, &mut settings.usage, problems);
+    }
+}
+
+/// A provider's `pricing:`: model pattern → `{ input, output, cache_read, cache_write }`.
+fn pricing(provider: &mut RawProvider, node: &Node<'_>, path: &str, problems: &mut Problems) {
+    let node = untag(node);
+    let Some(map) = mapping(node) else {
+        problems.error(
+            pos(node),
+            path,
+            format!(
+                "expected a mapping (`\"model-pattern\": {{ input: 0.27, output: 1.10 }}` lines), found {}",
+                describe(node)
+            ),
+        );
+        return;
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let Some(k) = text(key, path, problems) else {
+            continue;
+        };
+        let here = format!("{path}.{:?}", k.value);
+        let mut price = RawPrice {
+            pos: pos(untag(value)),
+            ..RawPrice::default()
+        };
+        read_fields(value, &here, PRICE_FIELDS, &mut price, problems);
+        out.push((k, price));
+    }
+    provider.pricing = Some(Spanned {
+        value: out,
+        pos: pos(node),
+    });
 }

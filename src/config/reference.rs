@@ -106,6 +106,12 @@ pub const PROVIDER: &[Key] = &[
         "none",
         "Extra headers sent to this provider on every request; values may use `${VAR}`. `Host`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Authorization` and `x-api-key` are set by claude-lb and refused here.",
     ),
+    key(
+        "pricing",
+        false,
+        "none",
+        "USD per million tokens for the usage ledger's cost, per pattern of the model sent upstream (first match wins): `\"deepseek/*\": { input: 0.27, output: 1.10, cache_read: 0.07, cache_write: 0.27 }`; `input` and `output` are required, a missing cache price counts as the input price. Wins over the built-in prices of Anthropic models; a model with no price gets no cost (not zero).",
+    ),
 ];
 
 /// The keys of `settings:`, all optional.
@@ -224,6 +230,12 @@ pub const SETTINGS: &[Key] = &[
         "`false`",
         "`true`: also check available providers that had no request for an interval, so one that broke while idle goes into cooldown before a user's request finds it.",
     ),
+    key(
+        "usage",
+        false,
+        "`{ store: sqlite, retention: 90d }`",
+        "The usage ledger (one row per Messages request; see `claude-lb usage`). `store`: `sqlite` (the file `usage.db` in the user's data directory, `~/.local/share/claude-lb` on Linux), the absolute path of an SQLite file, or `off`. `retention`: rows older than this are deleted, once a day (a duration such as `90d`).",
+    ),
 ];
 
 /// The keys of one item of `clients:`.
@@ -269,6 +281,12 @@ pub const CLIENT: &[Key] = &[
         false,
         "none",
         "Requests a minute; the whole minute's allowance may come at once, then one more each 1/N minute. One more gets 429 with `retry-after`.",
+    ),
+    key(
+        "budget",
+        false,
+        "none",
+        "Spending limits counted from the usage ledger (so they survive a restart): `{ usd_per_month: 200, tokens_per_day: 20000000 }`, either or both; months and days are UTC, tokens are input, output and cached ones together, dollars the ledger's estimated cost. A client past one gets 402 `billing_error` saying which budget, how much was spent and when it resets, and no provider is contacted. Needs the ledger (`settings.usage.store` not `off`).",
     ),
 ];
 

@@ -19,11 +19,12 @@ use url::Url;
 
 use super::diagnostic::{Pos, Problems, did_you_mean};
 use super::expand::{Expanded, expand};
-use super::raw::RawHealthCheck;
-use super::raw::{RawConfig, RawProvider, RawSettings, Spanned, Text};
+use super::raw::{
+    RawConfig, RawHealthCheck, RawPrice, RawProvider, RawSettings, RawUsage, Spanned, Text,
+};
 use super::{
     AccessSettings, Affinity, Config, HealthCheckMode, HealthCheckSettings, LogFormat, LogLevel,
-    Provider, SecretOrigin, Settings, Strategy, duration,
+    Provider, SecretOrigin, Settings, Strategy, UsageSettings, UsageStore, duration,
 };
 use crate::config::Secret;
 
@@ -63,6 +64,8 @@ pub const DEFAULT_MAX_CONNECTIONS: NonZeroU32 = NonZeroU32::new(4096).unwrap();
 pub const DEFAULT_AFFINITY_TTL: Duration = Duration::from_secs(60 * 60);
 /// The default `settings.stream_idle_timeout`.
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default `settings.usage.retention`: 90 days.
+pub const DEFAULT_USAGE_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -370,6 +373,9 @@ fn provider(
     let headers = raw.headers.as_ref().map_or(Some(Vec::new()), |h| {
         headers(h, &field("headers"), display, is_enabled, env, problems)
     });
+    let pricing = raw.pricing.as_ref().map_or(Some(Vec::new()), |p| {
+        pricing(p, &field("pricing"), problems)
+    });
 
     if problems.errors.len() > errors_before {
         return None;
@@ -388,6 +394,7 @@ fn provider(
         headers: headers?,
         max_tokens: max_tokens.flatten(),
         health_check: health_check?,
+        pricing: pricing?,
     };
     warn_about(&provider, raw, path, problems);
     Some(provider)
@@ -1070,6 +1077,7 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
     let access = access_settings(raw, env, problems);
     let (affinity, affinity_ttl) = affinity(raw, problems);
     let health_check = health_check(raw.health_check.as_ref(), problems);
+    let usage = usage(&raw.usage, problems);
     Some(Settings {
         access: access?,
         affinity: affinity?,
@@ -1083,7 +1091,118 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
         resend_timed_out_answers: resend_timed_out_answers?,
         log_level: log_level?,
         log_format: log_format?,
+        usage: usage?,
     })
+}
+
+/// `settings.usage`: the ledger's store and how long its rows are kept.
+fn usage(raw: &RawUsage, problems: &mut Problems) -> Option<UsageSettings> {
+    let store = match &raw.store {
+        None => Some(UsageStore::DefaultSqlite),
+        Some(t) => match t.value.trim() {
+            "sqlite" => Some(UsageStore::DefaultSqlite),
+            "off" => Some(UsageStore::Off),
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                problems.error(
+                    t.pos,
+                    "settings.usage.store",
+                    "a PostgreSQL ledger is not available in this version; use `sqlite` (the default), a file path or `off`",
+                );
+                None
+            }
+            path if std::path::Path::new(path).is_absolute() => {
+                Some(UsageStore::Sqlite(PathBuf::from(path)))
+            }
+            other => {
+                problems.error(
+                    t.pos,
+                    "settings.usage.store",
+                    format!(
+                        "expected `sqlite`, `off` or the absolute path of an SQLite file, found {other:?}"
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let retention = match &raw.retention {
+        None => Some(DEFAULT_USAGE_RETENTION),
+        Some(t) => duration::parse(&t.value)
+            .map_err(|e| problems.error(t.pos, "settings.usage.retention", e.to_string()))
+            .ok(),
+    };
+    Some(UsageSettings {
+        store: store?,
+        retention: retention?,
+    })
+}
+
+/// A provider's `pricing:`: model pattern → USD per million tokens.
+fn pricing(
+    map: &Spanned<Vec<(Text, RawPrice)>>,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<Vec<(ModelPattern, crate::core::price::Price)>> {
+    let mut out = Vec::with_capacity(map.value.len());
+    let mut failed = false;
+    for (pattern, raw) in &map.value {
+        let here = format!("{path}.{:?}", pattern.value);
+        if pattern.value.trim().is_empty() {
+            problems.error(
+                pattern.pos,
+                path,
+                "a pattern is empty (use \"*\" to match every model)",
+            );
+            failed = true;
+            continue;
+        }
+        let mut number = |t: Option<&Text>, key: &str, required: bool| -> Option<Option<f64>> {
+            let Some(t) = t else {
+                if required {
+                    problems.error(
+                        raw.pos,
+                        &format!("{here}.{key}"),
+                        "missing (USD per million tokens, such as 0.27)",
+                    );
+                    return None;
+                }
+                return Some(None);
+            };
+            match t.value.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() && n >= 0.0 => Some(Some(n)),
+                _ => {
+                    problems.error(
+                        t.pos,
+                        &format!("{here}.{key}"),
+                        format!(
+                            "expected a price in USD per million tokens (a number, 0 or more, such as 0.27), found {:?}",
+                            t.value
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let input = number(raw.input.as_ref(), "input", true);
+        let output = number(raw.output.as_ref(), "output", true);
+        let cache_read = number(raw.cache_read.as_ref(), "cache_read", false);
+        let cache_write = number(raw.cache_write.as_ref(), "cache_write", false);
+        match (input, output, cache_read, cache_write) {
+            (Some(Some(input)), Some(Some(output)), Some(cache_read), Some(cache_write)) => {
+                out.push((
+                    ModelPattern::new(pattern.value.trim()),
+                    crate::core::price::Price {
+                        input,
+                        output,
+                        cache_write,
+                        cache_read,
+                    },
+                ));
+            }
+            _ => failed = true,
+        }
+    }
+    (!failed).then_some(out)
 }
 
 /// The settings of [`AccessSettings`].

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod error_type;
 pub mod health;
 pub mod num;
+pub mod price;
 pub mod provider;
 pub mod retry_after;
 pub mod route;

@@ -394,7 +394,13 @@ async fn complete(
         bytes
     };
     record_success(&ctx, attempt_started);
-    let log = RequestLog::new(&ctx, status);
+    let mut log = RequestLog::new(&ctx, status);
+    if headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
+    {
+        log.set_stream();
+    }
     answer(
         &ctx,
         status,
@@ -458,7 +464,8 @@ async fn peek(
                 Ok(Step::Hold) => {}
                 Ok(Step::Commit) => {
                     record_success(&ctx, attempt_started);
-                    let log = RequestLog::new(&ctx, status);
+                    let mut log = RequestLog::new(&ctx, status);
+                    log.set_stream();
                     let stream = AnswerStream::new(
                         Bytes::from(held),
                         body,
@@ -495,7 +502,8 @@ async fn peek(
                 if let Mode::Translate(translator) = &mut mode {
                     // A complete answer with no content at all is still an answer.
                     if translator.finish(&mut held).is_ok() {
-                        let log = RequestLog::new(&ctx, status);
+                        let mut log = RequestLog::new(&ctx, status);
+                        log.set_stream();
                         let stream = AnswerStream::finished(Bytes::from(held), log);
                         record_success(&ctx, attempt_started);
                         return answer(&ctx, status, headers, AnswerBody::Stream(stream), None);

@@ -29,7 +29,10 @@ pub(super) struct Context<'a> {
     pub upstream_model: &'a str,
     pub request_id: &'a Arc<str>,
     pub started: Instant,
+    /// When the request arrived, in milliseconds since the Unix epoch, for the usage ledger.
+    pub started_ms: i64,
     pub route: Route,
     /// The routing rule that chose the providers, for the log line (see `Decided::label`).
     pub route_label: Option<&'a Arc<str>>,
+    pub recorder: &'a crate::usage::Recorder,
 }

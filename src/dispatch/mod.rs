@@ -88,6 +88,8 @@ pub struct Dispatcher {
     affinity: AffinityTable,
     selector: Selector,
     upstream: Upstream,
+    /// Where each Messages request's usage row goes; off unless `serve` starts a ledger.
+    recorder: crate::usage::Recorder,
     next_id: AtomicU64,
     id_seed: u64,
     /// Token counts for routing rules running at once, at most
@@ -220,10 +222,6 @@ pub struct Answer {
 }
 
 #[derive(Debug)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one answer per request, moved a few times; boxing the stream would allocate once more per streamed answer"
-)]
 pub enum AnswerBody {
     Full(Bytes),
     Stream(AnswerStream),
@@ -296,6 +294,25 @@ pub enum DispatchError {
         /// Every failed attempt, this one last.
         attempts: Vec<AttemptRecord>,
     },
+}
+
+impl DispatchError {
+    /// The HTTP status the client gets for this error.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::NoModel
+            | Self::DuplicateModel
+            | Self::Untranslatable { .. }
+            | Self::UnknownProvider { .. } => 400,
+            Self::ClientHasNoProvider { .. } => 403,
+            // The one provider the request may go to, or every provider of its route, cannot
+            // answer now: not the request's fault.
+            Self::PinnedProviderFailed { .. } | Self::RouteUnavailable { .. } => 503,
+            Self::NoProviderServesModel { .. } => 404,
+            Self::AnswerTimedOut { .. } => 504,
+            Self::AllProvidersFailed { verdict, .. } => verdict.status,
+        }
+    }
 }
 
 fn all_failed_message(attempts: &[AttemptRecord], others: &[String]) -> String {
@@ -374,6 +391,7 @@ impl Dispatcher {
             affinity: AffinityTable::default(),
             selector: Selector::new(),
             upstream: Upstream::new()?,
+            recorder: crate::usage::Recorder::off(),
             next_id: AtomicU64::new(1),
             id_seed: seed,
             token_counts: tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_LOCAL_COUNTS),
@@ -391,6 +409,23 @@ impl Dispatcher {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The metrics, shared: the usage ledger counts the rows it drops there.
+    pub fn metrics_handle(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Where usage rows go.
+    pub fn recorder(&self) -> &crate::usage::Recorder {
+        &self.recorder
+    }
+
+    /// Sends a usage row for every Messages request to `recorder` from now on.
+    #[must_use]
+    pub fn with_recorder(mut self, recorder: crate::usage::Recorder) -> Self {
+        self.recorder = recorder;
+        self
     }
 
     pub fn upstream(&self) -> &Upstream {
@@ -516,10 +551,16 @@ impl Dispatcher {
         route: Route,
     ) -> Result<Answer, DispatchError> {
         let started = Instant::now();
+        let started_ms = crate::usage::time::now_ms();
         let request_id = self.request_id();
-        let result = self.run_plan(&request, route, started, &request_id).await;
+        let result = self
+            .run_plan(&request, route, started, started_ms, &request_id)
+            .await;
         if let Err(error) = &result {
             self.metrics.record_failed_request();
+            if route == Route::Messages {
+                self.record_failure(&request, error, started, started_ms, &request_id);
+            }
             // Every request gets its log line; a successful answer logs its own when it ends.
             // The model and the failures are the client's and the providers' words: escaped
             // and cut, so that none of them can forge or flood a log line.
@@ -580,12 +621,53 @@ impl Dispatcher {
         })
     }
 
+    /// The usage row of a Messages request that got no answer from any provider.
+    fn record_failure(
+        &self,
+        request: &ClientRequest,
+        error: &DispatchError,
+        started: Instant,
+        started_ms: i64,
+        request_id: &str,
+    ) {
+        if !self.recorder.is_on() {
+            return;
+        }
+        let model = scan::top_level_string(&request.body, "model");
+        let attempts: &[AttemptRecord] = match error {
+            DispatchError::AllProvidersFailed { attempts, .. }
+            | DispatchError::AnswerTimedOut { attempts, .. } => attempts,
+            _ => &[],
+        };
+        self.recorder.record(crate::usage::Row {
+            time_ms: started_ms,
+            request_id: request_id.to_owned(),
+            client: request.client.as_ref().map(|c| c.name.to_string()),
+            route: None,
+            provider: None,
+            failed_providers: attempts.iter().map(|a| a.provider.to_string()).collect(),
+            model: model
+                .as_ref()
+                .map(|m| log::escape(&m.value, log::MODEL_LIMIT).into_owned())
+                .unwrap_or_default(),
+            upstream_model: None,
+            stream: scan::top_level_bool(&request.body, "stream") == Some(true),
+            status: error.http_status(),
+            tokens: crate::core::price::Tokens::default(),
+            first_token_ms: None,
+            total_ms: millis(started.elapsed()),
+            // No provider answered, so nothing was billed.
+            cost_usd: Some(0.0),
+        });
+    }
+
     #[allow(clippy::too_many_lines)] // The failover loop reads best in one piece.
     async fn run_plan(
         &self,
         request: &ClientRequest,
         route: Route,
         started: Instant,
+        started_ms: i64,
         request_id: &Arc<str>,
     ) -> Result<Answer, DispatchError> {
         let generation = self.generation.load_full();
@@ -668,8 +750,10 @@ impl Dispatcher {
                 upstream_model: candidate.model,
                 request_id,
                 started,
+                started_ms,
                 route,
                 route_label: route_label.as_ref(),
+                recorder: &self.recorder,
             };
             match attempt::run(ctx).await {
                 attempt::AttemptOutcome::Answer(mut answer, pending) => {

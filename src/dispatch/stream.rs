@@ -42,7 +42,7 @@ impl Mode {
     }
 }
 
-/// Token counts seen in an answer, for the request log and the metrics.
+/// Token counts seen in an answer, for the request log, the metrics and the usage ledger.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Usage {
     input: Option<u64>,
@@ -63,19 +63,10 @@ struct UsageFields {
     cache_creation_input_tokens: Option<u64>,
 }
 
-impl From<UsageFields> for Usage {
-    fn from(fields: UsageFields) -> Self {
-        Self {
-            input: fields.input_tokens,
-            output: fields.output_tokens,
-            cache_read: fields.cache_read_input_tokens,
-            cache_creation: fields.cache_creation_input_tokens,
-        }
-    }
-}
-
 impl Usage {
-    /// Reads usage from an Anthropic `message_start` or `message_delta` event.
+    /// Reads usage from an Anthropic `message_start` or `message_delta` event. A
+    /// `message_delta` carries the final counts of what it names; the others keep the
+    /// `message_start` values.
     pub(super) fn observe(&mut self, event: &str, data: &str) {
         #[derive(serde::Deserialize)]
         struct Start {
@@ -96,13 +87,15 @@ impl Usage {
             _ => None,
         };
         if let Some(fields) = fields {
-            // `message_delta` repeats only some counters; the others keep `message_start`'s.
-            let later = Self::from(fields);
-            self.input = later.input.or(self.input);
-            self.output = later.output.or(self.output);
-            self.cache_read = later.cache_read.or(self.cache_read);
-            self.cache_creation = later.cache_creation.or(self.cache_creation);
+            self.take(&fields);
         }
+    }
+
+    fn take(&mut self, fields: &UsageFields) {
+        self.input = fields.input_tokens.or(self.input);
+        self.output = fields.output_tokens.or(self.output);
+        self.cache_read = fields.cache_read_input_tokens.or(self.cache_read);
+        self.cache_creation = fields.cache_creation_input_tokens.or(self.cache_creation);
     }
 
     /// The usage a translated stream reported to the client in its `message_delta`.
@@ -121,8 +114,21 @@ impl Usage {
         let Some(span) = super::scan::top_level_value(body, "usage") else {
             return Self::default();
         };
-        serde_json::from_slice::<UsageFields>(&body[span])
-            .map_or_else(|_| Self::default(), Self::from)
+        let mut usage = Self::default();
+        if let Ok(fields) = serde_json::from_slice::<UsageFields>(&body[span]) {
+            usage.take(&fields);
+        }
+        usage
+    }
+
+    /// The counts as the ledger keeps them (an unreported count is zero).
+    pub(super) fn tokens(&self) -> crate::core::price::Tokens {
+        crate::core::price::Tokens {
+            input: self.input.unwrap_or(0),
+            output: self.output.unwrap_or(0),
+            cache_read: self.cache_read.unwrap_or(0),
+            cache_creation: self.cache_creation.unwrap_or(0),
+        }
     }
 }
 
@@ -160,6 +166,21 @@ pub(super) struct RequestLog {
     metrics: Arc<crate::metrics::Metrics>,
     /// The route that chose the providers, when routing rules exist or the model picked one.
     route: Option<Arc<str>>,
+    /// What the usage ledger gets when the request ends.
+    ledger: Box<LedgerEntry>,
+}
+
+/// The parts of a usage ledger row known when an answer starts.
+#[derive(Debug)]
+struct LedgerEntry {
+    /// Off for token counts, which are not rows.
+    recorder: crate::usage::Recorder,
+    time_ms: i64,
+    client: Option<Arc<str>>,
+    upstream_model: Box<str>,
+    failed_providers: Vec<String>,
+    stream: bool,
+    price: Option<crate::core::price::Price>,
 }
 
 impl RequestLog {
@@ -181,12 +202,42 @@ impl RequestLog {
             attempts: 1,
             metrics: ctx.metrics.clone(),
             route: ctx.route_label.cloned(),
+            ledger: Box::new(LedgerEntry {
+                recorder: if ctx.route == super::Route::Messages {
+                    ctx.recorder.clone()
+                } else {
+                    crate::usage::Recorder::off()
+                },
+                time_ms: ctx.started_ms,
+                client: ctx.request.client.as_ref().map(|c| c.name.clone()),
+                // A `models` map that passes the client's model on makes it the client's
+                // words too: escaped and cut like the model.
+                upstream_model: crate::logging::escape(
+                    ctx.upstream_model,
+                    crate::logging::MODEL_LIMIT,
+                )
+                .into(),
+                failed_providers: Vec::new(),
+                stream: false,
+                // Looked up only when a row will be written.
+                price: if ctx.recorder.is_on() && ctx.route == super::Route::Messages {
+                    crate::usage::price::lookup(ctx.provider, ctx.upstream_model)
+                } else {
+                    None
+                },
+            }),
         }
+    }
+
+    /// Marks the answer as a stream, for the usage ledger.
+    pub(super) fn set_stream(&mut self) {
+        self.ledger.stream = true;
     }
 
     /// Adds the attempts that failed before this answer.
     pub(super) fn set_failed(&mut self, failed: &[super::AttemptRecord]) {
         self.attempts = failed.len() + 1;
+        self.ledger.failed_providers = failed.iter().map(|a| a.provider.to_string()).collect();
         self.failed_attempts = failed
             .iter()
             .map(ToString::to_string)
@@ -200,11 +251,12 @@ impl RequestLog {
 
     /// The log line, as a warning when `failed`.
     pub(super) fn emit_at(&self, outcome: &str, usage: &Usage, failed: bool) {
+        let total = self.started.elapsed();
         self.metrics.record_answer(
             &self.provider,
             &self.client,
             self.status.as_u16(),
-            self.started.elapsed(),
+            total,
             crate::metrics::Tokens {
                 input: usage.input,
                 output: usage.output,
@@ -212,6 +264,26 @@ impl RequestLog {
                 cache_creation: usage.cache_creation,
             },
         );
+        if self.ledger.recorder.is_on() {
+            let tokens = usage.tokens();
+            let entry = &self.ledger;
+            entry.recorder.record(crate::usage::Row {
+                time_ms: entry.time_ms,
+                request_id: self.request_id.to_string(),
+                client: entry.client.as_deref().map(str::to_owned),
+                route: self.route.as_deref().map(str::to_owned),
+                provider: Some(self.provider.to_string()),
+                failed_providers: entry.failed_providers.clone(),
+                model: self.model.to_string(),
+                upstream_model: Some(entry.upstream_model.to_string()),
+                stream: entry.stream,
+                status: self.status.as_u16(),
+                tokens,
+                first_token_ms: Some(super::millis(self.first)),
+                total_ms: super::millis(total),
+                cost_usd: entry.price.map(|price| price.cost(&tokens)),
+            });
+        }
         // The request id and the provider name are written with `%`, as they are: they are
         // generated or validated, so they need no escaping. The client's model and the
         // free-text failures keep their quotes, and the failures appear only after a failover.
@@ -253,7 +325,7 @@ pub struct AnswerStream {
     first: Option<Bytes>,
     /// `None` once the stream has ended (cleanly or with an error event).
     live: Option<Box<Live>>,
-    log: RequestLog,
+    log: Box<RequestLog>,
     usage: Usage,
     /// Whether the stream reached its end; a stream dropped before that was abandoned by
     /// the client.
@@ -312,7 +384,7 @@ impl AnswerStream {
                 last_data: Instant::now(),
                 scrubber: Scrubber::default(),
             })),
-            log,
+            log: Box::new(log),
             usage,
             ended: false,
             scrubber: Scrubber::default(),
@@ -324,7 +396,7 @@ impl AnswerStream {
         Self {
             first: Some(all),
             live: None,
-            log,
+            log: Box::new(log),
             usage: Usage::default(),
             ended: false,
             scrubber: Scrubber::default(),

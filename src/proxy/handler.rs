@@ -107,9 +107,10 @@ pub async fn handle(
         ("/events", &Method::GET) => events(state),
         ("/providers/reload", &Method::POST) => reload(state).await,
         ("/routes/explain", &Method::POST) => explain(request, state).await,
+        ("/usage", &Method::GET) => usage(request.uri().query(), state).await,
         (
             p @ ("/" | "/providers" | "/providers/reload" | "/metrics" | "/sessions" | "/events"
-            | "/routes/explain"),
+            | "/routes/explain" | "/usage"),
             _,
         ) => response::error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -250,6 +251,9 @@ async fn messages(
     state: &AppState,
     client: Option<Arc<Client>>,
 ) -> Response<Body> {
+    if let Some(refused) = over_budget(client.as_deref(), state) {
+        return refused;
+    }
     let request = match client_request(request, state, client).await {
         Ok(request) => request,
         Err(response) => return response,
@@ -258,6 +262,30 @@ async fn messages(
         Ok(answer) => response::answer(answer),
         Err(error) => response::dispatch_error(&error, state.local_addr.get()),
     }
+}
+
+/// 402 `billing_error` when `client` has spent one of its budgets: which one, how much was
+/// spent, and when it resets. No provider is contacted.
+fn over_budget(client: Option<&Client>, state: &AppState) -> Option<Response<Body>> {
+    let client = client?;
+    let budget = client.budget.as_ref()?;
+    let budgets = state.budgets.as_ref()?;
+    let exceeded = budgets
+        .check(&client.name, budget, crate::usage::time::now_ms())
+        .err()?;
+    state
+        .dispatcher
+        .metrics()
+        .record_refused(Some(&client.name), "budget");
+    let mut response = response::error(
+        StatusCode::PAYMENT_REQUIRED,
+        ErrorType::Billing,
+        &format!("client {}: {exceeded}", client.name),
+    );
+    response
+        .headers_mut()
+        .insert("x-should-retry", http::HeaderValue::from_static("false"));
+    Some(response)
 }
 
 async fn count_tokens(
@@ -603,6 +631,54 @@ fn events(state: &AppState) -> Response<Body> {
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::Api,
             &format!("cannot describe the events: {error}"),
+        ),
+    }
+}
+
+/// `GET /usage?since=..&until=..&by=..`: the usage ledger's totals, as `claude-lb usage --json`
+/// prints them.
+async fn usage(query: Option<&str>, state: &AppState) -> Response<Body> {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let query = match crate::usage::report::query_from_params(&params, crate::usage::time::now_ms())
+    {
+        Ok(query) => query,
+        Err(message) => {
+            return response::error(StatusCode::BAD_REQUEST, ErrorType::InvalidRequest, &message);
+        }
+    };
+    let Some(path) = state.usage_db.clone() else {
+        return response::error(
+            StatusCode::NOT_FOUND,
+            ErrorType::NotFound,
+            "the usage ledger is off (settings.usage.store: off)",
+        );
+    };
+    // SQLite blocks: off the async workers.
+    let report = tokio::task::spawn_blocking(move || {
+        use crate::usage::Store as _;
+        crate::usage::sqlite::SqliteStore::open(&path)?.report(&query)
+    })
+    .await;
+    match report {
+        Ok(Ok(report)) => match serde_json::to_value(&report) {
+            Ok(value) => response::json(StatusCode::OK, &value),
+            Err(error) => response::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorType::Api,
+                &format!("cannot describe the usage: {error}"),
+            ),
+        },
+        Ok(Err(error)) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::Api,
+            &error.to_string(),
+        ),
+        Err(error) => response::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorType::Api,
+            &format!("the usage query failed: {error}"),
         ),
     }
 }

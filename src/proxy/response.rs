@@ -189,24 +189,16 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
         | DispatchError::PinnedProviderFailed { .. }
         | DispatchError::RouteUnavailable { .. }
         | DispatchError::AnswerTimedOut { .. } => {
-            let (status, error_type) = match error {
-                DispatchError::ClientHasNoProvider { .. } => {
-                    (StatusCode::FORBIDDEN, ErrorType::Permission)
-                }
-                // The one provider the request may go to, or every provider of its route,
-                // cannot answer now: not the request's fault.
+            let status =
+                StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let error_type = match error {
+                DispatchError::ClientHasNoProvider { .. } => ErrorType::Permission,
+                DispatchError::NoProviderServesModel { .. } => ErrorType::NotFound,
                 DispatchError::PinnedProviderFailed { .. }
-                | DispatchError::RouteUnavailable { .. } => {
-                    (StatusCode::SERVICE_UNAVAILABLE, ErrorType::Api)
-                }
-                DispatchError::NoProviderServesModel { .. } => {
-                    (StatusCode::NOT_FOUND, ErrorType::NotFound)
-                }
+                | DispatchError::RouteUnavailable { .. } => ErrorType::Api,
                 // A gateway timeout; the client should not send it again on its own either.
-                DispatchError::AnswerTimedOut { .. } => {
-                    (StatusCode::GATEWAY_TIMEOUT, ErrorType::Timeout)
-                }
-                _ => (StatusCode::BAD_REQUEST, ErrorType::InvalidRequest),
+                DispatchError::AnswerTimedOut { .. } => ErrorType::Timeout,
+                _ => ErrorType::InvalidRequest,
             };
             let mut response = self::error(status, error_type, &message);
             response
@@ -215,8 +207,8 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
             response
         }
         DispatchError::AllProvidersFailed { verdict, .. } => {
-            let status =
-                StatusCode::from_u16(verdict.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let status = StatusCode::from_u16(error.http_status())
+                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let mut response = self::error(status, verdict.error_type, &message);
             let headers = response.headers_mut();
             headers.insert(

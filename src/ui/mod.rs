@@ -5,6 +5,7 @@
 //! (what a command answers) goes to stdout, diagnostics and logs go to stderr, so
 //! `claude-lb ... | jq` and `2>/dev/null` work.
 
+pub mod chart;
 pub mod client_wizard;
 pub mod printer;
 pub mod progress;

@@ -33,6 +33,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "translate",
             "ui",
             "upstream",
+            "usage",
         ],
     ),
     ("config", &["core", "env", "models"]),
@@ -48,6 +49,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sse",
             "translate",
             "upstream",
+            "usage",
         ],
     ),
     ("logging", &["config", "env"]),
@@ -65,6 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "metrics",
             "translate",
             "upstream",
+            "usage",
         ],
     ),
     ("translate", &["core", "limits", "sse"]),
@@ -73,6 +76,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "upstream",
         &["config", "core", "limits", "models", "translate"],
     ),
+    ("usage", &["config", "core", "metrics", "models"]),
 ];
 
 /// The submodules whose own edges are checked for cycles.

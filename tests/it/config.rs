@@ -460,10 +460,10 @@ providers.yaml:9:7: warning: providers[0].models."claude-opus-*": never used: th
 #[test]
 fn unknown_keys_at_any_depth() {
     assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, clients, settings, routes)"#);
-    assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers)"#);
+    assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers, pricing)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
-providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check)
-providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check)
+providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check, usage)
+providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check, usage)
 "#);
 }
 
@@ -471,7 +471,7 @@ providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen,
 fn wrong_kind_of_value() {
     assert_snapshot!(report("providers:\n  name: main\n"), @"providers.yaml:2:3: providers: expected a list of providers (`- name: ...` entries), found a mapping");
     assert_snapshot!(report(&format!("{ONE}    enabled: yes\n")), @r#"providers.yaml:6:14: providers[0].enabled: expected true or false, found "yes""#);
-    assert_snapshot!(report(&format!("{ONE}    name2:\n")), @r#"providers.yaml:6:5: providers[0].name2: unknown key "name2", did you mean "name"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers)"#);
+    assert_snapshot!(report(&format!("{ONE}    name2:\n")), @r#"providers.yaml:6:5: providers[0].name2: unknown key "name2", did you mean "name"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers, pricing)"#);
     assert_snapshot!(report(&format!("{ONE}    base_url:\n")), @"providers.yaml:6:13: providers[0].base_url: no value (write one, or remove the key)");
     assert_snapshot!(report(&format!("{ONE}settings: [1, 2]\n")), @"providers.yaml:6:11: settings: expected a mapping (`key: value` lines), found a list");
     assert_snapshot!(report(&format!("{ONE}---\nproviders: []\n")), @"providers.yaml:7:1: a second YAML document (`---`): the config must be a single document");
@@ -637,7 +637,7 @@ fn windows_line_endings_and_byte_order_mark() {
     let yaml = format!("\u{feff}{}", ONE.replace('\n', "\r\n"));
     assert_snapshot!(report(&yaml), @"ok");
     let typo = format!("\u{feff}{}    tpye: x\r\n", ONE.replace('\n', "\r\n"));
-    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers)"#);
+    assert_snapshot!(report(&typo), @r#"providers.yaml:6:5: providers[0].tpye: unknown key "tpye", did you mean "type"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers, pricing)"#);
 }
 
 /// The example in the README loads, given its variables.

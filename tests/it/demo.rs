@@ -59,6 +59,15 @@ fn demo_sends_its_requests_and_summarises_every_provider_and_a_failover() {
         summary.contains("30 requests") && summary.contains("0 failed"),
         "{summary}"
     );
+    // The summary ends with the demo's usage ledger: every request is a row.
+    let ledger = &out[out.find("Usage ledger").expect("no usage table")..];
+    let total = ledger
+        .lines()
+        .find(|l| l.contains("total"))
+        .unwrap_or_else(|| panic!("no total row:\n{ledger}"));
+    let requests: Vec<&str> = total.split(['│', '┆']).map(str::trim).collect();
+    assert_eq!(requests[3], "30", "{ledger}");
+    assert!(ledger.contains("sim_openai"), "{ledger}");
 }
 
 #[test]

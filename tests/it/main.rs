@@ -57,5 +57,7 @@ mod support;
 // `claude-lb test`: one request through the pool or a running instance.
 mod test_cmd;
 mod top;
+// The usage ledger: rows from a real proxy in SQLite, schema, retention, `GET /usage`, `usage`.
+mod usage;
 // Streaming translation under grammar-aware fuzzing (the cargo-fuzz target's body).
 mod translate;

@@ -502,3 +502,48 @@ async fn log_lines_escape_and_cap_what_the_client_sent() {
         assert!(!line.starts_with("INFO forged"), "{line}");
     }
 }
+
+#[tokio::test]
+async fn the_usage_ledger_goes_to_the_data_directory_and_sigterm_writes_every_row() {
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::sim())
+        .reply(Reply::sim().delay(Duration::from_millis(500)))
+        .start()
+        .await;
+    let cli = ClaudeLb::new();
+    let db = cli.home().join(".local/share/claude-lb/usage.db");
+    let path = cli.write("providers.yaml", &config(&[provider("only", &mock)]));
+    let mut served = Served::start(cli, &path);
+    let client = reqwest::Client::new();
+    let first = client
+        .post(format!("{}/v1/messages", served.url))
+        .header("content-type", "application/json")
+        .body(body("claude-sonnet-4-5", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    first.bytes().await.unwrap();
+    // In flight when the signal comes: its row is written before the process exits.
+    let second = tokio::spawn(
+        client
+            .post(format!("{}/v1/messages", served.url))
+            .header("content-type", "application/json")
+            .body(body("claude-sonnet-4-5", false))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    served.signal("TERM");
+    let second = second.await.unwrap().unwrap();
+    assert_eq!(second.status(), 200);
+    second.bytes().await.unwrap();
+    let status = served.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let rows = claude_lb::usage::sqlite::SqliteStore::open(&db)
+        .unwrap()
+        .rows(0, i64::MAX)
+        .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert!(rows.iter().all(|r| r.provider.as_deref() == Some("only")));
+    assert!(rows.iter().all(|r| r.cost_usd.is_some()), "{rows:#?}");
+}

@@ -1,6 +1,7 @@
 //! Running the real `claude-lb` binary in a scrubbed environment.
 //!
-//! Each [`ClaudeLb`] gets its own temporary home: `HOME` and `XDG_CONFIG_HOME` point into it and
+//! Each [`ClaudeLb`] gets its own temporary home: `HOME`, `XDG_CONFIG_HOME` and `XDG_DATA_HOME`
+//! (where `serve` keeps its usage ledger by default) point into it and
 //! it is the working directory, and every `ANTHROPIC_*`, `OPENAI_*`, `CLAUDE_LB_*`, `RUST_LOG`
 //! and `NO_COLOR` variable of the test process is removed, so no test sees the developer's keys
 //! or config.
@@ -49,6 +50,7 @@ impl ClaudeLb {
         }
         cmd.env("HOME", home.path())
             .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("XDG_DATA_HOME", home.path().join(".local/share"))
             .current_dir(home.path());
         Self { cmd, home }
     }

@@ -16,6 +16,8 @@ pub(crate) struct Proxy {
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
     pub(crate) client: reqwest::Client,
+    /// The usage ledger's writer, when the proxy keeps one.
+    ledger: Option<claude_lb::usage::Ledger>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -40,7 +42,7 @@ impl Proxy {
     }
 
     pub(crate) async fn start_at(path: PathBuf, dir: Option<tempfile::TempDir>) -> Self {
-        Self::start_tuned(path, dir, |_| {}).await
+        Self::start_inner(path, dir, None, |_| {}).await
     }
 
     /// Starts a proxy whose state `tune` adjusts first (a shorter deadline, say).
@@ -49,13 +51,44 @@ impl Proxy {
         dir: Option<tempfile::TempDir>,
         tune: impl FnOnce(&mut AppState),
     ) -> Self {
+        Self::start_inner(path, dir, None, tune).await
+    }
+
+    /// Starts a proxy that keeps a usage ledger in the `SQLite` file `db`.
+    pub(crate) async fn start_with_ledger(yaml: &str, db: &std::path::Path) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("providers.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        Self::start_inner(path, Some(dir), Some(db), |_| {}).await
+    }
+
+    async fn start_inner(
+        path: PathBuf,
+        dir: Option<tempfile::TempDir>,
+        db: Option<&std::path::Path>,
+        tune: impl FnOnce(&mut AppState),
+    ) -> Self {
         let env: proxy::EnvLookup = Arc::new(|name: &str| match name {
             "TEST_SECRET" => Some("sk-test-secret-value".to_owned()),
             _ => None,
         });
         let loaded = claude_lb::config::load(&path, &*env).expect("test config is valid");
-        let dispatcher = Dispatcher::new(loaded.config).unwrap();
+        let mut dispatcher = Dispatcher::new(loaded.config).unwrap();
+        let ledger = db.map(|db| {
+            let settings = claude_lb::config::UsageSettings {
+                store: claude_lb::config::UsageStore::Sqlite(db.to_path_buf()),
+                retention: std::time::Duration::from_secs(90 * 86_400),
+            };
+            claude_lb::usage::start(&settings, None, dispatcher.metrics_handle())
+                .unwrap()
+                .unwrap()
+        });
+        if let Some(ledger) = &ledger {
+            dispatcher = dispatcher.with_recorder(ledger.recorder());
+        }
         let mut state = AppState::new(dispatcher, Some(path), env);
+        state.usage_db = db.map(std::path::Path::to_path_buf);
+        state.budgets = ledger.as_ref().and_then(|l| l.budgets().cloned());
         tune(&mut state);
         let state = Arc::new(state);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -70,7 +103,20 @@ impl Proxy {
             shutdown: Some(tx),
             task: Some(task),
             client: reqwest::Client::new(),
+            ledger,
             _dir: dir,
+        }
+    }
+
+    /// Shuts the server down gracefully, as `serve` does on SIGTERM, and writes the usage rows
+    /// still queued.
+    pub(crate) async fn shut_down(mut self) {
+        let task = self.begin_shutdown();
+        task.await.unwrap().unwrap();
+        if let Some(ledger) = self.ledger.take() {
+            tokio::task::spawn_blocking(move || ledger.close())
+                .await
+                .unwrap();
         }
     }
 
