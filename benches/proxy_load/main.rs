@@ -2,7 +2,7 @@
 //! the simulated provider directly and against a bare hyper proxy (the floor: `floor.rs`) in
 //! the same run.
 //!
-//! Run it with `cargo bench --bench proxy_load` (about two minutes on 2 cores), or
+//! Run it with `cargo bench --bench proxy_load` (about three minutes on 2 cores), or
 //! `cargo bench --bench proxy_load -- --quick` for a smoke run. It rewrites `BENCHMARKS.md` at
 //! the repository root (`--out PATH` writes elsewhere).
 //!
