@@ -1,7 +1,8 @@
 //! How much `claude-lb serve` adds: latency, throughput, CPU and memory, each against calling
-//! the simulated provider directly in the same run.
+//! the simulated provider directly and against a bare hyper proxy (the floor: `floor.rs`) in
+//! the same run.
 //!
-//! Run it with `cargo bench --bench proxy_load` (about two minutes on 2 cores), or
+//! Run it with `cargo bench --bench proxy_load` (about three minutes on 2 cores), or
 //! `cargo bench --bench proxy_load -- --quick` for a smoke run. It rewrites `BENCHMARKS.md` at
 //! the repository root (`--out PATH` writes elsewhere).
 //!
@@ -15,7 +16,10 @@
 //! keep-alive connections, which leaves the machine's other core to the proxy and the
 //! providers. Every figure through the proxy is measured in the same run, with the same client,
 //! as the same request sent straight to the provider, and the requests alternate between the
-//! two so that drift in the machine's load hits both alike.
+//! two so that drift in the machine's load hits both alike. The floor takes its turn in the
+//! same rotation, and the throughput runs are repeated (direct, floor, claude-lb, in rotating
+//! order) with the median of the repetitions reported, so that ratios to the floor hold on a
+//! machine whose load drifts.
 
 #![allow(
     clippy::cast_possible_wrap,
@@ -28,6 +32,7 @@
     clippy::too_many_lines
 )]
 
+mod floor;
 mod measure;
 mod process;
 mod report;
@@ -39,10 +44,11 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use crate::measure::{
-    Stats, StreamTiming, concurrent_streams, fixed_load, paired_latency, throughput, timed_stream,
+    Stats, StreamTiming, concurrent_streams, fixed_load, interleaved_latency, paired_latency,
+    throughput, timed_stream,
 };
-use crate::process::{Process, clock_ticks_per_second, free_addr, mock};
-use crate::request::{anthropic_target, client, exchange, openai_target};
+use crate::process::{Process, clock_ticks_per_second, floor, free_addr, mock};
+use crate::request::{Target, anthropic_target, client, exchange, openai_target};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-lb");
 
@@ -63,7 +69,7 @@ pub(crate) const FULL: Sizes = Sizes {
     latency: 5_000,
     big: 400,
     streams: 500,
-    throughput: Duration::from_secs(10),
+    throughput: Duration::from_secs(4),
     concurrent_streams: 1_000,
     soak: 100_000,
 };
@@ -73,7 +79,7 @@ pub(crate) const QUICK: Sizes = Sizes {
     latency: 300,
     big: 40,
     streams: 50,
-    throughput: Duration::from_secs(2),
+    throughput: Duration::from_secs(1),
     concurrent_streams: 200,
     soak: 5_000,
 };
@@ -81,24 +87,41 @@ pub(crate) const QUICK: Sizes = Sizes {
 /// The connections of the throughput and soak runs.
 pub(crate) const CONNECTIONS: usize = 32;
 
+/// How many times each throughput run is repeated; the median is reported.
+pub(crate) const REPETITIONS: usize = 3;
+
 fn main() -> anyhow::Result<()> {
     let mut quick = false;
     let mut out = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            // The bench starts itself again as the floor proxy, in its own process.
+            "--floor" => {
+                let listen = args.next().context("--floor needs LISTEN and UPSTREAM")?;
+                let upstream = args.next().context("--floor needs LISTEN and UPSTREAM")?;
+                let listen = listen
+                    .parse()
+                    .with_context(|| format!("--floor: `{listen}` is not an address"))?;
+                return floor::serve(listen, &upstream);
+            }
             "--quick" => quick = true,
             // `cargo bench` passes `--bench` to every bench target.
             "--bench" => {}
             "--out" => out = PathBuf::from(args.next().context("--out needs a path")?),
-            other => bail!("unknown argument `{other}` (expected --quick or --out PATH)"),
+            other => bail!(
+                "unknown argument `{other}` (expected --quick, --out PATH or --floor LISTEN \
+                 UPSTREAM)"
+            ),
         }
     }
     let sizes = if quick { QUICK } else { FULL };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(run(sizes))?;
+    let load_before = load_average();
+    let mut report = runtime.block_on(run(sizes))?;
+    report.load = (load_before, load_average());
     let command = if quick {
         "cargo bench --bench proxy_load -- --quick"
     } else {
@@ -115,17 +138,30 @@ fn main() -> anyhow::Result<()> {
 
 #[derive(Debug, Default)]
 pub(crate) struct Report {
+    /// The 1-, 5- and 15-minute load averages before and after the run.
+    pub(crate) load: (String, String),
     pub(crate) small: (Stats, Stats),
+    pub(crate) floor_small: Stats,
     pub(crate) translated: (Stats, Stats),
     pub(crate) big: (Stats, Stats),
     pub(crate) big_size: usize,
     pub(crate) ttfe: (Stats, Stats),
     pub(crate) gap: (Stats, Stats),
+    pub(crate) floor_ttfe: Stats,
+    pub(crate) floor_gap: Stats,
+    /// Medians of the repeated throughput runs, and the CPU time per request of the process
+    /// that answered (the provider for direct, the floor, claude-lb).
     pub(crate) rps_direct: f64,
+    pub(crate) rps_floor: f64,
     pub(crate) rps_proxy: f64,
-    pub(crate) cpu_us_proxy: f64,
+    pub(crate) rps_translated: f64,
     pub(crate) cpu_us_mock: f64,
+    pub(crate) cpu_us_floor: f64,
+    pub(crate) cpu_us_proxy: f64,
+    pub(crate) cpu_us_translated: f64,
     pub(crate) rss_idle_kib: u64,
+    pub(crate) floor_rss_idle_kib: u64,
+    pub(crate) mock_rss_idle_kib: u64,
     pub(crate) hwm_idle_kib: u64,
     pub(crate) hwm_load_kib: u64,
     pub(crate) hwm_final_kib: u64,
@@ -204,8 +240,12 @@ settings:
         &["serve", "--config", config.to_str().context("temp path")?],
         proxy_addr,
     )?;
+    let floor_fast = floor(fast.addr)?;
+    let floor_streaming = floor(streaming.addr)?;
     let mut report = Report::default();
     (report.rss_idle_kib, report.hwm_idle_kib) = proxy.memory()?;
+    report.floor_rss_idle_kib = floor_fast.memory()?.0;
+    report.mock_rss_idle_kib = fast.memory()?.0;
 
     let via = format!("http://{proxy_addr}");
     let hello = "Say hello in one short sentence.";
@@ -216,6 +256,12 @@ settings:
         false,
     );
     let small_proxied = anthropic_target(&via, "claude-bench", hello, false);
+    let small_floor = anthropic_target(
+        &format!("http://{}", floor_fast.addr),
+        "claude-bench",
+        hello,
+        false,
+    );
     let tr_direct = openai_target(&format!("http://{}", openai.addr), "gpt-bench", hello);
     let tr_proxied = anthropic_target(&via, "claude-bench-openai", hello, false);
     let st_direct = anthropic_target(
@@ -225,6 +271,12 @@ settings:
         true,
     );
     let st_proxied = anthropic_target(&via, "claude-bench-stream", hello, true);
+    let st_floor = anthropic_target(
+        &format!("http://{}", floor_streaming.addr),
+        "claude-bench-stream",
+        hello,
+        true,
+    );
     let big_text = "lorem ipsum dolor sit amet ".repeat(512 * 1024 / 27 + 1);
     let big_direct = anthropic_target(
         &format!("http://{}", fast.addr),
@@ -237,30 +289,32 @@ settings:
 
     let client = client()?;
     eprintln!("warming up ({} requests)", sizes.warmup);
-    paired_latency(&client, &small_direct, &small_proxied, sizes.warmup / 2).await?;
+    let small = [&small_direct, &small_floor, &small_proxied];
+    interleaved_latency(&client, &small, sizes.warmup / 2).await?;
     paired_latency(&client, &tr_direct, &tr_proxied, sizes.warmup / 2).await?;
 
     eprintln!(
-        "latency: small passthrough, translated ({} each)",
+        "latency: small passthrough (direct, floor, claude-lb), translated ({} each)",
         sizes.latency
     );
-    report.small = paired_latency(&client, &small_direct, &small_proxied, sizes.latency).await?;
+    let stats = interleaved_latency(&client, &small, sizes.latency).await?;
+    report.small = (stats[0], stats[2]);
+    report.floor_small = stats[1];
     report.translated = paired_latency(&client, &tr_direct, &tr_proxied, sizes.latency).await?;
 
     eprintln!("streams: first content event and gaps ({})", sizes.streams);
     let mut direct_timing = StreamTiming::default();
+    let mut floor_timing = StreamTiming::default();
     let mut proxied_timing = StreamTiming::default();
     let mut expected = Vec::new();
     for i in 0..sizes.streams {
-        let names_direct;
-        if i % 2 == 0 {
-            names_direct = timed_stream(&client, &st_direct, &mut direct_timing).await?;
-            timed_stream(&client, &st_proxied, &mut proxied_timing).await?;
-        } else {
-            timed_stream(&client, &st_proxied, &mut proxied_timing).await?;
-            names_direct = timed_stream(&client, &st_direct, &mut direct_timing).await?;
+        for k in 0..3 {
+            match (i + k) % 3 {
+                0 => expected = timed_stream(&client, &st_direct, &mut direct_timing).await?,
+                1 => _ = timed_stream(&client, &st_floor, &mut floor_timing).await?,
+                _ => _ = timed_stream(&client, &st_proxied, &mut proxied_timing).await?,
+            }
         }
-        expected = names_direct;
     }
     report.ttfe = (
         Stats::of(direct_timing.first_content),
@@ -270,21 +324,40 @@ settings:
         Stats::of(direct_timing.gaps),
         Stats::of(proxied_timing.gaps),
     );
+    report.floor_ttfe = Stats::of(floor_timing.first_content);
+    report.floor_gap = Stats::of(floor_timing.gaps);
+    drop(floor_streaming);
 
     eprintln!(
-        "throughput at {CONNECTIONS} connections ({:?} each)",
+        "throughput at {CONNECTIONS} connections ({:?} each, direct, floor, claude-lb \
+         passthrough and translated, {REPETITIONS} times in rotating order)",
         sizes.throughput
     );
-    let (n, took) = throughput(&small_direct, CONNECTIONS, sizes.throughput).await?;
-    report.rps_direct = n as f64 / took.as_secs_f64();
-    let proxy_cpu = proxy.cpu_ticks()?;
-    let mock_cpu = fast.cpu_ticks()?;
-    let (n, took) = throughput(&small_proxied, CONNECTIONS, sizes.throughput).await?;
-    report.rps_proxy = n as f64 / took.as_secs_f64();
-    let tick_us = 1e6 / clock_ticks_per_second() as f64;
-    report.cpu_us_proxy = (proxy.cpu_ticks()? - proxy_cpu) as f64 * tick_us / n as f64;
-    report.cpu_us_mock = (fast.cpu_ticks()? - mock_cpu) as f64 * tick_us / n as f64;
+    let runs: [(&Target, &Process); 4] = [
+        (&small_direct, &fast),
+        (&small_floor, &floor_fast),
+        (&small_proxied, &proxy),
+        (&tr_proxied, &proxy),
+    ];
+    let mut loads: [Vec<Load>; 4] = Default::default();
+    for rep in 0..REPETITIONS {
+        for k in 0..runs.len() {
+            let which = (rep + k) % runs.len();
+            let (target, process) = runs[which];
+            loads[which].push(measured_load(target, process, sizes.throughput).await?);
+        }
+    }
+    let [direct, floor_load, passthrough, translated] = loads.map(|l| Load::median(&l));
+    report.rps_direct = direct.rps;
+    report.cpu_us_mock = direct.cpu_us;
+    report.rps_floor = floor_load.rps;
+    report.cpu_us_floor = floor_load.cpu_us;
+    report.rps_proxy = passthrough.rps;
+    report.cpu_us_proxy = passthrough.cpu_us;
+    report.rps_translated = translated.rps;
+    report.cpu_us_translated = translated.cpu_us;
     report.hwm_load_kib = proxy.memory()?.1;
+    drop(floor_fast);
 
     eprintln!("memory over {} requests", sizes.soak);
     report.soak_requests = sizes.soak;
@@ -322,4 +395,50 @@ settings:
     report.hwm_final_kib = proxy.memory()?.1;
     drop(proxy);
     Ok(report)
+}
+
+/// Requests per second of one throughput run and the CPU time per request of one process.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Load {
+    pub(crate) rps: f64,
+    pub(crate) cpu_us: f64,
+}
+
+impl Load {
+    /// The median of each figure on its own.
+    fn median(loads: &[Self]) -> Self {
+        let median = |pick: fn(&Self) -> f64| {
+            let mut values: Vec<f64> = loads.iter().map(pick).collect();
+            values.sort_by(f64::total_cmp);
+            values.get(values.len() / 2).copied().unwrap_or_default()
+        };
+        Self {
+            rps: median(|l| l.rps),
+            cpu_us: median(|l| l.cpu_us),
+        }
+    }
+}
+
+/// One throughput run against `target`, with the CPU time `process` spent on it.
+async fn measured_load(
+    target: &Target,
+    process: &Process,
+    duration: Duration,
+) -> anyhow::Result<Load> {
+    let tick_us = 1e6 / clock_ticks_per_second() as f64;
+    let before = process.cpu_ticks()?;
+    let (n, took) = throughput(target, CONNECTIONS, duration).await?;
+    let ticks = process.cpu_ticks()? - before;
+    Ok(Load {
+        rps: n as f64 / took.as_secs_f64(),
+        cpu_us: ticks as f64 * tick_us / n.max(1) as f64,
+    })
+}
+
+/// The 1-, 5- and 15-minute load averages, as `/proc/loadavg` gives them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }

@@ -17,22 +17,27 @@ pub(crate) async fn paired_latency(
     proxied: &Target,
     n: usize,
 ) -> anyhow::Result<(Stats, Stats)> {
-    let mut a = Vec::with_capacity(n);
-    let mut b = Vec::with_capacity(n);
+    let stats = interleaved_latency(client, &[direct, proxied], n).await?;
+    Ok((stats[0], stats[1]))
+}
+
+/// Latencies of `n` requests to each target, taking turns (the one that goes first rotates so
+/// that none always follows another), one connection per target.
+pub(crate) async fn interleaved_latency(
+    client: &reqwest::Client,
+    targets: &[&Target],
+    n: usize,
+) -> anyhow::Result<Vec<Stats>> {
+    let mut samples: Vec<Vec<Duration>> = targets.iter().map(|_| Vec::with_capacity(n)).collect();
     for i in 0..n {
-        // Alternate which goes first so neither always follows the other.
-        let order = if i % 2 == 0 {
-            [(direct, &mut a), (proxied, &mut b)]
-        } else {
-            [(proxied, &mut b), (direct, &mut a)]
-        };
-        for (target, into) in order {
+        for k in 0..targets.len() {
+            let which = (i + k) % targets.len();
             let started = Instant::now();
-            exchange(client, target).await?;
-            into.push(started.elapsed());
+            exchange(client, targets[which]).await?;
+            samples[which].push(started.elapsed());
         }
     }
-    Ok((Stats::of(a), Stats::of(b)))
+    Ok(samples.into_iter().map(Stats::of).collect())
 }
 
 /// Percentiles of a set of durations.

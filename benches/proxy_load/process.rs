@@ -1,7 +1,8 @@
-//! The processes under load: `claude-lb serve` and `claude-lb mock`, killed when dropped, and
-//! what `/proc` says about them.
+//! The processes under load: `claude-lb serve`, `claude-lb mock` and the floor proxy, killed
+//! when dropped, and what `/proc` says about them.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -16,8 +17,22 @@ pub(crate) struct Process {
 }
 
 impl Process {
+    /// Starts `claude-lb` with `args` and waits until it listens on `addr`.
     pub(crate) fn spawn(args: &[&str], addr: SocketAddr) -> anyhow::Result<Self> {
-        let child = Command::new(BIN)
+        Self::spawn_program(Path::new(BIN), args, addr)
+    }
+
+    /// Starts `program` with `args` and waits until it listens on `addr`.
+    pub(crate) fn spawn_program(
+        program: &Path,
+        args: &[&str],
+        addr: SocketAddr,
+    ) -> anyhow::Result<Self> {
+        let name = program.file_name().map_or_else(
+            || program.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let child = Command::new(program)
             .args(args)
             .env_remove("CLAUDE_LB_CONFIG")
             .env_remove("CLAUDE_LB_LOG")
@@ -26,16 +41,16 @@ impl Process {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("cannot start {BIN}"))?;
+            .with_context(|| format!("cannot start {}", program.display()))?;
         let mut process = Self { child, addr };
         let deadline = std::time::Duration::from_secs(15);
         let mut waited = Duration::ZERO;
         while TcpStream::connect(addr).is_err() {
             if let Some(status) = process.child.try_wait()? {
-                bail!("`claude-lb {}` exited at start: {status}", args.join(" "));
+                bail!("`{name} {}` exited at start: {status}", args.join(" "));
             }
             if waited > deadline {
-                bail!("`claude-lb {}` did not listen on {addr}", args.join(" "));
+                bail!("`{name} {}` did not listen on {addr}", args.join(" "));
             }
             std::thread::sleep(Duration::from_millis(20));
             waited += Duration::from_millis(20);
@@ -101,4 +116,15 @@ pub(crate) fn mock(kind: &str, extra: &[&str]) -> anyhow::Result<Process> {
     let mut args = vec!["mock", "--type", kind, "--listen", &listen];
     args.extend_from_slice(extra);
     Process::spawn(&args, addr)
+}
+
+/// The floor proxy (this bench binary in its `--floor` mode) in front of `upstream`.
+pub(crate) fn floor(upstream: SocketAddr) -> anyhow::Result<Process> {
+    let addr = free_addr()?;
+    let exe = std::env::current_exe().context("cannot find the bench binary")?;
+    Process::spawn_program(
+        &exe,
+        &["--floor", &addr.to_string(), &upstream.to_string()],
+        addr,
+    )
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::measure::Stats;
-use crate::{CONNECTIONS, FULL, QUICK, Report};
+use crate::{CONNECTIONS, FULL, QUICK, REPETITIONS, Report};
 
 pub(crate) fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
@@ -16,6 +16,15 @@ pub(crate) fn added(pair: (Stats, Stats), pick: fn(&Stats) -> Duration) -> f64 {
 
 pub(crate) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
+}
+
+/// `a / b` as a ratio, or a dash when `b` is too small for the ratio to mean anything.
+pub(crate) fn ratio(a: f64, b: f64) -> String {
+    if b > 0.5 {
+        format!("{:.2}×", a / b)
+    } else {
+        "—".to_owned()
+    }
 }
 
 pub(crate) fn met(ok: bool) -> &'static str {
@@ -107,7 +116,7 @@ impl Report {
             met(self.rps_proxy >= 5000.0),
         ]);
         row([
-            "CPU time per request (small passthrough, during the throughput run)",
+            "CPU time per request (small passthrough, medians of the throughput runs)",
             &format!("{:.0} µs (provider)", self.cpu_us_mock),
             &format!("{:.0} µs (proxy)", self.cpu_us_proxy),
             "—",
@@ -168,6 +177,137 @@ impl Report {
         rows
     }
 
+    /// The figures side by side with the floor (a bare hyper proxy, the least any proxy can do
+    /// on this path) and with direct: each claude-lb figure as a ratio to both.
+    pub(crate) fn floor_rows(&self) -> Vec<[String; 8]> {
+        let mut rows: Vec<[String; 8]> = Vec::new();
+        let mut row = |cells: [&str; 8]| rows.push(cells.map(str::to_owned));
+        // Latency: the floor and claude-lb as what they add over direct (and the total), the
+        // ratio to the floor of what they add, the ratio to direct of the totals.
+        let latency = |row: &mut dyn FnMut([&str; 8]),
+                       name: &str,
+                       direct: Duration,
+                       floor: Duration,
+                       lb: Duration,
+                       target: &str,
+                       verdict: &str| {
+            let floor_added = us(floor) - us(direct);
+            let lb_added = us(lb) - us(direct);
+            row([
+                name,
+                &format!("{:.0} µs", us(direct)),
+                &format!("{floor_added:+.0} µs ({:.0} µs)", us(floor)),
+                &format!("{lb_added:+.0} µs ({:.0} µs)", us(lb)),
+                &ratio(lb_added, floor_added),
+                &ratio(us(lb), us(direct)),
+                target,
+                verdict,
+            ]);
+        };
+        let small_added = added(self.small, |s| s.p50);
+        let floor_added = us(self.floor_small.p50) - us(self.small.0.p50);
+        latency(
+            &mut row,
+            "Added latency p50, small passthrough, one connection",
+            self.small.0.p50,
+            self.floor_small.p50,
+            self.small.1.p50,
+            "≤ 1.2× floor",
+            met(small_added <= 1.2 * floor_added),
+        );
+        latency(
+            &mut row,
+            "Added latency p99, small passthrough, one connection",
+            self.small.0.p99,
+            self.floor_small.p99,
+            self.small.1.p99,
+            "—",
+            "—",
+        );
+        let tr_added = added(self.translated, |s| s.p50);
+        row([
+            "Added latency p50, small translated (floor: its passthrough)",
+            &format!("{:.0} µs", us(self.translated.0.p50)),
+            &format!("{floor_added:+.0} µs"),
+            &format!("{tr_added:+.0} µs ({:.0} µs)", us(self.translated.1.p50)),
+            &ratio(tr_added, floor_added),
+            &ratio(us(self.translated.1.p50), us(self.translated.0.p50)),
+            "≤ 1.5× floor",
+            met(tr_added <= 1.5 * floor_added),
+        ]);
+        let ttfe_added = added(self.ttfe, |s| s.p50);
+        let floor_ttfe_added = us(self.floor_ttfe.p50) - us(self.ttfe.0.p50);
+        latency(
+            &mut row,
+            "Stream: added time to first content event, p50",
+            self.ttfe.0.p50,
+            self.floor_ttfe.p50,
+            self.ttfe.1.p50,
+            "≤ floor + 30 µs",
+            met(ttfe_added <= floor_ttfe_added + 30.0),
+        );
+        latency(
+            &mut row,
+            "Stream: gap between events, p50",
+            self.gap.0.p50,
+            self.floor_gap.p50,
+            self.gap.1.p50,
+            "—",
+            "—",
+        );
+        row([
+            &format!("Throughput at {CONNECTIONS} connections, small passthrough"),
+            &format!("{:.0} req/s", self.rps_direct),
+            &format!("{:.0} req/s", self.rps_floor),
+            &format!("{:.0} req/s", self.rps_proxy),
+            &ratio(self.rps_proxy, self.rps_floor),
+            &ratio(self.rps_proxy, self.rps_direct),
+            "≥ 0.85× floor",
+            met(self.rps_proxy >= 0.85 * self.rps_floor),
+        ]);
+        row([
+            &format!("Throughput at {CONNECTIONS} connections, small translated"),
+            "—",
+            &format!("{:.0} req/s (passthrough)", self.rps_floor),
+            &format!("{:.0} req/s", self.rps_translated),
+            &ratio(self.rps_translated, self.rps_floor),
+            "—",
+            "—",
+            "—",
+        ]);
+        row([
+            "CPU time per request, small passthrough (direct: the provider's)",
+            &format!("{:.1} µs", self.cpu_us_mock),
+            &format!("{:.1} µs", self.cpu_us_floor),
+            &format!("{:.1} µs", self.cpu_us_proxy),
+            &ratio(self.cpu_us_proxy, self.cpu_us_floor),
+            &ratio(self.cpu_us_proxy, self.cpu_us_mock),
+            "≤ 1.3× floor",
+            met(self.cpu_us_proxy <= 1.3 * self.cpu_us_floor),
+        ]);
+        row([
+            "CPU time per request, small translated (floor: its passthrough)",
+            "—",
+            &format!("{:.1} µs", self.cpu_us_floor),
+            &format!("{:.1} µs", self.cpu_us_translated),
+            &ratio(self.cpu_us_translated, self.cpu_us_floor),
+            "—",
+            "≤ 1.6× floor",
+            met(self.cpu_us_translated <= 1.6 * self.cpu_us_floor),
+        ]);
+        row([
+            "Idle RSS after start (direct: the provider's)",
+            &format!("{:.1} MiB", mib(self.mock_rss_idle_kib)),
+            &format!("{:.1} MiB", mib(self.floor_rss_idle_kib)),
+            &format!("{:.1} MiB", mib(self.rss_idle_kib)),
+            &ratio(mib(self.rss_idle_kib), mib(self.floor_rss_idle_kib)),
+            &ratio(mib(self.rss_idle_kib), mib(self.mock_rss_idle_kib)),
+            "≤ 8 MiB",
+            met(self.rss_idle_kib <= 8 * 1024),
+        ]);
+        rows
+    }
+
     pub(crate) fn markdown(&self, command: &str, quick: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# Benchmarks\n");
@@ -183,10 +323,14 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "- Machine: {} cores ({}), {}",
+            "- Machine: {} cores ({}), {}; load average (1, 5, 15 min) {} before the run, {} \
+             after: the machine is shared, so compare ratios measured in the same run rather \
+             than absolute figures across runs.",
             nproc(),
             cpu_model(),
-            kernel()
+            kernel(),
+            self.load.0,
+            self.load.1,
         );
         let _ = writeln!(
             out,
@@ -200,16 +344,20 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "- Method: each request is sent straight to the provider and through the proxy, \
-             alternately, on one connection each; \"added\" is the difference of the two \
-             percentiles. Streams: {} events, 1 ms apart; the proxy holds `message_start` back \
+            "- Method: each request is sent straight to the provider, through the floor proxy \
+             (small passthrough requests and streams) and through claude-lb, taking turns in a \
+             rotating order, on one connection each; \"added\" is the difference of the \
+             percentiles. The throughput runs (direct, floor, claude-lb passthrough and \
+             translated) are repeated in rotating order and each figure is the median of the \
+             repetitions. Streams: {} events, 1 ms apart; the proxy holds `message_start` back \
              until the first content event (the commit point) and sends them together.",
             self.streams_expected_each
         );
         let _ = writeln!(
             out,
             "- Samples: {} latency pairs per request kind, {} with a {} KiB body, {} streams, \
-             {:?} per throughput run, {} requests for the memory run ({:.1} s).\n",
+             {:?} per throughput run repeated {REPETITIONS} times (medians), {} requests for the \
+             memory run ({:.1} s).\n",
             if quick { QUICK.latency } else { FULL.latency },
             if quick { QUICK.big } else { FULL.big },
             self.big_size / 1024,
@@ -222,6 +370,30 @@ impl Report {
             self.soak_requests,
             self.soak_secs,
         );
+        let _ = writeln!(out, "## Against the floor\n");
+        let _ = writeln!(
+            out,
+            "The floor is a bare hyper passthrough proxy (`benches/proxy_load/floor.rs`: accept, \
+             forward the body to one upstream through a pooled `hyper-util` client, stream the \
+             answer back; no routing, authentication, logging or metrics), run as its own \
+             process in front of the same provider and measured in turn with direct and \
+             claude-lb (which authenticates every request with a configured client key). It is \
+             the least work any proxy can do on this path, so the ratio to the floor says how \
+             much of claude-lb's cost is its own. Latency cells give what each adds over direct \
+             (and the total); \"÷ floor\" divides what claude-lb adds by what the floor adds, \
+             \"÷ direct\" divides the totals. The translated request has no floor of its own: \
+             it is compared with the floor's passthrough.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| Measure | Direct | Floor (bare hyper) | claude-lb | claude-lb ÷ floor | \
+             claude-lb ÷ direct | Target | Met |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|---|");
+        for r in &self.floor_rows() {
+            let _ = writeln!(out, "| {} |", r.join(" | "));
+        }
+        let _ = writeln!(out, "\n## Against direct\n");
         let _ = writeln!(
             out,
             "| Measure | Direct | Via claude-lb | Added | Target | Met |"
