@@ -143,6 +143,24 @@ pub(crate) fn validate(
         }
     }
     let routes = routes::routes(raw, providers.as_deref().unwrap_or(&[]), problems);
+    if let Some(settings) = &settings
+        && settings.usage.store == UsageStore::Off
+    {
+        // Budgets are counted from the ledger: without one, a budget would be a silent no-op.
+        let budgets = raw
+            .clients
+            .iter()
+            .flat_map(|list| list.value.iter().enumerate());
+        for (index, client) in budgets {
+            if let Some(budget) = &client.budget {
+                problems.warn(
+                    budget.pos,
+                    &format!("clients[{index}].budget"),
+                    "is not enforced: budgets are counted from the usage ledger, and `settings.usage.store` is `off`",
+                );
+            }
+        }
+    }
     if !problems.errors.is_empty() {
         return None;
     }

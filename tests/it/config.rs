@@ -987,3 +987,18 @@ mod permissions {
         ));
     }
 }
+
+#[test]
+fn a_budget_without_a_ledger_is_warned_about() {
+    let client = "clients:\n  - name: a\n    key: \"clb-0123456789abcdefghijkl\"\n    budget: { tokens_per_day: 1000 }\n";
+    let off = report(&format!(
+        "{ONE}{client}settings:\n  usage: {{ store: off }}\n"
+    ));
+    assert!(off.starts_with("ok"), "{off}");
+    assert!(
+        off.contains("warning: clients[0].budget: is not enforced"),
+        "{off}"
+    );
+    let on = report(&format!("{ONE}{client}"));
+    assert!(!on.contains("budget"), "{on}");
+}
