@@ -386,11 +386,11 @@ pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<RawConfig> {
         match key {
             "providers" => {
                 raw.providers_key = Some(key_pos);
-                raw.providers = providers(value, key_pos, problems);
+                raw.providers = entries(value, "providers", key_pos, problems, provider);
             }
-            "clients" => raw.clients = clients(value, problems),
+            "clients" => raw.clients = entries(value, "clients", key_pos, problems, client),
             "settings" => raw.settings = settings(value, problems),
-            "routes" => raw.routes = routes(value, key_pos, problems),
+            "routes" => raw.routes = entries(value, "routes", key_pos, problems, route),
             _ => {}
         }
     }
@@ -504,11 +504,15 @@ fn text_map(node: &Node<'_>, path: &str, problems: &mut Problems) -> Option<Span
     })
 }
 
-fn providers(
+/// The list of entries (`- name: ...` lines) under the top-level `key`, each read by `entry`
+/// with its path (`key[i]`). A key with no value is an empty list, which validation judges.
+fn entries<T>(
     node: &Node<'_>,
+    key: &str,
     key_pos: Pos,
     problems: &mut Problems,
-) -> Option<Spanned<Vec<RawProvider>>> {
+    entry: impl Fn(&Node<'_>, &str, &mut Problems) -> T,
+) -> Option<Spanned<Vec<T>>> {
     let node = untag(node);
     if is_null(node) {
         return Some(Spanned {
@@ -519,9 +523,9 @@ fn providers(
     let Some(items) = sequence(node) else {
         problems.error(
             pos(node),
-            "providers",
+            key,
             format!(
-                "expected a list of providers (`- name: ...` entries), found {}",
+                "expected a list of {key} (`- name: ...` entries), found {}",
                 describe(node)
             ),
         );
@@ -530,7 +534,7 @@ fn providers(
     let list = items
         .iter()
         .enumerate()
-        .map(|(i, item)| provider(item, &format!("providers[{i}]"), problems))
+        .map(|(i, item)| entry(item, &format!("{key}[{i}]"), problems))
         .collect();
     Some(Spanned {
         value: list,
@@ -545,40 +549,6 @@ fn provider(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawProvider
     };
     read_fields(node, path, PROVIDER_FIELDS, &mut raw, problems);
     raw
-}
-
-fn routes(
-    node: &Node<'_>,
-    key_pos: Pos,
-    problems: &mut Problems,
-) -> Option<Spanned<Vec<RawRoute>>> {
-    let node = untag(node);
-    if is_null(node) {
-        return Some(Spanned {
-            value: Vec::new(),
-            pos: key_pos,
-        });
-    }
-    let Some(items) = sequence(node) else {
-        problems.error(
-            pos(node),
-            "routes",
-            format!(
-                "expected a list of routes (`- name: ...` entries), found {}",
-                describe(node)
-            ),
-        );
-        return None;
-    };
-    let list = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| route(item, &format!("routes[{i}]"), problems))
-        .collect();
-    Some(Spanned {
-        value: list,
-        pos: pos(node),
-    })
 }
 
 fn route(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawRoute {
@@ -612,36 +582,13 @@ fn route(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawRoute {
     raw
 }
 
-fn clients(node: &Node<'_>, problems: &mut Problems) -> Option<Spanned<Vec<RawClient>>> {
-    let node = untag(node);
-    let Some(items) = sequence(node) else {
-        problems.error(
-            pos(node),
-            "clients",
-            format!(
-                "expected a list of clients (`- name: ...` entries), found {}",
-                describe(node)
-            ),
-        );
-        return None;
+fn client(node: &Node<'_>, path: &str, problems: &mut Problems) -> RawClient {
+    let mut raw = RawClient {
+        pos: pos(untag(node)),
+        ..RawClient::default()
     };
-    let list = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let path = format!("clients[{i}]");
-            let mut raw = RawClient {
-                pos: pos(untag(item)),
-                ..RawClient::default()
-            };
-            read_fields(item, &path, CLIENT_FIELDS, &mut raw, problems);
-            raw
-        })
-        .collect();
-    Some(Spanned {
-        value: list,
-        pos: pos(node),
-    })
+    read_fields(node, path, CLIENT_FIELDS, &mut raw, problems);
+    raw
 }
 
 /// A list of single values (`[a, b]` or `- a` lines).

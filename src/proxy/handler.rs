@@ -433,14 +433,7 @@ async fn explain(request: Request<Incoming>, state: &AppState) -> Response<Body>
         Ok(explained) => {
             let explanation =
                 RouteExplanation::new(&explained, state.dispatcher.health(), Instant::now());
-            match serde_json::to_value(&explanation) {
-                Ok(value) => response::json(StatusCode::OK, &value),
-                Err(error) => response::error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorType::Api,
-                    &format!("cannot describe the route: {error}"),
-                ),
-            }
+            admin_json(&explanation, "route")
         }
         Err(error) => response::error(
             StatusCode::BAD_REQUEST,
@@ -566,13 +559,18 @@ fn providers(state: &AppState) -> Response<Body> {
             }
         })
         .collect();
-    // Through a JSON value, whose keys are sorted, as every admin answer's are.
-    match serde_json::to_value(&list) {
+    admin_json(&list, "providers")
+}
+
+/// An admin answer as JSON: through a JSON value, whose keys are sorted, as every admin
+/// answer's are; `what` names it in the error should it not serialise.
+fn admin_json(answer: &impl serde::Serialize, what: &str) -> Response<Body> {
+    match serde_json::to_value(answer) {
         Ok(value) => response::json(StatusCode::OK, &value),
         Err(error) => response::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::Api,
-            &format!("cannot describe the providers: {error}"),
+            &format!("cannot describe the {what}: {error}"),
         ),
     }
 }
@@ -606,14 +604,7 @@ fn sessions(state: &AppState) -> Response<Body> {
         sessions: providers.iter().map(|p| p.sessions).sum(),
         providers,
     };
-    match serde_json::to_value(&answer) {
-        Ok(value) => response::json(StatusCode::OK, &value),
-        Err(error) => response::error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorType::Api,
-            &format!("cannot describe the sessions: {error}"),
-        ),
-    }
+    admin_json(&answer, "sessions")
 }
 
 /// `GET /events`: the latest failed attempts and failed requests, newest first.
@@ -625,14 +616,7 @@ fn events(state: &AppState) -> Response<Body> {
         .iter()
         .map(EventEntry::from)
         .collect();
-    match serde_json::to_value(&list) {
-        Ok(value) => response::json(StatusCode::OK, &value),
-        Err(error) => response::error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorType::Api,
-            &format!("cannot describe the events: {error}"),
-        ),
-    }
+    admin_json(&list, "events")
 }
 
 /// `GET /usage?since=..&until=..&by=..`: the usage ledger's totals, as `claude-lb usage --json`
@@ -662,14 +646,7 @@ async fn usage(query: Option<&str>, state: &AppState) -> Response<Body> {
     })
     .await;
     match report {
-        Ok(Ok(report)) => match serde_json::to_value(&report) {
-            Ok(value) => response::json(StatusCode::OK, &value),
-            Err(error) => response::error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorType::Api,
-                &format!("cannot describe the usage: {error}"),
-            ),
-        },
+        Ok(Ok(report)) => admin_json(&report, "usage"),
         Ok(Err(error)) => response::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::Api,
