@@ -1,9 +1,9 @@
 //! The configuration reference: every key of `providers.yaml`, with its default and meaning.
 //!
-//! This table is the one source of the README's "Provider keys" and "Settings" tables and of
-//! the `claude-lb-config(5)` man page: tests check that the README holds exactly
-//! [`provider_table`] and [`settings_table`], and that the keys listed are the keys the loader
-//! accepts, so the documentation cannot drift from the code.
+//! These tables are the one source of the README's "Provider keys", "Client keys", "Settings"
+//! and route keys tables and of the `claude-lb-config(5)` man page: tests check that the README
+//! holds exactly [`provider_table`], [`client_table`], [`settings_table`] and [`route_table`],
+//! and that the keys listed are the keys the loader accepts, so the documentation cannot drift from the code.
 
 use std::fmt::Write as _;
 

@@ -273,19 +273,15 @@ fn over_budget(client: Option<&Client>, state: &AppState) -> Option<Response<Bod
     let exceeded = budgets
         .check(&client.name, budget, crate::usage::time::now_ms())
         .err()?;
-    state
-        .dispatcher
-        .metrics()
-        .record_refused(Some(&client.name), "budget");
-    let mut response = response::error(
-        StatusCode::PAYMENT_REQUIRED,
-        ErrorType::Billing,
-        &format!("client {}: {exceeded}", client.name),
-    );
-    response
-        .headers_mut()
-        .insert("x-should-retry", http::HeaderValue::from_static("false"));
-    Some(response)
+    let refusal = access::Refusal {
+        status: StatusCode::PAYMENT_REQUIRED,
+        error_type: ErrorType::Billing,
+        reason: "budget",
+        message: format!("client {}: {exceeded}", client.name),
+        retry_after: None,
+        client: Some(client.name.clone()),
+    };
+    Some(refuse(state, &refusal, "/v1/messages"))
 }
 
 async fn count_tokens(
@@ -397,7 +393,13 @@ async fn models(
     }
     names.extend(pinned_names(&generation.config));
     if let Some(client) = client {
-        names.retain(|name| client.may_request(name));
+        // A `PROVIDER,MODEL` name is listed only when the client may reach that provider.
+        names.retain(|name| {
+            client.may_request(name)
+                && name.split_once(',').is_none_or(|(provider, _)| {
+                    client.may_reach(&crate::core::provider::ProviderId::new(provider))
+                })
+        });
     }
     let data: Vec<_> = names
         .iter()

@@ -8,9 +8,9 @@
 //! `claude_lb_usage_rows_dropped_total`, and logs at most once a minute. [`Ledger::close`]
 //! (called by `serve` on a graceful shutdown) writes every row queued before it returns.
 //!
-//! A crash (not a graceful shutdown) loses the rows still in the queue: at most
-//! [`QUEUE_CAPACITY`] rows, and in practice the few written in the last milliseconds, since the
-//! writer empties the queue as soon as rows arrive.
+//! A crash (not a graceful shutdown) loses the rows not yet committed: at most
+//! [`QUEUE_CAPACITY`] rows, and in practice those of the last [`LINGER`], since the writer
+//! commits the rows that arrive within that long of a burst's first one together.
 //!
 //! - [`store`]: the [`Store`] trait the writer and the reports use, and the `SQLite` store.
 //! - [`price`]: the built-in prices and the price of one answer.
