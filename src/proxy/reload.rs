@@ -89,6 +89,10 @@ pub fn reload(state: &AppState) -> Result<usize, ReloadError> {
                     loaded.config.settings.access.header_read_timeout
                         != running.config.settings.access.header_read_timeout,
                 ),
+                (
+                    "usage",
+                    loaded.config.settings.usage != running.config.settings.usage,
+                ),
             ] {
                 if changed {
                     tracing::warn!("settings.{key} changed: it takes effect after a restart");

@@ -166,14 +166,14 @@ fn limits_are_written_and_listed_and_no_key_or_digest_is_ever_shown() {
         list,
         serde_json::json!([
             {"name": "ci", "key": "${CI_KEY}", "providers": null, "models": null,
-             "max_concurrent": null, "requests_per_minute": null},
+             "max_concurrent": null, "requests_per_minute": null, "budget": null},
             {"name": "bot", "key": "${BOT_KEY}", "providers": null, "models": null,
-             "max_concurrent": null, "requests_per_minute": null},
+             "max_concurrent": null, "requests_per_minute": null, "budget": null},
             {"name": "literal", "key": "key", "providers": null, "models": null,
-             "max_concurrent": null, "requests_per_minute": null},
+             "max_concurrent": null, "requests_per_minute": null, "budget": null},
             {"name": "alice", "key": "sha256", "providers": ["main", "spare"],
              "models": ["claude-*haiku*", "claude-sonnet*"],
-             "max_concurrent": 3, "requests_per_minute": 60},
+             "max_concurrent": 3, "requests_per_minute": 60, "budget": null},
         ])
     );
 
@@ -193,6 +193,30 @@ fn limits_are_written_and_listed_and_no_key_or_digest_is_ever_shown() {
     }
     assert!(!table.stdout.contains(&digest), "{table:?}");
     assert!(!table.stdout.contains("a-literal-key"), "{table:?}");
+}
+
+#[test]
+fn a_clients_budget_is_listed() {
+    let lb = ClaudeLb::new();
+    let path = lb.write(
+        "providers.yaml",
+        &format!(
+            "{}clients:\n  - name: team\n    key: \"clb-team-0123456789abcdefghij\"\n    budget: {{ usd_per_month: 200, tokens_per_day: 20000000 }}\n",
+            config_at("http://127.0.0.1:9")
+        ),
+    );
+    let json = run_in(&path, &["clients", "list", "--json"]);
+    assert_eq!(json.code, 0, "{json:?}");
+    let list: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        list[0]["budget"],
+        serde_json::json!({"usd_per_month": 200.0, "tokens_per_day": 20_000_000})
+    );
+    let table = run_in(&path, &["clients", "list"]);
+    assert!(
+        table.stdout.contains("$200/month, 20000000 tokens/day"),
+        "{table:?}"
+    );
 }
 
 #[test]

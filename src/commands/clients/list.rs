@@ -43,6 +43,7 @@ fn client_table(clients: &[std::sync::Arc<Client>]) -> String {
         "models",
         "max concurrent",
         "requests/min",
+        "budget",
     ]);
     let limit = |n: Option<std::num::NonZeroU32>| n.map_or_else(|| table::dim("-"), Cell::new);
     for c in clients {
@@ -53,10 +54,24 @@ fn client_table(clients: &[std::sync::Arc<Client>]) -> String {
             models(c).map_or_else(|| table::dim("any"), |list| Cell::new(list.join(", "))),
             limit(c.max_concurrent),
             limit(c.requests_per_minute),
+            budget(c).map_or_else(|| table::dim("-"), Cell::new),
         ]);
     }
     // Provider and model lists are the free text; the rest keep their words whole.
     table::render(&out, &[2, 3])
+}
+
+/// A client's budget in words (`$200/month, 20000000 tokens/day`), `None` without one.
+fn budget(c: &Client) -> Option<String> {
+    let budget = c.budget.as_ref()?;
+    let parts: Vec<String> = [
+        budget.usd_per_month.map(|usd| format!("${usd}/month")),
+        budget.tokens_per_day.map(|n| format!("{n} tokens/day")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Some(parts.join(", "))
 }
 
 /// The providers a client may reach, `None` for all.
@@ -87,5 +102,9 @@ fn client_json(c: &Client) -> serde_json::Value {
         "models": models(c),
         "max_concurrent": c.max_concurrent.map(std::num::NonZeroU32::get),
         "requests_per_minute": c.requests_per_minute.map(std::num::NonZeroU32::get),
+        "budget": c.budget.as_ref().map(|b| json!({
+            "usd_per_month": b.usd_per_month,
+            "tokens_per_day": b.tokens_per_day,
+        })),
     })
 }
