@@ -553,13 +553,28 @@ impl Dispatcher {
         let started = Instant::now();
         let started_ms = crate::usage::time::now_ms();
         let request_id = self.request_id();
+        let mut route_label = None;
         let result = self
-            .run_plan(&request, route, started, started_ms, &request_id)
+            .run_plan(
+                &request,
+                route,
+                started,
+                started_ms,
+                &request_id,
+                &mut route_label,
+            )
             .await;
         if let Err(error) = &result {
             self.metrics.record_failed_request();
             if route == Route::Messages {
-                self.record_failure(&request, error, started, started_ms, &request_id);
+                self.record_failure(
+                    &request,
+                    error,
+                    started,
+                    started_ms,
+                    &request_id,
+                    route_label.as_deref(),
+                );
             }
             // Every request gets its log line; a successful answer logs its own when it ends.
             // The model and the failures are the client's and the providers' words: escaped
@@ -569,6 +584,7 @@ impl Dispatcher {
             tracing::warn!(
                 request_id = &*request_id,
                 client = request.client_name(),
+                route = route_label.as_deref(),
                 model = &*log::escape(model, log::MODEL_LIMIT),
                 latency_ms = millis(started.elapsed()),
                 "request failed: {}",
@@ -629,6 +645,7 @@ impl Dispatcher {
         started: Instant,
         started_ms: i64,
         request_id: &str,
+        route: Option<&str>,
     ) {
         if !self.recorder.is_on() {
             return;
@@ -643,7 +660,7 @@ impl Dispatcher {
             time_ms: started_ms,
             request_id: request_id.to_owned(),
             client: request.client.as_ref().map(|c| c.name.to_string()),
-            route: None,
+            route: route.map(str::to_owned),
             provider: None,
             failed_providers: attempts.iter().map(|a| a.provider.to_string()).collect(),
             model: model
@@ -669,6 +686,7 @@ impl Dispatcher {
         started: Instant,
         started_ms: i64,
         request_id: &Arc<str>,
+        route_label_out: &mut Option<Arc<str>>,
     ) -> Result<Answer, DispatchError> {
         let generation = self.generation.load_full();
         let scanned = scan::request(&request.body);
@@ -695,6 +713,7 @@ impl Dispatcher {
         if let Some(label) = &route_label {
             self.metrics.record_route(label);
         }
+        route_label_out.clone_from(&route_label);
         let Ok(plan) = self.selector.plan(
             &generation.config.providers,
             &model,

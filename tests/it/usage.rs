@@ -731,3 +731,33 @@ async fn a_client_over_its_daily_tokens_gets_402_without_a_provider_even_after_a
     assert_eq!(mock.request_count(), 0);
     proxy.shut_down().await;
 }
+
+#[tokio::test]
+async fn a_request_its_route_could_not_serve_leaves_a_row_with_the_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("usage.db");
+    let down = MockUpstream::anthropic()
+        .reply(Reply::status(529))
+        .start()
+        .await;
+    let other = MockUpstream::anthropic().start().await;
+    let yaml = format!(
+        "{}routes:\n  - name: background\n    when: {{ model: \"claude-*haiku*\" }}\n    providers: [down]\n",
+        config(&[anthropic("down", &down), anthropic("other", &other)])
+    );
+    let proxy = Proxy::start_with_ledger(&yaml, &db).await;
+    let failed = proxy.messages(body("claude-haiku-5-5", false)).await;
+    assert!(failed.status().as_u16() >= 500, "{}", failed.status());
+    failed.bytes().await.unwrap();
+    proxy.shut_down().await;
+    let rows = rows(&db);
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0].route.as_deref(), Some("background"));
+    assert_eq!(rows[0].provider, None);
+    assert_eq!(rows[0].failed_providers, ["down"]);
+    assert_eq!(
+        other.request_count(),
+        0,
+        "the route kept it on its provider"
+    );
+}
