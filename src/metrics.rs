@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use parking_lot::Mutex;
 
+use crate::core::price::Tokens;
 use crate::core::provider::ProviderId;
 
 /// Upper bounds of the latency histogram, in seconds.
@@ -119,18 +120,6 @@ struct ProviderCounters {
     checks: BTreeMap<&'static str, u64>,
 }
 
-/// The token counts of one answer, as the provider reported them; `None` where it said nothing.
-///
-/// In Anthropic's terms, `input` counts the input tokens that were neither read from nor
-/// written to the prompt cache, so the three input counts add up to the whole prompt.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Tokens {
-    pub input: Option<u64>,
-    pub output: Option<u64>,
-    pub cache_read: Option<u64>,
-    pub cache_creation: Option<u64>,
-}
-
 /// A provider's token totals since the start, for `/providers`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TokenTotals {
@@ -153,7 +142,7 @@ impl Metrics {
         client: &std::sync::Arc<str>,
         status: u16,
         latency: Duration,
-        tokens: Tokens,
+        tokens: &Tokens,
     ) {
         let mut inner = self.inner.lock();
         let counters = inner.providers.entry(provider.clone()).or_default();
@@ -171,8 +160,7 @@ impl Metrics {
         counters.latency_sum += seconds;
         // Token counts come from providers: a huge or hostile value stops the counter at its
         // maximum instead of wrapping it to a small number (or panicking in a debug build).
-        let add =
-            |counter: &mut u64, n: Option<u64>| *counter = counter.saturating_add(n.unwrap_or(0));
+        let add = |counter: &mut u64, n: u64| *counter = counter.saturating_add(n);
         add(&mut counters.input_tokens, tokens.input);
         add(&mut counters.output_tokens, tokens.output);
         add(&mut counters.cache_read_tokens, tokens.cache_read);
@@ -411,8 +399,8 @@ mod tests {
 
     fn tokens(input: Option<u64>, output: Option<u64>) -> Tokens {
         Tokens {
-            input,
-            output,
+            input: input.unwrap_or(0),
+            output: output.unwrap_or(0),
             ..Tokens::default()
         }
     }
@@ -430,20 +418,20 @@ mod tests {
             &alice,
             200,
             Duration::from_millis(30),
-            tokens(Some(10), Some(5)),
+            &tokens(Some(10), Some(5)),
         );
         metrics.record_answer(
             &b,
             &alice,
             200,
             Duration::from_secs(3),
-            Tokens {
-                cache_read: Some(900),
-                cache_creation: Some(40),
+            &Tokens {
+                cache_read: 900,
+                cache_creation: 40,
                 ..tokens(Some(1), None)
             },
         );
-        metrics.record_answer(&b, &none, 200, Duration::from_secs(3), tokens(None, None));
+        metrics.record_answer(&b, &none, 200, Duration::from_secs(3), &tokens(None, None));
         metrics.record_refused(None, "missing_key");
         metrics.record_refused(Some(&alice), "requests_per_minute");
         metrics.record_failed_request();
@@ -544,9 +532,9 @@ mod tests {
             &none,
             200,
             Duration::ZERO,
-            tokens(Some(u64::MAX - 1), Some(u64::MAX)),
+            &tokens(Some(u64::MAX - 1), Some(u64::MAX)),
         );
-        metrics.record_answer(&a, &none, 200, Duration::ZERO, tokens(Some(5), Some(7)));
+        metrics.record_answer(&a, &none, 200, Duration::ZERO, &tokens(Some(5), Some(7)));
         let text = metrics.render();
         for line in [
             format!(

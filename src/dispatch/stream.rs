@@ -252,20 +252,15 @@ impl RequestLog {
     /// The log line, as a warning when `failed`.
     pub(super) fn emit_at(&self, outcome: &str, usage: &Usage, failed: bool) {
         let total = self.started.elapsed();
+        let tokens = usage.tokens();
         self.metrics.record_answer(
             &self.provider,
             &self.client,
             self.status.as_u16(),
             total,
-            crate::metrics::Tokens {
-                input: usage.input,
-                output: usage.output,
-                cache_read: usage.cache_read,
-                cache_creation: usage.cache_creation,
-            },
+            &tokens,
         );
         if self.ledger.recorder.is_on() {
-            let tokens = usage.tokens();
             let entry = &self.ledger;
             entry.recorder.record(crate::usage::Row {
                 time_ms: entry.time_ms,
