@@ -79,73 +79,47 @@ fn bench(c: &mut Criterion) {
     let counts = Semaphore::new(2);
     let headers = HeaderMap::new();
     let mut group = c.benchmark_group("route");
+    // A threshold above the body's length is decided by the bound alone; one below it makes
+    // the tokenizer count.
+    let rule_sets = [
+        ("model_only", model_rules()),
+        (
+            "thinking_and_tool",
+            Rules::new(vec![
+                rule(
+                    "thinking",
+                    Conditions {
+                        thinking: Some(true),
+                        model: Some(Pattern::new("claude-opus-*")),
+                        ..Conditions::default()
+                    },
+                ),
+                rule(
+                    "web_search",
+                    Conditions {
+                        tool: Some(Pattern::new("web_search*")),
+                        ..Conditions::default()
+                    },
+                ),
+            ]),
+        ),
+        ("min_input_tokens_bound", tokens_rule(200_000)),
+        ("min_input_tokens_counted", tokens_rule(100)),
+    ];
     for (label, body) in [("1KB", request(1)), ("100KB", request(100))] {
-        let rules = model_rules();
-        group.bench_function(format!("model_only/{label}"), |b| {
-            b.iter(|| {
-                runtime.block_on(facts::route(
-                    &rules,
-                    black_box("claude-sonnet-4-5"),
-                    black_box(&body),
-                    &headers,
-                    &counts,
-                ))
+        for (name, rules) in &rule_sets {
+            group.bench_function(format!("{name}/{label}"), |b| {
+                b.iter(|| {
+                    runtime.block_on(facts::route(
+                        rules,
+                        black_box("claude-sonnet-4-5"),
+                        black_box(&body),
+                        &headers,
+                        &counts,
+                    ))
+                });
             });
-        });
-        let rules = Rules::new(vec![
-            rule(
-                "thinking",
-                Conditions {
-                    thinking: Some(true),
-                    model: Some(Pattern::new("claude-opus-*")),
-                    ..Conditions::default()
-                },
-            ),
-            rule(
-                "web_search",
-                Conditions {
-                    tool: Some(Pattern::new("web_search*")),
-                    ..Conditions::default()
-                },
-            ),
-        ]);
-        group.bench_function(format!("thinking_and_tool/{label}"), |b| {
-            b.iter(|| {
-                runtime.block_on(facts::route(
-                    &rules,
-                    black_box("claude-sonnet-4-5"),
-                    black_box(&body),
-                    &headers,
-                    &counts,
-                ))
-            });
-        });
-        // A threshold above the body's length: decided by the bound alone.
-        let rules = tokens_rule(200_000);
-        group.bench_function(format!("min_input_tokens_bound/{label}"), |b| {
-            b.iter(|| {
-                runtime.block_on(facts::route(
-                    &rules,
-                    black_box("claude-sonnet-4-5"),
-                    black_box(&body),
-                    &headers,
-                    &counts,
-                ))
-            });
-        });
-        // A threshold below it: the tokenizer counts.
-        let rules = tokens_rule(100);
-        group.bench_function(format!("min_input_tokens_counted/{label}"), |b| {
-            b.iter(|| {
-                runtime.block_on(facts::route(
-                    &rules,
-                    black_box("claude-sonnet-4-5"),
-                    black_box(&body),
-                    &headers,
-                    &counts,
-                ))
-            });
-        });
+        }
     }
     group.finish();
 }
