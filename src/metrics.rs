@@ -19,6 +19,10 @@ use parking_lot::Mutex;
 use crate::core::price::Tokens;
 use crate::core::provider::ProviderId;
 
+/// The `client` label of answers without `clients:`; shared, so recording one allocates nothing.
+static NO_CLIENT: std::sync::LazyLock<std::sync::Arc<str>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::from("-"));
+
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
@@ -139,7 +143,7 @@ impl Metrics {
     pub fn record_answer(
         &self,
         provider: &ProviderId,
-        client: &std::sync::Arc<str>,
+        client: Option<&std::sync::Arc<str>>,
         status: u16,
         latency: Duration,
         tokens: &Tokens,
@@ -148,7 +152,10 @@ impl Metrics {
         let counters = inner.providers.entry(provider.clone()).or_default();
         *counters
             .requests
-            .entry((status, client.clone()))
+            .entry((
+                status,
+                client.map_or_else(|| NO_CLIENT.clone(), Clone::clone),
+            ))
             .or_default() += 1;
         let seconds = latency.as_secs_f64();
         for (bucket, bound) in counters.latency_buckets.iter_mut().zip(BUCKETS) {
@@ -412,17 +419,16 @@ mod tests {
         let b = ProviderId::new("b");
         metrics.record_failed_attempt(&a, "status_529", true);
         let alice: std::sync::Arc<str> = "alice".into();
-        let none: std::sync::Arc<str> = "-".into();
         metrics.record_answer(
             &b,
-            &alice,
+            Some(&alice),
             200,
             Duration::from_millis(30),
             &tokens(Some(10), Some(5)),
         );
         metrics.record_answer(
             &b,
-            &alice,
+            Some(&alice),
             200,
             Duration::from_secs(3),
             &Tokens {
@@ -431,7 +437,7 @@ mod tests {
                 ..tokens(Some(1), None)
             },
         );
-        metrics.record_answer(&b, &none, 200, Duration::from_secs(3), &tokens(None, None));
+        metrics.record_answer(&b, None, 200, Duration::from_secs(3), &tokens(None, None));
         metrics.record_refused(None, "missing_key");
         metrics.record_refused(Some(&alice), "requests_per_minute");
         metrics.record_failed_request();
@@ -526,15 +532,14 @@ mod tests {
     fn token_counters_saturate_instead_of_wrapping() {
         let metrics = Metrics::new();
         let a = ProviderId::new("a");
-        let none: std::sync::Arc<str> = "-".into();
         metrics.record_answer(
             &a,
-            &none,
+            None,
             200,
             Duration::ZERO,
             &tokens(Some(u64::MAX - 1), Some(u64::MAX)),
         );
-        metrics.record_answer(&a, &none, 200, Duration::ZERO, &tokens(Some(5), Some(7)));
+        metrics.record_answer(&a, None, 200, Duration::ZERO, &tokens(Some(5), Some(7)));
         let text = metrics.render();
         for line in [
             format!(

@@ -154,8 +154,8 @@ fn warn_dropped(provider: &ProviderId, translator: &OpenAiToAnthropic) {
 pub(super) struct RequestLog {
     request_id: Arc<str>,
     provider: ProviderId,
-    /// The client's name, `-` without `clients:`.
-    client: Arc<str>,
+    /// The client's name; `None` without `clients:`.
+    client: Option<Arc<str>>,
     model: Box<str>,
     status: StatusCode,
     started: Instant,
@@ -176,7 +176,6 @@ struct LedgerEntry {
     /// Off for token counts, which are not rows.
     recorder: crate::usage::Recorder,
     time_ms: i64,
-    client: Option<Arc<str>>,
     upstream_model: Box<str>,
     failed_providers: Vec<String>,
     stream: bool,
@@ -188,11 +187,7 @@ impl RequestLog {
         Self {
             request_id: ctx.request_id.clone(),
             provider: ctx.provider.id.clone(),
-            client: ctx
-                .request
-                .client
-                .as_ref()
-                .map_or_else(|| Arc::from("-"), |c| c.name.clone()),
+            client: ctx.request.client.as_ref().map(|c| c.name.clone()),
             // The client's words: escaped and cut before they reach a log line.
             model: crate::logging::escape(ctx.client_model, crate::logging::MODEL_LIMIT).into(),
             status,
@@ -209,7 +204,6 @@ impl RequestLog {
                     crate::usage::Recorder::off()
                 },
                 time_ms: ctx.started_ms,
-                client: ctx.request.client.as_ref().map(|c| c.name.clone()),
                 // A `models` map that passes the client's model on makes it the client's
                 // words too: escaped and cut like the model.
                 upstream_model: crate::logging::escape(
@@ -255,7 +249,7 @@ impl RequestLog {
         let tokens = usage.tokens();
         self.metrics.record_answer(
             &self.provider,
-            &self.client,
+            self.client.as_ref(),
             self.status.as_u16(),
             total,
             &tokens,
@@ -265,7 +259,7 @@ impl RequestLog {
             entry.recorder.record(crate::usage::Row {
                 time_ms: entry.time_ms,
                 request_id: self.request_id.to_string(),
-                client: entry.client.as_deref().map(str::to_owned),
+                client: self.client.as_deref().map(str::to_owned),
                 route: self.route.as_deref().map(str::to_owned),
                 provider: Some(self.provider.to_string()),
                 failed_providers: entry.failed_providers.clone(),
@@ -289,7 +283,7 @@ impl RequestLog {
                     $level,
                     request_id = %self.request_id,
                     provider = %self.provider,
-                    client = %self.client,
+                    client = %self.client.as_deref().unwrap_or("-"),
                     model = &*self.model,
                     route = self.route.as_deref(),
                     status = self.status.as_u16(),
