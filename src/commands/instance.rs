@@ -136,6 +136,34 @@ pub fn listen_address(
     Ok(load_config(global, printer)?.map(|(_, loaded)| loaded.config.settings.listen))
 }
 
+/// What `claude-lb serve` at `url` answered to `request`, read whole up to `limit` bytes within
+/// `timeout`; the error says that no instance answered, in the same words for every `--remote`
+/// command.
+pub async fn exchange(
+    url: &str,
+    timeout: Duration,
+    limit: usize,
+    request: impl std::future::Future<
+        Output = Result<crate::upstream::remote::RemoteResponse, crate::upstream::UpstreamError>,
+    >,
+) -> anyhow::Result<(http::StatusCode, bytes::Bytes)> {
+    let hint = "is `claude-lb serve` running there?";
+    let answer = async {
+        let response = request.await?;
+        let status = response.status;
+        let body = response.collect(limit).await?;
+        Ok::<_, crate::upstream::UpstreamError>((status, body))
+    };
+    match tokio::time::timeout(timeout, answer).await {
+        Err(_) => anyhow::bail!(
+            "cannot reach claude-lb at {url}: no answer within {}s; {hint}",
+            timeout.as_secs()
+        ),
+        Ok(Err(error)) => anyhow::bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
+        Ok(Ok(answer)) => Ok(answer),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,20 +130,13 @@ async fn ask_remote(
         HeaderValue::from_static("application/json"),
     );
     let upstream = Upstream::new()?;
-    let exchange = async {
-        let response = remote::post(&upstream, url.clone(), headers, body).await?;
-        let status = response.status;
-        let body = response.collect(4 * 1024 * 1024).await?;
-        Ok::<_, crate::upstream::UpstreamError>((status, body))
-    };
-    let (status, body) = match tokio::time::timeout(REMOTE_TIMEOUT, exchange).await {
-        Err(_) => bail!(
-            "cannot reach claude-lb at {url}: no answer within {}s; {hint}",
-            REMOTE_TIMEOUT.as_secs()
-        ),
-        Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
-        Ok(Ok(answer)) => answer,
-    };
+    let (status, body) = super::instance::exchange(
+        &url,
+        REMOTE_TIMEOUT,
+        4 * 1024 * 1024,
+        remote::post(&upstream, url.clone(), headers, body),
+    )
+    .await?;
     if !status.is_success() {
         let message = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()

@@ -128,20 +128,13 @@ fn remote_report(url: &str, args: &UsageArgs, by: &[GroupBy]) -> anyhow::Result<
     let hint = "is `claude-lb serve` running there?";
     let (status, body) = runtime.block_on(async {
         let upstream = Upstream::new()?;
-        let exchange = async {
-            let response = remote::get(&upstream, &url, args.admin.admin_token.as_deref()).await?;
-            let status = response.status;
-            let body = response.collect(REMOTE_LIMIT).await?;
-            Ok::<_, crate::upstream::UpstreamError>((status, body))
-        };
-        match tokio::time::timeout(REMOTE_TIMEOUT, exchange).await {
-            Err(_) => bail!(
-                "cannot reach claude-lb at {url}: no answer within {}s; {hint}",
-                REMOTE_TIMEOUT.as_secs()
-            ),
-            Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
-            Ok(Ok(answer)) => Ok(answer),
-        }
+        super::instance::exchange(
+            &url,
+            REMOTE_TIMEOUT,
+            REMOTE_LIMIT,
+            remote::get(&upstream, &url, args.admin.admin_token.as_deref()),
+        )
+        .await
     })?;
     let text = String::from_utf8_lossy(&body);
     let excerpt: String = text.chars().take(300).collect();

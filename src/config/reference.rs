@@ -356,23 +356,7 @@ pub const ROUTE: &[Key] = &[
 
 /// The README's "Route keys" table.
 pub fn route_table() -> String {
-    let mut out =
-        String::from("| key | required | default | meaning |\n| --- | --- | --- | --- |\n");
-    for k in ROUTE {
-        let default = if k.default.is_empty() {
-            " ".to_owned()
-        } else {
-            format!(" {} ", k.default)
-        };
-        let _ = writeln!(
-            out,
-            "| `{}` | {} |{default}| {} |",
-            k.name,
-            if k.required { "yes" } else { "no" },
-            k.meaning
-        );
-    }
-    out
+    item_table(ROUTE)
 }
 
 /// The README's "Provider keys" table.

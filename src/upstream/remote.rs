@@ -123,18 +123,6 @@ pub fn admin_headers(token: Option<&str>) -> Result<HeaderMap, UpstreamError> {
     Ok(headers)
 }
 
-/// `GET url` of an admin route, with the admin token when there is one.
-pub async fn get_admin(
-    upstream: &Upstream,
-    url: &str,
-    token: Option<&str>,
-) -> Result<RemoteResponse, UpstreamError> {
-    upstream
-        .get(url, admin_headers(token)?)
-        .await
-        .map(RemoteResponse::new)
-}
-
 /// `POST url` with these headers and body.
 pub async fn post(
     upstream: &Upstream,

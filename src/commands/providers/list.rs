@@ -142,20 +142,13 @@ pub async fn fetch(
     token: Option<&str>,
 ) -> anyhow::Result<(serde_json::Value, Vec<ProviderStatus>)> {
     let hint = "is `claude-lb serve` running there?";
-    let exchange = async {
-        let response = remote::get_admin(upstream, url, token).await?;
-        let status = response.status;
-        let body = response.collect(REMOTE_LIMIT).await?;
-        Ok::<_, crate::upstream::UpstreamError>((status, body))
-    };
-    let (status, body) = match tokio::time::timeout(REMOTE_TIMEOUT, exchange).await {
-        Err(_) => bail!(
-            "cannot reach claude-lb at {url}: no answer within {}s; {hint}",
-            REMOTE_TIMEOUT.as_secs()
-        ),
-        Ok(Err(error)) => bail!("cannot reach claude-lb at {url}: {error}; {hint}"),
-        Ok(Ok(answer)) => answer,
-    };
+    let (status, body) = crate::commands::instance::exchange(
+        url,
+        REMOTE_TIMEOUT,
+        REMOTE_LIMIT,
+        remote::get(upstream, url, token),
+    )
+    .await?;
     if matches!(status.as_u16(), 401 | 403) {
         bail!(
             "{url} answered HTTP {} ({}): the admin API needs the instance's admin token \

@@ -87,7 +87,7 @@ impl Client {
     async fn optional(&self, path: &str) -> Result<Bytes, Missing> {
         let url = remote::join(&self.base, path);
         let exchange = async {
-            let response = remote::get_admin(&self.upstream, &url, self.token.as_deref()).await?;
+            let response = remote::get(&self.upstream, &url, self.token.as_deref()).await?;
             let status = response.status;
             let body = response.collect(ROUTE_LIMIT).await?;
             Ok::<_, crate::upstream::UpstreamError>((status, body))
