@@ -24,6 +24,7 @@
 //! - [`env`]: every environment variable claude-lb reads.
 //! - [`limits`]: every bound on memory and time a provider answer or a request may use.
 //! - [`usage`]: the usage ledger (one row per request, in `SQLite`), prices and budgets.
+//! - [`shared`]: the state several replicas share through Redis.
 
 pub mod access;
 pub mod cli;
@@ -38,6 +39,7 @@ pub mod metrics;
 pub mod mock;
 pub mod models;
 pub mod proxy;
+pub mod shared;
 pub mod sse;
 pub mod translate;
 pub mod ui;

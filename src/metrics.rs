@@ -87,6 +87,10 @@ struct Inner {
     events: VecDeque<Event>,
     /// Usage ledger rows lost to a full queue or a failing store.
     usage_rows_dropped: u64,
+    /// Whether the shared state answers; `None` without `shared_state`.
+    shared_state_up: Option<bool>,
+    /// Shared-state questions of requests that got no answer within the bound.
+    shared_state_timeouts: u64,
 }
 
 impl Inner {
@@ -251,6 +255,17 @@ impl Metrics {
     }
 
     /// Usage ledger rows that were not written.
+    /// Whether the shared state answers (`None`: not configured).
+    pub fn set_shared_state(&self, up: Option<bool>) {
+        self.inner.lock().shared_state_up = up;
+    }
+
+    /// A request's question to the shared state that got no answer in time.
+    pub fn count_shared_state_timeout(&self) {
+        let mut inner = self.inner.lock();
+        inner.shared_state_timeouts = inner.shared_state_timeouts.saturating_add(1);
+    }
+
     pub fn record_usage_rows_dropped(&self, rows: u64) {
         let mut inner = self.inner.lock();
         inner.usage_rows_dropped = inner.usage_rows_dropped.saturating_add(rows);
@@ -288,6 +303,7 @@ impl Metrics {
             "# HELP claude_lb_usage_rows_dropped_total Usage ledger rows not written (queue full or store failing).\n# TYPE claude_lb_usage_rows_dropped_total counter\nclaude_lb_usage_rows_dropped_total {}",
             inner.usage_rows_dropped
         );
+        render_shared_state(&inner, &mut out);
         let _ = writeln!(
             out,
             "# HELP claude_lb_failed_attempts_total Failed attempts, by provider and reason.\n# TYPE claude_lb_failed_attempts_total counter"
@@ -397,6 +413,18 @@ fn render_checks(inner: &Inner, out: &mut String) {
                 "claude_lb_health_checks_total{{provider=\"{id}\",outcome=\"{outcome}\"}} {n}"
             );
         }
+    }
+}
+
+/// The shared state's gauge and timeouts, when `shared_state` is set.
+fn render_shared_state(inner: &Inner, out: &mut String) {
+    if let Some(up) = inner.shared_state_up {
+        let _ = writeln!(
+            out,
+            "# HELP claude_lb_shared_state_up Whether the shared state (Redis) answers: 1 yes, 0 no (this replica uses its own state).\n# TYPE claude_lb_shared_state_up gauge\nclaude_lb_shared_state_up {}\n# HELP claude_lb_shared_state_timeouts_total Questions of requests to the shared state that got no answer in time (answered locally).\n# TYPE claude_lb_shared_state_timeouts_total counter\nclaude_lb_shared_state_timeouts_total {}",
+            u8::from(up),
+            inner.shared_state_timeouts
+        );
     }
 }
 

@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 use crate::config::{AccessSettings, Client, KeyDigest};
 use crate::core::error_type::ErrorType;
+use crate::shared::Shared;
 use rate::RateLimiter;
 
 /// How long a client told it has too many requests in flight should wait: one of them may end
@@ -83,7 +84,15 @@ impl Refusal {
 #[derive(Debug)]
 pub struct Admitted {
     pub client: Arc<Client>,
-    pub permit: Option<OwnedSemaphorePermit>,
+    pub permit: Option<Permit>,
+}
+
+/// A slot among a client's `max_concurrent`: counted in this process, or across the replicas
+/// that share state.
+#[derive(Debug)]
+pub enum Permit {
+    Local(OwnedSemaphorePermit),
+    Shared(crate::shared::Slot),
 }
 
 /// The clients of the running configuration, with the state of their limits. Shared by every
@@ -142,95 +151,154 @@ impl Access {
     /// place within the client's limits. `Ok(None)` when no clients are configured.
     pub fn admit(&self, headers: &HeaderMap, now: Instant) -> Result<Option<Admitted>, Refusal> {
         let table = self.table.load();
-        if table.is_empty() {
+        let Some(entry) = authenticate(&table, headers)? else {
             return Ok(None);
+        };
+        let permit = match &entry.slots {
+            Some(slots) => Some(Permit::Local(take_slot(entry, slots)?)),
+            None => None,
+        };
+        if let Some(rate) = &entry.rate {
+            rate.admit(now)
+                .map_err(|wait| over_rate(&entry.client, wait))?;
         }
-        let presented: Vec<KeyDigest> = [
-            headers.get("x-api-key").map(http::HeaderValue::as_bytes),
-            headers
-                .get(AUTHORIZATION)
-                .and_then(|v| bearer(v.as_bytes())),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|key| !key.is_empty())
-        .map(KeyDigest::of)
-        .collect();
-        if presented.is_empty() {
-            return Err(Refusal::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorType::Authentication,
-                "missing_key",
-                "invalid x-api-key: this claude-lb needs a client key, sent as x-api-key (ANTHROPIC_API_KEY) or Authorization: Bearer (ANTHROPIC_AUTH_TOKEN)".to_owned(),
-            ));
-        }
-        // Every client is compared with every key presented, whatever matches first.
-        let mut found: Option<&Entry> = None;
-        for entry in table.iter() {
-            let mut matched = false;
-            for key in &presented {
-                matched |= entry.client.key.ct_eq(key);
-            }
-            if matched && found.is_none() {
-                found = Some(entry);
-            }
-        }
-        let Some(entry) = found else {
-            return Err(Refusal::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorType::Authentication,
-                "unknown_key",
-                "invalid x-api-key: the key is not one of this claude-lb's client keys".to_owned(),
-            ));
+        Ok(Some(Admitted {
+            client: entry.client.clone(),
+            permit,
+        }))
+    }
+
+    /// [`Access::admit`], with the limits counted across the replicas that share `shared`;
+    /// each limit Redis does not answer in time is decided here, as without it.
+    pub async fn admit_shared(
+        &self,
+        headers: &HeaderMap,
+        now: Instant,
+        shared: &Shared,
+    ) -> Result<Option<Admitted>, Refusal> {
+        let table = self.table.load();
+        let Some(entry) = authenticate(&table, headers)? else {
+            return Ok(None);
         };
         let client = &entry.client;
-        let permit = if let Some(slots) = &entry.slots {
-            let Ok(permit) = slots.clone().try_acquire_owned() else {
-                let mut refusal = Refusal::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    ErrorType::RateLimit,
-                    "max_concurrent",
-                    format!(
-                        "client {} already has {} requests in flight, its max_concurrent; retry when one ends",
-                        client.name,
-                        client.max_concurrent.map_or(0, std::num::NonZeroU32::get)
-                    ),
-                )
-                .for_client(client);
-                refusal.retry_after = Some(BUSY_RETRY_AFTER);
-                return Err(refusal);
-            };
-            Some(permit)
-        } else {
-            None
+        let permit = match (&entry.slots, client.max_concurrent) {
+            (Some(slots), Some(max)) => match shared.acquire_slot(&client.name, max).await {
+                Some(Some(slot)) => Some(Permit::Shared(slot)),
+                Some(None) => return Err(busy(client)),
+                None => Some(Permit::Local(take_slot(entry, slots)?)),
+            },
+            _ => None,
         };
-        if let Some(rate) = &entry.rate
-            && let Err(wait) = rate.admit(now)
-        {
-            // Whole seconds, rounded up: `retry-after` has no fractions.
-            let wait = Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
-            let mut refusal = Refusal::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorType::RateLimit,
-                "requests_per_minute",
-                format!(
-                    "client {} sent its {} requests_per_minute; retry in {}s",
-                    client.name,
-                    client
-                        .requests_per_minute
-                        .map_or(0, std::num::NonZeroU32::get),
-                    wait.as_secs()
-                ),
-            )
-            .for_client(client);
-            refusal.retry_after = Some(wait);
-            return Err(refusal);
+        if let (Some(rate), Some(per_minute)) = (&entry.rate, client.requests_per_minute) {
+            match shared.admit_rate(&client.name, per_minute).await {
+                Some(Ok(())) => {
+                    // Counted here too, so that this replica's own count is right if Redis
+                    // goes away.
+                    let _ = rate.admit(now);
+                }
+                Some(Err(wait)) => return Err(over_rate(client, wait)),
+                None => rate.admit(now).map_err(|wait| over_rate(client, wait))?,
+            }
         }
         Ok(Some(Admitted {
             client: client.clone(),
             permit,
         }))
     }
+}
+
+/// The entry of the client whose key `headers` carry; `Ok(None)` when no clients are
+/// configured.
+fn authenticate<'t>(table: &'t [Entry], headers: &HeaderMap) -> Result<Option<&'t Entry>, Refusal> {
+    if table.is_empty() {
+        return Ok(None);
+    }
+    let presented: Vec<KeyDigest> = [
+        headers.get("x-api-key").map(http::HeaderValue::as_bytes),
+        headers
+            .get(AUTHORIZATION)
+            .and_then(|v| bearer(v.as_bytes())),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|key| !key.is_empty())
+    .map(KeyDigest::of)
+    .collect();
+    if presented.is_empty() {
+        return Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorType::Authentication,
+            "missing_key",
+            "invalid x-api-key: this claude-lb needs a client key, sent as x-api-key (ANTHROPIC_API_KEY) or Authorization: Bearer (ANTHROPIC_AUTH_TOKEN)".to_owned(),
+        ));
+    }
+    // Every client is compared with every key presented, whatever matches first.
+    let mut found: Option<&Entry> = None;
+    for entry in table {
+        let mut matched = false;
+        for key in &presented {
+            matched |= entry.client.key.ct_eq(key);
+        }
+        if matched && found.is_none() {
+            found = Some(entry);
+        }
+    }
+    match found {
+        Some(entry) => Ok(Some(entry)),
+        None => Err(Refusal::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorType::Authentication,
+            "unknown_key",
+            "invalid x-api-key: the key is not one of this claude-lb's client keys".to_owned(),
+        )),
+    }
+}
+
+/// One of the client's `max_concurrent` slots in this process.
+fn take_slot(entry: &Entry, slots: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, Refusal> {
+    slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| busy(&entry.client))
+}
+
+/// 429: the client has `max_concurrent` requests in flight.
+fn busy(client: &Client) -> Refusal {
+    let mut refusal = Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorType::RateLimit,
+        "max_concurrent",
+        format!(
+            "client {} already has {} requests in flight, its max_concurrent; retry when one ends",
+            client.name,
+            client.max_concurrent.map_or(0, std::num::NonZeroU32::get)
+        ),
+    )
+    .for_client(client);
+    refusal.retry_after = Some(BUSY_RETRY_AFTER);
+    refusal
+}
+
+/// 429: the client sent its `requests_per_minute`; one more may go in `wait`.
+fn over_rate(client: &Client, wait: Duration) -> Refusal {
+    // Whole seconds, rounded up: `retry-after` has no fractions.
+    let wait = Duration::from_secs(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+    let mut refusal = Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorType::RateLimit,
+        "requests_per_minute",
+        format!(
+            "client {} sent its {} requests_per_minute; retry in {}s",
+            client.name,
+            client
+                .requests_per_minute
+                .map_or(0, std::num::NonZeroU32::get),
+            wait.as_secs()
+        ),
+    )
+    .for_client(client);
+    refusal.retry_after = Some(wait);
+    refusal
 }
 
 /// The credential of an `Authorization: Bearer ...` value.

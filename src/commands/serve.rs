@@ -163,7 +163,12 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         .filter(|p| p.enabled)
         .count();
     let usage_settings = settings.config.settings.usage.clone();
+    let shared_state = settings.config.settings.shared_state.clone();
     let dispatcher = Dispatcher::new(settings.config)?;
+    let dispatcher = match &shared_state {
+        Some(url) => dispatcher.share_state(url)?,
+        None => dispatcher,
+    };
     let data_dir = settings
         .data_dir
         .clone()
@@ -183,6 +188,9 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         .ok()
         .flatten();
     state.budgets = ledger.as_ref().and_then(|l| l.budgets().cloned());
+    if let (Some(shared), Some(budgets)) = (state.dispatcher.shared(), &state.budgets) {
+        shared.share_budgets(budgets.clone());
+    }
     let state = Arc::new(state);
     let _watch = match proxy::reload::watch(state.clone()) {
         Ok(watch) => watch,

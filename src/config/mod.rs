@@ -157,6 +157,44 @@ pub struct Settings {
     /// The background health checks (`settings.health_check`).
     pub health_check: HealthCheckSettings,
     pub usage: UsageSettings,
+    /// The Redis server that several replicas share their state through; `None` keeps all
+    /// state in this process.
+    pub shared_state: Option<SharedStateUrl>,
+}
+
+/// `settings.shared_state`: a `redis://` or `rediss://` URL, which may hold a password, so it
+/// is shown with the password masked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SharedStateUrl(Secret);
+
+impl SharedStateUrl {
+    /// Wraps a URL that validation has checked.
+    pub fn new(url: String) -> Self {
+        Self(Secret::new(url))
+    }
+
+    /// The URL itself, password included: only to connect.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// The URL with its password, if any, replaced by `*****`: for logs and messages.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(self.0.expose()) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("*****"));
+                url.to_string()
+            }
+            Ok(url) => url.to_string(),
+            Err(_) => "*****".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SharedStateUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
 }
 
 /// Whether a session's requests stay on one provider (`settings.affinity`).
@@ -587,6 +625,7 @@ mod tests {
                 store: UsageStore::Off,
                 retention: secs(86_400),
             },
+            shared_state: None,
         };
         assert_eq!(settings.cooldown_policy(), CooldownPolicy::new(secs(90)));
     }

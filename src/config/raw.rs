@@ -155,6 +155,7 @@ pub struct RawSettings {
     pub affinity_ttl: Option<Text>,
     /// `health_check:`, when present and a mapping.
     pub health_check: Option<RawHealthCheck>,
+    pub shared_state: Option<Text>,
 }
 
 /// `settings.health_check:`, as written.
@@ -251,6 +252,7 @@ const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
     ("log_level", Slot::Text(|s| &mut s.log_level)),
     ("log_format", Slot::Text(|s| &mut s.log_format)),
     ("admin_token", Slot::Text(|s| &mut s.admin_token)),
+    ("shared_state", Slot::Text(|s| &mut s.shared_state)),
     (
         "allow_unauthenticated_public",
         Slot::Text(|s| &mut s.allow_unauthenticated_public),

@@ -171,6 +171,12 @@ pub const SETTINGS: &[Key] = &[
         "A token the admin routes (`/providers`, `/providers/reload`, `/metrics` and the other admin routes) require as `Authorization: Bearer`; literal or `${VAR}` (an unset variable is an error). Without it they answer loopback clients only. `--remote` commands send it from `--admin-token` or `CLAUDE_LB_ADMIN_TOKEN`.",
     ),
     key(
+        "shared_state",
+        false,
+        "none",
+        "`redis://HOST:PORT/DB` (`rediss://` for TLS; a password as `redis://:${VAR}@HOST`): several replicas share provider health, cooldowns, session affinity, client limits and budget counters through this Redis. Without it all state is in this process. Redis away: each replica goes on with its own state. Read at start.",
+    ),
+    key(
         "allow_unauthenticated_public",
         false,
         "`false`",

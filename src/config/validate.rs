@@ -24,7 +24,8 @@ use super::raw::{
 };
 use super::{
     AccessSettings, Affinity, Config, HealthCheckMode, HealthCheckSettings, LogFormat, LogLevel,
-    Provider, SecretOrigin, Settings, Strategy, UsageSettings, UsageStore, duration,
+    Provider, SecretOrigin, Settings, SharedStateUrl, Strategy, UsageSettings, UsageStore,
+    duration,
 };
 use crate::config::Secret;
 
@@ -1096,6 +1097,10 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
     let (affinity, affinity_ttl) = affinity(raw, problems);
     let health_check = health_check(raw.health_check.as_ref(), problems);
     let usage = usage(&raw.usage, problems);
+    let shared_state = raw
+        .shared_state
+        .as_ref()
+        .map_or(Some(None), |t| shared_state(t, env, problems).map(Some));
     Some(Settings {
         access: access?,
         affinity: affinity?,
@@ -1110,7 +1115,52 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
         log_level: log_level?,
         log_format: log_format?,
         usage: usage?,
+        shared_state: shared_state?,
     })
+}
+
+/// `shared_state`: a `redis://` or `rediss://` URL with a host, literal or with `${VAR}` parts
+/// (a password, say); an unset variable is an error, since the replicas would otherwise each
+/// keep their own state without the operator knowing.
+fn shared_state(t: &Text, env: Env<'_>, problems: &mut Problems) -> Option<SharedStateUrl> {
+    let path = "settings.shared_state";
+    let expanded = expanded(t, path, env, problems)?;
+    if let Some(var) = expanded.missing.first() {
+        problems.error(
+            t.pos,
+            path,
+            format!("environment variable {var} is not set; export it in the shell that starts claude-lb, or remove `shared_state` to keep all state in this process"),
+        );
+        return None;
+    }
+    let value = expanded.value.trim();
+    let problem = match Url::parse(value) {
+        Err(error) => Some(format!(
+            "is not a URL ({error}); expected redis://HOST:PORT/DB or rediss://... for TLS"
+        )),
+        Ok(url) if !matches!(url.scheme(), "redis" | "rediss") => Some(format!(
+            "must be a redis:// or rediss:// URL, found the scheme {:?}",
+            url.scheme()
+        )),
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => {
+            Some("names no host; expected redis://HOST:PORT/DB".to_owned())
+        }
+        Ok(url)
+            if !url.path().trim_start_matches('/').is_empty()
+                && url.path().trim_start_matches('/').parse::<u16>().is_err() =>
+        {
+            Some(format!(
+                "the path {:?} is not a database number; expected redis://HOST:PORT/DB, DB a number such as 0",
+                url.path()
+            ))
+        }
+        Ok(_) => None,
+    };
+    if let Some(problem) = problem {
+        problems.error(t.pos, path, problem);
+        return None;
+    }
+    Some(SharedStateUrl::new(value.to_owned()))
 }
 
 /// `settings.usage`: the ledger's store and how long its rows are kept.

@@ -19,7 +19,9 @@
 //! Sessions are keyed by a keyed 64-bit hash of their id, not the id itself: an entry's size
 //! does not depend on what a client sends, and the table never holds client text. Two
 //! sessions whose hashes collide (about one chance in 10⁹ with 100,000 sessions) would only
-//! share a preferred provider.
+//! share a preferred provider. Replicas that share sessions must agree on the keys, so their
+//! tables ([`AffinityTable::shared`]) use the first 64 bits of the id's SHA-256 instead of a
+//! key of their own.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
@@ -37,6 +39,27 @@ pub const MAX_SESSIONS: usize = 100_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SessionKey(u64);
 
+impl SessionKey {
+    /// The key as a number, as replicas exchange it.
+    pub fn to_bits(self) -> u64 {
+        self.0
+    }
+
+    pub fn from_bits(bits: u64) -> Self {
+        Self(bits)
+    }
+}
+
+/// How session ids become keys.
+#[derive(Debug)]
+enum Keying {
+    /// With random keys per process, so that a client cannot make two sessions collide on
+    /// purpose.
+    Random(std::collections::hash_map::RandomState),
+    /// The same in every process: SHA-256, for replicas that share sessions.
+    Stable,
+}
+
 /// The provider of every recent session; shared by all requests and kept across reloads.
 #[derive(Debug)]
 pub struct AffinityTable {
@@ -45,9 +68,7 @@ pub struct AffinityTable {
     /// `.await`.
     sessions: Mutex<LinkedHashMap<SessionKey, Entry>>,
     capacity: usize,
-    /// Keys the session hash, with random keys per process, so that a client cannot make
-    /// two sessions collide on purpose.
-    hasher: std::collections::hash_map::RandomState,
+    keying: Keying,
 }
 
 #[derive(Clone, Debug)]
@@ -79,15 +100,33 @@ impl AffinityTable {
         Self {
             sessions: Mutex::new(LinkedHashMap::new()),
             capacity: capacity.max(1),
-            hasher: std::collections::hash_map::RandomState::new(),
+            keying: Keying::Random(std::collections::hash_map::RandomState::new()),
+        }
+    }
+
+    /// A table whose keys are the same in every process, for replicas that share sessions.
+    pub fn shared(capacity: usize) -> Self {
+        Self {
+            keying: Keying::Stable,
+            ..Self::new(capacity)
         }
     }
 
     /// The key of the session whose id is `id`.
     pub fn key(&self, id: &str) -> SessionKey {
-        let mut hasher = self.hasher.build_hasher();
-        hasher.write(id.as_bytes());
-        SessionKey(hasher.finish())
+        match &self.keying {
+            Keying::Random(state) => {
+                let mut hasher = state.build_hasher();
+                hasher.write(id.as_bytes());
+                SessionKey(hasher.finish())
+            }
+            Keying::Stable => {
+                let digest = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
+                let mut first = [0u8; 8];
+                first.copy_from_slice(&digest.as_ref()[..8]);
+                SessionKey(u64::from_be_bytes(first))
+            }
+        }
     }
 
     /// The provider of `session`, when its last use is less than `ttl` ago; counts as a use.

@@ -49,6 +49,7 @@
 //! exact cooldowns keep the `retry-after` the proxy sends and the admin API's figures exact.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
@@ -171,11 +172,32 @@ impl HealthSnapshot {
     }
 }
 
+/// A change of a provider's availability that other replicas sharing state should apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HealthChange {
+    /// The provider cools down until `until`, after `error`.
+    CoolingUntil { until: Instant, error: Box<str> },
+    /// A cooldown in force ended early (a success, a passing check): the provider works again.
+    Recovered,
+}
+
+/// Told of every [`HealthChange`] this process makes (never of one applied with
+/// [`HealthTable::apply_shared`]), outside the table's lock; it must not block.
+pub trait HealthObserver: Send + Sync + std::fmt::Debug {
+    fn changed(&self, id: &ProviderId, change: HealthChange);
+}
+
+/// A cooldown extended by less than this is not worth telling other replicas again: a burst
+/// of failures extends it by a few milliseconds each.
+const NOTABLE_EXTENSION: Duration = Duration::from_secs(1);
+
 /// The health of every provider, shared by all requests of a configuration lineage.
 ///
 /// Providers are keyed by name. A provider that has never been used has no entry and is healthy.
 #[derive(Debug, Default)]
 pub struct HealthTable {
+    /// Told of each change, when replicas share state.
+    observer: OnceLock<Arc<dyn HealthObserver>>,
     /// Every provider's state. A blocking `parking_lot::Mutex`, not an async one: each critical
     /// section is a lookup and a few field updates with no `.await` inside, so the lock is held
     /// for well under a microsecond and never across a suspension point, where an async mutex
@@ -204,6 +226,26 @@ pub(super) struct Health {
 }
 
 impl Health {
+    /// Ends a cooldown and the failing streak.
+    fn recover(&mut self) {
+        self.consecutive_failures = 0;
+        self.streak = 0;
+        self.cooldown_until = None;
+    }
+
+    /// The change worth telling other replicas after a failure: the cooldown started, or it
+    /// was extended notably beyond `before`, the end in force before the failure.
+    fn notable(&self, before: Option<Instant>, now: Instant) -> Option<HealthChange> {
+        let until = self.cooling_until(now)?;
+        if before.is_some_and(|b| until < b + NOTABLE_EXTENSION) {
+            return None;
+        }
+        Some(HealthChange::CoolingUntil {
+            until,
+            error: self.last_error.clone().unwrap_or_default(),
+        })
+    }
+
     /// The end of the cooldown in force at `now`, if any.
     pub(super) fn cooling_until(&self, now: Instant) -> Option<Instant> {
         self.cooldown_until.filter(|&end| end > now)
@@ -281,7 +323,8 @@ impl HealthTable {
     ///
     /// Ends any cooldown and failing streak, and feeds the latency average.
     pub fn record_success(&self, id: &ProviderId, latency: Duration, now: Instant) {
-        self.update(id, |h| {
+        let recovered = self.update(id, |h| {
+            let recovered = h.cooling_until(now).is_some();
             h.requests += 1;
             h.last_request = Some(now);
             h.consecutive_failures = 0;
@@ -293,7 +336,11 @@ impl HealthTable {
                     average.mul_f64(1.0 - LATENCY_WEIGHT) + latency.mul_f64(LATENCY_WEIGHT)
                 }
             });
+            recovered
         });
+        if recovered {
+            self.notify(id, HealthChange::Recovered);
+        }
     }
 
     /// Records a failed attempt and puts `id` in cooldown; returns how long it now cools down.
@@ -309,12 +356,18 @@ impl HealthTable {
         policy: &CooldownPolicy,
         now: Instant,
     ) -> Duration {
-        self.update(id, |h| {
+        let (remaining, change) = self.update(id, |h| {
             h.requests += 1;
             h.failures += 1;
             h.last_request = Some(now);
-            h.fail(kind, reason, policy, now)
-        })
+            let before = h.cooling_until(now);
+            let remaining = h.fail(kind, reason, policy, now);
+            (remaining, h.notable(before, now))
+        });
+        if let Some(change) = change {
+            self.notify(id, change);
+        }
+        remaining
     }
 
     /// Records an attempt whose 4xx answer went back to the client: a request, not a failure.
@@ -343,23 +396,73 @@ impl HealthTable {
         policy: &CooldownPolicy,
         now: Instant,
     ) -> CheckEffect {
-        self.update(id, |h| {
-            let cooling = h.cooling_until(now).is_some();
+        let (effect, change) = self.update(id, |h| {
+            let cooling = h.cooling_until(now);
             let detail = check.detail.clone();
             h.last_check = Some(check);
             match verdict {
-                CheckVerdict::Pass if cooling && !h.rate_limited => {
-                    h.consecutive_failures = 0;
-                    h.streak = 0;
-                    h.cooldown_until = None;
-                    CheckEffect::Recovered
+                CheckVerdict::Pass if cooling.is_some() && !h.rate_limited => {
+                    h.recover();
+                    (CheckEffect::Recovered, Some(HealthChange::Recovered))
                 }
-                CheckVerdict::Fail(kind) if !cooling => {
-                    CheckEffect::CooledDown(h.fail(&kind, &detail, policy, now))
+                CheckVerdict::Fail(kind) if cooling.is_none() => {
+                    let remaining = h.fail(&kind, &detail, policy, now);
+                    (CheckEffect::CooledDown(remaining), h.notable(cooling, now))
                 }
-                _ => CheckEffect::Unchanged,
+                _ => (CheckEffect::Unchanged, None),
+            }
+        });
+        if let Some(change) = change {
+            self.notify(id, change);
+        }
+        effect
+    }
+
+    /// Applies a change another replica made; the observer is not told (it came from there).
+    /// A cooldown only ever lengthens one in force; a recovery ends a cooldown unless a rate
+    /// limit started it here. Returns whether anything changed.
+    pub fn apply_shared(&self, id: &ProviderId, change: &HealthChange, now: Instant) -> bool {
+        self.update(id, |h| match change {
+            HealthChange::CoolingUntil { until, error } => {
+                if *until <= now || h.cooling_until(now).is_some_and(|end| end >= *until) {
+                    return false;
+                }
+                h.cooldown_until = Some(*until);
+                h.last_error = Some(format!("{error} (on another replica)").into());
+                true
+            }
+            HealthChange::Recovered => {
+                if h.cooling_until(now).is_none() || h.rate_limited {
+                    return false;
+                }
+                h.recover();
+                true
             }
         })
+    }
+
+    /// Every provider cooling down at `now`: when its cooldown ends and its last error.
+    pub fn cooling(&self, now: Instant) -> Vec<(ProviderId, HealthChange)> {
+        self.providers
+            .lock()
+            .iter()
+            .filter_map(|(id, h)| {
+                let until = h.cooling_until(now)?;
+                let error = h.last_error.clone().unwrap_or_default();
+                Some((id.clone(), HealthChange::CoolingUntil { until, error }))
+            })
+            .collect()
+    }
+
+    /// Tells `observer` of every change from now on; a table has at most one.
+    pub fn observe(&self, observer: Arc<dyn HealthObserver>) {
+        let _ = self.observer.set(observer);
+    }
+
+    fn notify(&self, id: &ProviderId, change: HealthChange) {
+        if let Some(observer) = self.observer.get() {
+            observer.changed(id, change);
+        }
     }
 
     /// `id`'s health at `now`.

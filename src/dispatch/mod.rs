@@ -85,7 +85,9 @@ pub struct Dispatcher {
     metrics: Arc<Metrics>,
     /// The provider of each recent client session; like the health table, it survives
     /// reloads for providers whose identity is unchanged.
-    affinity: AffinityTable,
+    affinity: Arc<AffinityTable>,
+    /// The state shared with other replicas, when `shared_state` is set.
+    shared: Option<crate::shared::Shared>,
     selector: Selector,
     upstream: Upstream,
     /// Where each Messages request's usage row goes; off unless `serve` starts a ledger.
@@ -384,11 +386,18 @@ impl Dispatcher {
             .map_or(0, |d| {
                 u64::try_from(d.as_nanos() % u128::from(u64::MAX)).unwrap_or(0)
             });
+        // Replicas that share sessions must key them alike.
+        let affinity = if config.settings.shared_state.is_some() {
+            AffinityTable::shared(crate::core::affinity::MAX_SESSIONS)
+        } else {
+            AffinityTable::default()
+        };
         Ok(Self {
             generation: ArcSwap::from_pointee(Generation::new(config)),
             health: Arc::new(HealthTable::new()),
             metrics: Arc::new(Metrics::new()),
-            affinity: AffinityTable::default(),
+            affinity: Arc::new(affinity),
+            shared: None,
             selector: Selector::new(),
             upstream: Upstream::new()?,
             recorder: crate::usage::Recorder::off(),
@@ -409,6 +418,24 @@ impl Dispatcher {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Connects this dispatcher to the state other replicas share at `url`.
+    pub fn share_state(mut self, url: &crate::config::SharedStateUrl) -> anyhow::Result<Self> {
+        let shared = crate::shared::Shared::start(
+            url,
+            &self.generation.load().config,
+            &self.health,
+            self.affinity.clone(),
+            self.metrics.clone(),
+        )?;
+        self.shared = Some(shared);
+        Ok(self)
+    }
+
+    /// The state shared with other replicas, when there is one.
+    pub fn shared(&self) -> Option<&crate::shared::Shared> {
+        self.shared.as_ref()
     }
 
     /// The metrics, shared: the usage ledger counts the rows it drops there.
@@ -472,6 +499,9 @@ impl Dispatcher {
         };
         self.health.retain(same_identity);
         self.affinity.retain(same_identity);
+        if let Some(shared) = &self.shared {
+            shared.set_config(&config);
+        }
         self.generation.store(Arc::new(Generation::new(config)));
     }
 
@@ -705,8 +735,16 @@ impl Dispatcher {
             (Route::Messages, Affinity::Session) => self.session(request, scanned.metadata),
             _ => None,
         };
-        let preferred =
+        let mut preferred =
             session.and_then(|s| self.affinity.lookup(s, settings.affinity_ttl, started));
+        // A session this replica has not seen may have been served by another.
+        if let (None, Some(session), Some(shared)) = (&preferred, session, &self.shared) {
+            preferred = shared.session(session).await;
+            if let Some(provider) = &preferred {
+                self.affinity
+                    .record(session, provider, settings.affinity_ttl, started);
+            }
+        }
         let decided = self.decide(&generation, request, &model, route).await?;
         let rules = &generation.config.routes;
         let route_label = decided.label(rules, &generation.config.providers);
@@ -787,6 +825,9 @@ impl Dispatcher {
                             settings.affinity_ttl,
                             Instant::now(),
                         );
+                        if let Some(shared) = &self.shared {
+                            shared.session_moved(session, &provider.id, settings.affinity_ttl);
+                        }
                     }
                     // The one place where a provider's answer becomes the client's: its key
                     // never goes along, in headers, a whole body or any event of a stream.

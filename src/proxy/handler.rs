@@ -53,7 +53,16 @@ pub async fn handle(
             if let Err(refusal) = access::browser::require_json(request.headers()) {
                 return refuse(state, &refusal, request.uri().path());
             }
-            let admitted = match state.access.admit(request.headers(), Instant::now()) {
+            let admitted = match state.dispatcher.shared().filter(|s| s.available()) {
+                Some(shared) => {
+                    state
+                        .access
+                        .admit_shared(request.headers(), Instant::now(), shared)
+                        .await
+                }
+                None => state.access.admit(request.headers(), Instant::now()),
+            };
+            let admitted = match admitted {
                 Ok(admitted) => admitted,
                 Err(refusal) => return refuse(state, &refusal, request.uri().path()),
             };
@@ -497,15 +506,21 @@ fn health(state: &AppState, head: bool) -> Response<Body> {
     } else {
         StatusCode::OK
     };
-    let mut response = response::json(
-        code,
-        &json!({
-            "status": status,
-            "version": env!("CARGO_PKG_VERSION"),
-            "uptime_s": state.started.elapsed().as_secs(),
-            "providers": { "total": enabled.len(), "available": available },
-        }),
-    );
+    let mut body = json!({
+        "status": status,
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_s": state.started.elapsed().as_secs(),
+        "providers": { "total": enabled.len(), "available": available },
+    });
+    // Whether the replicas' shared state answers; without it, every replica goes on alone.
+    if let Some(shared) = state.dispatcher.shared() {
+        body["shared_state"] = json!(if shared.available() {
+            "ok"
+        } else {
+            "unavailable"
+        });
+    }
+    let mut response = response::json(code, &body);
     if head {
         *response.body_mut() = response::empty();
     }

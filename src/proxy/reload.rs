@@ -93,6 +93,10 @@ pub fn reload(state: &AppState) -> Result<usize, ReloadError> {
                     "usage",
                     loaded.config.settings.usage != running.config.settings.usage,
                 ),
+                (
+                    "shared_state",
+                    loaded.config.settings.shared_state != running.config.settings.shared_state,
+                ),
             ] {
                 if changed {
                     tracing::warn!("settings.{key} changed: it takes effect after a restart");

@@ -77,10 +77,17 @@ impl Totals {
     }
 }
 
+/// Told of what each finished request of a client adds to its totals, when replicas share
+/// budget counters; it must not block.
+pub trait SpendObserver: Send + Sync + std::fmt::Debug {
+    fn spent(&self, client: &str, added: &Spent, day_start_ms: i64, month_start_ms: i64);
+}
+
 /// Running totals for every client.
 #[derive(Debug, Default)]
 pub struct Tracker {
     clients: Mutex<HashMap<String, Totals>>,
+    observer: std::sync::OnceLock<std::sync::Arc<dyn SpendObserver>>,
 }
 
 impl Tracker {
@@ -97,6 +104,27 @@ impl Tracker {
         }
         Self {
             clients: Mutex::new(clients),
+            observer: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Tells `observer` of every request counted from now on; a tracker has at most one.
+    pub fn observe(&self, observer: std::sync::Arc<dyn SpendObserver>) {
+        let _ = self.observer.set(observer);
+    }
+
+    /// Raises `client`'s totals to what all replicas together spent in the day and month
+    /// that start at `day_start_ms` and `month_start_ms` (totals of another period are left
+    /// as they are). Totals only grow within a period, so the larger count is the truer one.
+    pub fn raise(&self, shared: &Spent, day_start_ms: i64, month_start_ms: i64, now_ms: i64) {
+        let mut clients = self.clients.lock();
+        let totals = clients.entry(shared.client.clone()).or_default();
+        totals.roll(now_ms);
+        if totals.day_start_ms == day_start_ms {
+            totals.tokens_today = totals.tokens_today.max(shared.tokens_today);
+        }
+        if totals.month_start_ms == month_start_ms {
+            totals.usd_this_month = totals.usd_this_month.max(shared.usd_this_month);
         }
     }
 
@@ -107,11 +135,22 @@ impl Tracker {
 
     fn add_at(&self, row: &Row, now_ms: i64) {
         let Some(client) = &row.client else { return };
-        let mut clients = self.clients.lock();
-        let totals = clients.entry(client.clone()).or_default();
-        totals.roll(now_ms);
-        totals.tokens_today = totals.tokens_today.saturating_add(row.tokens.total());
-        totals.usd_this_month += row.cost_usd.unwrap_or(0.0);
+        let added = Spent {
+            client: client.clone(),
+            tokens_today: row.tokens.total(),
+            usd_this_month: row.cost_usd.unwrap_or(0.0),
+        };
+        let (day_start_ms, month_start_ms) = {
+            let mut clients = self.clients.lock();
+            let totals = clients.entry(client.clone()).or_default();
+            totals.roll(now_ms);
+            totals.tokens_today = totals.tokens_today.saturating_add(added.tokens_today);
+            totals.usd_this_month += added.usd_this_month;
+            (totals.day_start_ms, totals.month_start_ms)
+        };
+        if let Some(observer) = self.observer.get() {
+            observer.spent(client, &added, day_start_ms, month_start_ms);
+        }
     }
 
     /// Whether `client` may send a request now: `Err` with the first budget it has spent.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// imports nothing from the crate. `core` and `translate` are pure and import no module that
 /// does I/O; `proxy` (the server) imports nothing from `ui` (the screen).
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("access", &["config", "core", "logging"]),
+    ("access", &["config", "core", "logging", "shared"]),
     ("cli", &["config", "core", "env", "logging"]),
     (
         "commands",
@@ -46,6 +46,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "limits",
             "logging",
             "metrics",
+            "shared",
             "sse",
             "translate",
             "upstream",
@@ -70,6 +71,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "usage",
         ],
     ),
+    ("shared", &["config", "core", "logging", "metrics", "usage"]),
     ("translate", &["core", "limits", "sse"]),
     ("ui", &["config", "core", "env", "logging", "models"]),
     (

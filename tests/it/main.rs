@@ -50,6 +50,8 @@ mod providers_wizard;
 mod real_clients;
 // The real `serve` binary: log lines, reload by file watch and SIGHUP, graceful SIGTERM.
 mod serve_bin;
+/// Several replicas sharing state through a real `redis-server`.
+mod shared;
 // Routing rules: requests to the providers their rule names, `PROVIDER,MODEL`, `route explain`.
 mod routes;
 // Shared helpers: fixtures, env lookups, running the binary, an in-process proxy.

@@ -2,6 +2,7 @@
 
 pub(crate) mod cli;
 pub(crate) mod proxy;
+pub(crate) mod redis;
 
 use std::path::PathBuf;
 

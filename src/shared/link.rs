@@ -1,0 +1,213 @@
+//! The connection to Redis: commands bounded in time, the up/down state that decides whether
+//! a request asks at all, and the task that reconnects with backoff and listens to the other
+//! replicas.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use futures_util::StreamExt;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, FromRedisValue, RedisError};
+use tokio::sync::Notify;
+
+use super::{Inner, WAIT, channel};
+use crate::config::SharedStateUrl;
+use crate::metrics::Metrics;
+
+/// The longest a connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest a background command (not on a request's path) may take.
+const BACKGROUND: Duration = Duration::from_secs(1);
+/// The first wait before reconnecting, doubled after each failure up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often a connected replica says it is alive and reads the shared budget counters.
+pub(super) const HEARTBEAT: Duration = Duration::from_secs(1);
+
+const CONNECTING: u8 = 0;
+const UP: u8 = 1;
+const DOWN: u8 = 2;
+
+#[derive(Debug)]
+pub(super) struct Link {
+    client: redis::Client,
+    /// The URL with its password masked, for logs.
+    url: String,
+    /// The connection requests use; `None` while Redis is away.
+    connection: ArcSwapOption<MultiplexedConnection>,
+    state: AtomicU8,
+    /// Wakes the supervisor when a command finds the connection broken.
+    lost: Notify,
+    metrics: Arc<Metrics>,
+}
+
+impl Link {
+    pub(super) fn new(url: &SharedStateUrl, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url.expose())
+            .map_err(|e| anyhow::anyhow!("settings.shared_state {}: {e}", url.redacted()))?;
+        Ok(Self {
+            client,
+            url: url.redacted(),
+            connection: ArcSwapOption::empty(),
+            state: AtomicU8::new(CONNECTING),
+            lost: Notify::new(),
+            metrics,
+        })
+    }
+
+    pub(super) fn is_up(&self) -> bool {
+        self.state.load(Ordering::Acquire) == UP
+    }
+
+    /// Runs `command` for a request: `None`, at once, while Redis is away, or when it does
+    /// not answer within [`WAIT`].
+    pub(super) async fn ask<T: FromRedisValue>(&self, command: &redis::Cmd) -> Option<T> {
+        let mut connection = self.connection()?;
+        self.bounded(WAIT, command.query_async(&mut connection))
+            .await
+    }
+
+    /// Runs a script for a request, as [`Link::ask`].
+    pub(super) async fn invoke<T: FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Option<T> {
+        let mut connection = self.connection()?;
+        self.bounded(WAIT, invocation.invoke_async(&mut connection))
+            .await
+    }
+
+    /// Runs a script off the request path.
+    pub(super) async fn invoke_in_background<T: FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Option<T> {
+        let mut connection = self.connection()?;
+        self.bounded(BACKGROUND, invocation.invoke_async(&mut connection))
+            .await
+    }
+
+    /// Runs a pipeline off the request path.
+    pub(super) async fn pipeline_in_background<T: FromRedisValue>(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Option<T> {
+        let mut connection = self.connection()?;
+        self.bounded(BACKGROUND, pipe.query_async(&mut connection))
+            .await
+    }
+
+    fn connection(&self) -> Option<MultiplexedConnection> {
+        if !self.is_up() {
+            return None;
+        }
+        self.connection.load().as_deref().cloned()
+    }
+
+    /// Waits at most `limit` for `call`. A broken connection marks the link down; a late
+    /// answer is only counted (the next request asks again).
+    async fn bounded<T>(
+        &self,
+        limit: Duration,
+        call: impl Future<Output = Result<T, RedisError>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(limit, call).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(error)) => {
+                if error.is_io_error()
+                    || error.is_connection_dropped()
+                    || error.is_connection_refusal()
+                    || error.is_unrecoverable_error()
+                {
+                    self.down(&error.to_string());
+                } else {
+                    tracing::warn!("shared state at {}: {error}", self.url);
+                }
+                None
+            }
+            Err(_) => {
+                self.metrics.count_shared_state_timeout();
+                None
+            }
+        }
+    }
+
+    /// Connects, subscribes to the replicas' channel, and marks the link up.
+    async fn connect(&self) -> Result<redis::aio::PubSub, RedisError> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(BACKGROUND));
+        let mut connection = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await?;
+        let mut pubsub = self.client.get_async_pubsub().await?;
+        pubsub.subscribe(channel()).await?;
+        self.connection.store(Some(Arc::new(connection)));
+        if self.state.swap(UP, Ordering::AcqRel) != UP {
+            tracing::info!("shared state connected: {}", self.url);
+        }
+        self.metrics.set_shared_state(Some(true));
+        Ok(pubsub)
+    }
+
+    /// Marks the link down: requests stop asking, and the first time it says why.
+    pub(super) fn down(&self, reason: &str) {
+        self.connection.store(None);
+        if self.state.swap(DOWN, Ordering::AcqRel) != DOWN {
+            tracing::warn!(
+                "shared state unavailable at {}: {reason}; this replica goes on with its own state and reconnects",
+                self.url
+            );
+        }
+        self.metrics.set_shared_state(Some(false));
+        self.lost.notify_waiters();
+    }
+}
+
+/// Keeps the link up: connects, brings the shared state in step, applies the other
+/// replicas' messages, and reconnects with backoff whenever the connection is lost.
+pub(super) async fn supervise(inner: Arc<Inner>) {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let reason = match tokio::time::timeout(CONNECT_TIMEOUT, inner.link.connect()).await {
+            Ok(Ok(pubsub)) => {
+                backoff = MIN_BACKOFF;
+                inner.converge().await;
+                listen(&inner, pubsub).await
+            }
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()),
+        };
+        inner.link.down(&reason);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Applies the other replicas' messages until the connection is lost; returns why.
+async fn listen(inner: &Inner, pubsub: redis::aio::PubSub) -> String {
+    let mut messages = pubsub.into_on_message();
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            message = messages.next() => match message {
+                Some(message) => inner.apply(message.get_payload_bytes()),
+                None => return "the connection was closed".to_owned(),
+            },
+            () = inner.link.lost.notified() => return "a command failed".to_owned(),
+            _ = beat.tick() => {
+                if !inner.link.is_up() {
+                    return "a command failed".to_owned();
+                }
+                inner.heartbeat().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,676 @@
+//! State that several replicas share through Redis (`settings.shared_state`): provider health
+//! and cooldowns, session affinity, client limits and budget counters.
+//!
+//! # Never in the way
+//!
+//! Every replica keeps its own tables ([`HealthTable`], [`AffinityTable`], the access limits,
+//! the budget [`Tracker`]) and decides from them; Redis only keeps them in step. Changes go out
+//! through a bounded queue that one task writes ([`Outgoing`]), and come in on one pub/sub
+//! channel that the supervising task applies, so a request never waits for either. Only two
+//! questions are asked on the request path, each bounded by [`WAIT`]: a client's limits (which
+//! must be counted in one place to mean anything) and the provider of a session this replica
+//! has not seen. While Redis is away those are answered from local state at once, without
+//! trying: a failed command marks the link down, and only the supervisor reconnects, with
+//! backoff.
+//!
+//! # Agreeing
+//!
+//! - A cooldown is published as its absolute end (milliseconds since the Unix epoch), so
+//!   replicas agree on when it ends whenever they hear of it, and kept in a key that expires
+//!   with it, so a replica that starts or reconnects reads the cooldowns in force. A recovery
+//!   (a success or a passing health check during a cooldown) is published and the key deleted.
+//! - A session that moves to a provider is published and kept in a key that expires after
+//!   `affinity_ttl`; a replica that has not seen a session asks for its key. Session keys are
+//!   hashes of the id, the same in every replica ([`AffinityTable::shared`]).
+//! - `requests_per_minute` is one GCRA instant per client in Redis, moved by a script on
+//!   Redis's clock; `max_concurrent` is a count per replica per client, summed by a script
+//!   over the replicas still alive (each refreshes a key every second), so a replica that
+//!   dies takes its slots with it.
+//! - Budgets: each request's tokens and cost are added to counters per client and day or
+//!   month; every second each replica raises its totals to the counters.
+//! - When the link comes back, each replica publishes the cooldowns it has in force, reads
+//!   those of the others, and raises the shared budget counters and its slot counts to what
+//!   it knows, so that state lost with a restarted Redis comes back.
+
+mod link;
+mod scripts;
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::config::{Config, SharedStateUrl};
+use crate::core::affinity::{AffinityTable, SessionKey};
+use crate::core::health::{HealthChange, HealthObserver, HealthTable};
+use crate::core::provider::ProviderId;
+use crate::metrics::Metrics;
+use crate::usage::budget::{SpendObserver, Tracker};
+use crate::usage::report::Spent;
+use crate::usage::time::{day_start, month_start};
+use link::Link;
+
+/// The longest a request waits for Redis; past it, the replica's own state answers.
+pub const WAIT: Duration = Duration::from_millis(5);
+
+/// How many changes may wait to be written to Redis; more are dropped (the next reconnection
+/// or change sets things right).
+const OUTBOX: usize = 4096;
+
+/// The prefix of every key and the channel.
+const PREFIX: &str = "claude-lb";
+
+/// What the running config says that the shared state needs.
+#[derive(Debug, Default)]
+struct Known {
+    providers: Vec<ProviderId>,
+    /// The clients with a budget.
+    budgeted: Vec<String>,
+    affinity_ttl: Duration,
+}
+
+/// The shared state of one replica: cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Shared {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    link: Link,
+    /// This replica's name among the others: random, new at each start.
+    replica: Box<str>,
+    outbox: mpsc::Sender<Outgoing>,
+    health: Arc<HealthTable>,
+    affinity: Arc<AffinityTable>,
+    known: arc_swap::ArcSwap<Known>,
+    budgets: std::sync::OnceLock<Arc<Tracker>>,
+    metrics: Arc<Metrics>,
+    /// This replica's requests holding a shared `max_concurrent` slot, per client.
+    slots: Mutex<HashMap<Arc<str>, u32>>,
+}
+
+/// A change to write to Redis.
+#[derive(Debug)]
+enum Outgoing {
+    Health(ProviderId, HealthChange),
+    Session {
+        key: SessionKey,
+        provider: ProviderId,
+        ttl: Duration,
+    },
+    Spent {
+        added: Spent,
+        day_start_ms: i64,
+        month_start_ms: i64,
+    },
+    Release(Arc<str>),
+}
+
+/// What replicas tell each other on the channel.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Message {
+    Cooldown {
+        from: String,
+        provider: String,
+        until_ms: i64,
+        error: String,
+    },
+    Recovered {
+        from: String,
+        provider: String,
+    },
+    Session {
+        from: String,
+        key: String,
+        provider: String,
+    },
+}
+
+/// The value of a cooldown's key.
+#[derive(Debug, Serialize, Deserialize)]
+struct CooldownValue {
+    until_ms: i64,
+    error: String,
+}
+
+impl Shared {
+    /// Connects this replica to the shared state at `url` (in the background: a Redis that
+    /// is away now is only logged, and tried again with backoff), keeping `health` and
+    /// `affinity` in step with the other replicas.
+    pub fn start(
+        url: &SharedStateUrl,
+        config: &Config,
+        health: &Arc<HealthTable>,
+        affinity: Arc<AffinityTable>,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
+        let link = Link::new(url, metrics.clone())?;
+        let (outbox, queue) = mpsc::channel(OUTBOX);
+        let shared = Self {
+            inner: Arc::new(Inner {
+                link,
+                replica: replica_name().into(),
+                outbox,
+                health: health.clone(),
+                affinity,
+                known: arc_swap::ArcSwap::from_pointee(Known::default()),
+                budgets: std::sync::OnceLock::new(),
+                metrics,
+                slots: Mutex::new(HashMap::new()),
+            }),
+        };
+        shared.set_config(config);
+        shared.inner.metrics.set_shared_state(Some(false));
+        health.observe(Arc::new(shared.clone()));
+        tokio::spawn(write(shared.inner.clone(), queue));
+        tokio::spawn(link::supervise(shared.inner.clone()));
+        Ok(shared)
+    }
+
+    /// Takes the providers, budgets and affinity TTL of a new config.
+    pub fn set_config(&self, config: &Config) {
+        self.inner.known.store(Arc::new(Known {
+            providers: config.providers.iter().map(|p| p.id.clone()).collect(),
+            budgeted: config
+                .clients
+                .iter()
+                .filter(|c| c.budget.is_some())
+                .map(|c| c.name.to_string())
+                .collect(),
+            affinity_ttl: config.settings.affinity_ttl,
+        }));
+    }
+
+    /// Shares the budget counters of `budgets`.
+    pub fn share_budgets(&self, budgets: Arc<Tracker>) {
+        budgets.observe(Arc::new(self.clone()));
+        let _ = self.inner.budgets.set(budgets);
+    }
+
+    /// Whether Redis answers now.
+    pub fn available(&self) -> bool {
+        self.inner.link.is_up()
+    }
+
+    /// The provider another replica last served `session` with, if Redis knows it within
+    /// [`WAIT`].
+    pub async fn session(&self, session: SessionKey) -> Option<ProviderId> {
+        let mut command = redis::cmd("GET");
+        command.arg(session_key(session));
+        let provider: Option<String> = self.inner.link.ask(&command).await?;
+        let provider = provider?;
+        let known = self.inner.known.load();
+        known
+            .providers
+            .iter()
+            .find(|p| p.as_str() == provider)
+            .cloned()
+    }
+
+    /// Tells the other replicas that `session` now goes to `provider`.
+    pub fn session_moved(&self, session: SessionKey, provider: &ProviderId, ttl: Duration) {
+        self.inner.send(Outgoing::Session {
+            key: session,
+            provider: provider.clone(),
+            ttl,
+        });
+    }
+
+    /// Counts one request of `client` against its `per_minute` across all replicas: `None`
+    /// when Redis did not answer within [`WAIT`] (the caller decides locally), else whether
+    /// it may go, or how long until it may.
+    pub async fn admit_rate(
+        &self,
+        client: &str,
+        per_minute: NonZeroU32,
+    ) -> Option<Result<(), Duration>> {
+        let interval_us = 60_000_000 / u64::from(per_minute.get());
+        let tolerance_us = interval_us * u64::from(per_minute.get() - 1);
+        let mut invocation = scripts::RATE.prepare_invoke();
+        invocation
+            .key(format!("{PREFIX}:rate:{client}"))
+            .arg(interval_us)
+            .arg(tolerance_us);
+        let wait_us: i64 = self.inner.link.invoke(&invocation).await?;
+        Some(if wait_us <= 0 {
+            Ok(())
+        } else {
+            Err(Duration::from_micros(wait_us.unsigned_abs()))
+        })
+    }
+
+    /// Takes one of `client`'s `max` slots across all replicas: `None` when Redis did not
+    /// answer within [`WAIT`], `Some(None)` when all are taken.
+    pub async fn acquire_slot(&self, client: &Arc<str>, max: NonZeroU32) -> Option<Option<Slot>> {
+        let mut invocation = scripts::ACQUIRE.prepare_invoke();
+        invocation
+            .key(slots_key(client))
+            .arg(max.get())
+            .arg(&*self.inner.replica)
+            .arg(format!("{PREFIX}:replica:"));
+        let taken: i64 = self.inner.link.invoke(&invocation).await?;
+        if taken == 0 {
+            return Some(None);
+        }
+        *self.inner.slots.lock().entry(client.clone()).or_default() += 1;
+        Some(Some(Slot {
+            inner: self.inner.clone(),
+            client: client.clone(),
+        }))
+    }
+}
+
+/// A shared `max_concurrent` slot, given back when dropped (with the answer's body).
+#[derive(Debug)]
+pub struct Slot {
+    inner: Arc<Inner>,
+    client: Arc<str>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(n) = self.inner.slots.lock().get_mut(&self.client) {
+            *n = n.saturating_sub(1);
+        }
+        self.inner.send(Outgoing::Release(self.client.clone()));
+    }
+}
+
+impl HealthObserver for Shared {
+    fn changed(&self, id: &ProviderId, change: HealthChange) {
+        self.inner.send(Outgoing::Health(id.clone(), change));
+    }
+}
+
+impl SpendObserver for Shared {
+    fn spent(&self, _client: &str, added: &Spent, day_start_ms: i64, month_start_ms: i64) {
+        self.inner.send(Outgoing::Spent {
+            added: added.clone(),
+            day_start_ms,
+            month_start_ms,
+        });
+    }
+}
+
+impl Inner {
+    /// Queues a change for Redis; dropped while Redis is away (the reconnection sets things
+    /// right) or when the queue is full.
+    fn send(&self, change: Outgoing) {
+        if self.link.is_up() {
+            let _ = self.outbox.try_send(change);
+        }
+    }
+
+    /// Applies a message of another replica.
+    fn apply(&self, payload: &[u8]) {
+        let Ok(message) = serde_json::from_slice::<Message>(payload) else {
+            tracing::debug!("ignoring a shared-state message this claude-lb cannot read");
+            return;
+        };
+        let known = self.known.load();
+        let provider = |name: &str| known.providers.iter().find(|p| p.as_str() == name);
+        match message {
+            Message::Cooldown {
+                from,
+                provider: name,
+                until_ms,
+                error,
+            } if from != *self.replica => {
+                if let Some(id) = provider(&name) {
+                    self.apply_cooldown(id, until_ms, error);
+                }
+            }
+            Message::Recovered {
+                from,
+                provider: name,
+            } if from != *self.replica => {
+                if let Some(id) = provider(&name)
+                    && self
+                        .health
+                        .apply_shared(id, &HealthChange::Recovered, Instant::now())
+                {
+                    tracing::info!(provider = %id, "provider recovered on another replica");
+                }
+            }
+            Message::Session {
+                from,
+                key,
+                provider: name,
+            } if from != *self.replica => {
+                if let (Some(id), Ok(bits)) = (provider(&name), u64::from_str_radix(&key, 16)) {
+                    self.affinity.record(
+                        SessionKey::from_bits(bits),
+                        id,
+                        known.affinity_ttl,
+                        Instant::now(),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_cooldown(&self, id: &ProviderId, until_ms: i64, error: String) {
+        let now = Instant::now();
+        let Some(until) = instant_of(until_ms, now) else {
+            return;
+        };
+        let change = HealthChange::CoolingUntil {
+            until,
+            error: error.into(),
+        };
+        if self.health.apply_shared(id, &change, now) {
+            tracing::info!(
+                provider = %id,
+                cooldown_s = until.saturating_duration_since(now).as_secs(),
+                "provider cooling down, as another replica found"
+            );
+        }
+    }
+}
+
+impl Inner {
+    /// Brings the shared state in step after a (re)connection: publishes the cooldowns in
+    /// force here, applies those in force elsewhere, and raises the shared slot counts and
+    /// budget counters to what this replica knows (a restarted Redis lost them).
+    async fn converge(&self) {
+        self.heartbeat().await;
+        let now = Instant::now();
+        let mut pipe = redis::pipe();
+        for (id, change) in self.health.cooling(now) {
+            if let HealthChange::CoolingUntil { until, error } = change {
+                let until_ms = ms_of(until);
+                let value = CooldownValue {
+                    until_ms,
+                    error: error.to_string(),
+                };
+                pipe.cmd("SET")
+                    .arg(cooldown_key(&id))
+                    .arg(serde_json::to_string(&value).unwrap_or_default())
+                    .arg("PX")
+                    .arg(millis(until.saturating_duration_since(now)).max(1))
+                    .ignore();
+                publish(
+                    &mut pipe,
+                    &Message::Cooldown {
+                        from: self.replica.to_string(),
+                        provider: id.to_string(),
+                        until_ms,
+                        error: error.to_string(),
+                    },
+                );
+            }
+        }
+        let slots: Vec<(Arc<str>, u32)> = self
+            .slots
+            .lock()
+            .iter()
+            .map(|(client, n)| (client.clone(), *n))
+            .collect();
+        for (client, n) in slots {
+            if n == 0 {
+                pipe.cmd("HDEL")
+                    .arg(slots_key(&client))
+                    .arg(&*self.replica)
+                    .ignore();
+            } else {
+                pipe.cmd("HSET")
+                    .arg(slots_key(&client))
+                    .arg(&*self.replica)
+                    .arg(n)
+                    .ignore();
+            }
+        }
+        let _: Option<()> = self.link.pipeline_in_background(&pipe).await;
+        let known = self.known.load();
+        if !known.providers.is_empty() {
+            let mut get = redis::cmd("MGET");
+            for id in &known.providers {
+                get.arg(cooldown_key(id));
+            }
+            let mut pipe = redis::pipe();
+            pipe.add_command(get);
+            let values: Option<(Vec<Option<String>>,)> =
+                self.link.pipeline_in_background(&pipe).await;
+            for (id, value) in known
+                .providers
+                .iter()
+                .zip(values.map(|v| v.0).unwrap_or_default())
+            {
+                if let Some(value) =
+                    value.and_then(|v| serde_json::from_str::<CooldownValue>(&v).ok())
+                {
+                    self.apply_cooldown(id, value.until_ms, value.error);
+                }
+            }
+        }
+        if let Some(budgets) = self.budgets.get() {
+            let now_ms = now_ms();
+            for client in &known.budgeted {
+                let (tokens_today, usd_this_month) = budgets.spent(client, now_ms);
+                let (tokens, usd) = budget_keys(client, day_start(now_ms), month_start(now_ms));
+                for (key, value) in [
+                    (tokens, tokens_today.to_string()),
+                    (usd, usd_this_month.to_string()),
+                ] {
+                    let mut invocation = scripts::RAISE.prepare_invoke();
+                    invocation.key(key).arg(value).arg(BUDGET_KEPT_MS);
+                    let _: Option<i64> = self.link.invoke_in_background(&invocation).await;
+                }
+            }
+        }
+    }
+
+    /// Says this replica is alive (its shared slots count while it is) and raises the
+    /// budget totals to the shared counters.
+    async fn heartbeat(&self) {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(format!("{PREFIX}:replica:{}", self.replica))
+            .arg(1)
+            .arg("PX")
+            .arg(millis(link::HEARTBEAT * 5))
+            .ignore();
+        let known = self.known.load();
+        let budgets = self.budgets.get().filter(|_| !known.budgeted.is_empty());
+        let now_ms = now_ms();
+        let periods: Vec<(String, i64, i64)> = match budgets {
+            Some(_) => known
+                .budgeted
+                .iter()
+                .map(|client| (client.clone(), day_start(now_ms), month_start(now_ms)))
+                .collect(),
+            None => Vec::new(),
+        };
+        if !periods.is_empty() {
+            let mut get = redis::cmd("MGET");
+            for (client, day, month) in &periods {
+                let (tokens, usd) = budget_keys(client, *day, *month);
+                get.arg(tokens).arg(usd);
+            }
+            pipe.add_command(get);
+        }
+        let answer: Option<Vec<Vec<Option<String>>>> =
+            self.link.pipeline_in_background(&pipe).await;
+        let (Some(budgets), Some(values)) = (budgets, answer.and_then(|a| a.into_iter().next()))
+        else {
+            return;
+        };
+        for ((client, day, month), pair) in periods.iter().zip(values.chunks(2)) {
+            let number = |i: usize| pair.get(i).cloned().flatten();
+            let shared = Spent {
+                client: client.clone(),
+                tokens_today: number(0).and_then(|v| v.parse().ok()).unwrap_or(0),
+                usd_this_month: number(1).and_then(|v| v.parse().ok()).unwrap_or(0.0),
+            };
+            budgets.raise(&shared, *day, *month, now_ms);
+        }
+    }
+}
+
+/// Writes queued changes to Redis, one at a time, while the link is up.
+async fn write(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
+    while let Some(change) = queue.recv().await {
+        let mut pipe = redis::pipe();
+        match change {
+            Outgoing::Health(id, HealthChange::CoolingUntil { until, error }) => {
+                let until_ms = ms_of(until);
+                let remaining = until.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    continue;
+                }
+                let value = CooldownValue {
+                    until_ms,
+                    error: error.to_string(),
+                };
+                pipe.cmd("SET")
+                    .arg(cooldown_key(&id))
+                    .arg(serde_json::to_string(&value).unwrap_or_default())
+                    .arg("PX")
+                    .arg(millis(remaining))
+                    .ignore();
+                publish(
+                    &mut pipe,
+                    &Message::Cooldown {
+                        from: inner.replica.to_string(),
+                        provider: id.to_string(),
+                        until_ms,
+                        error: error.to_string(),
+                    },
+                );
+            }
+            Outgoing::Health(id, HealthChange::Recovered) => {
+                pipe.cmd("DEL").arg(cooldown_key(&id)).ignore();
+                publish(
+                    &mut pipe,
+                    &Message::Recovered {
+                        from: inner.replica.to_string(),
+                        provider: id.to_string(),
+                    },
+                );
+            }
+            Outgoing::Session { key, provider, ttl } => {
+                pipe.cmd("SET")
+                    .arg(session_key(key))
+                    .arg(provider.as_str())
+                    .arg("PX")
+                    .arg(millis(ttl).max(1))
+                    .ignore();
+                publish(
+                    &mut pipe,
+                    &Message::Session {
+                        from: inner.replica.to_string(),
+                        key: format!("{:016x}", key.to_bits()),
+                        provider: provider.to_string(),
+                    },
+                );
+            }
+            Outgoing::Spent {
+                added,
+                day_start_ms,
+                month_start_ms,
+            } => {
+                let (tokens, usd) = budget_keys(&added.client, day_start_ms, month_start_ms);
+                pipe.cmd("INCRBY")
+                    .arg(&tokens)
+                    .arg(added.tokens_today)
+                    .ignore()
+                    .cmd("PEXPIRE")
+                    .arg(&tokens)
+                    .arg(BUDGET_KEPT_MS)
+                    .ignore()
+                    .cmd("INCRBYFLOAT")
+                    .arg(&usd)
+                    .arg(added.usd_this_month)
+                    .ignore()
+                    .cmd("PEXPIRE")
+                    .arg(&usd)
+                    .arg(BUDGET_KEPT_MS)
+                    .ignore();
+            }
+            Outgoing::Release(client) => {
+                let mut invocation = scripts::RELEASE.prepare_invoke();
+                invocation.key(slots_key(&client)).arg(&*inner.replica);
+                let _: Option<i64> = inner.link.invoke_in_background(&invocation).await;
+                continue;
+            }
+        }
+        let _: Option<()> = inner.link.pipeline_in_background(&pipe).await;
+    }
+}
+
+/// How long budget counters are kept: past the longest period they count (a month), so that
+/// a replica that starts late in a month still finds the month's counter.
+const BUDGET_KEPT_MS: u64 = 32 * 24 * 3600 * 1000;
+
+fn publish(pipe: &mut redis::Pipeline, message: &Message) {
+    pipe.cmd("PUBLISH")
+        .arg(channel())
+        .arg(serde_json::to_string(message).unwrap_or_default())
+        .ignore();
+}
+
+fn channel() -> String {
+    format!("{PREFIX}:events")
+}
+
+fn cooldown_key(id: &ProviderId) -> String {
+    format!("{PREFIX}:cooldown:{id}")
+}
+
+fn session_key(session: SessionKey) -> String {
+    format!("{PREFIX}:session:{:016x}", session.to_bits())
+}
+
+fn slots_key(client: &str) -> String {
+    format!("{PREFIX}:slots:{client}")
+}
+
+/// The keys of `client`'s token count for the day and cost for the month starting at these.
+fn budget_keys(client: &str, day_start_ms: i64, month_start_ms: i64) -> (String, String) {
+    (
+        format!("{PREFIX}:budget:{client}:tokens:{day_start_ms}"),
+        format!("{PREFIX}:budget:{client}:usd:{month_start_ms}"),
+    )
+}
+
+/// A random name for this replica.
+fn replica_name() -> String {
+    let mut bytes = [0u8; 8];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
+        // No randomness: the process id and the time still tell replicas apart.
+        bytes = (u64::from(std::process::id()) ^ now_ms().unsigned_abs()).to_be_bytes();
+    }
+    format!("{:016x}", u64::from_be_bytes(bytes))
+}
+
+fn now_ms() -> i64 {
+    crate::usage::time::now_ms()
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// `instant` as milliseconds since the Unix epoch.
+fn ms_of(instant: Instant) -> i64 {
+    let now = Instant::now();
+    let ahead = i64::try_from(millis(instant.saturating_duration_since(now))).unwrap_or(i64::MAX);
+    now_ms().saturating_add(ahead)
+}
+
+/// The instant of `ms` since the Unix epoch, when it is still to come.
+fn instant_of(ms: i64, now: Instant) -> Option<Instant> {
+    let ahead = ms.checked_sub(now_ms()).filter(|d| *d > 0)?;
+    now.checked_add(Duration::from_millis(ahead.unsigned_abs()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,336 @@
+//! Several replicas on one Redis: two real `claude-lb serve` processes and a real
+//! `redis-server`, with mock providers in this process.
+
+use std::time::Duration;
+
+use claude_lb::mock::{MockHandle, MockUpstream, Reply};
+use http::Method;
+use tokio::time::Instant;
+
+use crate::serve_bin::Served;
+use crate::support::cli::ClaudeLb;
+use crate::support::proxy::body;
+use crate::support::redis::RedisServer;
+
+const KEY: &str = "clb-shared-test-key";
+
+fn provider(name: &str, mock: &MockHandle) -> String {
+    format!(
+        "  - name: {name}\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n    base_url: {}\n",
+        mock.base_url()
+    )
+}
+
+/// A replica's config: `providers` in this order (strategy `priority`), sharing state at
+/// `redis`, with `extra` lines appended under `settings:`.
+fn config(providers: &[String], redis: &RedisServer, extra: &str) -> String {
+    format!(
+        "providers:\n{}settings:\n  request_timeout: 5\n  failure_cooldown: 60\n  shared_state: \"{}\"\n{extra}",
+        providers.concat(),
+        redis.url()
+    )
+}
+
+fn start(yaml: &str) -> Served {
+    let cli = ClaudeLb::new();
+    let path = cli.home().join("claude-lb.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    Served::start(cli, &path)
+}
+
+async fn get_json(url: &str) -> serde_json::Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// Polls `GET /` until it reports `shared_state: want`, for at most `limit`.
+async fn wait_for_shared_state(replica: &Served, want: &str, limit: Duration) {
+    let start = Instant::now();
+    loop {
+        let root = get_json(&format!("{}/", replica.url)).await;
+        if root["shared_state"] == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "shared_state never became {want:?} within {limit:?}: {root}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `name`'s state as `GET /providers` shows it.
+async fn state(replica: &Served, name: &str) -> String {
+    let list = get_json(&format!("{}/providers", replica.url)).await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()["state"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Polls `name`'s state until it is `want`; returns how long that took.
+async fn wait_for_state(replica: &Served, name: &str, want: &str, limit: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        if state(replica, name).await == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{name} never became {want} within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn send(replica: &Served, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/v1/messages", replica.url))
+        .header("content-type", "application/json")
+        .body(body("claude-opus-5-5", false));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+fn answered_by(response: &reqwest::Response) -> String {
+    response.headers()["x-claude-lb-provider"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn posts(mock: &MockHandle) -> usize {
+    mock.requests()
+        .iter()
+        .filter(|r| r.method == Method::POST)
+        .count()
+}
+
+#[tokio::test]
+async fn a_failure_on_one_replica_is_skipped_by_the_other_and_a_recovery_found_by_its_checks_too() {
+    let redis = RedisServer::start();
+    let a = MockUpstream::anthropic().start().await;
+    let b = MockUpstream::anthropic().start().await;
+    let providers = [provider("a", &a), provider("b", &b)];
+    // Only replica A runs health checks: a recovery B sees can only come from A.
+    let replica_a = start(&config(
+        &providers,
+        &redis,
+        "  health_check:\n    interval: 300ms\n    timeout: 1s\n",
+    ));
+    let replica_b = start(&config(
+        &providers,
+        &redis,
+        "  health_check:\n    interval: 0\n",
+    ));
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+
+    a.set_always(Some(Reply::status(529)));
+    let response = send(&replica_a, &[]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(answered_by(&response), "b", "A failed over");
+    assert_eq!(posts(&a), 1);
+
+    // B hears of it within a second and goes straight to b: one attempt, a not contacted.
+    let heard = wait_for_state(&replica_b, "a", "cooling_down", Duration::from_secs(1)).await;
+    let response = send(&replica_b, &[]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(answered_by(&response), "b");
+    assert_eq!(
+        posts(&a),
+        1,
+        "B never tried a (heard of its failure after {heard:?})"
+    );
+    let listed = get_json(&format!("{}/providers", replica_b.url)).await;
+    assert!(
+        listed.to_string().contains("on another replica"),
+        "B says where the failure was seen: {listed}"
+    );
+
+    // a recovers; A's health check finds it, and B follows without a check of its own.
+    a.set_always(None);
+    wait_for_state(&replica_a, "a", "available", Duration::from_secs(3)).await;
+    wait_for_state(&replica_b, "a", "available", Duration::from_secs(1)).await;
+    let response = send(&replica_b, &[]).await;
+    assert_eq!(answered_by(&response), "a");
+    let probes_from_b = a
+        .requests()
+        .iter()
+        .filter(|r| r.method == Method::GET)
+        .count();
+    assert!(probes_from_b >= 1, "A's checks reached a");
+}
+
+#[tokio::test]
+async fn a_session_served_through_one_replica_stays_on_its_provider_through_the_other() {
+    let redis = RedisServer::start();
+    let a = MockUpstream::anthropic().start().await;
+    let b = MockUpstream::anthropic().start().await;
+    // The replicas list the providers in opposite orders: on its own, B would send a new
+    // session to b.
+    let replica_a = start(&config(&[provider("a", &a), provider("b", &b)], &redis, ""));
+    let replica_b = start(&config(&[provider("b", &b), provider("a", &a)], &redis, ""));
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+
+    let session = [("x-claude-code-session-id", "3f1c9a2e-session-one")];
+    let response = send(&replica_a, &session).await;
+    assert_eq!(answered_by(&response), "a");
+    for _ in 0..3 {
+        let response = send(&replica_b, &session).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(answered_by(&response), "a", "B keeps the session on a");
+    }
+    // A session B has not seen from anywhere goes where B's own plan says.
+    let other = [("x-claude-code-session-id", "3f1c9a2e-session-two")];
+    assert_eq!(answered_by(&send(&replica_b, &other).await), "b");
+    // And the other way round: B's session is A's too.
+    assert_eq!(answered_by(&send(&replica_a, &other).await), "b");
+}
+
+#[tokio::test]
+async fn a_clients_requests_per_minute_count_across_replicas() {
+    let redis = RedisServer::start();
+    let a = MockUpstream::anthropic().start().await;
+    let clients = format!(
+        "clients:\n  - name: alice\n    key: {KEY}\n    requests_per_minute: 10\n    max_concurrent: 4\n"
+    );
+    let yaml = format!("{clients}{}", config(&[provider("a", &a)], &redis, ""));
+    let replica_a = start(&yaml);
+    let replica_b = start(&yaml);
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+
+    let key = [("x-api-key", KEY)];
+    for i in 0..10 {
+        let replica = if i % 2 == 0 { &replica_a } else { &replica_b };
+        let response = send(replica, &key).await;
+        assert_eq!(response.status(), 200, "request {i}");
+    }
+    // Each replica saw five: alone, each would let five more through.
+    for replica in [&replica_a, &replica_b] {
+        let response = send(replica, &key).await;
+        assert_eq!(response.status(), 429);
+        assert!(response.headers().contains_key("retry-after"));
+        let text = response.text().await.unwrap();
+        assert!(text.contains("requests_per_minute"), "{text}");
+    }
+    assert_eq!(posts(&a), 10);
+}
+
+#[tokio::test]
+async fn a_clients_max_concurrent_and_budget_count_across_replicas() {
+    let redis = RedisServer::start();
+    // Each answer takes 600 input and 10 output tokens, and a moment.
+    let answer = serde_json::json!({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-5-5",
+        "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
+        "usage": {"input_tokens": 600, "output_tokens": 10}
+    });
+    let a = MockUpstream::anthropic().start().await;
+    a.set_always(Some(
+        Reply::json(200, answer).delay(Duration::from_millis(700)),
+    ));
+    let clients = format!(
+        "clients:\n  - name: alice\n    key: {KEY}\n    max_concurrent: 2\n    budget: {{ tokens_per_day: 1000 }}\n"
+    );
+    let yaml = format!("{clients}{}", config(&[provider("a", &a)], &redis, ""));
+    let replica_a = start(&yaml);
+    let replica_b = start(&yaml);
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+
+    // Two requests in flight through A take both of alice's slots: B refuses a third.
+    let url = replica_a.url.clone();
+    let in_flight: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(format!("{url}/v1/messages"))
+                    .header("content-type", "application/json")
+                    .header("x-api-key", KEY)
+                    .body(body("claude-opus-5-5", false))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let busy = send(&replica_b, &[("x-api-key", KEY)]).await;
+    assert_eq!(busy.status(), 429);
+    let text = busy.text().await.unwrap();
+    assert!(text.contains("max_concurrent"), "{text}");
+    for request in in_flight {
+        assert_eq!(request.await.unwrap(), 200);
+    }
+    // Together they spent 1,220 of the day's 1,000 tokens: once the counters have gone
+    // round (each replica reads them every second), B refuses, though it served nothing.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let refused = send(&replica_b, &[("x-api-key", KEY)]).await;
+    assert_eq!(refused.status(), 402);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("1220 of 1000 tokens"), "{text}");
+    assert_eq!(posts(&a), 2, "B contacted no provider");
+}
+
+#[tokio::test]
+async fn replicas_go_on_without_redis_and_converge_when_it_returns() {
+    let mut redis = RedisServer::start();
+    let a = MockUpstream::anthropic().start().await;
+    let b = MockUpstream::anthropic().start().await;
+    let clients = format!(
+        "clients:\n  - name: alice\n    key: {KEY}\n    requests_per_minute: 100000\n    max_concurrent: 8\n"
+    );
+    let providers = [provider("a", &a), provider("b", &b)];
+    let yaml = format!(
+        "{clients}{}",
+        config(&providers, &redis, "  health_check:\n    interval: 0\n")
+    );
+    let replica_a = start(&yaml);
+    let replica_b = start(&yaml);
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+
+    redis.kill();
+    let key = [("x-api-key", KEY)];
+    for i in 0..200 {
+        let replica = if i % 2 == 0 { &replica_a } else { &replica_b };
+        let response = send(replica, &key).await;
+        assert_eq!(response.status(), 200, "request {i} without Redis");
+    }
+    for replica in [&replica_a, &replica_b] {
+        wait_for_shared_state(replica, "unavailable", Duration::from_secs(5)).await;
+        let metrics = reqwest::get(format!("{}/metrics", replica.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(metrics.contains("claude_lb_shared_state_up 0"), "{metrics}");
+    }
+
+    // While Redis is away, a fails through A: only A knows.
+    a.set_always(Some(Reply::status(529)));
+    let response = send(&replica_a, &key).await;
+    assert_eq!(answered_by(&response), "b");
+    assert_eq!(state(&replica_b, "a").await, "available");
+
+    // Redis comes back empty: both reconnect, and A publishes the cooldown it kept.
+    redis.restart();
+    for replica in [&replica_a, &replica_b] {
+        wait_for_shared_state(replica, "ok", Duration::from_secs(10)).await;
+    }
+    wait_for_state(&replica_b, "a", "cooling_down", Duration::from_secs(5)).await;
+    let before = posts(&a);
+    assert_eq!(answered_by(&send(&replica_b, &key).await), "b");
+    assert_eq!(posts(&a), before, "B skips a after the reconvergence");
+}
