@@ -350,4 +350,17 @@ mod tests {
         assert_eq!(table.len(HOUR, start), 1);
         assert_eq!(table.lookup(table.key("3"), HOUR, start), Some(id("b")));
     }
+
+    #[test]
+    fn shared_tables_key_a_session_alike_and_private_ones_do_not_have_to() {
+        let one = AffinityTable::shared(10);
+        let two = AffinityTable::shared(10);
+        assert_eq!(one.key("session-1"), two.key("session-1"));
+        assert_ne!(one.key("session-1"), one.key("session-2"));
+        // The first 64 bits of SHA-256("session-1"), so that any replica, of any version,
+        // finds the same key.
+        assert_eq!(one.key("session-1").to_bits(), 0x8409_7828_fc31_a8c8);
+        let key = SessionKey::from_bits(one.key("session-1").to_bits());
+        assert_eq!(key, two.key("session-1"));
+    }
 }

@@ -462,8 +462,8 @@ fn unknown_keys_at_any_depth() {
     assert_snapshot!(report(&format!("{ONE}setings:\n  strategy: priority\n")), @r#"providers.yaml:6:1: setings: unknown key "setings", did you mean "settings"? (allowed here: providers, clients, settings, routes)"#);
     assert_snapshot!(report(&format!("{ONE}    base_ulr: https://x.example.com\n")), @r#"providers.yaml:6:5: providers[0].base_ulr: unknown key "base_ulr", did you mean "base_url"? (allowed here: name, type, auth_type, auth_value, auth_value_file, base_url, enabled, weight, max_tokens, health_check, models, headers, pricing)"#);
     assert_snapshot!(report(&format!("{ONE}settings:\n  failure_cooldwn: 10\n  colour: blue\n")), @r#"
-providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check, usage)
-providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check, usage)
+providers.yaml:7:3: settings.failure_cooldwn: unknown key "failure_cooldwn", did you mean "failure_cooldown"? (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, shared_state, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check, usage)
+providers.yaml:8:3: settings.colour: unknown key "colour" (allowed here: listen, strategy, failure_cooldown, request_timeout, stream_idle_timeout, resend_timed_out_answers, log_level, log_format, admin_token, shared_state, allow_unauthenticated_public, max_connections, header_read_timeout, allowed_origins, allowed_hosts, affinity, affinity_ttl, health_check, usage)
 "#);
 }
 
@@ -1001,4 +1001,28 @@ fn a_budget_without_a_ledger_is_warned_about() {
     );
     let on = report(&format!("{ONE}{client}"));
     assert!(!on.contains("budget"), "{on}");
+}
+
+#[test]
+fn shared_state_must_be_a_redis_url() {
+    let with = |value: &str| report(&format!("{ONE}settings:\n  shared_state: \"{value}\"\n"));
+    assert_snapshot!(with("redis://127.0.0.1:6379/0"), @"ok");
+    assert_snapshot!(with("rediss://:secret@redis.internal:6380"), @"ok");
+    assert_snapshot!(with("http://127.0.0.1:6379"), @r#"providers.yaml:7:17: settings.shared_state: must be a redis:// or rediss:// URL, found the scheme "http""#);
+    assert_snapshot!(with("127.0.0.1:6379"), @"providers.yaml:7:17: settings.shared_state: is not a URL (relative URL without a base); expected redis://HOST:PORT/DB or rediss://... for TLS");
+    assert_snapshot!(with("redis://127.0.0.1:6379/zero"), @r#"providers.yaml:7:17: settings.shared_state: the path "/zero" is not a database number; expected redis://HOST:PORT/DB, DB a number such as 0"#);
+    assert_snapshot!(with("redis:///0"), @"providers.yaml:7:17: settings.shared_state: names no host; expected redis://HOST:PORT/DB");
+    assert_snapshot!(with("redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0"), @"providers.yaml:7:17: settings.shared_state: environment variable REDIS_PASSWORD is not set; export it in the shell that starts claude-lb, or remove `shared_state` to keep all state in this process");
+    let env = crate::support::env_of(&[("REDIS_PASSWORD", "pw")]);
+    let loaded = config::load_str(
+        &format!(
+            "{ONE}settings:\n  shared_state: \"redis://:${{REDIS_PASSWORD}}@127.0.0.1:6379/0\"\n"
+        ),
+        "providers.yaml",
+        &env,
+    )
+    .unwrap();
+    let url = loaded.config.settings.shared_state.unwrap();
+    assert_eq!(url.expose(), "redis://:pw@127.0.0.1:6379/0");
+    assert_eq!(format!("{url:?}"), "redis://:*****@127.0.0.1:6379/0");
 }

@@ -461,3 +461,85 @@ fn a_passing_check_leaves_a_rate_limit_in_place() {
     assert_eq!(effect, CheckEffect::Unchanged);
     assert_eq!(s.table.cooldown_ends(&s.id), Some(s.at(secs(120))));
 }
+
+/// Records every change the table tells its observer of.
+#[derive(Debug, Default)]
+struct Changes(parking_lot::Mutex<Vec<(ProviderId, HealthChange)>>);
+
+impl HealthObserver for Changes {
+    fn changed(&self, id: &ProviderId, change: HealthChange) {
+        self.0.lock().push((id.clone(), change));
+    }
+}
+
+#[test]
+fn the_observer_hears_of_cooldowns_and_recoveries_but_not_of_shared_changes() {
+    let s = Scenario::new(60);
+    let changes = std::sync::Arc::new(Changes::default());
+    s.table.observe(changes.clone());
+    let t = s.at(secs(0));
+    s.table
+        .record_failure(&s.id, &FAILURE, "HTTP 529", &s.policy, t);
+    // A burst extends the cooldown by a few milliseconds: not worth telling again.
+    s.table
+        .record_failure(&s.id, &FAILURE, "HTTP 529", &s.policy, s.at(ms(5)));
+    s.table.record_success(&s.id, ms(100), s.at(secs(1)));
+    // A success outside a cooldown changes nothing another replica needs to know.
+    s.table.record_success(&s.id, ms(100), s.at(secs(2)));
+    let heard = changes.0.lock().clone();
+    assert_eq!(
+        heard,
+        vec![
+            (
+                s.id.clone(),
+                HealthChange::CoolingUntil {
+                    until: t + secs(60),
+                    error: "HTTP 529".into()
+                }
+            ),
+            (s.id.clone(), HealthChange::Recovered),
+        ]
+    );
+    // Changes from another replica apply without being told back.
+    let other = ProviderId::new("other");
+    let until = s.at(secs(100));
+    let cooling = HealthChange::CoolingUntil {
+        until,
+        error: "HTTP 500".into(),
+    };
+    assert!(s.table.apply_shared(&other, &cooling, s.at(secs(3))));
+    assert!(!s.table.available(&other, s.at(secs(99))));
+    assert!(s.table.available(&other, s.at(secs(100))));
+    let shown = s.table.snapshot(&other, s.at(secs(3)));
+    assert_eq!(
+        shown.last_error.as_deref(),
+        Some("HTTP 500 (on another replica)")
+    );
+    // A cooldown from elsewhere never shortens one in force, and a recovery ends it.
+    let shorter = HealthChange::CoolingUntil {
+        until: s.at(secs(50)),
+        error: "HTTP 500".into(),
+    };
+    assert!(!s.table.apply_shared(&other, &shorter, s.at(secs(4))));
+    assert!(
+        s.table
+            .apply_shared(&other, &HealthChange::Recovered, s.at(secs(5)))
+    );
+    assert!(s.table.available(&other, s.at(secs(5))));
+    assert_eq!(changes.0.lock().len(), 2, "nothing shared was told back");
+}
+
+#[test]
+fn a_recovery_from_elsewhere_leaves_a_rate_limit_cooldown_in_force() {
+    let s = Scenario::new(60);
+    let limited = CooldownKind::RateLimited {
+        retry_after: Some(secs(30)),
+    };
+    s.table
+        .record_failure(&s.id, &limited, "HTTP 429", &s.policy, s.at(secs(0)));
+    assert!(
+        !s.table
+            .apply_shared(&s.id, &HealthChange::Recovered, s.at(secs(1)))
+    );
+    assert!(!s.table.available(&s.id, s.at(secs(1))));
+}

@@ -1,10 +1,10 @@
 //! A real `redis-server` process of the test's own, on a free loopback port.
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use tokio::time::Instant;
