@@ -193,6 +193,16 @@ pub(crate) async fn run(sizes: Sizes) -> anyhow::Result<Report> {
         Ok("off") => "off".to_owned(),
         _ => dir.path().join("usage.db").display().to_string(),
     };
+    // `CLAUDE_LB_BENCH_SHARED_STATE=redis://...` measures a replica sharing state there, and
+    // `CLAUDE_LB_BENCH_CLIENT_LIMITS=on` gives the client limits (counted in Redis when state
+    // is shared), which put a question to Redis on every request's path.
+    let shared_state = std::env::var("CLAUDE_LB_BENCH_SHARED_STATE")
+        .map(|url| format!("  shared_state: \"{url}\"\n"))
+        .unwrap_or_default();
+    let limits = match std::env::var("CLAUDE_LB_BENCH_CLIENT_LIMITS").as_deref() {
+        Ok("on") => "    requests_per_minute: 100000000\n    max_concurrent: 100000\n",
+        _ => "",
+    };
     std::fs::write(
         &config,
         format!(
@@ -225,11 +235,11 @@ pub(crate) async fn run(sizes: Sizes) -> anyhow::Result<Report> {
 clients:
   - name: bench
     key: bench-key
-settings:
+{limits}settings:
   listen: {proxy_addr}
   usage:
     store: {usage_store}
-",
+{shared_state}",
             fast = fast.addr,
             openai = openai.addr,
             streaming = streaming.addr,

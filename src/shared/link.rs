@@ -26,6 +26,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often a connected replica says it is alive and reads the shared budget counters.
 pub(super) const HEARTBEAT: Duration = Duration::from_secs(1);
 
+/// After this many answers in a row that came too late, Redis counts as away: requests stop
+/// asking until the supervisor finds it answering again.
+const LATE_IN_A_ROW: u32 = 3;
+
 const CONNECTING: u8 = 0;
 const UP: u8 = 1;
 const DOWN: u8 = 2;
@@ -38,6 +42,8 @@ pub(super) struct Link {
     /// The connection requests use; `None` while Redis is away.
     connection: ArcSwapOption<MultiplexedConnection>,
     state: AtomicU8,
+    /// Requests' questions answered too late since the last answer in time.
+    late: std::sync::atomic::AtomicU32,
     /// Wakes the supervisor when a command finds the connection broken.
     lost: Notify,
     metrics: Arc<Metrics>,
@@ -52,6 +58,7 @@ impl Link {
             url: url.redacted(),
             connection: ArcSwapOption::empty(),
             state: AtomicU8::new(CONNECTING),
+            late: std::sync::atomic::AtomicU32::new(0),
             lost: Notify::new(),
             metrics,
         })
@@ -106,15 +113,19 @@ impl Link {
         self.connection.load().as_deref().cloned()
     }
 
-    /// Waits at most `limit` for `call`. A broken connection marks the link down; a late
-    /// answer is only counted (the next request asks again).
+    /// Waits at most `limit` for `call`. A broken connection marks the link down, and so do
+    /// [`LATE_IN_A_ROW`] requests' answers in a row that came too late (a Redis that hangs
+    /// would otherwise cost every request the whole wait).
     async fn bounded<T>(
         &self,
         limit: Duration,
         call: impl Future<Output = Result<T, RedisError>>,
     ) -> Option<T> {
         match tokio::time::timeout(limit, call).await {
-            Ok(Ok(value)) => Some(value),
+            Ok(Ok(value)) => {
+                self.late.store(0, Ordering::Relaxed);
+                Some(value)
+            }
             Ok(Err(error)) => {
                 if error.is_io_error()
                     || error.is_connection_dropped()
@@ -128,7 +139,15 @@ impl Link {
                 None
             }
             Err(_) => {
-                self.metrics.count_shared_state_timeout();
+                if limit == WAIT {
+                    self.metrics.count_shared_state_timeout();
+                }
+                if self.late.fetch_add(1, Ordering::Relaxed) + 1 >= LATE_IN_A_ROW {
+                    self.down(&format!(
+                        "{LATE_IN_A_ROW} answers in a row took longer than {}ms",
+                        limit.as_millis()
+                    ));
+                }
                 None
             }
         }
@@ -149,6 +168,7 @@ impl Link {
         let mut pubsub = self.client.get_async_pubsub().await?;
         pubsub.subscribe(channel()).await?;
         self.connection.store(Some(Arc::new(connection)));
+        self.late.store(0, Ordering::Relaxed);
         if self.state.swap(UP, Ordering::AcqRel) != UP {
             tracing::info!("shared state connected: {}", self.url);
         }
