@@ -174,7 +174,7 @@ pub const SETTINGS: &[Key] = &[
         "shared_state",
         false,
         "none",
-        "`redis://HOST:PORT/DB` (`rediss://` for TLS; a password as `redis://:${VAR}@HOST`): several replicas share provider health, cooldowns, session affinity, client limits and budget counters through this Redis. Without it all state is in this process. Redis away: each replica goes on with its own state. Read at start.",
+        "`redis://HOST:PORT/DB` (`rediss://` for TLS, verified against the system's CA roots, or the file `SSL_CERT_FILE` names; a password as `redis://:${VAR}@HOST`): several replicas share provider health, cooldowns, session affinity, client limits and budget counters through this Redis. Without it all state is in this process. Redis away: each replica goes on with its own state. Read at start.",
     ),
     key(
         "allow_unauthenticated_public",

@@ -428,7 +428,9 @@ impl Inner {
                     .ignore();
             }
         }
-        let _: Option<()> = self.link.pipeline_in_background(&pipe).await;
+        if !pipe.is_empty() {
+            let _: Option<()> = self.link.pipeline_in_background(&pipe).await;
+        }
         let known = self.known.load();
         if !known.providers.is_empty() {
             let mut get = redis::cmd("MGET");

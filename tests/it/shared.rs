@@ -32,7 +32,10 @@ fn config(providers: &[String], redis: &RedisServer, extra: &str) -> String {
 }
 
 fn start(yaml: &str) -> Served {
-    let cli = ClaudeLb::new();
+    start_with(ClaudeLb::new(), yaml)
+}
+
+fn start_with(cli: ClaudeLb, yaml: &str) -> Served {
     let path = cli.home().join("claude-lb.yaml");
     std::fs::write(&path, yaml).unwrap();
     Served::start(cli, &path)
@@ -333,4 +336,36 @@ async fn replicas_go_on_without_redis_and_converge_when_it_returns() {
     let before = posts(&a);
     assert_eq!(answered_by(&send(&replica_b, &key).await), "b");
     assert_eq!(posts(&a), before, "B skips a after the reconvergence");
+}
+
+#[tokio::test]
+async fn replicas_share_state_over_tls_with_a_ca_the_system_is_told_of() {
+    let redis = RedisServer::start_tls();
+    let a = MockUpstream::anthropic().start().await;
+    let b = MockUpstream::anthropic().start().await;
+    let yaml = config(&[provider("a", &a), provider("b", &b)], &redis, "");
+    assert!(yaml.contains("rediss://"), "{yaml}");
+    let replica = |trusted: bool| {
+        let mut cli = ClaudeLb::new();
+        // The system's roots, here a file holding only the test's CA.
+        if trusted {
+            cli.env("SSL_CERT_FILE", redis.tls_ca());
+        } else {
+            cli.env("SSL_CERT_FILE", "/nonexistent/ca.pem");
+        }
+        start_with(cli, &yaml)
+    };
+    let replica_a = replica(true);
+    let replica_b = replica(true);
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    a.set_always(Some(Reply::status(529)));
+    assert_eq!(answered_by(&send(&replica_a, &[]).await), "b");
+    wait_for_state(&replica_b, "a", "cooling_down", Duration::from_secs(1)).await;
+    // A replica that does not trust the server's certificate shares nothing, and says so.
+    let mut untrusting = replica(false);
+    let line = untrusting.wait_for_log("shared state unavailable");
+    assert!(line.contains("rediss://127.0.0.1"), "{line}");
+    wait_for_shared_state(&untrusting, "unavailable", Duration::from_secs(5)).await;
+    assert_eq!(state(&untrusting, "a").await, "available");
 }

@@ -18,6 +18,8 @@ pub(crate) struct RedisServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// With TLS only: the CA file that signed the server's certificate.
+    tls_ca: Option<PathBuf>,
 }
 
 impl RedisServer {
@@ -32,14 +34,57 @@ impl RedisServer {
             port,
             dir: tempfile::tempdir().unwrap(),
             child: None,
+            tls_ca: None,
         };
         server.restart();
         server
     }
 
-    /// `redis://127.0.0.1:PORT/0`.
+    /// A server that speaks TLS only, with a certificate for 127.0.0.1 signed by a CA of its
+    /// own ([`RedisServer::tls_ca`]).
+    pub(crate) fn start_tls() -> Self {
+        let port = {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let server_key = rcgen::KeyPair::generate().unwrap();
+        let server_cert =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+                .unwrap()
+                .signed_by(&server_key, &ca)
+                .unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca.pem()).unwrap();
+        std::fs::write(dir.path().join("server.pem"), server_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("server.key"), server_key.serialize_pem()).unwrap();
+        let mut server = Self {
+            port,
+            dir,
+            child: None,
+            tls_ca: Some(ca_file),
+        };
+        server.restart();
+        server
+    }
+
+    /// `redis://127.0.0.1:PORT/0`, or `rediss://` for a TLS server.
     pub(crate) fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls_ca.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The CA of a TLS server's certificate.
+    pub(crate) fn tls_ca(&self) -> &std::path::Path {
+        self.tls_ca.as_deref().unwrap()
     }
 
     /// Kills the server at once (no shutdown handshake), as a crash would.
@@ -55,8 +100,19 @@ impl RedisServer {
     pub(crate) fn restart(&mut self) {
         self.kill();
         let binary = binary();
-        let child = Command::new(&binary)
-            .args(["--port", &self.port.to_string()])
+        let mut command = Command::new(&binary);
+        if self.tls_ca.is_some() {
+            let file = |name: &str| self.dir.path().join(name).display().to_string();
+            command
+                .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .args(["--tls-cert-file", &file("server.pem")])
+                .args(["--tls-key-file", &file("server.key")])
+                .args(["--tls-ca-cert-file", &file("ca.pem")])
+                .args(["--tls-auth-clients", "no"]);
+        } else {
+            command.args(["--port", &self.port.to_string()]);
+        }
+        let child = command
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--protected-mode", "no", "--daemonize", "no"])
             .arg("--dir")
@@ -68,7 +124,12 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if self.ping() {
+            let ready = if self.tls_ca.is_some() {
+                TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            } else {
+                self.ping()
+            };
+            if ready {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
