@@ -369,3 +369,48 @@ async fn replicas_share_state_over_tls_with_a_ca_the_system_is_told_of() {
     wait_for_shared_state(&untrusting, "unavailable", Duration::from_secs(5)).await;
     assert_eq!(state(&untrusting, "a").await, "available");
 }
+
+#[tokio::test]
+async fn a_redis_that_hangs_costs_requests_three_bounded_waits_then_none() {
+    let redis = RedisServer::start();
+    let a = MockUpstream::anthropic().start().await;
+    let clients = format!(
+        "clients:\n  - name: alice\n    key: {KEY}\n    requests_per_minute: 100000\n"
+    );
+    let yaml = format!("{clients}{}", config(&[provider("a", &a)], &redis, ""));
+    let replica = start(&yaml);
+    wait_for_shared_state(&replica, "ok", Duration::from_secs(10)).await;
+    let key = [("x-api-key", KEY)];
+    assert_eq!(send(&replica, &key).await.status(), 200);
+    let before = timeouts(&replica).await;
+
+    // Redis stops answering but keeps its connections open: each request's question about
+    // alice's rate runs into the bound, until three in a row did and the replica stops asking.
+    redis.pause();
+    for i in 0..20 {
+        assert_eq!(send(&replica, &key).await.status(), 200, "request {i}");
+    }
+    wait_for_shared_state(&replica, "unavailable", Duration::from_secs(5)).await;
+    // At most three (fewer when a late answer just before the pause already counted).
+    let waited = timeouts(&replica).await - before;
+    assert!((1..=3).contains(&waited), "{waited} requests waited for Redis");
+    redis.resume();
+    wait_for_shared_state(&replica, "ok", Duration::from_secs(10)).await;
+    assert_eq!(send(&replica, &key).await.status(), 200);
+}
+
+/// `claude_lb_shared_state_timeouts_total` of `replica`.
+async fn timeouts(replica: &Served) -> u64 {
+    let metrics = reqwest::get(format!("{}/metrics", replica.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("claude_lb_shared_state_timeouts_total "))
+        .unwrap_or_else(|| panic!("no timeouts counter in {metrics}"))
+        .parse()
+        .unwrap()
+}

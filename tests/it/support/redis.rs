@@ -95,6 +95,25 @@ impl RedisServer {
         }
     }
 
+    /// Stops the server without closing its connections (`SIGSTOP`): a Redis that hangs.
+    pub(crate) fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a paused server go on (`SIGCONT`).
+    pub(crate) fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let child = self.child.as_ref().expect("the server runs");
+        let status = Command::new("kill")
+            .args([format!("-{name}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} failed");
+    }
+
     /// Starts the server (again) on the same port, with no data: a restarted Redis has lost
     /// everything.
     pub(crate) fn restart(&mut self) {
@@ -160,6 +179,10 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
+        if self.child.is_some() {
+            // A paused server ignores SIGKILL until it runs again on some systems: wake it.
+            self.signal("CONT");
+        }
         self.kill();
     }
 }
