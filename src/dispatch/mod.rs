@@ -818,16 +818,17 @@ impl Dispatcher {
                     // (a 4xx going back to the client) proves nothing about it. When it already
                     // is the session's, the lookup has renewed it.
                     let moved = preferred.as_ref() != Some(&provider.id);
-                    if let Some(session) = session.filter(|_| moved && answer.status.is_success()) {
+                    let served = session.filter(|_| answer.status.is_success());
+                    if let Some(session) = served.filter(|_| moved) {
                         self.affinity.record(
                             session,
                             &provider.id,
                             settings.affinity_ttl,
                             Instant::now(),
                         );
-                        if let Some(shared) = &self.shared {
-                            shared.session_moved(session, &provider.id, settings.affinity_ttl);
-                        }
+                    }
+                    if let (Some(session), Some(shared)) = (served, &self.shared) {
+                        shared.session_served(session, &provider.id, settings.affinity_ttl, moved);
                     }
                     // The one place where a provider's answer becomes the client's: its key
                     // never goes along, in headers, a whole body or any event of a stream.

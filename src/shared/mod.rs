@@ -19,8 +19,9 @@
 //!   replicas agree on when it ends whenever they hear of it, and kept in a key that expires
 //!   with it, so a replica that starts or reconnects reads the cooldowns in force. A recovery
 //!   (a success or a passing health check during a cooldown) is published and the key deleted.
-//! - A session that moves to a provider is published and kept in a key that expires after
-//!   `affinity_ttl`; a replica that has not seen a session asks for its key. Session keys are
+//! - A session that moves to a provider is published, and kept in a key that expires
+//!   `affinity_ttl` after its last answer; a replica that has not seen a session asks for its
+//!   key. Session keys are
 //!   hashes of the id, the same in every replica ([`AffinityTable::shared`]).
 //! - `requests_per_minute` is one GCRA instant per client in Redis, moved by a script on
 //!   Redis's clock; `max_concurrent` is a count per replica per client, summed by a script
@@ -103,6 +104,8 @@ enum Outgoing {
         key: SessionKey,
         provider: ProviderId,
         ttl: Duration,
+        /// Whether the session changed provider (else only its key's life is renewed).
+        moved: bool,
     },
     Spent {
         added: Spent,
@@ -214,12 +217,20 @@ impl Shared {
             .cloned()
     }
 
-    /// Tells the other replicas that `session` now goes to `provider`.
-    pub fn session_moved(&self, session: SessionKey, provider: &ProviderId, ttl: Duration) {
+    /// Keeps `session` on `provider` in Redis for `ttl` from now; when it `moved` there,
+    /// tells the other replicas too.
+    pub fn session_served(
+        &self,
+        session: SessionKey,
+        provider: &ProviderId,
+        ttl: Duration,
+        moved: bool,
+    ) {
         self.inner.send(Outgoing::Session {
             key: session,
             provider: provider.clone(),
             ttl,
+            moved,
         });
     }
 
@@ -558,13 +569,22 @@ async fn write(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
                     },
                 );
             }
-            Outgoing::Session { key, provider, ttl } => {
+            Outgoing::Session {
+                key,
+                provider,
+                ttl,
+                moved,
+            } => {
                 pipe.cmd("SET")
                     .arg(session_key(key))
                     .arg(provider.as_str())
                     .arg("PX")
                     .arg(millis(ttl).max(1))
                     .ignore();
+                if !moved {
+                    let _: Option<()> = inner.link.pipeline_in_background(&pipe).await;
+                    continue;
+                }
                 publish(
                     &mut pipe,
                     &Message::Session {

@@ -30,6 +30,8 @@ pub(crate) struct Served {
     pub(crate) child: Child,
     pub(crate) url: String,
     log: mpsc::Receiver<String>,
+    /// Every line [`Served::wait_for_log`] has read.
+    seen: Vec<String>,
     _cli: ClaudeLb,
 }
 
@@ -71,6 +73,7 @@ impl Served {
             child,
             url: String::new(),
             log: rx,
+            seen: Vec::new(),
             _cli: cli,
         };
         let line = served.wait_for_log("listening on");
@@ -87,10 +90,22 @@ impl Served {
     pub(crate) fn wait_for_log(&mut self, needle: &str) -> String {
         loop {
             match self.log.recv_timeout(Duration::from_secs(10)) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
                 Err(error) => panic!("no log line with {needle:?} within 10s: {error}"),
             }
+        }
+    }
+
+    /// The first log line with `needle`, among those already read or the next ones.
+    pub(crate) fn find_log(&mut self, needle: &str) -> String {
+        match self.seen.iter().find(|line| line.contains(needle)) {
+            Some(line) => line.clone(),
+            None => self.wait_for_log(needle),
         }
     }
 

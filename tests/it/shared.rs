@@ -364,7 +364,7 @@ async fn replicas_share_state_over_tls_with_a_ca_the_system_is_told_of() {
     wait_for_state(&replica_b, "a", "cooling_down", Duration::from_secs(1)).await;
     // A replica that does not trust the server's certificate shares nothing, and says so.
     let mut untrusting = replica(false);
-    let line = untrusting.wait_for_log("shared state unavailable");
+    let line = untrusting.find_log("shared state unavailable");
     assert!(line.contains("rediss://127.0.0.1"), "{line}");
     wait_for_shared_state(&untrusting, "unavailable", Duration::from_secs(5)).await;
     assert_eq!(state(&untrusting, "a").await, "available");
@@ -374,9 +374,8 @@ async fn replicas_share_state_over_tls_with_a_ca_the_system_is_told_of() {
 async fn a_redis_that_hangs_costs_requests_three_bounded_waits_then_none() {
     let redis = RedisServer::start();
     let a = MockUpstream::anthropic().start().await;
-    let clients = format!(
-        "clients:\n  - name: alice\n    key: {KEY}\n    requests_per_minute: 100000\n"
-    );
+    let clients =
+        format!("clients:\n  - name: alice\n    key: {KEY}\n    requests_per_minute: 100000\n");
     let yaml = format!("{clients}{}", config(&[provider("a", &a)], &redis, ""));
     let replica = start(&yaml);
     wait_for_shared_state(&replica, "ok", Duration::from_secs(10)).await;
@@ -393,7 +392,10 @@ async fn a_redis_that_hangs_costs_requests_three_bounded_waits_then_none() {
     wait_for_shared_state(&replica, "unavailable", Duration::from_secs(5)).await;
     // At most three (fewer when a late answer just before the pause already counted).
     let waited = timeouts(&replica).await - before;
-    assert!((1..=3).contains(&waited), "{waited} requests waited for Redis");
+    assert!(
+        (1..=3).contains(&waited),
+        "{waited} requests waited for Redis"
+    );
     redis.resume();
     wait_for_shared_state(&replica, "ok", Duration::from_secs(10)).await;
     assert_eq!(send(&replica, &key).await.status(), 200);
