@@ -222,6 +222,8 @@ pub(super) struct Health {
     /// Whether the latest failure was a rate limit: a passing check does not end that
     /// cooldown, since a provider's limit is on requests, which a check does not measure.
     rate_limited: bool,
+    /// Whether the cooldown in force came from another replica (not this one's failures).
+    shared: bool,
     last_check: Option<LastCheck>,
 }
 
@@ -231,6 +233,7 @@ impl Health {
         self.consecutive_failures = 0;
         self.streak = 0;
         self.cooldown_until = None;
+        self.shared = false;
     }
 
     /// The change worth telling other replicas after a failure: the cooldown started, or it
@@ -265,6 +268,7 @@ impl Health {
     ) -> Duration {
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         self.last_error = Some(reason.into());
+        self.shared = false;
         self.rate_limited = matches!(kind, CooldownKind::RateLimited { .. });
         if self.cooling_until(now).is_none() {
             self.streak = self.streak.saturating_add(1);
@@ -429,6 +433,7 @@ impl HealthTable {
                 }
                 h.cooldown_until = Some(*until);
                 h.last_error = Some(format!("{error} (on another replica)").into());
+                h.shared = true;
                 true
             }
             HealthChange::Recovered => {
@@ -441,11 +446,27 @@ impl HealthTable {
         })
     }
 
-    /// Every provider cooling down at `now`: when its cooldown ends and its last error.
+    /// Ends `id`'s cooldown if it came from another replica (one that the shared state no
+    /// longer holds: it ended there, or was lost with it and will be told again).
+    pub fn end_shared_cooldown(&self, id: &ProviderId, now: Instant) -> bool {
+        let mut providers = self.providers.lock();
+        let Some(h) = providers.get_mut(id) else {
+            return false;
+        };
+        if !h.shared || h.cooling_until(now).is_none() {
+            return false;
+        }
+        h.recover();
+        true
+    }
+
+    /// Every provider cooling down at `now` after a failure here (not one another replica
+    /// told of): when its cooldown ends and its last error.
     pub fn cooling(&self, now: Instant) -> Vec<(ProviderId, HealthChange)> {
         self.providers
             .lock()
             .iter()
+            .filter(|(_, h)| !h.shared)
             .filter_map(|(id, h)| {
                 let until = h.cooling_until(now)?;
                 let error = h.last_error.clone().unwrap_or_default();

@@ -94,6 +94,9 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// This replica's requests holding a shared `max_concurrent` slot, per client.
     slots: Mutex<HashMap<Arc<str>, u32>>,
+    /// The cooldowns this replica told the others of, and when they end; a recovery the
+    /// others may not have heard of (Redis was away) keeps its entry until it is told.
+    announced: Mutex<HashMap<ProviderId, Instant>>,
 }
 
 /// A change to write to Redis.
@@ -139,6 +142,8 @@ enum Message {
 /// The value of a cooldown's key.
 #[derive(Debug, Serialize, Deserialize)]
 struct CooldownValue {
+    /// The replica that wrote it.
+    from: String,
     until_ms: i64,
     error: String,
 }
@@ -167,6 +172,7 @@ impl Shared {
                 budgets: std::sync::OnceLock::new(),
                 metrics,
                 slots: Mutex::new(HashMap::new()),
+                announced: Mutex::new(HashMap::new()),
             }),
         };
         shared.set_config(config);
@@ -296,6 +302,17 @@ impl Drop for Slot {
 
 impl HealthObserver for Shared {
     fn changed(&self, id: &ProviderId, change: HealthChange) {
+        let mut announced = self.inner.announced.lock();
+        match &change {
+            HealthChange::CoolingUntil { until, .. } => {
+                announced.insert(id.clone(), *until);
+            }
+            HealthChange::Recovered if self.inner.link.is_up() => {
+                announced.remove(id);
+            }
+            HealthChange::Recovered => {}
+        }
+        drop(announced);
         self.inner.send(Outgoing::Health(id.clone(), change));
     }
 }
@@ -399,6 +416,7 @@ impl Inner {
             if let HealthChange::CoolingUntil { until, error } = change {
                 let until_ms = ms_of(until);
                 let value = CooldownValue {
+                    from: self.replica.to_string(),
                     until_ms,
                     error: error.to_string(),
                 };
@@ -457,11 +475,43 @@ impl Inner {
                 .iter()
                 .zip(values.map(|v| v.0).unwrap_or_default())
             {
-                if let Some(value) =
-                    value.and_then(|v| serde_json::from_str::<CooldownValue>(&v).ok())
-                {
-                    self.apply_cooldown(id, value.until_ms, value.error);
+                match value.and_then(|v| serde_json::from_str::<CooldownValue>(&v).ok()) {
+                    Some(value) if value.from != *self.replica => {
+                        self.apply_cooldown(id, value.until_ms, value.error);
+                    }
+                    Some(_) => {}
+                    // A cooldown heard of that Redis no longer holds: it ended, or it was
+                    // lost with a restarted Redis and its replica will tell it again.
+                    None => {
+                        if self.health.end_shared_cooldown(id, Instant::now()) {
+                            tracing::info!(provider = %id, "provider available: the cooldown another replica told of is over");
+                        }
+                    }
                 }
+            }
+            // Cooldowns told of before Redis went away that ended here since: the others
+            // did not hear of the recovery, so say it now.
+            let now = Instant::now();
+            let mut recovered = redis::pipe();
+            self.announced.lock().retain(|id, until| {
+                if *until <= now {
+                    return false;
+                }
+                if !self.health.available(id, now) {
+                    return true;
+                }
+                recovered.cmd("DEL").arg(cooldown_key(id)).ignore();
+                publish(
+                    &mut recovered,
+                    &Message::Recovered {
+                        from: self.replica.to_string(),
+                        provider: id.to_string(),
+                    },
+                );
+                false
+            });
+            if !recovered.is_empty() {
+                let _: Option<()> = self.link.pipeline_in_background(&recovered).await;
             }
         }
         if let Some(budgets) = self.budgets.get() {
@@ -540,6 +590,7 @@ async fn write(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
                     continue;
                 }
                 let value = CooldownValue {
+                    from: inner.replica.to_string(),
                     until_ms,
                     error: error.to_string(),
                 };

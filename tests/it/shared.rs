@@ -416,3 +416,42 @@ async fn timeouts(replica: &Served) -> u64 {
         .parse()
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_recovery_while_redis_was_away_reaches_the_others_when_it_returns() {
+    let mut redis = RedisServer::start();
+    let a = MockUpstream::anthropic().start().await;
+    let b = MockUpstream::anthropic().start().await;
+    let providers = [provider("a", &a), provider("b", &b)];
+    let replica_a = start(&config(
+        &providers,
+        &redis,
+        "  health_check:\n    interval: 300ms\n    timeout: 1s\n",
+    ));
+    let replica_b = start(&config(
+        &providers,
+        &redis,
+        "  health_check:\n    interval: 0\n",
+    ));
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    a.set_always(Some(Reply::status(529)));
+    assert_eq!(answered_by(&send(&replica_a, &[]).await), "b");
+    wait_for_state(&replica_b, "a", "cooling_down", Duration::from_secs(1)).await;
+
+    // Redis goes away, and a recovers: only A's checks see it.
+    redis.kill();
+    a.set_always(None);
+    wait_for_state(&replica_a, "a", "available", Duration::from_secs(3)).await;
+    assert_eq!(state(&replica_b, "a").await, "cooling_down");
+
+    // Redis comes back empty; A tells the recovery B missed, and B does not tell A's old
+    // cooldown back as its own.
+    redis.restart();
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    wait_for_state(&replica_b, "a", "available", Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(state(&replica_a, "a").await, "available");
+    assert_eq!(answered_by(&send(&replica_b, &[]).await), "a");
+}
