@@ -161,6 +161,8 @@ mod tests {
             "postgres://app:*****@db.internal:5432/ledger"
         );
         assert!(!format!("{url:?}").contains("hunter2"));
+        let store = super::super::UsageStore::Postgres(url.clone());
+        assert!(!format!("{store:?}").contains("hunter2"), "{store:?}");
         assert_eq!(
             url.expose(),
             "postgres://app:hunter2@db.internal:5432/ledger"

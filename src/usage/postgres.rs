@@ -82,9 +82,9 @@ impl std::fmt::Debug for PostgresStore {
 impl PostgresStore {
     /// Connects to `url` and brings the schema up to date.
     pub fn connect(url: &PostgresUrl) -> Result<Self, StoreError> {
-        let connect = |source| StoreError::Connect {
+        let connect = |error| StoreError::Connect {
             url: url.to_string(),
-            source,
+            reason: describe(&error),
         };
         let mut config: postgres::Config = url.expose().parse().map_err(connect)?;
         if config.get_connect_timeout().is_none() {
@@ -140,6 +140,24 @@ fn migrate(client: &mut Client, url: &PostgresUrl) -> Result<(), StoreError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// An error of the client with its causes: its own text says only its kind ("db error").
+fn describe(error: &postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(error: postgres::Error) -> Self {
+        Self::Postgres(describe(&error))
+    }
 }
 
 fn to_i64(n: u64) -> i64 {

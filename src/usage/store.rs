@@ -36,15 +36,16 @@ pub enum StoreError {
     },
     #[error("the usage ledger failed: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("cannot connect to the usage ledger {url}: {source}")]
+    /// The reasons of PostgreSQL errors are kept as text with their causes, since the client's
+    /// errors say only their kind ("db error") and leave the reason to their source.
+    #[error("cannot connect to the usage ledger {url}: {reason}")]
     Connect {
         /// The URL, its password masked.
         url: String,
-        #[source]
-        source: postgres::Error,
+        reason: String,
     },
     #[error("the usage ledger failed: {0}")]
-    Postgres(#[from] postgres::Error),
+    Postgres(String),
     #[error("there is no usage ledger at {0} yet (serve writes it on its first request)")]
     Missing(PathBuf),
     #[error("no user data directory is known on this system; set `settings.usage.store` to a path")]

@@ -180,9 +180,22 @@ fn replicas_starting_together_create_the_schema_once_and_a_newer_one_is_refused(
     }
     assert_eq!(connect(&database).schema_version().unwrap(), SCHEMA_VERSION);
 
+    // An error of the server says what went wrong.
+    let mut store = connect(&database);
     let mut client = ::postgres::Client::connect(&database, ::postgres::NoTls).unwrap();
     client
-        .execute("UPDATE claude_lb_schema SET version = version + 1", &[])
+        .batch_execute("ALTER TABLE claude_lb_usage RENAME TO elsewhere")
+        .unwrap();
+    let error = store.spent(0, 0).unwrap_err().to_string();
+    assert!(
+        error.contains(r#"relation "claude_lb_usage" does not exist"#),
+        "{error}"
+    );
+    client
+        .batch_execute(
+            "ALTER TABLE elsewhere RENAME TO claude_lb_usage;
+             UPDATE claude_lb_schema SET version = version + 1",
+        )
         .unwrap();
     let error = PostgresStore::connect(&url(&database)).unwrap_err();
     assert!(matches!(error, StoreError::TooNew { .. }), "{error}");
@@ -208,6 +221,8 @@ fn a_server_that_is_not_there_is_a_clear_error_without_the_password() {
         error.contains("cannot connect to the usage ledger"),
         "{error}"
     );
+    // The reason, not only the kind of error.
+    assert!(error.contains("error connecting to server: "), "{error}");
     assert!(
         error.contains(&format!("app:*****@127.0.0.1:{port}")),
         "{error}"

@@ -53,6 +53,7 @@ impl PgServer {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap();
         }
         let output = as_owner(Command::new(bindir.join("initdb")), owner)
+            .current_dir(&dir)
             .args([
                 "--auth=trust",
                 "--username=postgres",
@@ -121,6 +122,7 @@ impl PgServer {
             [ -n "$keep" ] || rm -rf "$2"
         "#;
         let mut shell = as_owner(Command::new("sh"), self.owner)
+            .current_dir(&self.dir)
             .args(["-c", script, "pg"])
             .arg(&self.bindir)
             .arg(&self.dir)
@@ -217,7 +219,8 @@ pub(crate) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| scope.spawn(f).join().unwrap())
 }
 
-/// `command`, run as `owner` when given.
+/// `command`, run as `owner` when given (who may not enter the test's working directory: the
+/// commands run in the server's own).
 fn as_owner(mut command: Command, owner: Option<(u32, u32)>) -> Command {
     if let Some((uid, gid)) = owner {
         command.uid(uid).gid(gid).env("HOME", "/");
