@@ -58,6 +58,11 @@ const SCHEMA_LOCK: i64 = 0x636c_625f_7573_6167;
 /// again with its next batch, and a reader gives up with the reason.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a statement, or data the server has not acknowledged, may take when the URL says
+/// nothing (`options`, `tcp_user_timeout`): a database that hangs rather than refuses cannot
+/// hold the writer, and with it a graceful shutdown, for ever.
+const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The most rows in one `INSERT` (PostgreSQL takes at most 65535 parameters in a statement).
 const ROWS_PER_INSERT: usize = 512;
 
@@ -89,6 +94,15 @@ impl PostgresStore {
         let mut config: postgres::Config = url.expose().parse().map_err(connect)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(STALL_TIMEOUT);
+        }
+        if config.get_options().is_none() {
+            config.options(&format!(
+                "-c statement_timeout={}",
+                STALL_TIMEOUT.as_millis()
+            ));
         }
         if config.get_application_name().is_none() {
             config.application_name("claude-lb");

@@ -186,6 +186,15 @@ fn replicas_starting_together_create_the_schema_once_and_a_newer_one_is_refused(
     client
         .batch_execute("ALTER TABLE claude_lb_usage RENAME TO elsewhere")
         .unwrap();
+    let named: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = 'claude-lb' AND datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    // (At least: the connections of the threads above may not have ended yet.)
+    assert!(named >= 1, "the store's connection names itself");
     let error = store.spent(0, 0).unwrap_err().to_string();
     assert!(
         error.contains(r#"relation "claude_lb_usage" does not exist"#),
