@@ -158,7 +158,7 @@ async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         None => dispatcher,
     };
     let mut state = AppState::new(dispatcher, None, Arc::new(no_env));
-    state.usage_db = Some(ledger_db.clone());
+    state.usage_ledger = Some(crate::usage::store::Location::Sqlite(ledger_db.clone()));
     let state = Arc::new(state);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(proxy::serve(listener, state.clone(), async move {

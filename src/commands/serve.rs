@@ -184,9 +184,10 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         None => dispatcher,
     };
     let mut state = AppState::new(dispatcher, settings.config_path, settings.env);
-    state.usage_db = crate::usage::store::sqlite_path(&usage_settings.store, data_dir.as_deref())
-        .ok()
-        .flatten();
+    state.usage_ledger =
+        crate::usage::store::Location::of(&usage_settings.store, data_dir.as_deref())
+            .ok()
+            .flatten();
     state.budgets = ledger.as_ref().and_then(|l| l.budgets().cloned());
     if let (Some(shared), Some(budgets)) = (state.dispatcher.shared(), &state.budgets) {
         shared.share_budgets(budgets.clone());

@@ -1,5 +1,5 @@
-//! `claude-lb usage`: where tokens and money went, per group, from the usage ledger file or
-//! from a running instance (`--remote`, `GET /usage`).
+//! `claude-lb usage`: where tokens and money went, per group, from the usage ledger the config
+//! names (a file or a PostgreSQL database) or from a running instance (`--remote`, `GET /usage`).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -70,8 +70,8 @@ pub fn run(global: &GlobalArgs, args: &UsageArgs, printer: &Printer) -> anyhow::
     Ok(ExitStatus::Success)
 }
 
-/// The report from the ledger file the config names (the default file when there is no
-/// config); `None` when the ledger is off.
+/// The report from the ledger the config names (the default file when there is no config);
+/// `None` when the ledger is off.
 fn local_report(global: &GlobalArgs, query: &Query) -> anyhow::Result<Option<Report>> {
     let store_setting = match paths::resolve_for_process(global.config.as_deref()) {
         Ok(path) => match config::load(&path, &crate::env::process) {

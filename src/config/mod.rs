@@ -11,6 +11,7 @@ pub mod edit;
 pub mod expand;
 pub mod listen;
 pub mod paths;
+pub mod postgres_url;
 pub mod presets;
 pub mod raw;
 pub mod reference;
@@ -288,6 +289,8 @@ pub enum UsageStore {
     DefaultSqlite,
     /// An `SQLite` file at this absolute path.
     Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://...`), which several replicas can write together.
+    Postgres(postgres_url::PostgresUrl),
     /// `off`: no ledger.
     Off,
 }

@@ -240,7 +240,7 @@ pub const SETTINGS: &[Key] = &[
         "usage",
         false,
         "`{ store: sqlite, retention: 90d }`",
-        "The usage ledger (one row per Messages request; see `claude-lb usage`). `store`: `sqlite` (the file `usage.db` in the user's data directory, `~/.local/share/claude-lb` on Linux), the absolute path of an SQLite file, or `off`. `retention`: rows older than this are deleted, once a day (a duration such as `90d`).",
+        "The usage ledger (one row per Messages request; see `claude-lb usage`). `store`: `sqlite` (the file `usage.db` in the user's data directory, `~/.local/share/claude-lb` on Linux), the absolute path of an SQLite file, a PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`, which several replicas can write together; `${VAR}` inside it is read from the environment, percent-encoded; no TLS yet, so `sslmode=require` is refused), or `off`. `retention`: rows older than this are deleted, once a day (a duration such as `90d`).",
     ),
 ];
 

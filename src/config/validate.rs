@@ -1096,7 +1096,7 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
     let access = access_settings(raw, env, problems);
     let (affinity, affinity_ttl) = affinity(raw, problems);
     let health_check = health_check(raw.health_check.as_ref(), problems);
-    let usage = usage(&raw.usage, problems);
+    let usage = usage(&raw.usage, env, problems);
     let shared_state = raw
         .shared_state
         .as_ref()
@@ -1164,29 +1164,36 @@ fn shared_state(t: &Text, env: Env<'_>, problems: &mut Problems) -> Option<Share
 }
 
 /// `settings.usage`: the ledger's store and how long its rows are kept.
-fn usage(raw: &RawUsage, problems: &mut Problems) -> Option<UsageSettings> {
+fn usage(raw: &RawUsage, env: Env<'_>, problems: &mut Problems) -> Option<UsageSettings> {
     let store = match &raw.store {
         None => Some(UsageStore::DefaultSqlite),
         Some(t) => match t.value.trim() {
             "sqlite" => Some(UsageStore::DefaultSqlite),
             "off" => Some(UsageStore::Off),
-            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                problems.error(
-                    t.pos,
-                    "settings.usage.store",
-                    "a PostgreSQL ledger is not available in this version; use `sqlite` (the default), a file path or `off`",
-                );
-                None
+            url if super::postgres_url::is_postgres_url(url)
+                || (url.starts_with("${") && !url.contains('/')) =>
+            {
+                super::postgres_url::parse(url, env)
+                    .map(UsageStore::Postgres)
+                    .map_err(|e| problems.error(t.pos, "settings.usage.store", e))
+                    .ok()
             }
             path if std::path::Path::new(path).is_absolute() => {
                 Some(UsageStore::Sqlite(PathBuf::from(path)))
             }
             other => {
+                let hint = match other.split_once("://") {
+                    Some((scheme, _)) => format!(
+                        "; a URL must start with postgres:// or postgresql://{}",
+                        did_you_mean(scheme, &["postgres", "postgresql"])
+                    ),
+                    None => did_you_mean(other, &["sqlite", "off"]),
+                };
                 problems.error(
                     t.pos,
                     "settings.usage.store",
                     format!(
-                        "expected `sqlite`, `off` or the absolute path of an SQLite file, found {other:?}"
+                        "expected `sqlite`, `off`, the absolute path of an SQLite file or a postgres:// URL, found {other:?}{hint}"
                     ),
                 );
                 None

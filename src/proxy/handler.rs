@@ -649,19 +649,15 @@ async fn usage(query: Option<&str>, state: &AppState) -> Response<Body> {
             return response::error(StatusCode::BAD_REQUEST, ErrorType::InvalidRequest, &message);
         }
     };
-    let Some(path) = state.usage_db.clone() else {
+    let Some(ledger) = state.usage_ledger.clone() else {
         return response::error(
             StatusCode::NOT_FOUND,
             ErrorType::NotFound,
             "the usage ledger is off (settings.usage.store: off)",
         );
     };
-    // SQLite blocks: off the async workers.
-    let report = tokio::task::spawn_blocking(move || {
-        use crate::usage::Store as _;
-        crate::usage::sqlite::SqliteStore::open(&path)?.report(&query)
-    })
-    .await;
+    // The stores block: off the async workers.
+    let report = tokio::task::spawn_blocking(move || ledger.open()?.report(&query)).await;
     match report {
         Ok(Ok(report)) => admin_json(&report, "usage"),
         Ok(Err(error)) => response::error(

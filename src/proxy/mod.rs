@@ -63,8 +63,8 @@ pub struct AppState {
     /// Local token estimates running at once, at most
     /// [`crate::limits::MAX_CONCURRENT_LOCAL_COUNTS`]; the others wait their turn.
     pub local_counts: tokio::sync::Semaphore,
-    /// The usage ledger's file, which `GET /usage` reads; `None` when the ledger is off.
-    pub usage_db: Option<PathBuf>,
+    /// Where the usage ledger is, which `GET /usage` reads; `None` when the ledger is off.
+    pub usage_ledger: Option<crate::usage::store::Location>,
     /// What each client spent, for budgets; `None` when the ledger is off.
     pub budgets: Option<Arc<crate::usage::budget::Tracker>>,
 }
@@ -83,7 +83,7 @@ impl AppState {
             body_deadline: crate::limits::REQUEST_BODY_DEADLINE,
             local_addr: std::sync::OnceLock::new(),
             local_counts: tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_LOCAL_COUNTS),
-            usage_db: None,
+            usage_ledger: None,
             budgets: None,
         }
     }

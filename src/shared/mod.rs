@@ -414,27 +414,7 @@ impl Inner {
         let mut pipe = redis::pipe();
         for (id, change) in self.health.cooling(now) {
             if let HealthChange::CoolingUntil { until, error } = change {
-                let until_ms = ms_of(until);
-                let value = CooldownValue {
-                    from: self.replica.to_string(),
-                    until_ms,
-                    error: error.to_string(),
-                };
-                pipe.cmd("SET")
-                    .arg(cooldown_key(&id))
-                    .arg(serde_json::to_string(&value).unwrap_or_default())
-                    .arg("PX")
-                    .arg(millis(until.saturating_duration_since(now)).max(1))
-                    .ignore();
-                publish(
-                    &mut pipe,
-                    &Message::Cooldown {
-                        from: self.replica.to_string(),
-                        provider: id.to_string(),
-                        until_ms,
-                        error: error.to_string(),
-                    },
-                );
+                tell_cooldown(&mut pipe, &self.replica, &id, until, &error);
             }
         }
         let slots: Vec<(Arc<str>, u32)> = self
@@ -445,88 +425,89 @@ impl Inner {
             .collect();
         for (client, n) in slots {
             if n == 0 {
-                pipe.cmd("HDEL")
-                    .arg(slots_key(&client))
-                    .arg(&*self.replica)
-                    .ignore();
+                pipe.cmd("HDEL").arg(slots_key(&client)).arg(&*self.replica);
             } else {
                 pipe.cmd("HSET")
                     .arg(slots_key(&client))
                     .arg(&*self.replica)
-                    .arg(n)
-                    .ignore();
+                    .arg(n);
             }
+            pipe.ignore();
         }
         if !pipe.is_empty() {
             let _: Option<()> = self.link.pipeline_in_background(&pipe).await;
         }
+        self.read_cooldowns().await;
+        self.raise_budgets().await;
+    }
+
+    /// Applies the cooldowns other replicas keep in Redis, ends those heard of that it no
+    /// longer holds, and tells the recoveries the others missed while Redis was away.
+    async fn read_cooldowns(&self) {
         let known = self.known.load();
-        if !known.providers.is_empty() {
-            let mut get = redis::cmd("MGET");
-            for id in &known.providers {
-                get.arg(cooldown_key(id));
-            }
-            let mut pipe = redis::pipe();
-            pipe.add_command(get);
-            let values: Option<(Vec<Option<String>>,)> =
-                self.link.pipeline_in_background(&pipe).await;
-            for (id, value) in known
-                .providers
-                .iter()
-                .zip(values.map(|v| v.0).unwrap_or_default())
-            {
-                match value.and_then(|v| serde_json::from_str::<CooldownValue>(&v).ok()) {
-                    Some(value) if value.from != *self.replica => {
-                        self.apply_cooldown(id, value.until_ms, value.error);
+        if known.providers.is_empty() {
+            return;
+        }
+        let mut get = redis::cmd("MGET");
+        for id in &known.providers {
+            get.arg(cooldown_key(id));
+        }
+        let mut pipe = redis::pipe();
+        pipe.add_command(get);
+        let values: Option<(Vec<Option<String>>,)> = self.link.pipeline_in_background(&pipe).await;
+        for (id, value) in known
+            .providers
+            .iter()
+            .zip(values.map(|v| v.0).unwrap_or_default())
+        {
+            match value.and_then(|v| serde_json::from_str::<CooldownValue>(&v).ok()) {
+                Some(value) if value.from != *self.replica => {
+                    self.apply_cooldown(id, value.until_ms, value.error);
+                }
+                Some(_) => {}
+                // A cooldown heard of that Redis no longer holds: it ended, or it was lost
+                // with a restarted Redis and its replica will tell it again.
+                None => {
+                    if self.health.end_shared_cooldown(id, Instant::now()) {
+                        tracing::info!(provider = %id, "provider available: the cooldown another replica told of is over");
                     }
-                    Some(_) => {}
-                    // A cooldown heard of that Redis no longer holds: it ended, or it was
-                    // lost with a restarted Redis and its replica will tell it again.
-                    None => {
-                        if self.health.end_shared_cooldown(id, Instant::now()) {
-                            tracing::info!(provider = %id, "provider available: the cooldown another replica told of is over");
-                        }
-                    }
                 }
-            }
-            // Cooldowns told of before Redis went away that ended here since: the others
-            // did not hear of the recovery, so say it now.
-            let now = Instant::now();
-            let mut recovered = redis::pipe();
-            self.announced.lock().retain(|id, until| {
-                if *until <= now {
-                    return false;
-                }
-                if !self.health.available(id, now) {
-                    return true;
-                }
-                recovered.cmd("DEL").arg(cooldown_key(id)).ignore();
-                publish(
-                    &mut recovered,
-                    &Message::Recovered {
-                        from: self.replica.to_string(),
-                        provider: id.to_string(),
-                    },
-                );
-                false
-            });
-            if !recovered.is_empty() {
-                let _: Option<()> = self.link.pipeline_in_background(&recovered).await;
             }
         }
-        if let Some(budgets) = self.budgets.get() {
-            let now_ms = now_ms();
-            for client in &known.budgeted {
-                let (tokens_today, usd_this_month) = budgets.spent(client, now_ms);
-                let (tokens, usd) = budget_keys(client, day_start(now_ms), month_start(now_ms));
-                for (key, value) in [
-                    (tokens, tokens_today.to_string()),
-                    (usd, usd_this_month.to_string()),
-                ] {
-                    let mut invocation = scripts::RAISE.prepare_invoke();
-                    invocation.key(key).arg(value).arg(BUDGET_KEPT_MS);
-                    let _: Option<i64> = self.link.invoke_in_background(&invocation).await;
-                }
+        let now = Instant::now();
+        let mut recovered = redis::pipe();
+        self.announced.lock().retain(|id, until| {
+            if *until <= now {
+                return false;
+            }
+            if !self.health.available(id, now) {
+                return true;
+            }
+            tell_recovered(&mut recovered, &self.replica, id);
+            false
+        });
+        if !recovered.is_empty() {
+            let _: Option<()> = self.link.pipeline_in_background(&recovered).await;
+        }
+    }
+
+    /// Raises the shared budget counters to what this replica counted (Redis may have lost
+    /// them, or missed what was spent while it was away).
+    async fn raise_budgets(&self) {
+        let Some(budgets) = self.budgets.get() else {
+            return;
+        };
+        let now_ms = now_ms();
+        for client in &self.known.load().budgeted {
+            let (tokens_today, usd_this_month) = budgets.spent(client, now_ms);
+            let (tokens, usd) = budget_keys(client, day_start(now_ms), month_start(now_ms));
+            for (key, value) in [
+                (tokens, tokens_today.to_string()),
+                (usd, usd_this_month.to_string()),
+            ] {
+                let mut invocation = scripts::RAISE.prepare_invoke();
+                invocation.key(key).arg(value).arg(BUDGET_KEPT_MS);
+                let _: Option<i64> = self.link.invoke_in_background(&invocation).await;
             }
         }
     }
@@ -584,41 +565,13 @@ async fn write(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
         let mut pipe = redis::pipe();
         match change {
             Outgoing::Health(id, HealthChange::CoolingUntil { until, error }) => {
-                let until_ms = ms_of(until);
-                let remaining = until.saturating_duration_since(Instant::now());
-                if remaining.is_zero() {
+                if until <= Instant::now() {
                     continue;
                 }
-                let value = CooldownValue {
-                    from: inner.replica.to_string(),
-                    until_ms,
-                    error: error.to_string(),
-                };
-                pipe.cmd("SET")
-                    .arg(cooldown_key(&id))
-                    .arg(serde_json::to_string(&value).unwrap_or_default())
-                    .arg("PX")
-                    .arg(millis(remaining))
-                    .ignore();
-                publish(
-                    &mut pipe,
-                    &Message::Cooldown {
-                        from: inner.replica.to_string(),
-                        provider: id.to_string(),
-                        until_ms,
-                        error: error.to_string(),
-                    },
-                );
+                tell_cooldown(&mut pipe, &inner.replica, &id, until, &error);
             }
             Outgoing::Health(id, HealthChange::Recovered) => {
-                pipe.cmd("DEL").arg(cooldown_key(&id)).ignore();
-                publish(
-                    &mut pipe,
-                    &Message::Recovered {
-                        from: inner.replica.to_string(),
-                        provider: id.to_string(),
-                    },
-                );
+                tell_recovered(&mut pipe, &inner.replica, &id);
             }
             Outgoing::Session {
                 key,
@@ -632,18 +585,16 @@ async fn write(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
                     .arg("PX")
                     .arg(millis(ttl).max(1))
                     .ignore();
-                if !moved {
-                    let _: Option<()> = inner.link.pipeline_in_background(&pipe).await;
-                    continue;
+                if moved {
+                    publish(
+                        &mut pipe,
+                        &Message::Session {
+                            from: inner.replica.to_string(),
+                            key: format!("{:016x}", key.to_bits()),
+                            provider: provider.to_string(),
+                        },
+                    );
                 }
-                publish(
-                    &mut pipe,
-                    &Message::Session {
-                        from: inner.replica.to_string(),
-                        key: format!("{:016x}", key.to_bits()),
-                        provider: provider.to_string(),
-                    },
-                );
             }
             Outgoing::Spent {
                 added,
@@ -682,6 +633,49 @@ async fn write(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
 /// How long budget counters are kept: past the longest period they count (a month), so that
 /// a replica that starts late in a month still finds the month's counter.
 const BUDGET_KEPT_MS: u64 = 32 * 24 * 3600 * 1000;
+
+/// Keeps `id`'s cooldown in its key until it ends, and tells the other replicas of it.
+fn tell_cooldown(
+    pipe: &mut redis::Pipeline,
+    replica: &str,
+    id: &ProviderId,
+    until: Instant,
+    error: &str,
+) {
+    let until_ms = ms_of(until);
+    let value = CooldownValue {
+        from: replica.to_owned(),
+        until_ms,
+        error: error.to_owned(),
+    };
+    pipe.cmd("SET")
+        .arg(cooldown_key(id))
+        .arg(serde_json::to_string(&value).unwrap_or_default())
+        .arg("PX")
+        .arg(millis(until.saturating_duration_since(Instant::now())).max(1))
+        .ignore();
+    publish(
+        pipe,
+        &Message::Cooldown {
+            from: replica.to_owned(),
+            provider: id.to_string(),
+            until_ms,
+            error: error.to_owned(),
+        },
+    );
+}
+
+/// Deletes `id`'s cooldown key and tells the other replicas it works again.
+fn tell_recovered(pipe: &mut redis::Pipeline, replica: &str, id: &ProviderId) {
+    pipe.cmd("DEL").arg(cooldown_key(id)).ignore();
+    publish(
+        pipe,
+        &Message::Recovered {
+            from: replica.to_owned(),
+            provider: id.to_string(),
+        },
+    );
+}
 
 fn publish(pipe: &mut redis::Pipeline, message: &Message) {
     pipe.cmd("PUBLISH")

@@ -12,13 +12,16 @@
 //! [`QUEUE_CAPACITY`] rows, and in practice those of the last [`LINGER`], since the writer
 //! commits the rows that arrive within that long of a burst's first one together.
 //!
-//! - [`store`]: the [`Store`] trait the writer and the reports use, and the `SQLite` store.
+//! - [`store`]: the [`Store`] trait the writer and the reports use, and where a ledger is.
+//! - [`sqlite`], [`postgres`]: the two stores, an `SQLite` file (the default) and a PostgreSQL
+//!   database that several replicas write together.
 //! - [`price`]: the built-in prices and the price of one answer.
 //! - [`report`]: what `claude-lb usage` and `GET /usage` ask and answer.
 //! - [`budget`]: running totals per client, for budgets.
 //! - [`time`]: UTC days and months for reports and budgets, without a date crate.
 
 pub mod budget;
+pub mod postgres;
 pub mod price;
 pub mod report;
 pub mod sqlite;
@@ -314,24 +317,45 @@ fn write_rows(
 
 /// The ledger `settings.usage` asks for, started: `None` when it is off. A store that cannot
 /// be opened now is not fatal: `serve` serves anyway, the writer counts the rows it cannot
-/// write and tries the file again with each batch.
+/// write and tries the file or the database again with each batch.
+///
+/// Opening the store and reading what clients spent so far block (for PostgreSQL, on a
+/// runtime of the client's own), so they run on a thread of their own, which also lets
+/// `serve` call this from its async main.
 pub fn start(
     settings: &crate::config::UsageSettings,
     data_dir: Option<&std::path::Path>,
     metrics: Arc<Metrics>,
 ) -> Result<Option<Ledger>, StoreError> {
-    let Some(path) = store::sqlite_path(&settings.store, data_dir)? else {
+    let Some(location) = store::Location::of(&settings.store, data_dir)? else {
         return Ok(None);
     };
-    let (mut store, error) = store::Reopening::new(path.clone());
+    let retention = settings.retention;
+    std::thread::scope(|scope| {
+        scope
+            .spawn(move || start_on(location, retention, metrics))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+    .map(Some)
+}
+
+/// [`start`], on a thread where blocking is fine.
+fn start_on(
+    location: store::Location,
+    retention: Duration,
+    metrics: Arc<Metrics>,
+) -> Result<Ledger, StoreError> {
+    let shown = location.to_string();
+    let (mut store, error) = store::Reopening::new(location);
     let now = time::now_ms();
     let budgets = if let Some(error) = error {
         tracing::warn!(
-            "{error}; serving anyway, without a usage ledger until the file can be opened"
+            "{error}; serving anyway, without a usage ledger until it can be opened (tried again with each batch)"
         );
         budget::Tracker::default()
     } else {
-        tracing::info!("usage ledger `{}`", path.display());
+        tracing::info!("usage ledger `{shown}`");
         match store.spent(time::day_start(now), time::month_start(now)) {
             Ok(spent) => budget::Tracker::seeded(&spent, now),
             Err(error) => {
@@ -340,11 +364,7 @@ pub fn start(
             }
         }
     };
-    let ledger = Ledger::start(Box::new(store), settings.retention, metrics)
-        .map_err(|source| StoreError::Directory {
-            path: path.clone(),
-            source,
-        })?
-        .with_budgets(Arc::new(budgets));
-    Ok(Some(ledger))
+    Ok(Ledger::start(Box::new(store), retention, metrics)
+        .map_err(StoreError::Thread)?
+        .with_budgets(Arc::new(budgets)))
 }

@@ -117,6 +117,35 @@ impl Totals {
         self.unpriced += other.unpriced;
     }
 
+    /// The totals of a group from the sums a store computed: requests, failed, failovers,
+    /// input, output, cache-read and cache-creation tokens, unpriced rows; and the cost.
+    pub fn from_sums(sums: [u64; 8], cost_usd: f64) -> Self {
+        let [
+            requests,
+            failed,
+            failovers,
+            input_tokens,
+            output_tokens,
+            cache_read_tokens,
+            cache_creation_tokens,
+            unpriced,
+        ] = sums;
+        let mut totals = Self {
+            requests,
+            failed,
+            failovers,
+            input_tokens,
+            output_tokens,
+            cache_read_tokens,
+            cache_creation_tokens,
+            cache_hit_ratio: None,
+            cost_usd,
+            unpriced,
+        };
+        totals.finish();
+        totals
+    }
+
     /// Every token counted.
     pub fn tokens(&self) -> u64 {
         self.input_tokens
@@ -143,6 +172,32 @@ pub struct Report {
     /// The groups, ordered by their key.
     pub groups: Vec<Group>,
     pub total: Totals,
+}
+
+impl Report {
+    /// The answer to `query` from the totals of its groups as a store summed them (with no
+    /// grouping, the one group of every row): the groups of no rows left out, the total added.
+    pub fn of(query: &Query, groups: Vec<Group>) -> Self {
+        let mut total = Totals::default();
+        for group in &groups {
+            total.add(&group.totals);
+        }
+        total.finish();
+        Self {
+            since_ms: query.since_ms,
+            until_ms: query.until_ms,
+            by: query.by.clone(),
+            groups: if query.by.is_empty() {
+                Vec::new()
+            } else {
+                groups
+                    .into_iter()
+                    .filter(|g| g.totals.requests > 0)
+                    .collect()
+            },
+            total,
+        }
+    }
 }
 
 /// A client's spending, for budgets.

@@ -114,7 +114,7 @@ fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
         connection.query_row("SELECT version FROM schema_version", [], |r| r.get(0))?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
+            ledger: path.display().to_string(),
             found,
             known: SCHEMA_VERSION,
         });
@@ -214,7 +214,7 @@ impl Store for SqliteStore {
         let sql = format!(
             "SELECT {select_keys} COUNT(*), SUM(status < 200 OR status >= 300), SUM(failovers),
                 SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),
-                SUM(cache_creation_tokens), TOTAL(cost_usd), SUM(cost_usd IS NULL)
+                SUM(cache_creation_tokens), SUM(cost_usd IS NULL), TOTAL(cost_usd)
              FROM usage WHERE time_ms >= ?1 AND time_ms < ?2 {group}"
         );
         let mut statement = self.connection.prepare(&sql)?;
@@ -224,45 +224,15 @@ impl Store for SqliteStore {
             for i in 0..n {
                 key.push(r.get::<_, Option<String>>(i)?.unwrap_or_default());
             }
-            let count = |i: usize| -> rusqlite::Result<u64> {
-                Ok(to_u64(r.get::<_, Option<i64>>(n + i)?.unwrap_or(0)))
-            };
-            let mut totals = Totals {
-                requests: count(0)?,
-                failed: count(1)?,
-                failovers: count(2)?,
-                input_tokens: count(3)?,
-                output_tokens: count(4)?,
-                cache_read_tokens: count(5)?,
-                cache_creation_tokens: count(6)?,
-                cache_hit_ratio: None,
-                cost_usd: r.get(n + 7)?,
-                unpriced: count(8)?,
-            };
-            totals.finish();
+            let mut sums = [0; 8];
+            for (i, sum) in sums.iter_mut().enumerate() {
+                *sum = to_u64(r.get::<_, Option<i64>>(n + i)?.unwrap_or(0));
+            }
+            let totals = Totals::from_sums(sums, r.get(n + 8)?);
             Ok(Group { key, totals })
         })?;
-        let mut groups = Vec::new();
-        let mut total = Totals::default();
-        for group in rows {
-            let group = group?;
-            total.add(&group.totals);
-            if group.totals.requests > 0 {
-                groups.push(group);
-            }
-        }
-        total.finish();
-        Ok(Report {
-            since_ms: query.since_ms,
-            until_ms: query.until_ms,
-            by: query.by.clone(),
-            groups: if query.by.is_empty() {
-                Vec::new()
-            } else {
-                groups
-            },
-            total,
-        })
+        let groups = rows.collect::<Result<_, _>>()?;
+        Ok(Report::of(query, groups))
     }
 
     fn spent(&mut self, day_start_ms: i64, month_start_ms: i64) -> Result<Vec<Spent>, StoreError> {

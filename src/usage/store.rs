@@ -1,11 +1,12 @@
 //! Where the ledger's rows are kept: the [`Store`] trait, and how `settings.usage.store`
-//! becomes one.
+//! becomes one ([`Location`]).
 
 use std::path::{Path, PathBuf};
 
 use super::Row;
 use super::report::{Query, Report, Spent};
 use crate::config::UsageStore;
+use crate::config::postgres_url::PostgresUrl;
 
 /// The file name of the default `SQLite` ledger, in the user's data directory.
 pub const FILE_NAME: &str = "usage.db";
@@ -26,19 +27,31 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error(
-        "the usage ledger {path} has schema version {found}, newer than this claude-lb knows ({known}); use a newer claude-lb"
+        "the usage ledger {ledger} has schema version {found}, newer than this claude-lb knows ({known}); use a newer claude-lb"
     )]
     TooNew {
-        path: PathBuf,
+        ledger: String,
         found: i64,
         known: i64,
     },
     #[error("the usage ledger failed: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// The reasons of PostgreSQL errors are kept as text with their causes, since the client's
+    /// errors say only their kind ("db error") and leave the reason to their source.
+    #[error("cannot connect to the usage ledger {url}: {reason}")]
+    Connect {
+        /// The URL, its password masked.
+        url: String,
+        reason: String,
+    },
+    #[error("the usage ledger failed: {0}")]
+    Postgres(String),
     #[error("there is no usage ledger at {0} yet (serve writes it on its first request)")]
     Missing(PathBuf),
     #[error("no user data directory is known on this system; set `settings.usage.store` to a path")]
     NoDataDir,
+    #[error("cannot start the usage writer: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
 /// A place that keeps ledger rows and answers questions about them.
@@ -55,30 +68,56 @@ pub trait Store: Send {
     fn spent(&mut self, day_start_ms: i64, month_start_ms: i64) -> Result<Vec<Spent>, StoreError>;
 }
 
-/// The `SQLite` file of `store`: the path given, or `usage.db` in `data_dir` for the default;
-/// `None` when the ledger is off.
-pub fn sqlite_path(
-    store: &UsageStore,
-    data_dir: Option<&Path>,
-) -> Result<Option<PathBuf>, StoreError> {
-    match store {
-        UsageStore::Off => Ok(None),
-        UsageStore::Sqlite(path) => Ok(Some(path.clone())),
-        UsageStore::DefaultSqlite => data_dir
-            .map(|dir| Some(dir.join(FILE_NAME)))
-            .ok_or(StoreError::NoDataDir),
+/// Where a ledger is: an `SQLite` file or a PostgreSQL database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(PostgresUrl),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "{}", path.display()),
+            Self::Postgres(url) => write!(f, "{url}"),
+        }
     }
 }
 
-/// Opens an existing store for reading; [`StoreError::Missing`] when no ledger was written yet.
+impl Location {
+    /// Where `store` keeps the ledger: the path or URL given, or `usage.db` in `data_dir` for
+    /// the default; `None` when the ledger is off.
+    pub fn of(store: &UsageStore, data_dir: Option<&Path>) -> Result<Option<Self>, StoreError> {
+        match store {
+            UsageStore::Off => Ok(None),
+            UsageStore::Sqlite(path) => Ok(Some(Self::Sqlite(path.clone()))),
+            UsageStore::Postgres(url) => Ok(Some(Self::Postgres(url.clone()))),
+            UsageStore::DefaultSqlite => data_dir
+                .map(|dir| Some(Self::Sqlite(dir.join(FILE_NAME))))
+                .ok_or(StoreError::NoDataDir),
+        }
+    }
+
+    /// Opens the store, creating it (or its schema) when missing. Blocks; for PostgreSQL, call
+    /// it off any async runtime (on the writer thread, in `spawn_blocking`, in a CLI command).
+    pub fn open(&self) -> Result<Box<dyn Store>, StoreError> {
+        Ok(match self {
+            Self::Sqlite(path) => Box::new(super::sqlite::SqliteStore::open(path)?),
+            Self::Postgres(url) => Box::new(super::postgres::PostgresStore::connect(url)?),
+        })
+    }
+}
+
+/// Opens an existing store for reading; [`StoreError::Missing`] when no ledger file was
+/// written yet.
 pub fn open_existing(
     store: &UsageStore,
     data_dir: Option<&Path>,
 ) -> Result<Option<Box<dyn Store>>, StoreError> {
-    match sqlite_path(store, data_dir)? {
+    match Location::of(store, data_dir)? {
         None => Ok(None),
-        Some(path) if !path.exists() => Err(StoreError::Missing(path)),
-        Some(path) => Ok(Some(Box::new(super::sqlite::SqliteStore::open(&path)?))),
+        Some(Location::Sqlite(path)) if !path.exists() => Err(StoreError::Missing(path)),
+        Some(location) => location.open().map(Some),
     }
 }
 
@@ -87,66 +126,77 @@ pub fn user_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "claude-lb").map(|d| d.data_dir().to_path_buf())
 }
 
-/// An `SQLite` store that opens its file when first needed and again after a failure, so a
-/// ledger whose file cannot be opened at start (a read-only directory, a full disk) counts the
-/// rows it loses and starts writing once the file can be opened.
+/// A store that opens its file or connection when first needed and again after a failure, so
+/// a ledger that cannot be reached at start (a read-only directory, a full disk, a database
+/// server that is down or restarting) counts the rows it loses and starts writing once it can.
 pub struct Reopening {
-    path: PathBuf,
-    store: Option<super::sqlite::SqliteStore>,
+    location: Location,
+    store: Option<Box<dyn Store>>,
 }
 
 impl std::fmt::Debug for Reopening {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reopening")
-            .field("path", &self.path)
+            .field("location", &self.location)
             .field("open", &self.store.is_some())
             .finish()
     }
 }
 
 impl Reopening {
-    /// Tries to open `path` now; the error says why it could not (the store tries again on
-    /// each write).
-    pub fn new(path: PathBuf) -> (Self, Option<StoreError>) {
-        match super::sqlite::SqliteStore::open(&path) {
+    /// Tries to open `location` now; the error says why it could not (the store tries again
+    /// on each write).
+    pub fn new(location: Location) -> (Self, Option<StoreError>) {
+        match location.open() {
             Ok(store) => (
                 Self {
-                    path,
+                    location,
                     store: Some(store),
                 },
                 None,
             ),
-            Err(error) => (Self { path, store: None }, Some(error)),
+            Err(error) => (
+                Self {
+                    location,
+                    store: None,
+                },
+                Some(error),
+            ),
         }
     }
 
-    fn store(&mut self) -> Result<&mut super::sqlite::SqliteStore, StoreError> {
-        if self.store.is_none() {
-            self.store = Some(super::sqlite::SqliteStore::open(&self.path)?);
+    /// Runs `call` on the store, opened first if need be; a failure closes it, so the next
+    /// call opens it afresh (the file may have been replaced or repaired, the connection lost).
+    fn with<T>(
+        &mut self,
+        call: impl FnOnce(&mut dyn Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let store = match &mut self.store {
+            Some(store) => store,
+            None => self.store.insert(self.location.open()?),
+        };
+        let result = call(store.as_mut());
+        if result.is_err() {
+            self.store = None;
         }
-        self.store.as_mut().ok_or(StoreError::NoDataDir)
+        result
     }
 }
 
 impl Store for Reopening {
     fn insert(&mut self, rows: &[Row]) -> Result<(), StoreError> {
-        let result = self.store()?.insert(rows);
-        if result.is_err() {
-            // Open afresh next time: the file may have been replaced or repaired.
-            self.store = None;
-        }
-        result
+        self.with(|store| store.insert(rows))
     }
 
     fn delete_before(&mut self, before_ms: i64) -> Result<u64, StoreError> {
-        self.store()?.delete_before(before_ms)
+        self.with(|store| store.delete_before(before_ms))
     }
 
     fn report(&mut self, query: &Query) -> Result<Report, StoreError> {
-        self.store()?.report(query)
+        self.with(|store| store.report(query))
     }
 
     fn spent(&mut self, day_start_ms: i64, month_start_ms: i64) -> Result<Vec<Spent>, StoreError> {
-        self.store()?.spent(day_start_ms, month_start_ms)
+        self.with(|store| store.spent(day_start_ms, month_start_ms))
     }
 }

@@ -61,5 +61,8 @@ mod test_cmd;
 mod top;
 // The usage ledger: rows from a real proxy in SQLite, schema, retention, `GET /usage`, `usage`.
 mod usage;
+// The usage ledger in a real PostgreSQL server, written by several `serve` processes.
+#[cfg(unix)]
+mod usage_postgres;
 // Streaming translation under grammar-aware fuzzing (the cargo-fuzz target's body).
 mod translate;

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 
 pub(crate) mod cli;
+#[cfg(unix)]
+pub(crate) mod postgres;
 pub(crate) mod proxy;
 pub(crate) mod redis;
 

@@ -87,7 +87,8 @@ impl Proxy {
             dispatcher = dispatcher.with_recorder(ledger.recorder());
         }
         let mut state = AppState::new(dispatcher, Some(path), env);
-        state.usage_db = db.map(std::path::Path::to_path_buf);
+        state.usage_ledger =
+            db.map(|db| claude_lb::usage::store::Location::Sqlite(db.to_path_buf()));
         state.budgets = ledger.as_ref().and_then(|l| l.budgets().cloned());
         tune(&mut state);
         let state = Arc::new(state);
