@@ -162,6 +162,24 @@ pub(crate) fn validate(
             }
         }
     }
+    if let Some(settings) = &settings
+        && settings.shared_state.is_some()
+        && matches!(
+            settings.usage.store,
+            UsageStore::DefaultSqlite | UsageStore::Sqlite(_)
+        )
+    {
+        let at = raw
+            .settings
+            .shared_state
+            .as_ref()
+            .map_or(Pos::START, |t| t.pos);
+        problems.warn(
+            at,
+            "settings.shared_state",
+            "the usage ledger is an SQLite file of this replica's own: `claude-lb usage` and `GET /usage` show only its requests, and a restarted replica counts budgets from its own rows; `settings.usage.store: postgres://...` gives all replicas one ledger",
+        );
+    }
     if !problems.errors.is_empty() {
         return None;
     }

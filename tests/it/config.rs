@@ -1005,7 +1005,11 @@ fn a_budget_without_a_ledger_is_warned_about() {
 
 #[test]
 fn shared_state_must_be_a_redis_url() {
-    let with = |value: &str| report(&format!("{ONE}settings:\n  shared_state: \"{value}\"\n"));
+    let with = |value: &str| {
+        report(&format!(
+            "{ONE}settings:\n  shared_state: \"{value}\"\n  usage:\n    store: \"off\"\n"
+        ))
+    };
     assert_snapshot!(with("redis://127.0.0.1:6379/0"), @"ok");
     assert_snapshot!(with("rediss://:secret@redis.internal:6380"), @"ok");
     assert_snapshot!(with("http://127.0.0.1:6379"), @r#"providers.yaml:7:17: settings.shared_state: must be a redis:// or rediss:// URL, found the scheme "http""#);
@@ -1025,4 +1029,27 @@ fn shared_state_must_be_a_redis_url() {
     let url = loaded.config.settings.shared_state.unwrap();
     assert_eq!(url.expose(), "redis://:pw@127.0.0.1:6379/0");
     assert_eq!(format!("{url:?}"), "redis://:*****@127.0.0.1:6379/0");
+}
+
+#[test]
+fn the_compose_config_is_valid_and_replicas_with_their_own_ledgers_are_warned() {
+    let compose = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/compose.config.yaml"),
+    )
+    .unwrap();
+    let env = env_of(&[
+        ("ANTHROPIC_API_KEY", "sk-ant-x"),
+        ("DEEPSEEK_API_KEY", "sk-x"),
+        ("CLAUDE_LB_TEAM_KEY", "clb-a-team-key-long-enough-to-pass"),
+        ("CLAUDE_LB_ADMIN_TOKEN", "admin"),
+        ("PG_PASSWORD", "pw"),
+    ]);
+    let loaded = config::load_str(&compose, "providers.yaml", &env).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert!(loaded.config.settings.shared_state.is_some());
+    let with_sqlite = format!("{ONE}settings:\n  shared_state: \"redis://127.0.0.1:6379/0\"\n");
+    assert_snapshot!(report(&with_sqlite), @"
+    ok
+    providers.yaml:7:17: warning: settings.shared_state: the usage ledger is an SQLite file of this replica's own: `claude-lb usage` and `GET /usage` show only its requests, and a restarted replica counts budgets from its own rows; `settings.usage.store: postgres://...` gives all replicas one ledger
+    ");
 }
