@@ -1137,20 +1137,40 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
     })
 }
 
-/// `shared_state`: a `redis://` or `rediss://` URL with a host, literal or with `${VAR}` parts
-/// (a password, say); an unset variable is an error, since the replicas would otherwise each
-/// keep their own state without the operator knowing.
-fn shared_state(t: &Text, env: Env<'_>, problems: &mut Problems) -> Option<SharedStateUrl> {
-    let path = "settings.shared_state";
+/// The value of a setting with its `${VAR}`s replaced; a variable that is not set is an
+/// error (a setting that vanished with it would change what claude-lb does unnoticed), whose
+/// message ends with `otherwise`, the other way out.
+fn expanded_set(
+    t: &Text,
+    path: &str,
+    env: Env<'_>,
+    problems: &mut Problems,
+    otherwise: &str,
+) -> Option<Expanded> {
     let expanded = expanded(t, path, env, problems)?;
     if let Some(var) = expanded.missing.first() {
         problems.error(
             t.pos,
             path,
-            format!("environment variable {var} is not set; export it in the shell that starts claude-lb, or remove `shared_state` to keep all state in this process"),
+            format!("environment variable {var} is not set; export it in the shell that starts claude-lb, or {otherwise}"),
         );
         return None;
     }
+    Some(expanded)
+}
+
+/// `shared_state`: a `redis://` or `rediss://` URL with a host, literal or with `${VAR}` parts
+/// (a password, say); an unset variable is an error, since the replicas would otherwise each
+/// keep their own state without the operator knowing.
+fn shared_state(t: &Text, env: Env<'_>, problems: &mut Problems) -> Option<SharedStateUrl> {
+    let path = "settings.shared_state";
+    let expanded = expanded_set(
+        t,
+        path,
+        env,
+        problems,
+        "remove `shared_state` to keep all state in this process",
+    )?;
     let value = expanded.value.trim();
     let problem = match Url::parse(value) {
         Err(error) => Some(format!(
@@ -1367,15 +1387,13 @@ fn access_settings(
 /// would otherwise fall back to loopback-only without the operator knowing.
 fn admin_token(t: &Text, env: Env<'_>, problems: &mut Problems) -> Option<Secret> {
     let path = "settings.admin_token";
-    let expanded = expanded(t, path, env, problems)?;
-    if let Some(var) = expanded.missing.first() {
-        problems.error(
-            t.pos,
-            path,
-            format!("environment variable {var} is not set; export it in the shell that starts claude-lb, or remove `admin_token` to keep the admin routes loopback-only"),
-        );
-        return None;
-    }
+    let expanded = expanded_set(
+        t,
+        path,
+        env,
+        problems,
+        "remove `admin_token` to keep the admin routes loopback-only",
+    )?;
     if expanded.value.trim().is_empty() {
         problems.error(t.pos, path, "is empty");
         return None;

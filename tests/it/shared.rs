@@ -114,25 +114,31 @@ fn posts(mock: &MockHandle) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn a_failure_on_one_replica_is_skipped_by_the_other_and_a_recovery_found_by_its_checks_too() {
-    let redis = RedisServer::start();
+/// Providers `a` and `b`, and replicas A and B sharing state on `redis`, both connected.
+/// Only A runs health checks: a recovery B sees can only come from A.
+async fn checked_by_a_only(redis: &RedisServer) -> (MockHandle, MockHandle, Served, Served) {
     let a = MockUpstream::anthropic().start().await;
     let b = MockUpstream::anthropic().start().await;
     let providers = [provider("a", &a), provider("b", &b)];
-    // Only replica A runs health checks: a recovery B sees can only come from A.
     let replica_a = start(&config(
         &providers,
-        &redis,
+        redis,
         "  health_check:\n    interval: 300ms\n    timeout: 1s\n",
     ));
     let replica_b = start(&config(
         &providers,
-        &redis,
+        redis,
         "  health_check:\n    interval: 0\n",
     ));
     wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
     wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    (a, b, replica_a, replica_b)
+}
+
+#[tokio::test]
+async fn a_failure_on_one_replica_is_skipped_by_the_other_and_a_recovery_found_by_its_checks_too() {
+    let redis = RedisServer::start();
+    let (a, _b, replica_a, replica_b) = checked_by_a_only(&redis).await;
 
     a.set_always(Some(Reply::status(529)));
     let response = send(&replica_a, &[]).await;
@@ -420,21 +426,7 @@ async fn timeouts(replica: &Served) -> u64 {
 #[tokio::test]
 async fn a_recovery_while_redis_was_away_reaches_the_others_when_it_returns() {
     let mut redis = RedisServer::start();
-    let a = MockUpstream::anthropic().start().await;
-    let b = MockUpstream::anthropic().start().await;
-    let providers = [provider("a", &a), provider("b", &b)];
-    let replica_a = start(&config(
-        &providers,
-        &redis,
-        "  health_check:\n    interval: 300ms\n    timeout: 1s\n",
-    ));
-    let replica_b = start(&config(
-        &providers,
-        &redis,
-        "  health_check:\n    interval: 0\n",
-    ));
-    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
-    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    let (a, _b, replica_a, replica_b) = checked_by_a_only(&redis).await;
     a.set_always(Some(Reply::status(529)));
     assert_eq!(answered_by(&send(&replica_a, &[]).await), "b");
     wait_for_state(&replica_b, "a", "cooling_down", Duration::from_secs(1)).await;
