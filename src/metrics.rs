@@ -91,6 +91,8 @@ struct Inner {
     shared_state_up: Option<bool>,
     /// Shared-state questions of requests that got no answer within the bound.
     shared_state_timeouts: u64,
+    /// Changes for the shared state dropped because its queue was full.
+    shared_state_dropped: u64,
 }
 
 impl Inner {
@@ -260,6 +262,12 @@ impl Metrics {
         self.inner.lock().shared_state_up = up;
     }
 
+    /// A change for the shared state dropped: its queue was full.
+    pub fn count_shared_state_dropped(&self) {
+        let mut inner = self.inner.lock();
+        inner.shared_state_dropped = inner.shared_state_dropped.saturating_add(1);
+    }
+
     /// A request's question to the shared state that got no answer in time.
     pub fn count_shared_state_timeout(&self) {
         let mut inner = self.inner.lock();
@@ -421,9 +429,10 @@ fn render_shared_state(inner: &Inner, out: &mut String) {
     if let Some(up) = inner.shared_state_up {
         let _ = writeln!(
             out,
-            "# HELP claude_lb_shared_state_up Whether the shared state (Redis) answers: 1 yes, 0 no (this replica uses its own state).\n# TYPE claude_lb_shared_state_up gauge\nclaude_lb_shared_state_up {}\n# HELP claude_lb_shared_state_timeouts_total Questions of requests to the shared state that got no answer in time (answered locally).\n# TYPE claude_lb_shared_state_timeouts_total counter\nclaude_lb_shared_state_timeouts_total {}",
+            "# HELP claude_lb_shared_state_up Whether the shared state (Redis) answers: 1 yes, 0 no (this replica uses its own state).\n# TYPE claude_lb_shared_state_up gauge\nclaude_lb_shared_state_up {}\n# HELP claude_lb_shared_state_timeouts_total Questions of requests to the shared state that got no answer in time (answered locally).\n# TYPE claude_lb_shared_state_timeouts_total counter\nclaude_lb_shared_state_timeouts_total {}\n# HELP claude_lb_shared_state_dropped_total Changes for the shared state dropped because its queue was full (set right when Redis is back or at the next change).\n# TYPE claude_lb_shared_state_dropped_total counter\nclaude_lb_shared_state_dropped_total {}",
             u8::from(up),
-            inner.shared_state_timeouts
+            inner.shared_state_timeouts,
+            inner.shared_state_dropped
         );
     }
 }

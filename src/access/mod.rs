@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use crate::config::{AccessSettings, Client, KeyDigest};
 use crate::core::error_type::ErrorType;
-use crate::shared::Shared;
+use crate::shared::{Limited, Shared};
 use rate::RateLimiter;
 
 /// How long a client told it has too many requests in flight should wait: one of them may end
@@ -151,21 +151,10 @@ impl Access {
     /// place within the client's limits. `Ok(None)` when no clients are configured.
     pub fn admit(&self, headers: &HeaderMap, now: Instant) -> Result<Option<Admitted>, Refusal> {
         let table = self.table.load();
-        let Some(entry) = authenticate(&table, headers)? else {
-            return Ok(None);
-        };
-        let permit = match &entry.slots {
-            Some(slots) => Some(Permit::Local(take_slot(entry, slots)?)),
-            None => None,
-        };
-        if let Some(rate) = &entry.rate {
-            rate.admit(now)
-                .map_err(|wait| over_rate(&entry.client, wait))?;
+        match authenticate(&table, headers)? {
+            Some(entry) => limit_locally(entry, now).map(Some),
+            None => Ok(None),
         }
-        Ok(Some(Admitted {
-            client: entry.client.clone(),
-            permit,
-        }))
     }
 
     /// [`Access::admit`], with the limits counted across the replicas that share `shared`;
@@ -181,25 +170,31 @@ impl Access {
             return Ok(None);
         };
         let client = &entry.client;
-        let permit = match (&entry.slots, client.max_concurrent) {
-            (Some(slots), Some(max)) => match shared.acquire_slot(&client.name, max).await {
-                Some(Some(slot)) => Some(Permit::Shared(slot)),
-                Some(None) => return Err(busy(client)),
-                None => Some(Permit::Local(take_slot(entry, slots)?)),
-            },
-            _ => None,
-        };
-        if let (Some(rate), Some(per_minute)) = (&entry.rate, client.requests_per_minute) {
-            match shared.admit_rate(&client.name, per_minute).await {
-                Some(Ok(())) => {
-                    // Counted here too, so that this replica's own count is right if Redis
-                    // goes away.
-                    let _ = rate.admit(now);
-                }
-                Some(Err(wait)) => return Err(over_rate(client, wait)),
-                None => rate.admit(now).map_err(|wait| over_rate(client, wait))?,
-            }
+        let max_concurrent = client.max_concurrent.filter(|_| entry.slots.is_some());
+        let per_minute = client.requests_per_minute.filter(|_| entry.rate.is_some());
+        if max_concurrent.is_none() && per_minute.is_none() {
+            return Ok(Some(Admitted {
+                client: client.clone(),
+                permit: None,
+            }));
         }
+        let Some(answer) = shared
+            .admit_limits(&client.name, max_concurrent, per_minute)
+            .await
+        else {
+            return limit_locally(entry, now).map(Some);
+        };
+        let slot = match answer {
+            Ok(slot) => slot,
+            Err(Limited::Busy) => return Err(busy(client)),
+            Err(Limited::Wait(wait)) => return Err(over_rate(client, wait)),
+        };
+        if let Some(rate) = &entry.rate {
+            // Counted here too, so that this replica's own count is right if Redis goes
+            // away.
+            let _ = rate.admit(now);
+        }
+        let permit = slot.map(Permit::Shared);
         Ok(Some(Admitted {
             client: client.clone(),
             permit,
@@ -252,6 +247,22 @@ fn authenticate<'t>(table: &'t [Entry], headers: &HeaderMap) -> Result<Option<&'
             "invalid x-api-key: the key is not one of this claude-lb's client keys".to_owned(),
         )),
     }
+}
+
+/// The client's limits as this process counts them.
+fn limit_locally(entry: &Entry, now: Instant) -> Result<Admitted, Refusal> {
+    let permit = match &entry.slots {
+        Some(slots) => Some(Permit::Local(take_slot(entry, slots)?)),
+        None => None,
+    };
+    if let Some(rate) = &entry.rate {
+        rate.admit(now)
+            .map_err(|wait| over_rate(&entry.client, wait))?;
+    }
+    Ok(Admitted {
+        client: entry.client.clone(),
+        permit,
+    })
 }
 
 /// One of the client's `max_concurrent` slots in this process.

@@ -34,6 +34,32 @@ pub enum ExpandError {
     BadName { name: String },
 }
 
+/// Replaces every `${VAR}` in a URL: a variable inside it is inserted percent-encoded (so a
+/// password with `@` or `/` needs no care), and a value that is one variable alone
+/// (`${DATABASE_URL}`) is read as a whole URL.
+pub fn expand_url(
+    input: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Expanded, ExpandError> {
+    let whole = input.starts_with("${") && input.find('}') == Some(input.len() - 1);
+    let encoded = |name: &str| env(name).map(|v| if whole { v } else { encode(&v) });
+    expand(input, &encoded)
+}
+
+/// `text` percent-encoded but for the characters that mean nothing in a URL.
+fn encode(text: &str) -> String {
+    use std::fmt::Write as _;
+    text.bytes()
+        .fold(String::with_capacity(text.len()), |mut out, b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                out.push(char::from(b));
+            } else {
+                let _ = write!(out, "%{b:02X}");
+            }
+            out
+        })
+}
+
 /// Replaces every `${VAR}` and `${VAR:-default}` in `input`.
 pub fn expand(input: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Expanded, ExpandError> {
     let mut out = Expanded {

@@ -161,7 +161,12 @@ pub struct Settings {
     /// The Redis server that several replicas share their state through; `None` keeps all
     /// state in this process.
     pub shared_state: Option<SharedStateUrl>,
+    /// The longest a request waits for an answer from the shared state.
+    pub shared_state_wait: Duration,
 }
+
+/// The default of `settings.shared_state_wait`.
+pub const DEFAULT_SHARED_STATE_WAIT: Duration = Duration::from_millis(5);
 
 /// `settings.shared_state`: a `redis://` or `rediss://` URL, which may hold a password, so it
 /// is shown with the password masked.
@@ -629,6 +634,7 @@ mod tests {
                 retention: secs(86_400),
             },
             shared_state: None,
+            shared_state_wait: DEFAULT_SHARED_STATE_WAIT,
         };
         assert_eq!(settings.cooldown_policy(), CooldownPolicy::new(secs(90)));
     }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::diagnostic::did_you_mean;
-use super::expand::expand;
+use super::expand::expand_url;
 use super::secret::Secret;
 
 /// The parameters a ledger URL may carry after `?` (those of the PostgreSQL client).
@@ -71,9 +71,7 @@ pub fn is_postgres_url(text: &str) -> bool {
 /// percent-encoded (so a password with `@` or `/` needs no care); a value that is a variable
 /// alone (`${DATABASE_URL}`) is read as a whole URL. The error never contains the password.
 pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<PostgresUrl, String> {
-    let whole = text.starts_with("${") && text.find('}') == Some(text.len() - 1);
-    let encoded = |name: &str| env(name).map(|v| if whole { v } else { encode(&v) });
-    let expanded = expand(text, &encoded).map_err(|e| e.to_string())?;
+    let expanded = expand_url(text, env).map_err(|e| e.to_string())?;
     if let Some(var) = expanded.missing.first() {
         return Err(format!(
             "environment variable {var} is not set; export it in the shell that starts claude-lb, or write \"${{{var}:-default}}\""
@@ -125,20 +123,6 @@ pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Postgre
         url: Secret::new(value),
         shown,
     })
-}
-
-/// `text` percent-encoded but for the characters that mean nothing in a URL.
-fn encode(text: &str) -> String {
-    use std::fmt::Write as _;
-    text.bytes()
-        .fold(String::with_capacity(text.len()), |mut out, b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                out.push(char::from(b));
-            } else {
-                let _ = write!(out, "%{b:02X}");
-            }
-            out
-        })
 }
 
 #[cfg(test)]

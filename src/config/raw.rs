@@ -156,6 +156,7 @@ pub struct RawSettings {
     /// `health_check:`, when present and a mapping.
     pub health_check: Option<RawHealthCheck>,
     pub shared_state: Option<Text>,
+    pub shared_state_wait: Option<Text>,
 }
 
 /// `settings.health_check:`, as written.
@@ -253,6 +254,10 @@ const SETTINGS_FIELDS: &[(&str, Slot<RawSettings>)] = &[
     ("log_format", Slot::Text(|s| &mut s.log_format)),
     ("admin_token", Slot::Text(|s| &mut s.admin_token)),
     ("shared_state", Slot::Text(|s| &mut s.shared_state)),
+    (
+        "shared_state_wait",
+        Slot::Text(|s| &mut s.shared_state_wait),
+    ),
     (
         "allow_unauthenticated_public",
         Slot::Text(|s| &mut s.allow_unauthenticated_public),

@@ -177,6 +177,12 @@ pub const SETTINGS: &[Key] = &[
         "`redis://HOST:PORT/DB` (`rediss://` for TLS, verified against the system's CA roots, or the file `SSL_CERT_FILE` names; a password as `redis://:${VAR}@HOST`): several replicas share provider health, cooldowns, session affinity, client limits and budget counters through this Redis. Without it all state is in this process. Redis away: each replica goes on with its own state. Read at start.",
     ),
     key(
+        "shared_state_wait",
+        false,
+        "`5ms`",
+        "The longest a request waits for the shared state (a client's limits, a session this replica has not seen) before deciding from this replica's own state; at most `1s`. Raise it for a Redis farther away than the local network. Read at start.",
+    ),
+    key(
         "allow_unauthenticated_public",
         false,
         "`false`",

@@ -18,14 +18,14 @@ use http::{HeaderName, HeaderValue};
 use url::Url;
 
 use super::diagnostic::{Pos, Problems, did_you_mean};
-use super::expand::{Expanded, expand};
+use super::expand::{Expanded, expand, expand_url};
 use super::raw::{
     RawConfig, RawHealthCheck, RawPrice, RawProvider, RawSettings, RawUsage, Spanned, Text,
 };
 use super::{
-    AccessSettings, Affinity, Config, HealthCheckMode, HealthCheckSettings, LogFormat, LogLevel,
-    Provider, SecretOrigin, Settings, SharedStateUrl, Strategy, UsageSettings, UsageStore,
-    duration,
+    AccessSettings, Affinity, Config, DEFAULT_SHARED_STATE_WAIT, HealthCheckMode,
+    HealthCheckSettings, LogFormat, LogLevel, Provider, SecretOrigin, Settings, SharedStateUrl,
+    Strategy, UsageSettings, UsageStore, duration,
 };
 use crate::config::Secret;
 
@@ -1119,6 +1119,12 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
         .shared_state
         .as_ref()
         .map_or(Some(None), |t| shared_state(t, env, problems).map(Some));
+    let shared_state_wait = raw
+        .shared_state_wait
+        .as_ref()
+        .map_or(Some(DEFAULT_SHARED_STATE_WAIT), |t| {
+            shared_state_wait(t, problems)
+        });
     Some(Settings {
         access: access?,
         affinity: affinity?,
@@ -1134,7 +1140,29 @@ fn settings(raw: &RawSettings, env: Env<'_>, problems: &mut Problems) -> Option<
         log_format: log_format?,
         usage: usage?,
         shared_state: shared_state?,
+        shared_state_wait: shared_state_wait?,
     })
+}
+
+/// `shared_state_wait`: more than 0 (a request must be able to ask) and at most a second
+/// (Redis is never worth more of a request's time).
+fn shared_state_wait(t: &Text, problems: &mut Problems) -> Option<Duration> {
+    let path = "settings.shared_state_wait";
+    match duration::parse(&t.value) {
+        Err(e) => {
+            problems.error(t.pos, path, e.to_string());
+            None
+        }
+        Ok(d) if d.is_zero() || d > Duration::from_secs(1) => {
+            problems.error(
+                t.pos,
+                path,
+                "must be more than 0 and at most 1s (such as `5ms`)",
+            );
+            None
+        }
+        Ok(d) => Some(d),
+    }
 }
 
 /// The value of a setting with its `${VAR}`s replaced; a variable that is not set is an
@@ -1147,7 +1175,21 @@ fn expanded_set(
     problems: &mut Problems,
     otherwise: &str,
 ) -> Option<Expanded> {
-    let expanded = expanded(t, path, env, problems)?;
+    expanded_set_with(expand, t, path, env, problems, otherwise)
+}
+
+/// [`expanded_set`] with `expand` doing the expansion (say, [`expand_url`]).
+fn expanded_set_with(
+    expand: fn(&str, Env<'_>) -> Result<Expanded, super::expand::ExpandError>,
+    t: &Text,
+    path: &str,
+    env: Env<'_>,
+    problems: &mut Problems,
+    otherwise: &str,
+) -> Option<Expanded> {
+    let expanded = expand(&t.value, env)
+        .map_err(|e| problems.error(t.pos, path, e.to_string()))
+        .ok()?;
     if let Some(var) = expanded.missing.first() {
         problems.error(
             t.pos,
@@ -1164,7 +1206,9 @@ fn expanded_set(
 /// keep their own state without the operator knowing.
 fn shared_state(t: &Text, env: Env<'_>, problems: &mut Problems) -> Option<SharedStateUrl> {
     let path = "settings.shared_state";
-    let expanded = expanded_set(
+    // A variable inside the URL (a password) is inserted percent-encoded.
+    let expanded = expanded_set_with(
+        expand_url,
         t,
         path,
         env,

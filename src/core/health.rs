@@ -175,8 +175,13 @@ impl HealthSnapshot {
 /// A change of a provider's availability that other replicas sharing state should apply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HealthChange {
-    /// The provider cools down until `until`, after `error`.
-    CoolingUntil { until: Instant, error: Box<str> },
+    /// The provider cools down until `until`, after `error`; `rate_limited` when the
+    /// provider said it was over a limit (a passing health check does not end that).
+    CoolingUntil {
+        until: Instant,
+        error: Box<str>,
+        rate_limited: bool,
+    },
     /// A cooldown in force ended early (a success, a passing check): the provider works again.
     Recovered,
 }
@@ -246,6 +251,7 @@ impl Health {
         Some(HealthChange::CoolingUntil {
             until,
             error: self.last_error.clone().unwrap_or_default(),
+            rate_limited: self.rate_limited,
         })
     }
 
@@ -427,11 +433,16 @@ impl HealthTable {
     /// limit started it here. Returns whether anything changed.
     pub fn apply_shared(&self, id: &ProviderId, change: &HealthChange, now: Instant) -> bool {
         self.update(id, |h| match change {
-            HealthChange::CoolingUntil { until, error } => {
+            HealthChange::CoolingUntil {
+                until,
+                error,
+                rate_limited,
+            } => {
                 if *until <= now || h.cooling_until(now).is_some_and(|end| end >= *until) {
                     return false;
                 }
                 h.cooldown_until = Some(*until);
+                h.rate_limited = *rate_limited;
                 h.last_error = Some(format!("{error} (on another replica)").into());
                 h.shared = true;
                 true
@@ -470,7 +481,12 @@ impl HealthTable {
             .filter_map(|(id, h)| {
                 let until = h.cooling_until(now)?;
                 let error = h.last_error.clone().unwrap_or_default();
-                Some((id.clone(), HealthChange::CoolingUntil { until, error }))
+                let change = HealthChange::CoolingUntil {
+                    until,
+                    error,
+                    rate_limited: h.rate_limited,
+                };
+                Some((id.clone(), change))
             })
             .collect()
     }

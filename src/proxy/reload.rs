@@ -97,6 +97,11 @@ pub fn reload(state: &AppState) -> Result<usize, ReloadError> {
                     "shared_state",
                     loaded.config.settings.shared_state != running.config.settings.shared_state,
                 ),
+                (
+                    "shared_state_wait",
+                    loaded.config.settings.shared_state_wait
+                        != running.config.settings.shared_state_wait,
+                ),
             ] {
                 if changed {
                     tracing::warn!("settings.{key} changed: it takes effect after a restart");

@@ -3,16 +3,18 @@
 //! replicas.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use futures_util::StreamExt;
+use parking_lot::Mutex;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, FromRedisValue, RedisError};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
-use super::{Inner, WAIT, channel};
+use super::{Inner, channel, scripts};
 use crate::config::SharedStateUrl;
 use crate::metrics::Metrics;
 
@@ -23,12 +25,18 @@ const BACKGROUND: Duration = Duration::from_secs(1);
 /// The first wait before reconnecting, doubled after each failure up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long the link must stay up before a loss starts the backoff afresh: a Redis that
+/// keeps failing soon after each connection is not reconnected to ten times a second.
+const STEADY: Duration = Duration::from_secs(30);
 /// How often a connected replica says it is alive and reads the shared budget counters.
 pub(super) const HEARTBEAT: Duration = Duration::from_secs(1);
+/// At most one warning about the shared state per this long; the state itself is always in
+/// `GET /` and `/metrics`.
+const WARN_EVERY: Duration = Duration::from_secs(60);
 
-/// After this many answers in a row that came too late, Redis counts as away: requests stop
-/// asking until the supervisor finds it answering again.
-const LATE_IN_A_ROW: u32 = 3;
+/// After this many answers in a row that came too late or wrong, Redis counts as away:
+/// requests stop asking until the supervisor finds it answering again.
+const BAD_IN_A_ROW: u32 = 3;
 
 const CONNECTING: u8 = 0;
 const UP: u8 = 1;
@@ -39,27 +47,38 @@ pub(super) struct Link {
     client: redis::Client,
     /// The URL with its password masked, for logs.
     url: String,
-    /// The connection requests use; `None` while Redis is away.
+    /// How long a request waits for an answer (`settings.shared_state_wait`).
+    wait: Duration,
+    /// The connection; `None` while Redis is away.
     connection: ArcSwapOption<MultiplexedConnection>,
+    /// Whether requests ask: up only once a connection is in step (after `converge`).
     state: AtomicU8,
-    /// Requests' questions answered too late since the last answer in time.
-    late: std::sync::atomic::AtomicU32,
+    /// Answers that came too late or as errors since the last good one.
+    bad: AtomicU32,
     /// Wakes the supervisor when a command finds the connection broken.
     lost: Notify,
+    /// When a warning was last written.
+    warned: Mutex<Option<Instant>>,
     metrics: Arc<Metrics>,
 }
 
 impl Link {
-    pub(super) fn new(url: &SharedStateUrl, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
+    pub(super) fn new(
+        url: &SharedStateUrl,
+        wait: Duration,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
         let client = redis::Client::open(url.expose())
             .map_err(|e| anyhow::anyhow!("settings.shared_state {}: {e}", url.redacted()))?;
         Ok(Self {
             client,
             url: url.redacted(),
+            wait,
             connection: ArcSwapOption::empty(),
             state: AtomicU8::new(CONNECTING),
-            late: std::sync::atomic::AtomicU32::new(0),
+            bad: AtomicU32::new(0),
             lost: Notify::new(),
+            warned: Mutex::new(None),
             metrics,
         })
     }
@@ -68,35 +87,32 @@ impl Link {
         self.state.load(Ordering::Acquire) == UP
     }
 
-    /// Runs `command` for a request: `None`, at once, while Redis is away, or when it does
-    /// not answer within [`WAIT`].
-    pub(super) async fn ask<T: FromRedisValue>(&self, command: &redis::Cmd) -> Option<T> {
-        let mut connection = self.connection()?;
-        self.bounded(WAIT, command.query_async(&mut connection))
-            .await
-    }
-
-    /// Runs a script for a request, as [`Link::ask`].
+    /// Runs a script for a request: `None`, at once, while Redis is away, or when it does
+    /// not answer within the wait.
     pub(super) async fn invoke<T: FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Option<T> {
+        if !self.is_up() {
+            return None;
+        }
         let mut connection = self.connection()?;
-        self.bounded(WAIT, invocation.invoke_async(&mut connection))
+        self.bounded(self.wait, invocation.invoke_async(&mut connection))
             .await
     }
 
-    /// Runs a script off the request path.
-    pub(super) async fn invoke_in_background<T: FromRedisValue>(
-        &self,
-        invocation: &redis::ScriptInvocation<'_>,
-    ) -> Option<T> {
+    /// Runs a command for a request, as [`Link::invoke`].
+    pub(super) async fn ask<T: FromRedisValue>(&self, command: &redis::Cmd) -> Option<T> {
+        if !self.is_up() {
+            return None;
+        }
         let mut connection = self.connection()?;
-        self.bounded(BACKGROUND, invocation.invoke_async(&mut connection))
+        self.bounded(self.wait, command.query_async(&mut connection))
             .await
     }
 
-    /// Runs a pipeline off the request path.
+    /// Runs a pipeline off the request path, whenever a connection exists (also while the
+    /// supervisor brings a new one in step).
     pub(super) async fn pipeline_in_background<T: FromRedisValue>(
         &self,
         pipe: &redis::Pipeline,
@@ -106,54 +122,60 @@ impl Link {
             .await
     }
 
+    /// Runs a script off the request path, as [`Link::pipeline_in_background`].
+    pub(super) async fn invoke_in_background<T: FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Option<T> {
+        let mut connection = self.connection()?;
+        self.bounded(BACKGROUND, invocation.invoke_async(&mut connection))
+            .await
+    }
+
     fn connection(&self) -> Option<MultiplexedConnection> {
-        if !self.is_up() {
-            return None;
-        }
         self.connection.load().as_deref().cloned()
     }
 
     /// Waits at most `limit` for `call`. A broken connection marks the link down, and so do
-    /// [`LATE_IN_A_ROW`] requests' answers in a row that came too late (a Redis that hangs
-    /// would otherwise cost every request the whole wait).
+    /// [`BAD_IN_A_ROW`] answers in a row that came too late or as errors (a Redis that hangs
+    /// or refuses would otherwise cost every request the whole wait, or a log line).
     async fn bounded<T>(
         &self,
         limit: Duration,
         call: impl Future<Output = Result<T, RedisError>>,
     ) -> Option<T> {
-        match tokio::time::timeout(limit, call).await {
+        let problem = match tokio::time::timeout(limit, call).await {
             Ok(Ok(value)) => {
-                self.late.store(0, Ordering::Relaxed);
-                Some(value)
+                self.bad.store(0, Ordering::Relaxed);
+                return Some(value);
             }
-            Ok(Err(error)) => {
+            Ok(Err(error))
                 if error.is_io_error()
                     || error.is_connection_dropped()
                     || error.is_connection_refusal()
-                    || error.is_unrecoverable_error()
-                {
-                    self.down(&error.to_string());
-                } else {
-                    tracing::warn!("shared state at {}: {error}", self.url);
-                }
-                None
+                    || error.is_unrecoverable_error() =>
+            {
+                self.down(&error.to_string());
+                return None;
             }
+            Ok(Err(error)) => format!("Redis answered with an error: {error}"),
             Err(_) => {
-                if limit == WAIT {
+                if limit == self.wait {
                     self.metrics.count_shared_state_timeout();
                 }
-                if self.late.fetch_add(1, Ordering::Relaxed) + 1 >= LATE_IN_A_ROW {
-                    self.down(&format!(
-                        "{LATE_IN_A_ROW} answers in a row took longer than {}ms",
-                        limit.as_millis()
-                    ));
-                }
-                None
+                format!("no answer within {}ms", limit.as_millis())
             }
+        };
+        if self.bad.fetch_add(1, Ordering::Relaxed) + 1 >= BAD_IN_A_ROW {
+            self.down(&format!(
+                "{BAD_IN_A_ROW} bad answers in a row, the last: {problem}"
+            ));
         }
+        None
     }
 
-    /// Connects, subscribes to the replicas' channel, and marks the link up.
+    /// Connects, loads the scripts and subscribes to the replicas' channel; requests do not
+    /// ask yet (see [`Link::mark_up`]).
     async fn connect(&self) -> Result<redis::aio::PubSub, RedisError> {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -165,21 +187,27 @@ impl Link {
         redis::cmd("PING")
             .query_async::<String>(&mut connection)
             .await?;
+        // Loaded now, so that the writer can send them by hash in its pipelines.
+        scripts::RELEASE.load_async(&mut connection).await?;
         let mut pubsub = self.client.get_async_pubsub().await?;
         pubsub.subscribe(channel()).await?;
         self.connection.store(Some(Arc::new(connection)));
-        self.late.store(0, Ordering::Relaxed);
+        self.bad.store(0, Ordering::Relaxed);
+        Ok(pubsub)
+    }
+
+    /// Lets requests ask, now that the shared state is in step.
+    fn mark_up(&self) {
         if self.state.swap(UP, Ordering::AcqRel) != UP {
             tracing::info!("shared state connected: {}", self.url);
         }
         self.metrics.set_shared_state(Some(true));
-        Ok(pubsub)
     }
 
-    /// Marks the link down: requests stop asking, and the first time it says why.
+    /// Marks the link down: requests stop asking, and (at most once a minute) it says why.
     pub(super) fn down(&self, reason: &str) {
         self.connection.store(None);
-        if self.state.swap(DOWN, Ordering::AcqRel) != DOWN {
+        if self.state.swap(DOWN, Ordering::AcqRel) != DOWN && self.may_warn() {
             tracing::warn!(
                 "shared state unavailable at {}: {reason}; this replica goes on with its own state and reconnects",
                 self.url
@@ -187,6 +215,16 @@ impl Link {
         }
         self.metrics.set_shared_state(Some(false));
         self.lost.notify_waiters();
+    }
+
+    fn may_warn(&self) -> bool {
+        let mut warned = self.warned.lock();
+        let now = Instant::now();
+        if warned.is_some_and(|at| now.duration_since(at) < WARN_EVERY) {
+            return false;
+        }
+        *warned = Some(now);
+        true
     }
 }
 
@@ -197,9 +235,14 @@ pub(super) async fn supervise(inner: Arc<Inner>) {
     loop {
         let reason = match tokio::time::timeout(CONNECT_TIMEOUT, inner.link.connect()).await {
             Ok(Ok(pubsub)) => {
-                backoff = MIN_BACKOFF;
                 inner.converge().await;
-                listen(&inner, pubsub).await
+                inner.link.mark_up();
+                let since = Instant::now();
+                let reason = listen(&inner, pubsub).await;
+                if since.elapsed() >= STEADY {
+                    backoff = MIN_BACKOFF;
+                }
+                reason
             }
             Ok(Err(error)) => error.to_string(),
             Err(_) => format!("no answer within {}s", CONNECT_TIMEOUT.as_secs()),

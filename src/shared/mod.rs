@@ -56,9 +56,6 @@ use crate::usage::report::Spent;
 use crate::usage::time::{day_start, month_start};
 use link::Link;
 
-/// The longest a request waits for Redis; past it, the replica's own state answers.
-pub const WAIT: Duration = Duration::from_millis(5);
-
 /// How many changes may wait to be written to Redis; more are dropped (the next reconnection
 /// or change sets things right).
 const OUTBOX: usize = 4096;
@@ -94,9 +91,22 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// This replica's requests holding a shared `max_concurrent` slot, per client.
     slots: Mutex<HashMap<Arc<str>, u32>>,
-    /// The cooldowns this replica told the others of, and when they end; a recovery the
-    /// others may not have heard of (Redis was away) keeps its entry until it is told.
+    /// The cooldowns this replica told the others of, and when they end; an entry stays
+    /// until its recovery was written to Redis (or it ended), so that a recovery the others
+    /// missed while Redis was away is told when it is back.
     announced: Mutex<HashMap<ProviderId, Instant>>,
+    /// What each client spent here that Redis did not get (it was away, or the queue was
+    /// full), in the period it was spent: added to the shared counters when Redis is back.
+    unsent: Mutex<HashMap<String, Unsent>>,
+}
+
+/// Spending not yet added to the shared counters, with the day and month it counts in.
+#[derive(Clone, Copy, Debug, Default)]
+struct Unsent {
+    day_start_ms: i64,
+    tokens: u64,
+    month_start_ms: i64,
+    usd: f64,
 }
 
 /// A change to write to Redis.
@@ -127,6 +137,9 @@ enum Message {
         provider: String,
         until_ms: i64,
         error: String,
+        /// A rate limit (a passing health check does not end it).
+        #[serde(default)]
+        rate_limited: bool,
     },
     Recovered {
         from: String,
@@ -146,6 +159,8 @@ struct CooldownValue {
     from: String,
     until_ms: i64,
     error: String,
+    #[serde(default)]
+    rate_limited: bool,
 }
 
 impl Shared {
@@ -159,7 +174,7 @@ impl Shared {
         affinity: Arc<AffinityTable>,
         metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        let link = Link::new(url, metrics.clone())?;
+        let link = Link::new(url, config.settings.shared_state_wait, metrics.clone())?;
         let (outbox, queue) = mpsc::channel(OUTBOX);
         let shared = Self {
             inner: Arc::new(Inner {
@@ -173,6 +188,7 @@ impl Shared {
                 metrics,
                 slots: Mutex::new(HashMap::new()),
                 announced: Mutex::new(HashMap::new()),
+                unsent: Mutex::new(HashMap::new()),
             }),
         };
         shared.set_config(config);
@@ -240,48 +256,51 @@ impl Shared {
         });
     }
 
-    /// Counts one request of `client` against its `per_minute` across all replicas: `None`
-    /// when Redis did not answer within [`WAIT`] (the caller decides locally), else whether
-    /// it may go, or how long until it may.
-    pub async fn admit_rate(
+    /// Counts one request of `client` against its limits across all replicas, in one
+    /// question: `None` when Redis did not answer in time (the caller decides locally), else
+    /// the slot taken (when `max_concurrent` is given) or why the request may not go.
+    pub async fn admit_limits(
         &self,
-        client: &str,
-        per_minute: NonZeroU32,
-    ) -> Option<Result<(), Duration>> {
-        let interval_us = 60_000_000 / u64::from(per_minute.get());
-        let tolerance_us = interval_us * u64::from(per_minute.get() - 1);
-        let mut invocation = scripts::RATE.prepare_invoke();
-        invocation
-            .key(format!("{PREFIX}:rate:{client}"))
-            .arg(interval_us)
-            .arg(tolerance_us);
-        let wait_us: i64 = self.inner.link.invoke(&invocation).await?;
-        Some(if wait_us <= 0 {
-            Ok(())
-        } else {
-            Err(Duration::from_micros(wait_us.unsigned_abs()))
-        })
-    }
-
-    /// Takes one of `client`'s `max` slots across all replicas: `None` when Redis did not
-    /// answer within [`WAIT`], `Some(None)` when all are taken.
-    pub async fn acquire_slot(&self, client: &Arc<str>, max: NonZeroU32) -> Option<Option<Slot>> {
-        let mut invocation = scripts::ACQUIRE.prepare_invoke();
+        client: &Arc<str>,
+        max_concurrent: Option<NonZeroU32>,
+        per_minute: Option<NonZeroU32>,
+    ) -> Option<Result<Option<Slot>, Limited>> {
+        let (interval_us, tolerance_us) = per_minute.map_or((0, 0), |n| {
+            let interval = 60_000_000 / u64::from(n.get());
+            (interval, interval * u64::from(n.get() - 1))
+        });
+        let mut invocation = scripts::LIMITS.prepare_invoke();
         invocation
             .key(slots_key(client))
-            .arg(max.get())
+            .key(format!("{PREFIX}:rate:{client}"))
+            .arg(max_concurrent.map_or(0, NonZeroU32::get))
             .arg(&*self.inner.replica)
-            .arg(format!("{PREFIX}:replica:"));
-        let taken: i64 = self.inner.link.invoke(&invocation).await?;
-        if taken == 0 {
-            return Some(None);
-        }
-        *self.inner.slots.lock().entry(client.clone()).or_default() += 1;
-        Some(Some(Slot {
-            inner: self.inner.clone(),
-            client: client.clone(),
-        }))
+            .arg(format!("{PREFIX}:replica:"))
+            .arg(interval_us)
+            .arg(tolerance_us);
+        let answer: i64 = self.inner.link.invoke(&invocation).await?;
+        Some(match answer {
+            0 if max_concurrent.is_some() => {
+                *self.inner.slots.lock().entry(client.clone()).or_default() += 1;
+                Ok(Some(Slot {
+                    inner: self.inner.clone(),
+                    client: client.clone(),
+                }))
+            }
+            0 => Ok(None),
+            -1 => Err(Limited::Busy),
+            wait_us => Err(Limited::Wait(Duration::from_micros(wait_us.unsigned_abs()))),
+        })
     }
+}
+
+/// Why a client's limits refuse a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limited {
+    /// Every `max_concurrent` slot is taken.
+    Busy,
+    /// `requests_per_minute` lets one more go after this long.
+    Wait(Duration),
 }
 
 /// A shared `max_concurrent` slot, given back when dropped (with the answer's body).
@@ -302,38 +321,51 @@ impl Drop for Slot {
 
 impl HealthObserver for Shared {
     fn changed(&self, id: &ProviderId, change: HealthChange) {
-        let mut announced = self.inner.announced.lock();
-        match &change {
-            HealthChange::CoolingUntil { until, .. } => {
-                announced.insert(id.clone(), *until);
-            }
-            HealthChange::Recovered if self.inner.link.is_up() => {
-                announced.remove(id);
-            }
-            HealthChange::Recovered => {}
+        if let HealthChange::CoolingUntil { until, .. } = &change {
+            self.inner.announced.lock().insert(id.clone(), *until);
         }
-        drop(announced);
         self.inner.send(Outgoing::Health(id.clone(), change));
     }
 }
 
 impl SpendObserver for Shared {
-    fn spent(&self, _client: &str, added: &Spent, day_start_ms: i64, month_start_ms: i64) {
-        self.inner.send(Outgoing::Spent {
+    fn spent(&self, client: &str, added: &Spent, day_start_ms: i64, month_start_ms: i64) {
+        let change = Outgoing::Spent {
             added: added.clone(),
             day_start_ms,
             month_start_ms,
-        });
+        };
+        if self.inner.send(change) {
+            return;
+        }
+        let mut unsent = self.inner.unsent.lock();
+        let entry = unsent.entry(client.to_owned()).or_default();
+        if entry.day_start_ms != day_start_ms {
+            entry.day_start_ms = day_start_ms;
+            entry.tokens = 0;
+        }
+        if entry.month_start_ms != month_start_ms {
+            entry.month_start_ms = month_start_ms;
+            entry.usd = 0.0;
+        }
+        entry.tokens = entry.tokens.saturating_add(added.tokens_today);
+        entry.usd += added.usd_this_month;
     }
 }
 
 impl Inner {
-    /// Queues a change for Redis; dropped while Redis is away (the reconnection sets things
-    /// right) or when the queue is full.
-    fn send(&self, change: Outgoing) {
-        if self.link.is_up() {
-            let _ = self.outbox.try_send(change);
+    /// Queues a change for Redis; returns whether it was queued. While Redis is away or the
+    /// queue is full it is not (and counted when it is a loss): the reconnection sets things
+    /// right.
+    fn send(&self, change: Outgoing) -> bool {
+        if !self.link.is_up() {
+            return false;
         }
+        let queued = self.outbox.try_send(change).is_ok();
+        if !queued {
+            self.metrics.count_shared_state_dropped();
+        }
+        queued
     }
 
     /// Applies a message of another replica.
@@ -350,9 +382,10 @@ impl Inner {
                 provider: name,
                 until_ms,
                 error,
+                rate_limited,
             } if from != *self.replica => {
                 if let Some(id) = provider(&name) {
-                    self.apply_cooldown(id, until_ms, error);
+                    self.apply_cooldown(id, until_ms, error, rate_limited);
                 }
             }
             Message::Recovered {
@@ -385,7 +418,7 @@ impl Inner {
         }
     }
 
-    fn apply_cooldown(&self, id: &ProviderId, until_ms: i64, error: String) {
+    fn apply_cooldown(&self, id: &ProviderId, until_ms: i64, error: String, rate_limited: bool) {
         let now = Instant::now();
         let Some(until) = instant_of(until_ms, now) else {
             return;
@@ -393,6 +426,7 @@ impl Inner {
         let change = HealthChange::CoolingUntil {
             until,
             error: error.into(),
+            rate_limited,
         };
         if self.health.apply_shared(id, &change, now) {
             tracing::info!(
@@ -413,32 +447,13 @@ impl Inner {
         let now = Instant::now();
         let mut pipe = redis::pipe();
         for (id, change) in self.health.cooling(now) {
-            if let HealthChange::CoolingUntil { until, error } = change {
-                tell_cooldown(&mut pipe, &self.replica, &id, until, &error);
-            }
-        }
-        let slots: Vec<(Arc<str>, u32)> = self
-            .slots
-            .lock()
-            .iter()
-            .map(|(client, n)| (client.clone(), *n))
-            .collect();
-        for (client, n) in slots {
-            if n == 0 {
-                pipe.cmd("HDEL").arg(slots_key(&client)).arg(&*self.replica);
-            } else {
-                pipe.cmd("HSET")
-                    .arg(slots_key(&client))
-                    .arg(&*self.replica)
-                    .arg(n);
-            }
-            pipe.ignore();
+            tell(&mut pipe, &self.replica, &id, &change);
         }
         if !pipe.is_empty() {
             let _: Option<()> = self.link.pipeline_in_background(&pipe).await;
         }
         self.read_cooldowns().await;
-        self.raise_budgets().await;
+        self.restore_budgets().await;
     }
 
     /// Applies the cooldowns other replicas keep in Redis, ends those heard of that it no
@@ -455,6 +470,8 @@ impl Inner {
         let mut pipe = redis::pipe();
         pipe.add_command(get);
         let values: Option<(Vec<Option<String>>,)> = self.link.pipeline_in_background(&pipe).await;
+        let now = Instant::now();
+        let mut recovered = redis::pipe();
         for (id, value) in known
             .providers
             .iter()
@@ -462,20 +479,22 @@ impl Inner {
         {
             match value.and_then(|v| serde_json::from_str::<CooldownValue>(&v).ok()) {
                 Some(value) if value.from != *self.replica => {
-                    self.apply_cooldown(id, value.until_ms, value.error);
+                    self.apply_cooldown(id, value.until_ms, value.error, value.rate_limited);
+                }
+                // Told from here, and over here since: the recovery never reached Redis.
+                Some(_) if self.health.available(id, now) => {
+                    tell(&mut recovered, &self.replica, id, &HealthChange::Recovered);
                 }
                 Some(_) => {}
                 // A cooldown heard of that Redis no longer holds: it ended, or it was lost
                 // with a restarted Redis and its replica will tell it again.
                 None => {
-                    if self.health.end_shared_cooldown(id, Instant::now()) {
+                    if self.health.end_shared_cooldown(id, now) {
                         tracing::info!(provider = %id, "provider available: the cooldown another replica told of is over");
                     }
                 }
             }
         }
-        let now = Instant::now();
-        let mut recovered = redis::pipe();
         self.announced.lock().retain(|id, until| {
             if *until <= now {
                 return false;
@@ -483,7 +502,7 @@ impl Inner {
             if !self.health.available(id, now) {
                 return true;
             }
-            tell_recovered(&mut recovered, &self.replica, id);
+            tell(&mut recovered, &self.replica, id, &HealthChange::Recovered);
             false
         });
         if !recovered.is_empty() {
@@ -491,29 +510,47 @@ impl Inner {
         }
     }
 
-    /// Raises the shared budget counters to what this replica counted (Redis may have lost
-    /// them, or missed what was spent while it was away).
-    async fn raise_budgets(&self) {
+    /// Brings the budget counters back: adds what was spent here while Redis was away, or,
+    /// when Redis lost a counter, sets it to what this replica knows.
+    async fn restore_budgets(&self) {
         let Some(budgets) = self.budgets.get() else {
             return;
         };
         let now_ms = now_ms();
+        let (day, month) = (day_start(now_ms), month_start(now_ms));
+        let unsent = std::mem::take(&mut *self.unsent.lock());
         for client in &self.known.load().budgeted {
             let (tokens_today, usd_this_month) = budgets.spent(client, now_ms);
-            let (tokens, usd) = budget_keys(client, day_start(now_ms), month_start(now_ms));
-            for (key, value) in [
-                (tokens, tokens_today.to_string()),
-                (usd, usd_this_month.to_string()),
+            let missed = unsent.get(client).copied().unwrap_or_default();
+            let (tokens, usd) = budget_keys(client, day, month);
+            let missed_tokens = if missed.day_start_ms == day {
+                missed.tokens
+            } else {
+                0
+            };
+            let missed_usd = if missed.month_start_ms == month {
+                missed.usd
+            } else {
+                0.0
+            };
+            for (key, missed, total) in [
+                (tokens, missed_tokens.to_string(), tokens_today.to_string()),
+                (usd, missed_usd.to_string(), usd_this_month.to_string()),
             ] {
-                let mut invocation = scripts::RAISE.prepare_invoke();
-                invocation.key(key).arg(value).arg(BUDGET_KEPT_MS);
+                let mut invocation = scripts::RESTORE.prepare_invoke();
+                invocation
+                    .key(key)
+                    .arg(missed)
+                    .arg(total)
+                    .arg(BUDGET_KEPT_MS);
                 let _: Option<i64> = self.link.invoke_in_background(&invocation).await;
             }
         }
     }
 
-    /// Says this replica is alive (its shared slots count while it is) and raises the
-    /// budget totals to the shared counters.
+    /// Says this replica is alive, writes how many shared slots it holds per client (so a
+    /// slot whose release was lost is given back within a beat), and raises the budget
+    /// totals to the shared counters.
     async fn heartbeat(&self) {
         let mut pipe = redis::pipe();
         pipe.cmd("SET")
@@ -522,21 +559,26 @@ impl Inner {
             .arg("PX")
             .arg(millis(link::HEARTBEAT * 5))
             .ignore();
+        self.slots.lock().retain(|client, n| {
+            if *n == 0 {
+                pipe.cmd("HDEL").arg(slots_key(client)).arg(&*self.replica);
+            } else {
+                pipe.cmd("HSET")
+                    .arg(slots_key(client))
+                    .arg(&*self.replica)
+                    .arg(*n);
+            }
+            pipe.ignore();
+            *n > 0
+        });
         let known = self.known.load();
         let budgets = self.budgets.get().filter(|_| !known.budgeted.is_empty());
         let now_ms = now_ms();
-        let periods: Vec<(String, i64, i64)> = match budgets {
-            Some(_) => known
-                .budgeted
-                .iter()
-                .map(|client| (client.clone(), day_start(now_ms), month_start(now_ms)))
-                .collect(),
-            None => Vec::new(),
-        };
-        if !periods.is_empty() {
+        let (day, month) = (day_start(now_ms), month_start(now_ms));
+        if budgets.is_some() {
             let mut get = redis::cmd("MGET");
-            for (client, day, month) in &periods {
-                let (tokens, usd) = budget_keys(client, *day, *month);
+            for client in &known.budgeted {
+                let (tokens, usd) = budget_keys(client, day, month);
                 get.arg(tokens).arg(usd);
             }
             pipe.add_command(get);
@@ -547,86 +589,107 @@ impl Inner {
         else {
             return;
         };
-        for ((client, day, month), pair) in periods.iter().zip(values.chunks(2)) {
+        for (client, pair) in known.budgeted.iter().zip(values.chunks(2)) {
             let number = |i: usize| pair.get(i).cloned().flatten();
             let shared = Spent {
                 client: client.clone(),
                 tokens_today: number(0).and_then(|v| v.parse().ok()).unwrap_or(0),
                 usd_this_month: number(1).and_then(|v| v.parse().ok()).unwrap_or(0.0),
             };
-            budgets.raise(&shared, *day, *month, now_ms);
+            budgets.raise(&shared, day, month, now_ms);
         }
     }
 }
 
-/// Writes queued changes to Redis, one at a time, while the link is up.
+/// How many queued changes the writer sends in one pipeline.
+const BATCH: usize = 256;
+
+/// Writes queued changes to Redis while the link is up: those queued together in one
+/// pipeline, one round trip.
 async fn write(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
-    while let Some(change) = queue.recv().await {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
         let mut pipe = redis::pipe();
-        match change {
-            Outgoing::Health(id, HealthChange::CoolingUntil { until, error }) => {
-                if until <= Instant::now() {
-                    continue;
+        let mut recovered = Vec::new();
+        for change in batch.drain(..) {
+            match change {
+                Outgoing::Health(id, change) => {
+                    if matches!(change, HealthChange::Recovered) {
+                        recovered.push(id.clone());
+                    }
+                    tell(&mut pipe, &inner.replica, &id, &change);
                 }
-                tell_cooldown(&mut pipe, &inner.replica, &id, until, &error);
-            }
-            Outgoing::Health(id, HealthChange::Recovered) => {
-                tell_recovered(&mut pipe, &inner.replica, &id);
-            }
-            Outgoing::Session {
-                key,
-                provider,
-                ttl,
-                moved,
-            } => {
-                pipe.cmd("SET")
-                    .arg(session_key(key))
-                    .arg(provider.as_str())
-                    .arg("PX")
-                    .arg(millis(ttl).max(1))
-                    .ignore();
-                if moved {
-                    publish(
-                        &mut pipe,
-                        &Message::Session {
-                            from: inner.replica.to_string(),
-                            key: format!("{:016x}", key.to_bits()),
-                            provider: provider.to_string(),
-                        },
-                    );
+                Outgoing::Session {
+                    key,
+                    provider,
+                    ttl,
+                    moved,
+                } => {
+                    pipe.cmd("SET")
+                        .arg(session_key(key))
+                        .arg(provider.as_str())
+                        .arg("PX")
+                        .arg(millis(ttl).max(1))
+                        .ignore();
+                    if moved {
+                        publish(
+                            &mut pipe,
+                            &Message::Session {
+                                from: inner.replica.to_string(),
+                                key: format!("{:016x}", key.to_bits()),
+                                provider: provider.to_string(),
+                            },
+                        );
+                    }
                 }
-            }
-            Outgoing::Spent {
-                added,
-                day_start_ms,
-                month_start_ms,
-            } => {
-                let (tokens, usd) = budget_keys(&added.client, day_start_ms, month_start_ms);
-                pipe.cmd("INCRBY")
-                    .arg(&tokens)
-                    .arg(added.tokens_today)
-                    .ignore()
-                    .cmd("PEXPIRE")
-                    .arg(&tokens)
-                    .arg(BUDGET_KEPT_MS)
-                    .ignore()
-                    .cmd("INCRBYFLOAT")
-                    .arg(&usd)
-                    .arg(added.usd_this_month)
-                    .ignore()
-                    .cmd("PEXPIRE")
-                    .arg(&usd)
-                    .arg(BUDGET_KEPT_MS)
-                    .ignore();
-            }
-            Outgoing::Release(client) => {
-                let mut invocation = scripts::RELEASE.prepare_invoke();
-                invocation.key(slots_key(&client)).arg(&*inner.replica);
-                let _: Option<i64> = inner.link.invoke_in_background(&invocation).await;
-                continue;
+                Outgoing::Spent {
+                    added,
+                    day_start_ms,
+                    month_start_ms,
+                } => {
+                    let (tokens, usd) = budget_keys(&added.client, day_start_ms, month_start_ms);
+                    pipe.cmd("INCRBY")
+                        .arg(&tokens)
+                        .arg(added.tokens_today)
+                        .ignore()
+                        .cmd("PEXPIRE")
+                        .arg(&tokens)
+                        .arg(BUDGET_KEPT_MS)
+                        .ignore()
+                        .cmd("INCRBYFLOAT")
+                        .arg(&usd)
+                        .arg(added.usd_this_month)
+                        .ignore()
+                        .cmd("PEXPIRE")
+                        .arg(&usd)
+                        .arg(BUDGET_KEPT_MS)
+                        .ignore();
+                }
+                Outgoing::Release(client) => {
+                    // Loaded at each connection (`Link::connect`).
+                    pipe.cmd("EVALSHA")
+                        .arg(scripts::RELEASE.get_hash())
+                        .arg(1)
+                        .arg(slots_key(&client))
+                        .arg(&*inner.replica)
+                        .ignore();
+                }
             }
         }
-        let _: Option<()> = inner.link.pipeline_in_background(&pipe).await;
+        if pipe.is_empty() {
+            continue;
+        }
+        let written: Option<()> = inner.link.pipeline_in_background(&pipe).await;
+        if written.is_some() && !recovered.is_empty() {
+            // Told: forget them, unless a new cooldown started meanwhile.
+            let now = Instant::now();
+            let mut announced = inner.announced.lock();
+            for id in recovered {
+                if inner.health.available(&id, now) {
+                    announced.remove(&id);
+                }
+            }
+        }
     }
 }
 
@@ -634,47 +697,54 @@ async fn write(inner: Arc<Inner>, mut queue: mpsc::Receiver<Outgoing>) {
 /// a replica that starts late in a month still finds the month's counter.
 const BUDGET_KEPT_MS: u64 = 32 * 24 * 3600 * 1000;
 
-/// Keeps `id`'s cooldown in its key until it ends, and tells the other replicas of it.
-fn tell_cooldown(
-    pipe: &mut redis::Pipeline,
-    replica: &str,
-    id: &ProviderId,
-    until: Instant,
-    error: &str,
-) {
-    let until_ms = ms_of(until);
-    let value = CooldownValue {
-        from: replica.to_owned(),
-        until_ms,
-        error: error.to_owned(),
-    };
-    pipe.cmd("SET")
-        .arg(cooldown_key(id))
-        .arg(serde_json::to_string(&value).unwrap_or_default())
-        .arg("PX")
-        .arg(millis(until.saturating_duration_since(Instant::now())).max(1))
-        .ignore();
-    publish(
-        pipe,
-        &Message::Cooldown {
-            from: replica.to_owned(),
-            provider: id.to_string(),
-            until_ms,
-            error: error.to_owned(),
-        },
-    );
-}
-
-/// Deletes `id`'s cooldown key and tells the other replicas it works again.
-fn tell_recovered(pipe: &mut redis::Pipeline, replica: &str, id: &ProviderId) {
-    pipe.cmd("DEL").arg(cooldown_key(id)).ignore();
-    publish(
-        pipe,
-        &Message::Recovered {
-            from: replica.to_owned(),
-            provider: id.to_string(),
-        },
-    );
+/// Writes `change` of `id` to Redis and tells the other replicas: a cooldown is kept in its
+/// key until it ends, a recovery deletes the key. A cooldown already over is left out.
+fn tell(pipe: &mut redis::Pipeline, replica: &str, id: &ProviderId, change: &HealthChange) {
+    match change {
+        HealthChange::CoolingUntil {
+            until,
+            error,
+            rate_limited,
+        } => {
+            let remaining = until.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return;
+            }
+            let until_ms = ms_of(*until);
+            let value = CooldownValue {
+                from: replica.to_owned(),
+                until_ms,
+                error: error.to_string(),
+                rate_limited: *rate_limited,
+            };
+            pipe.cmd("SET")
+                .arg(cooldown_key(id))
+                .arg(serde_json::to_string(&value).unwrap_or_default())
+                .arg("PX")
+                .arg(millis(remaining).max(1))
+                .ignore();
+            publish(
+                pipe,
+                &Message::Cooldown {
+                    from: replica.to_owned(),
+                    provider: id.to_string(),
+                    until_ms,
+                    error: error.to_string(),
+                    rate_limited: *rate_limited,
+                },
+            );
+        }
+        HealthChange::Recovered => {
+            pipe.cmd("DEL").arg(cooldown_key(id)).ignore();
+            publish(
+                pipe,
+                &Message::Recovered {
+                    from: replica.to_owned(),
+                    provider: id.to_string(),
+                },
+            );
+        }
+    }
 }
 
 fn publish(pipe: &mut redis::Pipeline, message: &Message) {

@@ -10,11 +10,12 @@ fn messages_read_back_as_written_and_unknown_ones_are_refused() {
         provider: "a".to_owned(),
         until_ms: 1_800_000_000_000,
         error: "HTTP 529".to_owned(),
+        rate_limited: true,
     };
     let text = serde_json::to_string(&message).unwrap();
     assert_eq!(
         text,
-        r#"{"kind":"cooldown","from":"r1","provider":"a","until_ms":1800000000000,"error":"HTTP 529"}"#
+        r#"{"kind":"cooldown","from":"r1","provider":"a","until_ms":1800000000000,"error":"HTTP 529","rate_limited":true}"#
     );
     assert!(matches!(
         serde_json::from_str::<Message>(&text).unwrap(),

@@ -25,7 +25,7 @@ fn provider(name: &str, mock: &MockHandle) -> String {
 /// `redis`, with `extra` lines appended under `settings:`.
 fn config(providers: &[String], redis: &RedisServer, extra: &str) -> String {
     format!(
-        "providers:\n{}settings:\n  request_timeout: 5\n  failure_cooldown: 60\n  shared_state: \"{}\"\n{extra}",
+        "providers:\n{}settings:\n  request_timeout: 5\n  failure_cooldown: 60\n  shared_state: \"{}\"\n  shared_state_wait: 100ms\n{extra}",
         providers.concat(),
         redis.url()
     )
@@ -168,12 +168,12 @@ async fn a_failure_on_one_replica_is_skipped_by_the_other_and_a_recovery_found_b
     wait_for_state(&replica_b, "a", "available", Duration::from_secs(1)).await;
     let response = send(&replica_b, &[]).await;
     assert_eq!(answered_by(&response), "a");
-    let probes_from_b = a
+    let probes = a
         .requests()
         .iter()
         .filter(|r| r.method == Method::GET)
         .count();
-    assert!(probes_from_b >= 1, "A's checks reached a");
+    assert!(probes >= 1, "A's checks reached a");
 }
 
 #[tokio::test]
@@ -191,6 +191,18 @@ async fn a_session_served_through_one_replica_stays_on_its_provider_through_the_
     let session = [("x-claude-code-session-id", "3f1c9a2e-session-one")];
     let response = send(&replica_a, &session).await;
     assert_eq!(answered_by(&response), "a");
+    // A writes the session to Redis after answering: wait for it.
+    let start = Instant::now();
+    while !redis
+        .command(&["KEYS", "claude-lb:session:*"])
+        .is_some_and(|reply| reply.contains("claude-lb:session:"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "A never wrote the session"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     for _ in 0..3 {
         let response = send(&replica_b, &session).await;
         assert_eq!(response.status(), 200);
@@ -244,7 +256,7 @@ async fn a_clients_max_concurrent_and_budget_count_across_replicas() {
     });
     let a = MockUpstream::anthropic().start().await;
     a.set_always(Some(
-        Reply::json(200, answer).delay(Duration::from_millis(700)),
+        Reply::json(200, answer).delay(Duration::from_millis(1500)),
     ));
     let clients = format!(
         "clients:\n  - name: alice\n    key: {KEY}\n    max_concurrent: 2\n    budget: {{ tokens_per_day: 1000 }}\n"
@@ -273,7 +285,14 @@ async fn a_clients_max_concurrent_and_budget_count_across_replicas() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let start = Instant::now();
+    while posts(&a) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "both requests reach a"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let busy = send(&replica_b, &[("x-api-key", KEY)]).await;
     assert_eq!(busy.status(), 429);
     let text = busy.text().await.unwrap();
@@ -446,4 +465,33 @@ async fn a_recovery_while_redis_was_away_reaches_the_others_when_it_returns() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(state(&replica_a, "a").await, "available");
     assert_eq!(answered_by(&send(&replica_b, &[]).await), "a");
+}
+
+#[tokio::test]
+async fn a_recovery_redis_never_got_is_told_when_it_answers_again() {
+    let redis = RedisServer::start();
+    let (a, _b, replica_a, replica_b) = checked_by_a_only(&redis).await;
+    a.set_always(Some(Reply::status(529)));
+    assert_eq!(answered_by(&send(&replica_a, &[]).await), "b");
+    wait_for_state(&replica_b, "a", "cooling_down", Duration::from_secs(1)).await;
+
+    // Redis hangs, keeping its data (a's cooldown key among it); both replicas give up on it.
+    redis.pause();
+    wait_for_shared_state(&replica_a, "unavailable", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "unavailable", Duration::from_secs(10)).await;
+    a.set_always(None);
+    wait_for_state(&replica_a, "a", "available", Duration::from_secs(3)).await;
+
+    // Redis answers again, with the old cooldown still in it: A tells the recovery, and
+    // deletes the key, whichever replica reconnects first.
+    redis.resume();
+    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    wait_for_state(&replica_b, "a", "available", Duration::from_secs(5)).await;
+    assert_eq!(
+        redis
+            .command(&["EXISTS", "claude-lb:cooldown:a"])
+            .as_deref(),
+        Some(":0\r\n")
+    );
 }

@@ -494,7 +494,8 @@ fn the_observer_hears_of_cooldowns_and_recoveries_but_not_of_shared_changes() {
                 s.id.clone(),
                 HealthChange::CoolingUntil {
                     until: t + secs(60),
-                    error: "HTTP 529".into()
+                    error: "HTTP 529".into(),
+                    rate_limited: false,
                 }
             ),
             (s.id.clone(), HealthChange::Recovered),
@@ -506,6 +507,7 @@ fn the_observer_hears_of_cooldowns_and_recoveries_but_not_of_shared_changes() {
     let cooling = HealthChange::CoolingUntil {
         until,
         error: "HTTP 500".into(),
+        rate_limited: false,
     };
     assert!(s.table.apply_shared(&other, &cooling, s.at(secs(3))));
     assert!(!s.table.available(&other, s.at(secs(99))));
@@ -519,6 +521,7 @@ fn the_observer_hears_of_cooldowns_and_recoveries_but_not_of_shared_changes() {
     let shorter = HealthChange::CoolingUntil {
         until: s.at(secs(50)),
         error: "HTTP 500".into(),
+        rate_limited: false,
     };
     assert!(!s.table.apply_shared(&other, &shorter, s.at(secs(4))));
     assert!(
@@ -537,6 +540,22 @@ fn a_recovery_from_elsewhere_leaves_a_rate_limit_cooldown_in_force() {
     };
     s.table
         .record_failure(&s.id, &limited, "HTTP 429", &s.policy, s.at(secs(0)));
+    assert!(
+        !s.table
+            .apply_shared(&s.id, &HealthChange::Recovered, s.at(secs(1)))
+    );
+    assert!(!s.table.available(&s.id, s.at(secs(1))));
+}
+
+#[test]
+fn a_rate_limit_from_elsewhere_survives_a_recovery_told_from_elsewhere() {
+    let s = Scenario::new(60);
+    let limited = HealthChange::CoolingUntil {
+        until: s.at(secs(30)),
+        error: "HTTP 429".into(),
+        rate_limited: true,
+    };
+    assert!(s.table.apply_shared(&s.id, &limited, s.at(secs(0))));
     assert!(
         !s.table
             .apply_shared(&s.id, &HealthChange::Recovered, s.at(secs(1)))
