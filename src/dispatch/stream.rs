@@ -530,7 +530,7 @@ impl Live {
                 Ok(Some(Err(error))) => {
                     let message = format!(
                         "the provider's stream broke off ({})",
-                        crate::upstream::error_chain(&error)
+                        crate::upstream::error_chain(&*error)
                     );
                     return Some(self.fail(out, &message));
                 }
