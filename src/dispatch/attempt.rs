@@ -357,22 +357,26 @@ async fn complete(
         }
         Err((failure, message)) => return failed(failure, message),
     };
-    let bytes = match mode {
-        Mode::Passthrough => bytes,
-        Mode::Translate(_) => match translate::response::from_openai(&bytes, ctx.client_model) {
-            Ok(body) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                Bytes::from(body)
+    let (bytes, usage) = match mode {
+        Mode::Passthrough => {
+            let usage = Usage::from_message_body(&bytes);
+            (bytes, usage)
+        }
+        Mode::Translate(_) => {
+            match translate::response::from_openai_with_usage(&bytes, ctx.client_model) {
+                Ok((body, usage)) => {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    (Bytes::from(body), Usage::reported(&usage))
+                }
+                Err(error) => {
+                    return failed(
+                        Failure::InvalidResponse,
+                        format!("the response cannot be translated: {error}"),
+                    );
+                }
             }
-            Err(error) => {
-                return failed(
-                    Failure::InvalidResponse,
-                    format!("the response cannot be translated: {error}"),
-                );
-            }
-        },
+        }
     };
-    let usage = Usage::from_message_body(&bytes);
     // A provider that answered a streaming request with one JSON body: the client still gets
     // the event stream it asked for. (The translated body was parsed whole already, so one
     // more look at its `stream` flag costs little; pass-through bodies are not scanned.)
