@@ -86,6 +86,7 @@ pub fn init(verbosity: Verbosity, config_level: Option<LogLevel>) {
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        .fmt_fields(PlainFields)
         .event_format(Lines {
             text: format::format().with_target(false),
         });
@@ -180,6 +181,128 @@ where
     }
 }
 
+/// The fields of a text line, written as `tracing-subscriber`'s default field formatter writes
+/// them (`name=value` with the value's `Debug`, the message first and bare, ANSI escapes in the
+/// message escaped), without its styling when the line has no colours: painting every name and
+/// `=` in an empty style cost more than the rest of a request's log line. With colours (a
+/// terminal), the default formatter writes them.
+struct PlainFields;
+
+impl<'writer> FormatFields<'writer> for PlainFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        writer: Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        if writer.has_ansi_escapes() {
+            return format::DefaultFields::new().format_fields(writer, fields);
+        }
+        let mut visitor = PlainVisitor {
+            sanitize: writer.sanitizes_ansi_escapes(),
+            writer,
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+struct PlainVisitor<'writer> {
+    writer: Writer<'writer>,
+    sanitize: bool,
+    first: bool,
+    result: std::fmt::Result,
+}
+
+impl PlainVisitor<'_> {
+    /// The space before every field but the first.
+    fn pad(&mut self) -> std::fmt::Result {
+        if std::mem::take(&mut self.first) {
+            Ok(())
+        } else {
+            self.writer.write_char(' ')
+        }
+    }
+
+    fn write(&mut self, field: &Field, value: &dyn std::fmt::Debug) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        // The metadata of a `log` record, already written as the line's own.
+        if field.name().starts_with("log.") {
+            return Ok(());
+        }
+        self.pad()?;
+        match field.name() {
+            "message" if self.sanitize => {
+                write!(Escaping(&mut self.writer), "{value:?}")
+            }
+            "message" => write!(self.writer, "{value:?}"),
+            name => {
+                let name = name.strip_prefix("r#").unwrap_or(name);
+                write!(self.writer, "{name}={value:?}")
+            }
+        }
+    }
+}
+
+impl Visit for PlainVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if self.result.is_ok() {
+            self.result = if field.name() == "message" {
+                self.write(field, &format_args!("{value}"))
+            } else {
+                self.write(field, &value)
+            };
+        }
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        // Rare: the default formatter writes it (no colours here, so its text is the same).
+        if self.result.is_ok() {
+            let mut default = format::DefaultVisitor::new(self.writer.by_ref(), self.first);
+            default.record_error(field, value);
+            self.first = false;
+            self.result = tracing_subscriber::field::VisitOutput::finish(default);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if self.result.is_ok() {
+            self.result = self.write(field, value);
+        }
+    }
+}
+
+/// Writes through to a line, with the characters that could drive a terminal (ESC, BEL, BS,
+/// FF, DEL and the C1 controls) escaped, as the default formatter escapes a message.
+struct Escaping<'a, 'writer>(&'a mut Writer<'writer>);
+
+impl std::fmt::Write for Escaping<'_, '_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let clean = |c: char| {
+            !matches!(
+                c,
+                '\x1b' | '\x07' | '\x08' | '\x0c' | '\x7f' | '\u{80}'..='\u{9f}'
+            )
+        };
+        if text.chars().all(clean) {
+            return self.0.write_str(text);
+        }
+        for c in text.chars() {
+            match c {
+                '\x1b' => self.0.write_str("\\x1b")?,
+                '\x07' => self.0.write_str("\\x07")?,
+                '\x08' => self.0.write_str("\\x08")?,
+                '\x0c' => self.0.write_str("\\x0c")?,
+                '\x7f' => self.0.write_str("\\x7f")?,
+                '\u{80}'..='\u{9f}' => write!(self.0, "\\u{{{:x}}}", u32::from(c))?,
+                c => self.0.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 struct JsonFields(serde_json::Map<String, serde_json::Value>);
 
 impl Visit for JsonFields {
@@ -256,6 +379,71 @@ mod tests {
         assert!(escaped.ends_with("…(16777216 bytes in all)"), "{escaped}");
         // A cut never splits a character.
         assert_eq!(escape("éé", 3), "é…(4 bytes in all)");
+    }
+
+    /// The lines `events` write through a text formatter with `fields`, without time.
+    fn lines<N>(fields: N, events: fn()) -> String
+    where
+        N: for<'w> FormatFields<'w> + Send + Sync + 'static,
+    {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let sink = buffer.clone();
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .fmt_fields(fields);
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, events);
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn plain_fields_write_what_the_default_formatter_writes() {
+        fn events() {
+            let error = std::io::Error::other("disk full");
+            let none: Option<&str> = None;
+            tracing::info!(
+                request_id = %"req_1",
+                model = "claude \"x\"\n",
+                status = 200u16,
+                latency_ms = 12u64,
+                delta = -3i64,
+                ok = true,
+                ratio = 0.5f64,
+                route = none,
+                r#type = "t",
+                "ok \x1b[31m \u{85} é"
+            );
+            tracing::warn!(
+                error = &error as &(dyn std::error::Error + 'static),
+                "failed: {}",
+                3
+            );
+            tracing::warn!("no fields");
+            tracing::info!(only = 1u64);
+        }
+        let plain = lines(PlainFields, events);
+        assert_eq!(plain, lines(format::DefaultFields::new(), events));
+        assert!(
+            plain.contains(
+                "ok \\x1b[31m \\u{85} é request_id=req_1 model=\"claude \\\"x\\\"\\n\" status=200"
+            ),
+            "{plain}"
+        );
     }
 
     #[track_caller]

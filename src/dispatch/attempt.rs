@@ -96,9 +96,8 @@ pub(super) async fn run(ctx: Context<'_>) -> AttemptOutcome {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
-    let mut response = response;
-    let headers = client_headers(&ctx, std::mem::take(response.headers_mut()), &mode);
-    let body: BodyStream = Box::pin(response.bytes_stream());
+    let (parts, body) = response.into_parts();
+    let headers = client_headers(&ctx, parts.headers, &mode);
     if is_event_stream {
         peek(ctx, status, headers, body, mode, deadline, attempt_started).await
     } else {
@@ -255,16 +254,15 @@ fn client_headers(ctx: &Context<'_>, mut upstream: HeaderMap, mode: &Mode) -> He
 /// A non-2xx answer: fail over, or hand it to the client as it came.
 async fn unsuccessful(
     ctx: &Context<'_>,
-    response: reqwest::Response,
+    response: upstream::Response,
     mode: &Mode,
 ) -> AttemptOutcome {
     let status = response.status();
     let retry_after =
         crate::core::retry_after::from_headers(response.headers(), std::time::SystemTime::now());
     let outcome = classify::status(status.as_u16(), retry_after);
-    let mut response = response;
-    let upstream_headers = std::mem::take(response.headers_mut());
-    let mut body: BodyStream = Box::pin(response.bytes_stream());
+    let (parts, mut body) = response.into_parts();
+    let upstream_headers = parts.headers;
     match outcome {
         Some(classify::Outcome::ReturnToClient) | None => {
             let bytes = match read_all(
@@ -359,22 +357,26 @@ async fn complete(
         }
         Err((failure, message)) => return failed(failure, message),
     };
-    let bytes = match mode {
-        Mode::Passthrough => bytes,
-        Mode::Translate(_) => match translate::response::from_openai(&bytes, ctx.client_model) {
-            Ok(body) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                Bytes::from(body)
+    let (bytes, usage) = match mode {
+        Mode::Passthrough => {
+            let usage = Usage::from_message_body(&bytes);
+            (bytes, usage)
+        }
+        Mode::Translate(_) => {
+            match translate::response::from_openai_with_usage(&bytes, ctx.client_model) {
+                Ok((body, usage)) => {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    (Bytes::from(body), Usage::reported(&usage))
+                }
+                Err(error) => {
+                    return failed(
+                        Failure::InvalidResponse,
+                        format!("the response cannot be translated: {error}"),
+                    );
+                }
             }
-            Err(error) => {
-                return failed(
-                    Failure::InvalidResponse,
-                    format!("the response cannot be translated: {error}"),
-                );
-            }
-        },
+        }
     };
-    let usage = Usage::from_message_body(&bytes);
     // A provider that answered a streaming request with one JSON body: the client still gets
     // the event stream it asked for. (The translated body was parsed whole already, so one
     // more look at its `stream` flag costs little; pass-through bodies are not scanned.)
@@ -519,7 +521,7 @@ async fn peek(
                     Failure::Connect,
                     format!(
                         "the stream broke before its first content event ({})",
-                        upstream::error_chain(&error)
+                        upstream::error_chain(&*error)
                     ),
                 );
             }
@@ -732,7 +734,7 @@ async fn read_all(
                     Failure::InvalidResponse,
                     format!(
                         "the response body broke off ({})",
-                        upstream::error_chain(&error)
+                        upstream::error_chain(&*error)
                     ),
                 ));
             }

@@ -43,7 +43,7 @@ impl Mode {
 }
 
 /// Token counts seen in an answer, for the request log, the metrics and the usage ledger.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Usage {
     input: Option<u64>,
     output: Option<u64>,
@@ -100,7 +100,11 @@ impl Usage {
 
     /// The usage a translated stream reported to the client in its `message_delta`.
     pub(super) fn translated(translator: &OpenAiToAnthropic) -> Self {
-        let usage = translator.usage();
+        Self::reported(&translator.usage())
+    }
+
+    /// The usage a translated answer reports to the client (all four counts, always).
+    pub(super) fn reported(usage: &translate::anthropic::Usage) -> Self {
         Self {
             input: Some(usage.input_tokens),
             output: Some(usage.output_tokens),
@@ -530,7 +534,7 @@ impl Live {
                 Ok(Some(Err(error))) => {
                     let message = format!(
                         "the provider's stream broke off ({})",
-                        crate::upstream::error_chain(&error)
+                        crate::upstream::error_chain(&*error)
                     );
                     return Some(self.fail(out, &message));
                 }
@@ -622,5 +626,32 @@ impl Live {
             &self.generation.policy,
             Instant::now(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_translated_answer_reports_the_usage_its_body_says() {
+        for upstream in [
+            r#"{"id":"c","choices":[{"message":{"content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":10}}}"#,
+            r#"{"choices":[{"message":{"content":"hi"}}]}"#,
+        ] {
+            let (body, usage) =
+                translate::response::from_openai_with_usage(upstream.as_bytes(), "m").unwrap();
+            assert_eq!(
+                Usage::reported(&usage),
+                Usage::from_message_body(&body),
+                "{upstream}"
+            );
+        }
+        let (_, usage) = translate::response::from_openai_with_usage(
+            br#"{"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":30,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":10}}}"#,
+            "m",
+        )
+        .unwrap();
+        assert_eq!(Usage::reported(&usage).tokens().output, 5);
     }
 }

@@ -19,12 +19,24 @@ use super::{error, tool_args};
 /// response body. The message id is derived from the upstream id (or, without one, from a
 /// hash of the body); `model` is the client's model name.
 pub fn from_openai(body: &[u8], client_model: &str) -> Result<Vec<u8>, TranslateError> {
+    from_openai_with_usage(body, client_model).map(|(message, _)| message)
+}
+
+/// Like [`from_openai`], with the usage the translated message reports, so that the caller
+/// does not read it back from the body it was just given.
+pub fn from_openai_with_usage(
+    body: &[u8],
+    client_model: &str,
+) -> Result<(Vec<u8>, Usage), TranslateError> {
     let response: ChatCompletionResponse<'_> =
         serde_json::from_slice(body).map_err(TranslateError::InvalidResponse)?;
     let id = message_id(response.id.as_deref(), body);
     let message = convert(response, client_model, id)?;
     // unwrap: the message is made of strings, numbers and JSON values.
-    Ok(serde_json::to_vec(&message).expect("message serialises"))
+    Ok((
+        serde_json::to_vec(&message).expect("message serialises"),
+        message.usage,
+    ))
 }
 
 /// Like [`from_openai`], with a message id chosen by the caller.

@@ -1,17 +1,30 @@
 //! The only module that talks HTTP to providers.
 //!
-//! One [`Upstream`] holds one shared `reqwest` connection pool for every provider, so
-//! keep-alive connections are reused across requests and across config reloads. It knows
-//! how each provider is authenticated (`x-api-key` or Bearer) and which client headers may travel
-//! upstream; it knows nothing about failover, which is `dispatch`'s job.
+//! One [`Upstream`] holds the shared connection pools for every provider, so keep-alive
+//! connections are reused across requests and across config reloads. Messages requests
+//! ([`Upstream::post`]) go through `hyper-util`'s pooled client with `rustls` (HTTP/1.1, or HTTP/2
+//! where the provider's TLS offers it), built once with everything a request needs, so a request
+//! pays for no layer it does not use; a provider that an `HTTP_PROXY`-style variable routes
+//! through a proxy, and the GETs of probes and `--remote`, go through `reqwest`, which speaks to
+//! proxies. It knows how each provider is authenticated (`x-api-key` or Bearer) and which client
+//! headers may travel upstream; it knows nothing about failover, which is `dispatch`'s job.
 
 pub mod probe;
 pub mod remote;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::TryStreamExt;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyDataStream, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::client::proxy::matcher::Matcher;
 use url::Url;
 
 use crate::config::Provider;
@@ -20,11 +33,36 @@ use crate::core::provider::{AuthType, ProviderKind};
 /// How long a TCP connect plus TLS handshake may take before the attempt fails over.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The shared HTTP client for every provider.
-#[derive(Clone, Debug)]
+/// How long an idle pooled connection is kept.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How many times a request an HTTP/2 provider refused before starting it (`REFUSED_STREAM`, or
+/// a graceful `GOAWAY`) is sent again, on top of the first time; nothing of it was processed.
+const PROTOCOL_RESENDS: usize = 2;
+
+/// The shared HTTP clients for every provider.
+#[derive(Clone)]
 pub struct Upstream {
+    /// Messages requests: hyper-util's pooled client, TLS by rustls.
+    direct: DirectClient,
+    /// GETs (probes, model lists, `--remote`), and the requests a proxy from the environment
+    /// routes.
     client: reqwest::Client,
+    /// The proxies the environment names (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`), read once, as `reqwest` reads them.
+    proxies: Arc<Matcher>,
 }
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream").finish_non_exhaustive()
+    }
+}
+
+type DirectClient = hyper_util::client::legacy::Client<
+    TimedConnector<hyper_rustls::HttpsConnector<HttpConnector<SystemResolver>>>,
+    Full<Bytes>,
+>;
 
 /// Why an upstream exchange failed before a usable answer arrived.
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +81,21 @@ pub enum UpstreamError {
     Invalid(String),
 }
 
+/// An error of the transport, boxed: why a response body could not be read, or a connect failed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// A response body as it arrives from a provider.
 pub type BodyStream =
-    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Bytes>> + Send>>;
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, BoxError>> + Send>>;
+
+/// A provider's answer, its body still to be read.
+pub type Response = http::Response<BodyStream>;
+
+/// A response body that broke off on the Messages client, said in the words `reqwest` uses for
+/// the same failure, so a log line reads the same whichever client carried the request.
+#[derive(Debug, thiserror::Error)]
+#[error("error decoding response body")]
+struct BodyBrokeOff(#[source] hyper::Error);
 
 /// One request ready to go to one provider.
 #[derive(Debug)]
@@ -61,25 +111,75 @@ impl Upstream {
     pub fn new() -> Result<Self, UpstreamError> {
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .tcp_nodelay(true)
             // Redirects are never followed: a provider that redirects is misconfigured, and
             // following one could carry the credential to another host.
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(std::sync::Arc::new(SystemResolver))
+            .dns_resolver(Arc::new(SystemResolver))
             .build()
             .map_err(|e| UpstreamError::Build(error_chain(&e)))?;
-        Ok(Self { client })
+        Ok(Self {
+            direct: direct_client()?,
+            client,
+            proxies: Arc::new(Matcher::from_system()),
+        })
     }
 
     /// Sends a POST and returns once the response headers have arrived.
-    pub async fn post(&self, request: UpstreamRequest) -> Result<reqwest::Response, UpstreamError> {
+    ///
+    /// Redirects are not followed (the redirect is the answer), and a request goes out with
+    /// `accept: */*` unless it names what it accepts.
+    pub async fn post(&self, request: UpstreamRequest) -> Result<Response, UpstreamError> {
+        let uri = http::Uri::try_from(request.url.as_str())
+            .map_err(|e| UpstreamError::Invalid(format!("{}: {e}", request.url)))?;
+        if self.proxies.intercept(&uri).is_some() {
+            return self.post_by_proxy(request).await;
+        }
+        let UpstreamRequest {
+            mut headers, body, ..
+        } = request;
+        if !headers.contains_key(header::ACCEPT) {
+            headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        // Only an https provider can speak HTTP/2 here (ALPN), and only HTTP/2 refuses a
+        // request in a way that is safe to send again: only then is a copy of the headers kept.
+        let mut resend = (uri.scheme() == Some(&http::uri::Scheme::HTTPS))
+            .then(|| (headers.clone(), PROTOCOL_RESENDS));
+        loop {
+            let mut outgoing = http::Request::new(Full::new(body.clone()));
+            *outgoing.method_mut() = http::Method::POST;
+            *outgoing.uri_mut() = uri.clone();
+            *outgoing.headers_mut() = headers;
+            match self.direct.request(outgoing).await {
+                Ok(response) => {
+                    return Ok(response.map(|body| -> BodyStream {
+                        Box::pin(
+                            BodyDataStream::new(body)
+                                .map_err(|e| -> BoxError { Box::new(BodyBrokeOff(e)) }),
+                        )
+                    }));
+                }
+                Err(error) => match &mut resend {
+                    Some((copy, left)) if *left > 0 && refused_before_start(&error) => {
+                        *left -= 1;
+                        headers = copy.clone();
+                    }
+                    _ => return Err(UpstreamError::Connect(SendError::direct(&error))),
+                },
+            }
+        }
+    }
+
+    /// A POST through the proxy the environment names for its URL.
+    async fn post_by_proxy(&self, request: UpstreamRequest) -> Result<Response, UpstreamError> {
         self.client
             .post(request.url)
             .headers(request.headers)
             .body(request.body)
             .send()
             .await
+            .map(from_reqwest)
             .map_err(|e| UpstreamError::Connect(SendError::new(&e)))
     }
 
@@ -95,6 +195,108 @@ impl Upstream {
             .send()
             .await
             .map_err(|e| UpstreamError::Connect(SendError::new(&e)))
+    }
+}
+
+/// A response from `reqwest` as the Messages client gives it.
+pub(crate) fn from_reqwest(response: reqwest::Response) -> Response {
+    let mut response = response;
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let body: BodyStream = Box::pin(
+        response
+            .bytes_stream()
+            .map_err(|e| -> BoxError { Box::new(e) }),
+    );
+    let mut answer = http::Response::new(body);
+    *answer.status_mut() = status;
+    *answer.version_mut() = version;
+    *answer.headers_mut() = headers;
+    answer
+}
+
+/// Whether an HTTP/2 provider refused the request before starting it: a `REFUSED_STREAM`
+/// reset or a graceful `GOAWAY` (nothing of it was processed, so it may be sent again).
+fn refused_before_start(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(h2) = error.downcast_ref::<h2::Error>() {
+            return h2.is_remote()
+                && ((h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR))
+                    || (h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM)));
+        }
+        current = error.source();
+    }
+    false
+}
+
+/// The Messages client: TLS by rustls with the web PKI roots (TLS 1.2 and 1.3, ALPN `h2` then
+/// `http/1.1`), `TCP_NODELAY`, TCP keep-alive every 15 s, the connect (TCP and TLS) bounded by
+/// [`CONNECT_TIMEOUT`], idle connections kept for [`POOL_IDLE_TIMEOUT`].
+fn direct_client() -> Result<DirectClient, UpstreamError> {
+    use hyper_rustls::ConfigBuilderExt as _;
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| UpstreamError::Build(e.to_string()))?
+    .with_webpki_roots()
+    .with_no_client_auth();
+    let mut http = HttpConnector::new_with_resolver(SystemResolver);
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    http.set_keepalive(Some(Duration::from_secs(15)));
+    http.set_keepalive_interval(Some(Duration::from_secs(15)));
+    http.set_keepalive_retries(Some(3));
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .timer(hyper_util::rt::TokioTimer::new())
+            .pool_timer(hyper_util::rt::TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .build(TimedConnector(https)),
+    )
+}
+
+/// A connector whose whole connect (TCP and TLS) gives up after [`CONNECT_TIMEOUT`] with
+/// [`ConnectTimedOut`].
+#[derive(Clone, Debug)]
+struct TimedConnector<C>(C);
+
+/// A connect that did not finish within [`CONNECT_TIMEOUT`].
+#[derive(Debug, thiserror::Error)]
+#[error("operation timed out")]
+pub struct ConnectTimedOut;
+
+impl<C> tower_service::Service<http::Uri> for TimedConnector<C>
+where
+    C: tower_service::Service<http::Uri> + Send,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.0.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connecting = self.0.call(uri);
+        Box::pin(async move {
+            match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+                Ok(connected) => connected.map_err(Into::into),
+                Err(_) => Err(Box::new(ConnectTimedOut) as BoxError),
+            }
+        })
     }
 }
 
@@ -456,6 +658,14 @@ impl SendFailure {
 
     /// What one cause says by its type.
     fn of_one(error: &(dyn std::error::Error + 'static)) -> Self {
+        if error.is::<ConnectTimedOut>() {
+            return Self::TimedOut;
+        }
+        if let Some(hyper) = error.downcast_ref::<hyper::Error>()
+            && hyper.is_timeout()
+        {
+            return Self::TimedOut;
+        }
         if error.is::<NameNotResolved>() {
             return Self::NameNotResolved;
         }
@@ -464,6 +674,7 @@ impl SendFailure {
         }
         if let Some(io) = error.downcast_ref::<std::io::Error>() {
             let by_kind = match io.kind() {
+                std::io::ErrorKind::TimedOut => Self::TimedOut,
                 std::io::ErrorKind::ConnectionRefused => Self::ConnectionRefused,
                 std::io::ErrorKind::ConnectionReset
                 | std::io::ErrorKind::ConnectionAborted
@@ -541,6 +752,14 @@ impl SendError {
             cause: innermost(error).to_string(),
         }
     }
+
+    /// A failed send of the Messages client.
+    fn direct(error: &hyper_util::client::legacy::Error) -> Self {
+        Self {
+            failure: SendFailure::of_causes(error),
+            cause: innermost(error).to_string(),
+        }
+    }
 }
 
 /// The last of an error's causes (the error itself when it has none).
@@ -561,26 +780,44 @@ pub fn innermost<'a>(
 pub struct NameNotResolved(std::io::Error);
 
 /// Resolves names as the HTTP client's default resolver does (the system's `getaddrinfo`, on
-/// a blocking thread), failing with [`NameNotResolved`].
-#[derive(Debug)]
+/// a blocking thread), failing with [`NameNotResolved`]: for both clients.
+#[derive(Clone, Copy, Debug)]
 struct SystemResolver;
+
+impl SystemResolver {
+    async fn lookup(
+        host: String,
+    ) -> Result<std::vec::IntoIter<std::net::SocketAddr>, NameNotResolved> {
+        match tokio::net::lookup_host((host.as_str(), 0)).await {
+            Ok(addrs) => Ok(addrs.collect::<Vec<_>>().into_iter()),
+            Err(error) => Err(NameNotResolved(error)),
+        }
+    }
+}
 
 impl reqwest::dns::Resolve for SystemResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_owned();
+        let lookup = Self::lookup(name.as_str().to_owned());
         Box::pin(async move {
-            match tokio::net::lookup_host((host.as_str(), 0)).await {
-                Ok(addrs) => {
-                    let addrs: reqwest::dns::Addrs =
-                        Box::new(addrs.collect::<Vec<_>>().into_iter());
-                    Ok(addrs)
-                }
-                Err(error) => {
-                    Err(Box::new(NameNotResolved(error))
-                        as Box<dyn std::error::Error + Send + Sync>)
-                }
+            match lookup.await {
+                Ok(addrs) => Ok(Box::new(addrs) as reqwest::dns::Addrs),
+                Err(error) => Err(Box::new(error) as BoxError),
             }
         })
+    }
+}
+
+impl tower_service::Service<Name> for SystemResolver {
+    type Response = std::vec::IntoIter<std::net::SocketAddr>;
+    type Error = NameNotResolved;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, NameNotResolved>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> Poll<Result<(), NameNotResolved>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        Box::pin(Self::lookup(name.as_str().to_owned()))
     }
 }
 
@@ -656,25 +893,39 @@ mod tests {
         }
     }
 
+    /// The send error of a GET (`reqwest`) and of a POST (the Messages client) to `url`: both
+    /// clients must say the same.
+    async fn send_errors(url: &str) -> [SendError; 2] {
+        let upstream = Upstream::new().unwrap();
+        let get = upstream.get(url, HeaderMap::new()).await.map(drop);
+        let post = upstream
+            .post(UpstreamRequest {
+                url: Url::parse(url).unwrap(),
+                headers: HeaderMap::new(),
+                body: Bytes::from_static(b"{}"),
+            })
+            .await
+            .map(drop);
+        [get, post].map(|result| match result {
+            Err(UpstreamError::Connect(send)) => send,
+            Err(error) => panic!("not a send error: {error}"),
+            Ok(()) => panic!("{url} answered"),
+        })
+    }
+
     #[tokio::test]
     async fn a_real_refused_connection_is_unreachable_with_its_innermost_cause() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let error = Upstream::new()
-            .unwrap()
-            .get(&format!("http://{addr}/v1/models"), HeaderMap::new())
-            .await
-            .unwrap_err();
-        let UpstreamError::Connect(send) = error else {
-            panic!("not a send error: {error}");
-        };
-        assert_eq!(send.failure, SendFailure::ConnectionRefused);
+        let [get, post] = send_errors(&format!("http://{addr}/v1/messages")).await;
+        assert_eq!(get, post);
+        assert_eq!(post.failure, SendFailure::ConnectionRefused);
         assert!(
-            send.to_string().starts_with("connection refused ("),
-            "{send}"
+            post.to_string().starts_with("connection refused ("),
+            "{post}"
         );
-        assert!(!send.cause.contains("error sending request"), "{send}");
+        assert!(!post.cause.contains("error sending request"), "{post}");
     }
 
     #[tokio::test]
@@ -683,24 +934,78 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut buf = [0u8; 1024];
-            let _ = socket.read(&mut buf).await;
-            let _ = socket
-                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
-                .await;
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
         });
-        let error = Upstream::new()
-            .unwrap()
-            .get(&format!("https://{addr}/v1/models"), HeaderMap::new())
-            .await
-            .unwrap_err();
+        let [get, post] = send_errors(&format!("https://{addr}/v1/messages")).await;
         server.abort();
-        let UpstreamError::Connect(send) = error else {
-            panic!("not a send error: {error}");
-        };
-        assert_eq!(send.failure, SendFailure::Tls, "{send}");
-        assert!(send.to_string().starts_with("TLS error ("), "{send}");
+        assert_eq!(get, post);
+        assert_eq!(post.failure, SendFailure::Tls, "{post}");
+        assert!(post.to_string().starts_with("TLS error ("), "{post}");
+    }
+
+    #[tokio::test]
+    async fn a_post_says_what_it_accepts_and_its_length_and_streams_the_answer_back() {
+        use futures_util::StreamExt;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !seen.ends_with(b"{\"a\":1}") {
+                let n = socket.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the request ended early");
+                seen.extend_from_slice(&buf[..n]);
+            }
+            socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-up: 1\r\n\r\nhello")
+                .await
+                .unwrap();
+            String::from_utf8(seen).unwrap().to_ascii_lowercase()
+        });
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", HeaderValue::from_static("k"));
+        let response = Upstream::new()
+            .unwrap()
+            .post(UpstreamRequest {
+                url: Url::parse(&format!("http://{addr}/v1/messages?beta=true")).unwrap(),
+                headers,
+                body: Bytes::from_static(b"{\"a\":1}"),
+            })
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-up"], "1");
+        let mut body = response.into_body();
+        let mut got = Vec::new();
+        while let Some(chunk) = body.next().await {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(got, b"hello");
+        let request = server.await.unwrap();
+        assert!(
+            request.starts_with("post /v1/messages?beta=true http/1.1\r\n"),
+            "{request}"
+        );
+        for line in [
+            "accept: */*",
+            "x-api-key: k",
+            "content-length: 7",
+            &format!("host: {addr}"),
+        ] {
+            assert!(
+                request.contains(&format!("\r\n{line}\r\n")),
+                "{line} in {request}"
+            );
+        }
     }
 
     fn provider(base: &str) -> Provider {

@@ -19,6 +19,7 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
 use tokio::time::Instant;
@@ -376,15 +377,18 @@ async fn exchange(
     request: UpstreamRequest,
 ) -> Result<(u16, HeaderMap, Bytes), String> {
     let response = upstream.post(request).await.map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| {
-        format!(
-            "the answer broke off ({})",
-            super::innermost(&e).to_string().to_ascii_lowercase()
-        )
-    })?;
-    Ok((status, headers, body))
+    let (parts, mut body) = response.into_parts();
+    let mut bytes = bytes::BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            format!(
+                "the answer broke off ({})",
+                super::innermost(&*e).to_string().to_ascii_lowercase()
+            )
+        })?;
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((parts.status.as_u16(), parts.headers, bytes.freeze()))
 }
 
 /// What an HTTP answer means.

@@ -28,10 +28,15 @@ impl std::fmt::Debug for RemoteResponse {
 
 impl RemoteResponse {
     fn new(response: reqwest::Response) -> Self {
+        Self::from_response(super::from_reqwest(response))
+    }
+
+    fn from_response(response: super::Response) -> Self {
+        let (parts, body) = response.into_parts();
         Self {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: Box::pin(response.bytes_stream()),
+            status: parts.status,
+            headers: parts.headers,
+            body,
         }
     }
 
@@ -40,7 +45,7 @@ impl RemoteResponse {
         match self.body.next().await {
             None => Ok(None),
             Some(Ok(chunk)) => Ok(Some(chunk)),
-            Some(Err(error)) => Err(UpstreamError::Body(super::error_chain(&error))),
+            Some(Err(error)) => Err(UpstreamError::Body(super::error_chain(&*error))),
         }
     }
 
@@ -135,7 +140,7 @@ pub async fn post(
     upstream
         .post(UpstreamRequest { url, headers, body })
         .await
-        .map(RemoteResponse::new)
+        .map(RemoteResponse::from_response)
 }
 
 #[cfg(test)]
