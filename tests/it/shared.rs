@@ -114,6 +114,14 @@ fn posts(mock: &MockHandle) -> usize {
         .count()
 }
 
+/// Two replicas of `yaml`, both connected to the shared state.
+async fn two_replicas(yaml: &str) -> (Served, Served) {
+    let replicas = (start(yaml), start(yaml));
+    wait_for_shared_state(&replicas.0, "ok", Duration::from_secs(10)).await;
+    wait_for_shared_state(&replicas.1, "ok", Duration::from_secs(10)).await;
+    replicas
+}
+
 /// Providers `a` and `b`, and replicas A and B sharing state on `redis`, both connected.
 /// Only A runs health checks: a recovery B sees can only come from A.
 async fn checked_by_a_only(redis: &RedisServer) -> (MockHandle, MockHandle, Served, Served) {
@@ -223,10 +231,7 @@ async fn a_clients_requests_per_minute_count_across_replicas() {
         "clients:\n  - name: alice\n    key: {KEY}\n    requests_per_minute: 10\n    max_concurrent: 4\n"
     );
     let yaml = format!("{clients}{}", config(&[provider("a", &a)], &redis, ""));
-    let replica_a = start(&yaml);
-    let replica_b = start(&yaml);
-    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
-    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    let (replica_a, replica_b) = two_replicas(&yaml).await;
 
     let key = [("x-api-key", KEY)];
     for i in 0..10 {
@@ -262,10 +267,7 @@ async fn a_clients_max_concurrent_and_budget_count_across_replicas() {
         "clients:\n  - name: alice\n    key: {KEY}\n    max_concurrent: 2\n    budget: {{ tokens_per_day: 1000 }}\n"
     );
     let yaml = format!("{clients}{}", config(&[provider("a", &a)], &redis, ""));
-    let replica_a = start(&yaml);
-    let replica_b = start(&yaml);
-    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
-    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    let (replica_a, replica_b) = two_replicas(&yaml).await;
 
     // Two requests in flight through A take both of alice's slots: B refuses a third.
     let url = replica_a.url.clone();
@@ -323,10 +325,7 @@ async fn replicas_go_on_without_redis_and_converge_when_it_returns() {
         "{clients}{}",
         config(&providers, &redis, "  health_check:\n    interval: 0\n")
     );
-    let replica_a = start(&yaml);
-    let replica_b = start(&yaml);
-    wait_for_shared_state(&replica_a, "ok", Duration::from_secs(10)).await;
-    wait_for_shared_state(&replica_b, "ok", Duration::from_secs(10)).await;
+    let (replica_a, replica_b) = two_replicas(&yaml).await;
 
     redis.kill();
     let key = [("x-api-key", KEY)];
