@@ -157,8 +157,9 @@ impl Access {
         }
     }
 
-    /// [`Access::admit`], with the limits counted across the replicas that share `shared`;
-    /// each limit Redis does not answer in time is decided here, as without it.
+    /// [`Access::admit`], with the limits counted across the replicas that share `shared`, in
+    /// one question; when Redis is away or does not answer in time, they are decided here, as
+    /// without it.
     pub async fn admit_shared(
         &self,
         headers: &HeaderMap,

@@ -337,9 +337,7 @@ impl HealthTable {
             let recovered = h.cooling_until(now).is_some();
             h.requests += 1;
             h.last_request = Some(now);
-            h.consecutive_failures = 0;
-            h.streak = 0;
-            h.cooldown_until = None;
+            h.recover();
             h.latency = Some(match h.latency {
                 None => latency,
                 Some(average) => {

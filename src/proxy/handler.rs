@@ -53,7 +53,7 @@ pub async fn handle(
             if let Err(refusal) = access::browser::require_json(request.headers()) {
                 return refuse(state, &refusal, request.uri().path());
             }
-            let admitted = match state.dispatcher.shared().filter(|s| s.available()) {
+            let admitted = match state.dispatcher.shared() {
                 Some(shared) => {
                     state
                         .access

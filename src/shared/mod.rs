@@ -5,13 +5,14 @@
 //!
 //! Every replica keeps its own tables ([`HealthTable`], [`AffinityTable`], the access limits,
 //! the budget [`Tracker`]) and decides from them; Redis only keeps them in step. Changes go out
-//! through a bounded queue that one task writes ([`Outgoing`]), and come in on one pub/sub
-//! channel that the supervising task applies, so a request never waits for either. Only two
-//! questions are asked on the request path, each bounded by [`WAIT`]: a client's limits (which
-//! must be counted in one place to mean anything) and the provider of a session this replica
-//! has not seen. While Redis is away those are answered from local state at once, without
-//! trying: a failed command marks the link down, and only the supervisor reconnects, with
-//! backoff.
+//! through a bounded queue that one task writes in pipelined batches ([`Outgoing`]), and come
+//! in on one pub/sub channel that the supervising task applies, so a request never waits for
+//! either. At most two questions are asked on a request's path, each bounded by
+//! `settings.shared_state_wait`: a client's limits (which must be counted in one place to mean
+//! anything; one script for both) and the provider of a session this replica has not seen.
+//! While Redis is away those are answered from local state at once, without trying: a broken
+//! connection, or three late or wrong answers in a row, mark the link down, and only the
+//! supervisor reconnects, with backoff.
 //!
 //! # Agreeing
 //!
@@ -21,17 +22,18 @@
 //!   (a success or a passing health check during a cooldown) is published and the key deleted.
 //! - A session that moves to a provider is published, and kept in a key that expires
 //!   `affinity_ttl` after its last answer; a replica that has not seen a session asks for its
-//!   key. Session keys are
-//!   hashes of the id, the same in every replica ([`AffinityTable::shared`]).
-//! - `requests_per_minute` is one GCRA instant per client in Redis, moved by a script on
-//!   Redis's clock; `max_concurrent` is a count per replica per client, summed by a script
-//!   over the replicas still alive (each refreshes a key every second), so a replica that
-//!   dies takes its slots with it.
+//!   key. Session keys are hashes of the id, the same in every replica
+//!   ([`AffinityTable::shared`]).
+//! - `requests_per_minute` is one GCRA instant per client in Redis, moved on Redis's clock;
+//!   `max_concurrent` is a count per replica per client, summed over the replicas still alive
+//!   (each refreshes a key every second, and rewrites its counts), so a replica that dies takes
+//!   its slots with it. One script checks both and counts the request only if both allow it.
 //! - Budgets: each request's tokens and cost are added to counters per client and day or
 //!   month; every second each replica raises its totals to the counters.
-//! - When the link comes back, each replica publishes the cooldowns it has in force, reads
-//!   those of the others, and raises the shared budget counters and its slot counts to what
-//!   it knows, so that state lost with a restarted Redis comes back.
+//! - When the link comes back, and before requests ask again, each replica publishes the
+//!   cooldowns its own failures started, applies those of the others, tells the recoveries they
+//!   missed, ends the cooldowns it heard of that Redis no longer holds, and adds back what it
+//!   spent meanwhile, so that state lost with a restarted Redis comes back.
 
 mod link;
 mod scripts;
@@ -225,7 +227,7 @@ impl Shared {
     }
 
     /// The provider another replica last served `session` with, if Redis knows it within
-    /// [`WAIT`].
+    /// `settings.shared_state_wait`.
     pub async fn session(&self, session: SessionKey) -> Option<ProviderId> {
         let mut command = redis::cmd("GET");
         command.arg(session_key(session));
