@@ -206,11 +206,7 @@ async fn client_request(
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     // A body that stops arriving is given up at the deadline, not held for as long as the
     // client likes.
-    let collected = tokio::time::timeout(
-        state.body_deadline,
-        Limited::new(body, state.body_limit).collect(),
-    )
-    .await;
+    let collected = read_body(body, state.body_limit, state.body_deadline).await;
     let body = match collected {
         Err(_) => {
             return Err(response::error(
@@ -253,6 +249,38 @@ async fn client_request(
         body,
         client,
     })
+}
+
+/// The outcome of reading a request body: `Err` when the deadline passed first.
+type ReadBody = Result<
+    Result<http_body_util::Collected<bytes::Bytes>, Box<dyn std::error::Error + Send + Sync>>,
+    tokio::time::error::Elapsed,
+>;
+
+/// Reads a request's body, at most `limit` bytes within `deadline`, in a task of its own.
+///
+/// hyper hands an HTTP/1 body over from the connection's task, and taking each piece wakes that
+/// task; read from inside it (where a handler runs), the connection's task wakes itself while
+/// it runs, which tokio treats as a yield: it goes to the back of the queue and another worker
+/// is woken to take it, so every request would cross threads. Read from a task of its own, the
+/// wake-ups go between two tasks of the same worker and the request stays on one thread. The
+/// task ends with the request: dropping the handler (the client went away) aborts it.
+async fn read_body(body: Incoming, limit: usize, deadline: Duration) -> ReadBody {
+    struct AbortOnDrop(tokio::task::JoinHandle<ReadBody>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut reading = AbortOnDrop(tokio::spawn(tokio::time::timeout(
+        deadline,
+        Limited::new(body, limit).collect(),
+    )));
+    match (&mut reading.0).await {
+        Ok(read) => read,
+        // The task neither panics nor is aborted while awaited here: reading a body is all it does.
+        Err(error) => Ok(Err(Box::new(error))),
+    }
 }
 
 async fn messages(
