@@ -188,10 +188,16 @@ pub(crate) async fn run(sizes: Sizes) -> anyhow::Result<Report> {
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("providers.yaml");
     // The usage ledger writes to a file of the temporary directory, never the user's data
-    // directory; `CLAUDE_LB_BENCH_USAGE=off` measures without it.
+    // directory, and not beside the config, as by default: the reload watcher would wake for
+    // each of its writes. `CLAUDE_LB_BENCH_USAGE=off` measures without it.
     let usage_store = match std::env::var("CLAUDE_LB_BENCH_USAGE").as_deref() {
         Ok("off") => "off".to_owned(),
-        _ => dir.path().join("usage.db").display().to_string(),
+        _ => dir
+            .path()
+            .join("data")
+            .join("usage.db")
+            .display()
+            .to_string(),
     };
     // `CLAUDE_LB_BENCH_SHARED_STATE=redis://...` measures a replica sharing state there, and
     // `CLAUDE_LB_BENCH_CLIENT_LIMITS=on` gives the client limits (counted in Redis when state

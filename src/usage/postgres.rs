@@ -14,7 +14,7 @@ use postgres::{Client, NoTls};
 
 use super::Row;
 use super::report::{Group, GroupBy, Query, Report, Spent, Totals};
-use super::store::{Store, StoreError};
+use super::store::{COLUMN_COUNT, Store, StoreError, insert_sql};
 use crate::config::postgres_url::PostgresUrl;
 
 /// The migrations, in order: the schema version of a database is how many of them it has had.
@@ -66,11 +66,6 @@ const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most rows in one `INSERT` (PostgreSQL takes at most 65535 parameters in a statement).
 const ROWS_PER_INSERT: usize = 512;
 
-/// The columns a row is inserted into, in the order of its parameters.
-const COLUMNS: &str = "time_ms, request_id, client, route, provider, failed_providers, failovers,
-    model, upstream_model, stream, status, input_tokens, output_tokens, cache_read_tokens,
-    cache_creation_tokens, first_token_ms, total_ms, cost_usd";
-const COLUMN_COUNT: usize = 18;
 const _: () = assert!(ROWS_PER_INSERT * COLUMN_COUNT <= 65535);
 
 /// A ledger in a PostgreSQL database.
@@ -188,7 +183,7 @@ fn text(text: &str) -> String {
     text.replace('\0', "\u{FFFD}")
 }
 
-/// A row's values as the columns take them, in [`COLUMNS`] order.
+/// A row's values as the columns take them, in [`super::store::COLUMNS`] order.
 struct Values {
     time_ms: i64,
     request_id: String,
@@ -257,21 +252,6 @@ impl Values {
     }
 }
 
-/// `INSERT` of `rows` rows: `VALUES ($1, .., $18), ($19, ..)`.
-fn insert_sql(rows: usize) -> String {
-    use std::fmt::Write as _;
-    let mut sql = format!("INSERT INTO claude_lb_usage ({COLUMNS}) VALUES ");
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..COLUMN_COUNT {
-            let sep = if column == 0 { "" } else { ", " };
-            let _ = write!(sql, "{sep}${}", row * COLUMN_COUNT + column + 1);
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 /// The SQL of a report's group key.
 fn key_sql(by: GroupBy) -> &'static str {
     match by {
@@ -295,7 +275,7 @@ impl Store for PostgresStore {
             for v in &values {
                 v.params(&mut params);
             }
-            tx.execute(&insert_sql(values.len()), &params)?;
+            tx.execute(&insert_sql("claude_lb_usage", values.len(), '$'), &params)?;
         }
         tx.commit()?;
         Ok(())
@@ -377,16 +357,6 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_insert_numbers_its_parameters_row_after_row() {
-        let sql = insert_sql(2);
-        assert!(sql.ends_with(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18), \
-             ($19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"
-        ), "{sql}");
-        assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
-    }
 
     #[test]
     fn text_with_a_nul_is_kept_without_it() {

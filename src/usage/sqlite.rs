@@ -5,12 +5,13 @@
 //! loss can take back the last few.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, ToSql};
 
 use super::Row;
 use super::report::{Group, GroupBy, Query, Report, Spent, Totals};
-use super::store::{Store, StoreError};
+use super::store::{COLUMN_COUNT, Store, StoreError, insert_sql};
 use crate::core::price::Tokens;
 
 /// The migrations, in order: the schema version of a file is how many of them it has had.
@@ -143,37 +144,63 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// How many rows one multi-row `INSERT` takes (`SQLite` takes 32,766 parameters).
+const ROWS_PER_INSERT: usize = 32;
+
+static INSERT_CHUNK: LazyLock<String> = LazyLock::new(|| insert_sql("usage", ROWS_PER_INSERT, '?'));
+static INSERT_ONE: LazyLock<String> = LazyLock::new(|| insert_sql("usage", 1, '?'));
+
+/// Binds `row` to the parameters after the first `offset`, in [`super::store::COLUMNS`] order.
+fn bind(statement: &mut rusqlite::Statement<'_>, offset: usize, row: &Row) -> rusqlite::Result<()> {
+    let values: [&dyn ToSql; COLUMN_COUNT] = [
+        &row.time_ms,
+        &row.request_id,
+        &row.client,
+        &row.route,
+        &row.provider,
+        &row.failed_providers.join(","),
+        &i64::try_from(row.failed_providers.len()).unwrap_or(i64::MAX),
+        &row.model,
+        &row.upstream_model,
+        &row.stream,
+        &row.status,
+        &to_i64(row.tokens.input),
+        &to_i64(row.tokens.output),
+        &to_i64(row.tokens.cache_read),
+        &to_i64(row.tokens.cache_creation),
+        &row.first_token_ms.map(to_i64),
+        &to_i64(row.total_ms),
+        &row.cost_usd,
+    ];
+    for (i, value) in values.into_iter().enumerate() {
+        statement.raw_bind_parameter(offset + i + 1, value)?;
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn insert(&mut self, rows: &[Row]) -> Result<(), StoreError> {
         let tx = self.connection.transaction()?;
         {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO usage (time_ms, request_id, client, route, provider, failed_providers,
-                    failovers, model, upstream_model, stream, status, input_tokens, output_tokens,
-                    cache_read_tokens, cache_creation_tokens, first_token_ms, total_ms, cost_usd)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-            )?;
-            for row in rows {
-                insert.execute(params![
-                    row.time_ms,
-                    row.request_id,
-                    row.client,
-                    row.route,
-                    row.provider,
-                    row.failed_providers.join(","),
-                    i64::try_from(row.failed_providers.len()).unwrap_or(i64::MAX),
-                    row.model,
-                    row.upstream_model,
-                    row.stream,
-                    row.status,
-                    to_i64(row.tokens.input),
-                    to_i64(row.tokens.output),
-                    to_i64(row.tokens.cache_read),
-                    to_i64(row.tokens.cache_creation),
-                    row.first_token_ms.map(to_i64),
-                    to_i64(row.total_ms),
-                    row.cost_usd,
-                ])?;
+            // Most of a row's cost is the statement around it: full chunks go in as one
+            // multi-row statement, the rest one by one.
+            let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
+            if chunks.len() > 0 {
+                let mut insert = tx.prepare_cached(&INSERT_CHUNK)?;
+                for chunk in &mut chunks {
+                    for (n, row) in chunk.iter().enumerate() {
+                        bind(&mut insert, n * COLUMN_COUNT, row)?;
+                    }
+                    insert.raw_execute()?;
+                }
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                let mut insert = tx.prepare_cached(&INSERT_ONE)?;
+                for row in rest {
+                    bind(&mut insert, 0, row)?;
+                    insert.raw_execute()?;
+                }
             }
         }
         tx.commit()?;

@@ -54,6 +54,29 @@ pub enum StoreError {
     Thread(#[source] std::io::Error),
 }
 
+/// The columns a row is inserted into, in the order of its parameters, in every store.
+pub const COLUMNS: &str =
+    "time_ms, request_id, client, route, provider, failed_providers, failovers,
+    model, upstream_model, stream, status, input_tokens, output_tokens, cache_read_tokens,
+    cache_creation_tokens, first_token_ms, total_ms, cost_usd";
+pub const COLUMN_COUNT: usize = 18;
+
+/// `INSERT` of `rows` rows into `table`, its parameters numbered row after row and written
+/// with `prefix` (`$` for PostgreSQL, `?` for `SQLite`): `VALUES ($1, .., $18), ($19, ..)`.
+pub fn insert_sql(table: &str, rows: usize, prefix: char) -> String {
+    use std::fmt::Write as _;
+    let mut sql = format!("INSERT INTO {table} ({COLUMNS}) VALUES ");
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..COLUMN_COUNT {
+            let sep = if column == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}{prefix}{}", row * COLUMN_COUNT + column + 1);
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// A place that keeps ledger rows and answers questions about them.
 ///
 /// Calls block: the writer calls them on its own thread, and readers off the async workers.
@@ -198,5 +221,25 @@ impl Store for Reopening {
 
     fn spent(&mut self, day_start_ms: i64, month_start_ms: i64) -> Result<Vec<Spent>, StoreError> {
         self.with(|store| store.spent(day_start_ms, month_start_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_insert_numbers_its_parameters_row_after_row() {
+        let sql = insert_sql("usage", 2, '$');
+        assert!(
+            sql.starts_with("INSERT INTO usage (time_ms, request_id,"),
+            "{sql}"
+        );
+        assert!(sql.ends_with(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18), \
+             ($19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"
+        ), "{sql}");
+        assert!(insert_sql("usage", 1, '?').ends_with("VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"));
+        assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
     }
 }

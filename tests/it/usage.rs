@@ -431,6 +431,116 @@ fn row_at(time_ms: i64, provider: &str, model: &str, cost: Option<f64>) -> Row {
 }
 
 #[test]
+fn a_batch_keeps_every_value_of_every_row_whatever_its_size() {
+    // 70 rows: two statements of several rows each and six rows one by one.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("usage.db");
+    let rows: Vec<Row> = (0..70_u64)
+        .map(|n| {
+            let i = i64::try_from(n).unwrap();
+            Row {
+                time_ms: 1_000_000 + i,
+                request_id: format!("req-{n}"),
+                client: (n % 3 != 0).then(|| format!("client-{n}")),
+                route: (n % 2 == 0).then(|| format!("route-{n}")),
+                provider: (n % 5 != 0).then(|| format!("provider-{n}")),
+                failed_providers: (0..n % 3).map(|k| format!("f{k}-{n}")).collect(),
+                model: format!("model-{n}"),
+                upstream_model: (n % 4 != 0).then(|| format!("up-{n}")),
+                stream: n % 2 == 1,
+                status: 200 + u16::try_from(n).unwrap(),
+                tokens: Tokens {
+                    input: n,
+                    output: 1_000 + n,
+                    cache_read: 2_000 + n,
+                    cache_creation: 3_000 + n,
+                },
+                first_token_ms: (n % 3 != 1).then_some(4_000 + n),
+                total_ms: 5_000 + n,
+                cost_usd: (n % 2 == 0).then(|| f64::from(u32::try_from(n).unwrap()) / 8.0),
+            }
+        })
+        .collect();
+    SqliteStore::open(&db).unwrap().insert(&rows).unwrap();
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let mut select = connection
+        .prepare(
+            "SELECT time_ms, request_id, client, route, provider, failed_providers, failovers,
+                model, upstream_model, stream, status, input_tokens, output_tokens,
+                cache_read_tokens, cache_creation_tokens, first_token_ms, total_ms, cost_usd
+             FROM usage ORDER BY id",
+        )
+        .unwrap();
+    let read: Vec<String> = select
+        .query_map([], |r| {
+            Ok(format!(
+                "{:?}",
+                (
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ),
+                    (
+                        r.get::<_, bool>(9)?,
+                        r.get::<_, i64>(10)?,
+                        r.get::<_, i64>(11)?,
+                        r.get::<_, i64>(12)?,
+                        r.get::<_, i64>(13)?,
+                        r.get::<_, i64>(14)?,
+                        r.get::<_, Option<i64>>(15)?,
+                        r.get::<_, i64>(16)?,
+                        r.get::<_, Option<f64>>(17)?,
+                    ),
+                )
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let int = |n: u64| i64::try_from(n).unwrap();
+            format!(
+                "{:?}",
+                (
+                    (
+                        row.time_ms,
+                        row.request_id.clone(),
+                        row.client.clone(),
+                        row.route.clone(),
+                        row.provider.clone(),
+                        row.failed_providers.join(","),
+                        i64::try_from(row.failed_providers.len()).unwrap(),
+                        row.model.clone(),
+                        row.upstream_model.clone(),
+                    ),
+                    (
+                        row.stream,
+                        i64::from(row.status),
+                        int(row.tokens.input),
+                        int(row.tokens.output),
+                        int(row.tokens.cache_read),
+                        int(row.tokens.cache_creation),
+                        row.first_token_ms.map(int),
+                        int(row.total_ms),
+                        row.cost_usd,
+                    ),
+                )
+            )
+        })
+        .collect();
+    assert_eq!(read, expected);
+}
+
+#[test]
 fn a_reopened_store_keeps_every_row_and_retention_deletes_only_old_ones() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("nested/dir/usage.db");
