@@ -88,7 +88,7 @@ pub fn init(verbosity: Verbosity, config_level: Option<LogLevel>) {
         .with_ansi(std::io::stderr().is_terminal())
         .fmt_fields(PlainFields)
         .event_format(Lines {
-            text: format::format().with_target(false),
+            text: format::format().with_target(false).with_timer(LineTime),
         });
     if tracing_subscriber::registry()
         .with(layer)
@@ -152,7 +152,7 @@ fn code(format: LogFormat) -> u8 {
 /// Writes each event as text, or as one JSON object per line with `timestamp`, `level`,
 /// `message` and the event's fields.
 struct Lines {
-    text: format::Format<format::Full, SystemTime>,
+    text: format::Format<format::Full, LineTime>,
 }
 
 impl<S, N> FormatEvent<S, N> for Lines
@@ -170,7 +170,7 @@ where
             return self.text.format_event(ctx, writer, event);
         }
         let mut timestamp = String::new();
-        SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
+        LineTime.format_time(&mut Writer::new(&mut timestamp))?;
         let mut fields = JsonFields(serde_json::Map::new());
         fields.0.insert("timestamp".into(), timestamp.into());
         fields
@@ -179,6 +179,69 @@ where
         event.record(&mut fields);
         writeln!(writer, "{}", serde_json::Value::Object(fields.0))
     }
+}
+
+/// A line's time as `tracing-subscriber`'s [`SystemTime`] writes it (`2026-12-07T04:26:48.203872Z`,
+/// UTC), with the part up to the second formatted once a second per thread instead of for every
+/// line.
+struct LineTime;
+
+thread_local! {
+    /// The Unix second last formatted on this thread, and its text up to the second.
+    static SECOND: std::cell::RefCell<(u64, String)> =
+        const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
+/// The text of a line's time up to the second: `YYYY-MM-DDTHH:MM:SS`.
+const SECOND_LEN: usize = 19;
+
+fn unix_now() -> Option<std::time::Duration> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+}
+
+impl FormatTime for LineTime {
+    fn format_time(&self, w: &mut Writer<'_>) -> std::fmt::Result {
+        let Some(now) = unix_now() else {
+            return SystemTime.format_time(w);
+        };
+        SECOND.with_borrow_mut(|(second, text)| {
+            if *second != now.as_secs() {
+                let mut full = String::new();
+                SystemTime.format_time(&mut Writer::new(&mut full))?;
+                // `full` was read after `now`: it is of the same second only if the clock has
+                // not moved on to the next one meanwhile (nor has it a year past 9999).
+                let same = unix_now().is_some_and(|after| after.as_secs() == now.as_secs());
+                if !same || full.as_bytes().get(SECOND_LEN) != Some(&b'.') {
+                    return w.write_str(&full);
+                }
+                text.clear();
+                text.push_str(&full[..SECOND_LEN]);
+                *second = now.as_secs();
+            }
+            w.write_str(text)?;
+            w.write_char('.')?;
+            write_digits(w, u64::from(now.subsec_micros()), 6)?;
+            w.write_char('Z')
+        })
+    }
+}
+
+/// `n` in decimal, with leading zeros up to `width` digits (at most 20).
+fn write_digits(w: &mut impl std::fmt::Write, mut n: u64, width: usize) -> std::fmt::Result {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = start.min(digits.len().saturating_sub(width));
+    w.write_str(std::str::from_utf8(&digits[start..]).unwrap_or_default())
 }
 
 /// The fields of a text line, written as `tracing-subscriber`'s default field formatter writes
@@ -245,7 +308,39 @@ impl PlainVisitor<'_> {
     }
 }
 
+impl PlainVisitor<'_> {
+    /// An integer field, written as its `Debug` writes it, without going through formatting.
+    fn write_integer(&mut self, field: &Field, negative: bool, magnitude: u64) -> std::fmt::Result {
+        if field.name().starts_with("log.") {
+            return Ok(());
+        }
+        self.pad()?;
+        let name = field.name();
+        if name != "message" {
+            self.writer
+                .write_str(name.strip_prefix("r#").unwrap_or(name))?;
+            self.writer.write_char('=')?;
+        }
+        if negative {
+            self.writer.write_char('-')?;
+        }
+        write_digits(&mut self.writer, magnitude, 1)
+    }
+}
+
 impl Visit for PlainVisitor<'_> {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.result.is_ok() {
+            self.result = self.write_integer(field, false, value);
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if self.result.is_ok() {
+            self.result = self.write_integer(field, value < 0, value.unsigned_abs());
+        }
+    }
+
     fn record_str(&mut self, field: &Field, value: &str) {
         if self.result.is_ok() {
             self.result = if field.name() == "message" {
@@ -422,6 +517,9 @@ mod tests {
                 status = 200u16,
                 latency_ms = 12u64,
                 delta = -3i64,
+                zero = 0u64,
+                largest = u64::MAX,
+                smallest = i64::MIN,
                 ok = true,
                 ratio = 0.5f64,
                 route = none,
@@ -435,6 +533,7 @@ mod tests {
             );
             tracing::warn!("no fields");
             tracing::info!(only = 1u64);
+            tracing::info!(message = 7u64, r#in = -7i64);
         }
         let plain = lines(PlainFields, events);
         assert_eq!(plain, lines(format::DefaultFields::new(), events));
@@ -444,6 +543,36 @@ mod tests {
             ),
             "{plain}"
         );
+    }
+
+    #[test]
+    fn a_lines_time_is_what_the_default_timer_writes_to_the_microsecond() {
+        let text = |timer: &dyn FormatTime| {
+            let mut text = String::new();
+            timer.format_time(&mut Writer::new(&mut text)).unwrap();
+            text
+        };
+        // Across several seconds, so that the text up to the second is both made and reused.
+        let started = tokio::time::Instant::now();
+        let mut lines = 0;
+        while started.elapsed() < std::time::Duration::from_millis(1_100) {
+            let before = text(&SystemTime);
+            let ours = text(&LineTime);
+            let after = text(&SystemTime);
+            assert_eq!(ours.len(), before.len(), "{ours} vs {before}");
+            assert!(
+                before.as_str() <= ours.as_str() && ours.as_str() <= after.as_str(),
+                "{before} <= {ours} <= {after}"
+            );
+            lines += 1;
+            if lines % 1000 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        let mut digits = String::new();
+        write_digits(&mut digits, 42, 6).unwrap();
+        write_digits(&mut digits, u64::MAX, 1).unwrap();
+        assert_eq!(digits, "00004218446744073709551615");
     }
 
     #[track_caller]
