@@ -80,8 +80,16 @@ pub enum ReasoningStyle {
 impl ReasoningStyle {
     /// The style for a provider, from the host of its base URL and the upstream model.
     pub fn guess(base_url_host: &str, model: &str) -> ReasoningStyle {
-        let host = base_url_host.trim_end_matches('.').to_ascii_lowercase();
-        let is = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
+        // `domain` itself or a name under it, whatever the case (without allocating: this runs
+        // for every translated request).
+        let host = base_url_host.trim_end_matches('.').as_bytes();
+        let is = |domain: &str| {
+            let domain = domain.as_bytes();
+            host.len().checked_sub(domain.len()).is_some_and(|start| {
+                host[start..].eq_ignore_ascii_case(domain)
+                    && (start == 0 || host[start - 1] == b'.')
+            })
+        };
         if is("openrouter.ai") {
             ReasoningStyle::OpenRouter
         } else if is("deepseek.com") {

@@ -515,6 +515,9 @@ fn guesses_reasoning_style_from_host_and_model() {
         ("api.openai.com", "gpt-4o", ReasoningStyle::None),
         ("localhost", "deepseek-r1:14b", ReasoningStyle::None),
         ("notopenrouter.ai", "x", ReasoningStyle::None),
+        ("openrouter.ai", "x", ReasoningStyle::OpenRouter),
+        ("ai", "x", ReasoningStyle::None),
+        ("", "x", ReasoningStyle::None),
         (
             "API.DeepSeek.com.",
             "deepseek-reasoner",
