@@ -577,6 +577,70 @@ fn a_reopened_store_keeps_every_row_and_retention_deletes_only_old_ones() {
 }
 
 #[test]
+fn a_sustained_load_faster_than_one_batch_per_linger_loses_no_row() {
+    /// Counts the rows it is given.
+    struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+    impl claude_lb::usage::Store for Counting {
+        fn insert(&mut self, rows: &[Row]) -> Result<(), claude_lb::usage::StoreError> {
+            self.0
+                .fetch_add(rows.len(), std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        fn delete_before(&mut self, _: i64) -> Result<u64, claude_lb::usage::StoreError> {
+            Ok(0)
+        }
+        fn report(
+            &mut self,
+            _: &Query,
+        ) -> Result<claude_lb::usage::report::Report, claude_lb::usage::StoreError> {
+            unreachable!("the writer asks for no report")
+        }
+        fn spent(
+            &mut self,
+            _: i64,
+            _: i64,
+        ) -> Result<Vec<claude_lb::usage::report::Spent>, claude_lb::usage::StoreError> {
+            unreachable!("the writer asks for no spending")
+        }
+    }
+    // Twice what one batch per linger can take (BATCH rows every LINGER, about 20,000 a
+    // second), for long enough to fill the queue several times over at that pace.
+    let per_second =
+        2 * claude_lb::usage::BATCH as u128 * 1000 / claude_lb::usage::LINGER.as_millis();
+    let rows = 3 * claude_lb::usage::QUEUE_CAPACITY;
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let metrics = std::sync::Arc::new(claude_lb::metrics::Metrics::new());
+    let ledger = claude_lb::usage::Ledger::start(
+        Box::new(Counting(written.clone())),
+        Duration::from_secs(86_400),
+        metrics.clone(),
+    )
+    .unwrap();
+    let recorder = ledger.recorder();
+    let started = tokio::time::Instant::now();
+    for n in 0..rows {
+        // Paced, not as fast as the loop goes: a load a real instance can meet.
+        let due = started
+            + Duration::from_micros(u64::try_from(n as u128 * 1_000_000 / per_second).unwrap());
+        if let Some(wait) = due.checked_duration_since(tokio::time::Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        recorder.record(row_at(i64::try_from(n).unwrap(), "a", SONNET, None));
+    }
+    ledger.close();
+    let text = metrics.render();
+    assert!(
+        text.contains("claude_lb_usage_rows_dropped_total 0"),
+        "{}",
+        text.lines()
+            .filter(|l| l.contains("dropped"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert_eq!(written.load(std::sync::atomic::Ordering::SeqCst), rows);
+}
+
+#[test]
 fn a_version_1_ledger_is_migrated_with_its_rows() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("usage.db");
