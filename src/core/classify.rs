@@ -42,6 +42,9 @@ pub enum Failure {
     /// The provider cannot be reached until someone fixes something: its name does not
     /// resolve, it refuses connections, or its TLS fails.
     Unreachable,
+    /// claude-lb itself could not open a connection: it is out of file descriptors or memory.
+    /// Not the provider's doing.
+    Local,
     /// The upstream was silent for too long.
     Timeout(TimeoutPhase),
     /// The upstream answered with a non-2xx status.
@@ -84,6 +87,8 @@ pub enum Outcome {
     Failover { cooldown: CooldownKind },
     /// The request itself is wrong: give the upstream's answer to the client, blame no one.
     ReturnToClient,
+    /// claude-lb itself failed ([`Failure::Local`]): try the next candidate, cool no one down.
+    NotTheProvider,
 }
 
 /// The kind of cooldown a failure earns (see [`crate::core::health`] for the durations).
@@ -130,6 +135,7 @@ pub fn may_resend(failure: &Failure, resend_timed_out_answers: bool) -> bool {
 /// What a failed attempt means.
 pub fn failure(failure: &Failure) -> Outcome {
     let cooldown = match failure {
+        Failure::Local => return Outcome::NotTheProvider,
         Failure::Connect
         | Failure::Unreachable
         | Failure::Timeout(_)
@@ -170,6 +176,7 @@ impl Failure {
     pub fn metric_label(&self) -> &'static str {
         match self {
             Self::Connect | Self::Unreachable => "connect",
+            Self::Local => "local",
             Self::Timeout(_) => "timeout",
             Self::Status { status: 429, .. } => "status_429",
             Self::Status { status: 529, .. } => "status_529",
@@ -194,6 +201,7 @@ impl fmt::Display for Failure {
         match self {
             Self::Connect => f.write_str("connection failed"),
             Self::Unreachable => f.write_str("unreachable"),
+            Self::Local => f.write_str("claude-lb out of file descriptors or memory"),
             Self::Timeout(TimeoutPhase::Headers) => {
                 f.write_str("no response headers within request_timeout")
             }

@@ -81,6 +81,11 @@ pub(super) async fn run(ctx: Context<'_>) -> AttemptOutcome {
                 upstream::UpstreamError::Connect(send) if send.failure.is_unreachable() => {
                     Failure::Unreachable
                 }
+                upstream::UpstreamError::Connect(send)
+                    if send.failure == upstream::SendFailure::LocalResources =>
+                {
+                    Failure::Local
+                }
                 _ => Failure::Connect,
             };
             return failed(failure, error.to_string());
@@ -300,7 +305,8 @@ async fn unsuccessful(
             };
             client_error(ctx, status, headers, bytes)
         }
-        Some(classify::Outcome::Failover { .. }) => {
+        // A status always comes from the provider: `NotTheProvider` is never a status's.
+        Some(classify::Outcome::Failover { .. } | classify::Outcome::NotTheProvider) => {
             let excerpt = read_excerpt(&mut body).await;
             failed(
                 Failure::Status {

@@ -200,6 +200,10 @@ pub struct AttemptRecord {
 
 impl fmt::Display for AttemptRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.cooldown.is_zero() {
+            // Not the provider's doing (or an answer not re-sent): nothing to wait out.
+            return write!(f, "{}: {} (not cooled down)", self.provider, self.message);
+        }
         write!(
             f,
             "{}: {} (cooling down {}s)",
@@ -893,7 +897,9 @@ impl Dispatcher {
                             &generation.policy,
                             now,
                         ),
-                        classify::Outcome::ReturnToClient => Duration::ZERO,
+                        classify::Outcome::ReturnToClient | classify::Outcome::NotTheProvider => {
+                            Duration::ZERO
+                        }
                     };
                     tracing::debug!(
                         request_id = &**request_id,

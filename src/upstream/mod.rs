@@ -628,6 +628,8 @@ pub enum SendFailure {
     Tls,
     /// The connection closed or was reset before the response.
     Closed,
+    /// claude-lb could not open a connection: it is out of file descriptors or memory.
+    LocalResources,
     /// Anything else.
     Failed,
 }
@@ -673,6 +675,9 @@ impl SendFailure {
             return Self::Tls;
         }
         if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if is_out_of_local_resources(io) {
+                return Self::LocalResources;
+            }
             let by_kind = match io.kind() {
                 std::io::ErrorKind::TimedOut => Self::TimedOut,
                 std::io::ErrorKind::ConnectionRefused => Self::ConnectionRefused,
@@ -701,15 +706,17 @@ impl SendFailure {
         Self::Failed
     }
 
-    /// Which of two findings wins: the lower rank.
+    /// Which of two findings wins: the lower rank. A shortage of claude-lb's own comes first:
+    /// whatever else the causes say, the provider was not reached.
     fn rank(self) -> u8 {
         match self {
-            Self::TimedOut => 0,
-            Self::NameNotResolved => 1,
-            Self::ConnectionRefused => 2,
-            Self::Tls => 3,
-            Self::Closed => 4,
-            Self::Failed => 5,
+            Self::LocalResources => 0,
+            Self::TimedOut => 1,
+            Self::NameNotResolved => 2,
+            Self::ConnectionRefused => 3,
+            Self::Tls => 4,
+            Self::Closed => 5,
+            Self::Failed => 6,
         }
     }
 
@@ -730,9 +737,31 @@ impl SendFailure {
             Self::ConnectionRefused => "connection refused",
             Self::Tls => "TLS error",
             Self::Closed => "connection closed before the response",
+            Self::LocalResources => {
+                "claude-lb is out of file descriptors or memory (raise its open-file limit: \
+                 `ulimit -n`, or `LimitNOFILE=` in a systemd unit)"
+            }
             Self::Failed => "connection failed",
         }
     }
+}
+
+/// Whether an I/O error is claude-lb's own shortage (too many open files in the process or the
+/// system, no memory) rather than anything the provider did.
+fn is_out_of_local_resources(io: &std::io::Error) -> bool {
+    if io.kind() == std::io::ErrorKind::OutOfMemory {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use rustix::io::Errno;
+        if let Some(code) = io.raw_os_error() {
+            return [Errno::MFILE, Errno::NFILE, Errno::NOBUFS, Errno::NOMEM]
+                .iter()
+                .any(|errno| errno.raw_os_error() == code);
+        }
+    }
+    false
 }
 
 /// A failed send: what went wrong, and the innermost cause (what the operating system or the
@@ -881,7 +910,18 @@ mod tests {
             SendFailure::of_causes(&both),
             SendFailure::ConnectionRefused
         );
+        // claude-lb's own shortage wins over anything else the causes say.
+        let emfile = layered(Error::new(
+            ErrorKind::ConnectionReset,
+            layered(Error::from_raw_os_error(
+                rustix::io::Errno::MFILE.raw_os_error(),
+            )),
+        ));
+        assert_eq!(SendFailure::of_causes(&emfile), SendFailure::LocalResources);
+        let memory = layered(Error::from(ErrorKind::OutOfMemory));
+        assert_eq!(SendFailure::of_causes(&memory), SendFailure::LocalResources);
         for (failure, unreachable) in [
+            (SendFailure::LocalResources, false),
             (SendFailure::NameNotResolved, true),
             (SendFailure::ConnectionRefused, true),
             (SendFailure::Tls, true),

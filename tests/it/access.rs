@@ -769,6 +769,142 @@ async fn silent_sockets_under_a_small_file_limit_do_not_stop_a_normal_client() {
     );
 }
 
+/// One HTTP/1.1 exchange on an open keep-alive connection: the status and the body.
+async fn exchange_on(stream: &mut tokio::net::TcpStream, request: &str) -> (u16, String) {
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buffer = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("an answer within 10 s")
+            .unwrap();
+        assert!(
+            n > 0,
+            "the connection closed: {}",
+            String::from_utf8_lossy(&buffer)
+        );
+        buffer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buffer).into_owned();
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .expect("a content-length");
+        if body.len() >= length {
+            let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+            return (status, body[..length].to_owned());
+        }
+    }
+}
+
+/// Out of file descriptors, claude-lb cannot open a connection to a provider: the client gets
+/// a 503 that says so, and the provider, which did nothing wrong, is not cooled down: once
+/// descriptors are free again, the next request is served.
+#[tokio::test]
+async fn running_out_of_file_descriptors_blames_no_provider() {
+    const LIMIT: usize = 64;
+    let a = MockUpstream::anthropic().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("providers.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "providers:\n{}settings:\n  usage:\n    store: off\n",
+            provider("a", &a)
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {LIMIT} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_claude-lb"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .env("TEST_SECRET", "sk-test-secret-value")
+        .env("CLAUDE_LB_LOG", "info")
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let line = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listening on"))
+        .expect("serve starts");
+    // Keep reading its log, so that a full pipe never stops it.
+    std::thread::spawn(move || for _ in lines {});
+    let addr = line
+        .rsplit("listening on ")
+        .next()
+        .and_then(|rest| rest.split(|c: char| c.is_whitespace() || c == '"').next())
+        .unwrap()
+        .to_owned();
+    // Descriptors below the limit in use: a new one must be below it (inherited ones above it
+    // do not count).
+    let open_files = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<usize>().ok())
+            .filter(|fd| *fd < LIMIT)
+            .count()
+    };
+    let request = format!(
+        "POST /v1/messages HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
+        body("m", false).len(),
+        body("m", false)
+    );
+    let status = format!("GET /providers HTTP/1.1\r\nhost: {addr}\r\n\r\n");
+    let mut client = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Idle connections until the proxy holds as many descriptors as it may.
+    let mut idle = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while open_files(child.id()) < LIMIT {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the proxy never reached its file limit"
+        );
+        for _ in 0..8 {
+            idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (code, answer) = exchange_on(&mut client, &request).await;
+    assert_eq!(code, 503, "{answer}");
+    assert!(answer.contains("out of file descriptors"), "{answer}");
+    assert!(answer.contains("not cooled down"), "{answer}");
+    let (code, providers) = exchange_on(&mut client, &status).await;
+    assert_eq!(code, 200, "{providers}");
+    let providers: serde_json::Value = serde_json::from_str(&providers).unwrap();
+    assert_eq!(providers[0]["state"], "available", "{providers:#}");
+    assert_eq!(a.request_count(), 0);
+    // Descriptors free again: served at once, no cooldown to wait out.
+    drop(idle);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while open_files(child.id()) >= LIMIT - 8 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the proxy kept the closed connections"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (code, answer) = exchange_on(&mut client, &request).await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(a.request_count(), 1);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// `--remote` commands: `providers list` sends `--admin-token` (or `CLAUDE_LB_ADMIN_TOKEN`) and
 /// says what to do without it; `test` sends `--client-key` (or `CLAUDE_LB_CLIENT_KEY`).
 #[tokio::test]
