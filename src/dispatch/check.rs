@@ -59,6 +59,7 @@ pub(crate) fn verdict(outcome: &ProbeOutcome) -> CheckVerdict {
             status: 408 | 409, ..
         } => CheckVerdict::Fail(FAILURE),
         ProbeOutcome::RateLimited { .. }
+        | ProbeOutcome::LocalShortage(_)
         | ProbeOutcome::ModelNotFound { .. }
         | ProbeOutcome::EndpointNotFound { .. }
         | ProbeOutcome::Refused { .. } => CheckVerdict::Inconclusive,
@@ -217,6 +218,8 @@ mod tests {
                 "inconclusive",
             ),
             (ProbeOutcome::Unreachable("refused".into()), "failed"),
+            // claude-lb out of descriptors says nothing about the provider.
+            (ProbeOutcome::LocalShortage("EMFILE".into()), "inconclusive"),
             (ProbeOutcome::Timeout(Duration::from_secs(1)), "failed"),
             (
                 ProbeOutcome::Overloaded {

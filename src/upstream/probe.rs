@@ -69,6 +69,9 @@ pub enum ProbeOutcome {
     RateLimited { retry_after: Option<Duration> },
     /// No HTTP answer: name not resolved, connection refused, TLS error, ...
     Unreachable(String),
+    /// claude-lb itself could not open a connection (out of file descriptors or memory): says
+    /// nothing about the provider.
+    LocalShortage(String),
     /// No whole answer within the time allowed.
     Timeout(Duration),
     /// HTTP 401 or 403: the credential was refused.
@@ -99,6 +102,7 @@ impl ProbeOutcome {
             Self::Ok => "ok",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unreachable(_) => "unreachable",
+            Self::LocalShortage(_) => "local_shortage",
             Self::Timeout(_) => "timeout",
             Self::KeyRejected { .. } => "key_rejected",
             Self::ModelNotFound { .. } => "model_not_found",
@@ -115,7 +119,7 @@ impl ProbeOutcome {
         match self {
             Self::Ok | Self::InvalidAnswer(_) => Some(200),
             Self::RateLimited { .. } => Some(429),
-            Self::Unreachable(_) | Self::Timeout(_) => None,
+            Self::Unreachable(_) | Self::LocalShortage(_) | Self::Timeout(_) => None,
             Self::EndpointNotFound { .. } => Some(404),
             Self::KeyRejected { status, .. }
             | Self::ModelNotFound { status, .. }
@@ -147,7 +151,7 @@ impl fmt::Display for ProbeOutcome {
                 "rate-limited (HTTP 429, retry after {}s), but reachable and the key was accepted",
                 after.as_secs()
             ),
-            Self::Unreachable(reason) => f.write_str(reason),
+            Self::Unreachable(reason) | Self::LocalShortage(reason) => f.write_str(reason),
             Self::Timeout(limit) => write!(f, "no answer within {}s", limit.as_secs()),
             Self::KeyRejected { status, message } => {
                 with(f, format!("key rejected (HTTP {status})"), message)
@@ -210,7 +214,7 @@ pub async fn probe(upstream: &Upstream, provider: &Provider, timeout: Duration) 
             let url = request.url.clone();
             match tokio::time::timeout(timeout, exchange(upstream, request)).await {
                 Err(_) => ProbeOutcome::Timeout(timeout),
-                Ok(Err(reason)) => ProbeOutcome::Unreachable(reason),
+                Ok(Err(outcome)) => outcome,
                 Ok(Ok((status, mut headers, body))) => {
                     // The key goes before anything is cut to a message's length.
                     let scrubber = super::Scrubber::for_provider(provider);
@@ -261,21 +265,21 @@ pub async fn probe_models(
         let mut response = upstream
             .get(url.as_str(), headers)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| unreached(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| {
-            format!(
+            ProbeOutcome::Unreachable(format!(
                 "the answer broke off ({})",
                 super::innermost(&e).to_string().to_ascii_lowercase()
-            )
+            ))
         })? {
             if body.len() + chunk.len() > crate::limits::MAX_MODEL_LIST {
-                return Err(format!(
+                return Err(ProbeOutcome::Unreachable(format!(
                     "the model list is larger than {}",
                     crate::limits::describe_bytes(crate::limits::MAX_MODEL_LIST)
-                ));
+                )));
             }
             body.extend_from_slice(&chunk);
         }
@@ -283,7 +287,7 @@ pub async fn probe_models(
     };
     let outcome = match tokio::time::timeout(timeout, exchange).await {
         Err(_) => ProbeOutcome::Timeout(timeout),
-        Ok(Err(reason)) => ProbeOutcome::Unreachable(reason),
+        Ok(Err(outcome)) => outcome,
         Ok(Ok((status, mut headers, body))) => {
             let scrubber = super::Scrubber::for_provider(provider);
             scrubber.headers(&mut headers);
@@ -375,20 +379,32 @@ fn request(
 async fn exchange(
     upstream: &Upstream,
     request: UpstreamRequest,
-) -> Result<(u16, HeaderMap, Bytes), String> {
-    let response = upstream.post(request).await.map_err(|e| e.to_string())?;
+) -> Result<(u16, HeaderMap, Bytes), ProbeOutcome> {
+    let response = upstream.post(request).await.map_err(|e| unreached(&e))?;
     let (parts, mut body) = response.into_parts();
     let mut bytes = bytes::BytesMut::new();
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
-            format!(
+            ProbeOutcome::Unreachable(format!(
                 "the answer broke off ({})",
                 super::innermost(&*e).to_string().to_ascii_lowercase()
-            )
+            ))
         })?;
         bytes.extend_from_slice(&chunk);
     }
     Ok((parts.status.as_u16(), parts.headers, bytes.freeze()))
+}
+
+/// A request that got no answer: claude-lb's own shortage, or the provider unreached.
+fn unreached(error: &super::UpstreamError) -> ProbeOutcome {
+    match error {
+        super::UpstreamError::Connect(send)
+            if send.failure == super::SendFailure::LocalResources =>
+        {
+            ProbeOutcome::LocalShortage(error.to_string())
+        }
+        _ => ProbeOutcome::Unreachable(error.to_string()),
+    }
 }
 
 /// What an HTTP answer means.
@@ -523,6 +539,7 @@ fn scrub_outcome(outcome: ProbeOutcome, provider: &Provider) -> ProbeOutcome {
     let scrub = |text: String| super::scrub_secret(provider, text);
     match outcome {
         ProbeOutcome::Unreachable(m) => ProbeOutcome::Unreachable(scrub(m)),
+        ProbeOutcome::LocalShortage(m) => ProbeOutcome::LocalShortage(scrub(m)),
         ProbeOutcome::KeyRejected { status, message } => ProbeOutcome::KeyRejected {
             status,
             message: scrub(message),
@@ -557,6 +574,31 @@ fn scrub_outcome(outcome: ProbeOutcome, provider: &Provider) -> ProbeOutcome {
 mod tests {
     use super::*;
     use crate::config::load_str;
+
+    #[test]
+    fn a_shortage_of_claude_lbs_own_is_not_the_providers() {
+        let send = |failure| {
+            super::super::UpstreamError::Connect(super::super::SendError {
+                failure,
+                cause: "Too many open files (os error 24)".to_owned(),
+            })
+        };
+        let outcome = unreached(&send(super::super::SendFailure::LocalResources));
+        assert!(
+            matches!(outcome, ProbeOutcome::LocalShortage(_)),
+            "{outcome:?}"
+        );
+        assert_eq!(outcome.code(), "local_shortage");
+        assert!(
+            outcome.to_string().contains("out of file descriptors"),
+            "{outcome}"
+        );
+        let outcome = unreached(&send(super::super::SendFailure::ConnectionRefused));
+        assert!(
+            matches!(outcome, ProbeOutcome::Unreachable(_)),
+            "{outcome:?}"
+        );
+    }
 
     fn provider(yaml_extra: &str) -> Provider {
         let yaml = format!(
