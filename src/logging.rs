@@ -552,7 +552,7 @@ mod tests {
             timer.format_time(&mut Writer::new(&mut text)).unwrap();
             text
         };
-        // Across several seconds, so that the text up to the second is both made and reused.
+        // For more than a second, so that the text up to the second is both made and reused.
         let started = tokio::time::Instant::now();
         let mut lines = 0;
         while started.elapsed() < std::time::Duration::from_millis(1_100) {
