@@ -672,6 +672,45 @@ async fn no_key_digest_or_admin_token_is_ever_shown() {
     }
 }
 
+/// `claude-lb serve` with `config` on a free loopback port, under `ulimit -n limit`, its log
+/// read to the end by a thread of its own (a full pipe never stops it): the process and its
+/// address.
+fn serve_under_file_limit(
+    limit: usize,
+    config: &std::path::Path,
+    home: &std::path::Path,
+) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_claude-lb"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .env("TEST_SECRET", "sk-test-secret-value")
+        .env("CLAUDE_LB_LOG", "info")
+        .env("HOME", home)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let line = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listening on"))
+        .expect("serve starts");
+    std::thread::spawn(move || for _ in lines {});
+    let addr = line
+        .rsplit("listening on ")
+        .next()
+        .and_then(|rest| rest.split(|c: char| c.is_whitespace() || c == '"').next())
+        .unwrap()
+        .to_owned();
+    (child, addr)
+}
+
 /// Under a small file limit, hundreds of silent connections (plain and HTTP/2 with only the
 /// preface) are closed at the header timeout, a normal client is still served, and memory
 /// stays small.
@@ -693,31 +732,7 @@ async fn silent_sockets_under_a_small_file_limit_do_not_stop_a_normal_client() {
         ),
     )
     .unwrap();
-    let mut child = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -n 256 && exec \"$0\" \"$@\"")
-        .arg(env!("CARGO_BIN_EXE_claude-lb"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .env("TEST_SECRET", "sk-test-secret-value")
-        .env("CLAUDE_LB_LOG", "info")
-        .env("HOME", dir.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let line = std::io::BufRead::lines(std::io::BufReader::new(stderr))
-        .map_while(Result::ok)
-        .find(|l| l.contains("listening on"))
-        .expect("serve starts");
-    let addr = line
-        .rsplit("listening on ")
-        .next()
-        .and_then(|rest| rest.split(|c: char| c.is_whitespace() || c == '"').next())
-        .unwrap()
-        .to_owned();
+    let (mut child, addr) = serve_under_file_limit(256, &path, dir.path());
     let rss = |pid: u32| -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         status
@@ -807,6 +822,7 @@ async fn exchange_on(stream: &mut tokio::net::TcpStream, request: &str) -> (u16,
 /// Out of file descriptors, claude-lb cannot open a connection to a provider: the client gets
 /// a 503 that says so, and the provider, which did nothing wrong, is not cooled down: once
 /// descriptors are free again, the next request is served.
+#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn running_out_of_file_descriptors_blames_no_provider() {
     const LIMIT: usize = 64;
@@ -821,35 +837,7 @@ async fn running_out_of_file_descriptors_blames_no_provider() {
         ),
     )
     .unwrap();
-    let mut child = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -n {LIMIT} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_claude-lb"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .env("TEST_SECRET", "sk-test-secret-value")
-        .env("CLAUDE_LB_LOG", "info")
-        .env("HOME", dir.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
-    let line = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.contains("listening on"))
-        .expect("serve starts");
-    // Keep reading its log, so that a full pipe never stops it.
-    std::thread::spawn(move || for _ in lines {});
-    let addr = line
-        .rsplit("listening on ")
-        .next()
-        .and_then(|rest| rest.split(|c: char| c.is_whitespace() || c == '"').next())
-        .unwrap()
-        .to_owned();
+    let (mut child, addr) = serve_under_file_limit(LIMIT, &path, dir.path());
     // Descriptors below the limit in use: a new one must be below it (inherited ones above it
     // do not count).
     let open_files = |pid: u32| {
