@@ -13,7 +13,7 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 
 use super::Row;
-use super::report::{Group, GroupBy, Query, Report, Spent, Totals};
+use super::report::{Group, GroupBy, Query, Report, Spent};
 use super::store::{COLUMN_COUNT, Store, StoreError, insert_sql};
 use crate::config::postgres_url::PostgresUrl;
 
@@ -317,16 +317,12 @@ impl Store for PostgresStore {
             .client
             .query(&sql, &[&query.since_ms, &query.until_ms])?
         {
-            let mut key = Vec::with_capacity(n);
-            for i in 0..n {
-                key.push(r.try_get::<_, Option<String>>(i)?.unwrap_or_default());
-            }
-            let mut sums = [0; 8];
-            for (i, sum) in sums.iter_mut().enumerate() {
-                *sum = to_u64(r.try_get(n + i)?);
-            }
-            let totals = Totals::from_sums(sums, r.try_get(n + 8)?);
-            groups.push(Group { key, totals });
+            groups.push(Group::from_columns(
+                n,
+                |i| r.try_get(i),
+                |i| r.try_get(i),
+                |i| r.try_get(i),
+            )?);
         }
         Ok(Report::of(query, groups))
     }

@@ -163,6 +163,30 @@ pub struct Group {
     pub totals: Totals,
 }
 
+impl Group {
+    /// A group from one row of a store's report query: `keys` key columns (NULL read as
+    /// empty), then the eight sums of [`Totals::from_sums`] (NULL or negative read as 0), then
+    /// the cost; `key`, `sum` and `cost` read the column at an index.
+    pub fn from_columns<E>(
+        keys: usize,
+        key: impl Fn(usize) -> Result<Option<String>, E>,
+        sum: impl Fn(usize) -> Result<Option<i64>, E>,
+        cost: impl FnOnce(usize) -> Result<f64, E>,
+    ) -> Result<Self, E> {
+        let key = (0..keys)
+            .map(|i| Ok(key(i)?.unwrap_or_default()))
+            .collect::<Result<_, E>>()?;
+        let mut sums = [0; 8];
+        for (i, total) in sums.iter_mut().enumerate() {
+            *total = sum(keys + i)?.map_or(0, |n| u64::try_from(n).unwrap_or(0));
+        }
+        Ok(Self {
+            key,
+            totals: Totals::from_sums(sums, cost(keys + 8)?),
+        })
+    }
+}
+
 /// The answer to a [`Query`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use rusqlite::{Connection, ToSql};
 
 use super::Row;
-use super::report::{Group, GroupBy, Query, Report, Spent, Totals};
+use super::report::{Group, GroupBy, Query, Report, Spent};
 use super::store::{COLUMN_COUNT, Store, StoreError, insert_sql};
 use crate::core::price::Tokens;
 
@@ -247,16 +247,7 @@ impl Store for SqliteStore {
         let mut statement = self.connection.prepare(&sql)?;
         let n = keys.len();
         let rows = statement.query_map([query.since_ms, query.until_ms], |r| {
-            let mut key = Vec::with_capacity(n);
-            for i in 0..n {
-                key.push(r.get::<_, Option<String>>(i)?.unwrap_or_default());
-            }
-            let mut sums = [0; 8];
-            for (i, sum) in sums.iter_mut().enumerate() {
-                *sum = to_u64(r.get::<_, Option<i64>>(n + i)?.unwrap_or(0));
-            }
-            let totals = Totals::from_sums(sums, r.get(n + 8)?);
-            Ok(Group { key, totals })
+            Group::from_columns(n, |i| r.get(i), |i| r.get(i), |i| r.get(i))
         })?;
         let groups = rows.collect::<Result<_, _>>()?;
         Ok(Report::of(query, groups))
