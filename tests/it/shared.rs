@@ -336,12 +336,7 @@ async fn replicas_go_on_without_redis_and_converge_when_it_returns() {
     }
     for replica in [&replica_a, &replica_b] {
         wait_for_shared_state(replica, "unavailable", Duration::from_secs(5)).await;
-        let metrics = reqwest::get(format!("{}/metrics", replica.url))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = metrics(replica).await;
         assert!(metrics.contains("claude_lb_shared_state_up 0"), "{metrics}");
     }
 
@@ -425,14 +420,19 @@ async fn a_redis_that_hangs_costs_requests_three_bounded_waits_then_none() {
     assert_eq!(send(&replica, &key).await.status(), 200);
 }
 
-/// `claude_lb_shared_state_timeouts_total` of `replica`.
-async fn timeouts(replica: &Served) -> u64 {
-    let metrics = reqwest::get(format!("{}/metrics", replica.url))
+/// The `/metrics` text of `replica`.
+async fn metrics(replica: &Served) -> String {
+    reqwest::get(format!("{}/metrics", replica.url))
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// `claude_lb_shared_state_timeouts_total` of `replica`.
+async fn timeouts(replica: &Served) -> u64 {
+    let metrics = metrics(replica).await;
     metrics
         .lines()
         .find_map(|l| l.strip_prefix("claude_lb_shared_state_timeouts_total "))
