@@ -178,13 +178,15 @@ impl<'a> Session<'a> {
             body: self.body(),
             client: None,
         };
-        let answer = match dispatcher.send(request).await {
+        let mut answer = match dispatcher.send(request).await {
             Ok(answer) => answer,
             Err(error) => {
                 bar.finish_and_clear();
                 return self.all_failed(&error);
             }
         };
+        // The request's log line (shown with `-v`) comes before the transcript.
+        drop(std::mem::take(&mut answer.log_line));
         let mut transcript = Transcript::new(started);
         transcript.provider = Some(answer.provider.to_string());
         transcript.attempts = Some(

@@ -562,6 +562,7 @@ fn answer(
             provider: ctx.provider.id.clone(),
             failed_attempts: Vec::new(),
             request_id: ctx.request_id.clone(),
+            log_line: super::LogLine::default(),
         }),
         log,
     )

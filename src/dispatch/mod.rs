@@ -30,7 +30,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use tokio::time::Instant;
 
-pub use stream::AnswerStream;
+pub use stream::{AnswerStream, LogLine};
 
 use crate::config::{Affinity, Config, Provider};
 use crate::core::affinity::{AffinityTable, ProviderSessions, SessionKey};
@@ -225,6 +225,10 @@ pub struct Answer {
     /// The attempts that failed before this answer.
     pub failed_attempts: Vec<AttemptRecord>,
     pub request_id: Arc<str>,
+    /// The request's log line (of an answer written whole; a stream writes its own at its
+    /// end): written when dropped, so whoever writes the answer can let it go once the
+    /// answer is on its way.
+    pub log_line: LogLine,
 }
 
 #[derive(Debug)]
@@ -848,7 +852,7 @@ impl Dispatcher {
                     }
                     if let Some((mut log, usage, outcome)) = pending {
                         log.set_failed(&failed);
-                        log.emit(outcome, &usage);
+                        answer.log_line = log.finish(outcome, usage);
                     }
                     answer.failed_attempts = failed;
                     return Ok(*answer);

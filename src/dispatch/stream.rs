@@ -247,8 +247,26 @@ impl RequestLog {
         self.emit_at(outcome, usage, false);
     }
 
-    /// The log line, as a warning when `failed`.
+    /// The metrics, the usage row and the log line, the line as a warning when `failed`.
     pub(super) fn emit_at(&self, outcome: &str, usage: &Usage, failed: bool) {
+        let total = self.record(usage);
+        self.line(outcome, usage, failed, total);
+    }
+
+    /// The bookkeeping of an answer written whole: the metrics and the usage row now, the log
+    /// line when the returned [`LogLine`] is dropped.
+    pub(super) fn finish(self, outcome: &'static str, usage: Usage) -> LogLine {
+        let total = self.record(&usage);
+        LogLine(Some(Box::new(PendingLine {
+            log: self,
+            usage,
+            outcome,
+            total,
+        })))
+    }
+
+    /// Counts the answer in the metrics and writes its usage row; returns its total time.
+    fn record(&self, usage: &Usage) -> Duration {
         let total = self.started.elapsed();
         let tokens = usage.tokens();
         self.metrics.record_answer(
@@ -277,6 +295,11 @@ impl RequestLog {
                 cost_usd: entry.price.map(|price| price.cost(&tokens)),
             });
         }
+        total
+    }
+
+    /// Writes the log line of an answer that took `total`.
+    fn line(&self, outcome: &str, usage: &Usage, failed: bool, total: Duration) {
         // The request id and the provider name are written with `%`, as they are: they are
         // generated or validated, so they need no escaping. The client's model and the
         // free-text failures keep their quotes, and the failures appear only after a failover.
@@ -296,7 +319,7 @@ impl RequestLog {
                         .then(|| crate::logging::escape(&self.failed_attempts, crate::logging::TEXT_LIMIT))
                         .as_deref(),
                     first_ms = super::millis(self.first),
-                    latency_ms = super::millis(self.started.elapsed()),
+                    latency_ms = super::millis(total),
                     input_tokens = usage.input,
                     output_tokens = usage.output,
                     "{}",
@@ -308,6 +331,41 @@ impl RequestLog {
             line!(tracing::Level::WARN);
         } else {
             line!(tracing::Level::INFO);
+        }
+    }
+}
+
+/// The log line of an answer written whole, written when this is dropped.
+///
+/// The proxy drops it in a task of its own, which runs once the answer is on the wire: the
+/// client does not wait for the line's formatting and write. Dropped anywhere else (a
+/// command that dispatches directly, a task that never ran when the runtime stops), the line
+/// is written then; it is never lost.
+#[derive(Debug, Default)]
+#[must_use = "dropping the line writes it"]
+pub struct LogLine(Option<Box<PendingLine>>);
+
+#[derive(Debug)]
+struct PendingLine {
+    log: RequestLog,
+    usage: Usage,
+    outcome: &'static str,
+    total: Duration,
+}
+
+impl LogLine {
+    /// Whether dropping this writes nothing.
+    pub const fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        if let Some(pending) = self.0.take() {
+            pending
+                .log
+                .line(pending.outcome, &pending.usage, false, pending.total);
         }
     }
 }

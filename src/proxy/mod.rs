@@ -30,7 +30,7 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use crate::access::Access;
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{Dispatcher, LogLine};
 use crate::limits::{IDLE_CONNECTION_TIMEOUT, MAX_HEADER_BYTES};
 
 /// How long requests in flight may take to finish after a shutdown signal.
@@ -171,7 +171,8 @@ pub async fn serve(
                 let state = state.clone();
                 let in_flight = InFlight::start(&activity);
                 async move {
-                    let response = handler::handle(request, &state, peer).await;
+                    let mut response = handler::handle(request, &state, peer).await;
+                    in_flight.write_line_after(&mut response);
                     Ok::<_, std::convert::Infallible>(response::hold(response, in_flight))
                 }
             })
@@ -213,7 +214,14 @@ async fn watch_idle<C, E>(
     E: std::fmt::Display,
 {
     let _slot = slot;
-    tokio::pin!(connection);
+    let mut connection = std::pin::pin!(connection);
+    // Each time the connection's task has done what it could (written the answers that were
+    // ready, among others), the log lines of those answers.
+    let mut connection = std::future::poll_fn(|cx| {
+        let polled = connection.as_mut().poll(cx);
+        activity.write_lines();
+        polled
+    });
     let mut check_at = activity.started + header_timeout;
     loop {
         tokio::select! {
@@ -245,6 +253,9 @@ struct Activity {
     requests: AtomicU64,
     /// When the last request ended, in milliseconds since `started`.
     last_end_ms: AtomicU64,
+    /// The log lines of answers written whole, written by [`watch_idle`] once the
+    /// connection's task has written those answers: a client never waits for its line.
+    lines: parking_lot::Mutex<Vec<LogLine>>,
 }
 
 impl Activity {
@@ -254,6 +265,16 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
             last_end_ms: AtomicU64::new(0),
+            lines: parking_lot::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Writes the log lines waiting for this connection's answers to be written.
+    fn write_lines(&self) {
+        let mut lines = self.lines.lock();
+        if !lines.is_empty() {
+            // Dropping a line writes it.
+            lines.clear();
         }
     }
 
@@ -281,6 +302,14 @@ impl InFlight {
         activity.requests.fetch_add(1, Ordering::AcqRel);
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
         Self(activity.clone())
+    }
+
+    /// Takes the log line out of `response`, if it has one, to be written once the connection
+    /// has written the response.
+    fn write_line_after<B>(&self, response: &mut http::Response<B>) {
+        if let Some(line) = response.extensions_mut().remove::<response::PendingLine>() {
+            self.0.lines.lock().push(line.take());
+        }
     }
 }
 

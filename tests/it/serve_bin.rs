@@ -562,3 +562,96 @@ async fn the_usage_ledger_goes_to_the_data_directory_and_sigterm_writes_every_ro
     assert!(rows.iter().all(|r| r.provider.as_deref() == Some("only")));
     assert!(rows.iter().all(|r| r.cost_usd.is_some()), "{rows:#?}");
 }
+
+/// The log line of an answer written whole is the answer's to let go: the proxy drops it once
+/// the answer is on its way, so a client never waits for it, and it is written exactly once.
+#[tokio::test]
+async fn the_log_line_of_a_whole_answer_is_written_when_the_answer_lets_it_go() {
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let text = || String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    // This test's runtime runs on this thread only, so every event of the request comes here.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let a = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let path = cli.write("providers.yaml", &config(&[provider("a", &a)]));
+    let loaded = claude_lb::config::load(&path, &crate::support::no_env).unwrap();
+    let dispatcher = claude_lb::dispatch::Dispatcher::new(loaded.config).unwrap();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("content-type", "application/json".parse().unwrap());
+    let mut answer = dispatcher
+        .send(claude_lb::dispatch::ClientRequest {
+            path_and_query: "/v1/messages".to_owned(),
+            headers,
+            body: body("claude-opus-5-5", false).into(),
+            client: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert!(!text().contains("request_id="), "{}", text());
+
+    drop(std::mem::take(&mut answer.log_line));
+    let lines = text();
+    assert_eq!(lines.matches("request_id=").count(), 1, "{lines}");
+    for field in [
+        " ok request_id=",
+        "provider=a ",
+        "status=200",
+        "output_tokens=12",
+    ] {
+        assert!(lines.contains(field), "{field} in {lines}");
+    }
+    drop(answer);
+    assert_eq!(text().matches("request_id=").count(), 1, "{}", text());
+}
+
+/// `serve` writes the line of an answer after the answer, on the connection that carried it:
+/// while that connection stays open for the next request, each answer's line is written.
+#[tokio::test]
+async fn each_answer_on_a_kept_alive_connection_gets_its_log_line_while_the_connection_waits() {
+    let a = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let path = cli.write("providers.yaml", &config(&[provider("a", &a)]));
+    let mut served = Served::start(cli, &path);
+    // One client, so one kept-alive connection, open until the end of the test.
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let response = client
+            .post(format!("{}/v1/messages", served.url))
+            .header("content-type", "application/json")
+            .body(body("claude-opus-5-5", false))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let id = response.headers()["x-claude-lb-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        response.bytes().await.unwrap();
+        let line = served.wait_for_log(&format!("request_id={id}"));
+        assert!(line.contains("status=200"), "{line}");
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1]);
+    drop(client);
+}
