@@ -148,6 +148,11 @@ pub(crate) struct Report {
     pub(crate) ttfe: (Stats, Stats),
     pub(crate) gap: (Stats, Stats),
     pub(crate) floor_ttfe: Stats,
+    /// claude-lb without the per-request bookkeeping (log level `warn`, no usage ledger).
+    pub(crate) lean_small: Stats,
+    pub(crate) rps_lean: f64,
+    pub(crate) cpu_us_lean: f64,
+    pub(crate) lean_rss_idle_kib: u64,
     pub(crate) floor_gap: Stats,
     /// Medians of the repeated throughput runs, and the CPU time per request of the process
     /// that answered (the provider for direct, the floor, claude-lb).
@@ -209,10 +214,9 @@ pub(crate) async fn run(sizes: Sizes) -> anyhow::Result<Report> {
         Ok("on") => "    requests_per_minute: 100000000\n    max_concurrent: 100000\n",
         _ => "",
     };
-    std::fs::write(
-        &config,
-        format!(
-            "providers:
+    // The providers and clients, shared by both processes.
+    let pool = format!(
+        "providers:
   - name: fast
     type: anthropic
     auth_type: api_key
@@ -241,26 +245,57 @@ pub(crate) async fn run(sizes: Sizes) -> anyhow::Result<Report> {
 clients:
   - name: bench
     key: bench-key
-{limits}settings:
+{limits}",
+        fast = fast.addr,
+        openai = openai.addr,
+        streaming = streaming.addr,
+        slow = slow.addr,
+    );
+    std::fs::write(
+        &config,
+        format!(
+            "{pool}settings:
   listen: {proxy_addr}
   usage:
     store: {usage_store}
-{shared_state}",
-            fast = fast.addr,
-            openai = openai.addr,
-            streaming = streaming.addr,
-            slow = slow.addr,
+{shared_state}"
         ),
     )?;
     let proxy = Process::spawn(
         &["serve", "--config", config.to_str().context("temp path")?],
         proxy_addr,
     )?;
+    // The same pool without the per-request bookkeeping the floor does not do: no log line
+    // (`warn`) and no usage ledger. It is measured beside the default, to say what that
+    // bookkeeping costs and what the proxy path costs alone.
+    let lean_addr = free_addr()?;
+    let lean_config = dir.path().join("lean").join("providers.yaml");
+    std::fs::create_dir_all(lean_config.parent().context("temp path")?)?;
+    std::fs::write(
+        &lean_config,
+        format!(
+            "{pool}settings:
+  listen: {lean_addr}
+  log_level: warn
+  usage:
+    store: off
+{shared_state}"
+        ),
+    )?;
+    let lean = Process::spawn(
+        &[
+            "serve",
+            "--config",
+            lean_config.to_str().context("temp path")?,
+        ],
+        lean_addr,
+    )?;
     let floor_fast = floor(fast.addr)?;
     let floor_streaming = floor(streaming.addr)?;
     let mut report = Report::default();
     (report.rss_idle_kib, report.hwm_idle_kib) = proxy.memory()?;
     report.floor_rss_idle_kib = floor_fast.memory()?.0;
+    report.lean_rss_idle_kib = lean.memory()?.0;
     report.mock_rss_idle_kib = fast.memory()?.0;
 
     let via = format!("http://{proxy_addr}");
@@ -272,6 +307,7 @@ clients:
         false,
     );
     let small_proxied = anthropic_target(&via, "claude-bench", hello, false);
+    let small_lean = anthropic_target(&format!("http://{lean_addr}"), "claude-bench", hello, false);
     let small_floor = anthropic_target(
         &format!("http://{}", floor_fast.addr),
         "claude-bench",
@@ -305,17 +341,19 @@ clients:
 
     let client = client()?;
     eprintln!("warming up ({} requests)", sizes.warmup);
-    let small = [&small_direct, &small_floor, &small_proxied];
+    let small = [&small_direct, &small_floor, &small_proxied, &small_lean];
     interleaved_latency(&client, &small, sizes.warmup / 2).await?;
     paired_latency(&client, &tr_direct, &tr_proxied, sizes.warmup / 2).await?;
 
     eprintln!(
-        "latency: small passthrough (direct, floor, claude-lb), translated ({} each)",
+        "latency: small passthrough (direct, floor, claude-lb, claude-lb without bookkeeping), \
+         translated ({} each)",
         sizes.latency
     );
     let stats = interleaved_latency(&client, &small, sizes.latency).await?;
     report.small = (stats[0], stats[2]);
     report.floor_small = stats[1];
+    report.lean_small = stats[3];
     report.translated = paired_latency(&client, &tr_direct, &tr_proxied, sizes.latency).await?;
 
     eprintln!("streams: first content event and gaps ({})", sizes.streams);
@@ -346,16 +384,18 @@ clients:
 
     eprintln!(
         "throughput at {CONNECTIONS} connections ({:?} each, direct, floor, claude-lb \
-         passthrough and translated, {REPETITIONS} times in rotating order)",
+         passthrough and translated, claude-lb without bookkeeping, {REPETITIONS} times in \
+         rotating order)",
         sizes.throughput
     );
-    let runs: [(&Target, &Process); 4] = [
+    let runs: [(&Target, &Process); 5] = [
         (&small_direct, &fast),
         (&small_floor, &floor_fast),
         (&small_proxied, &proxy),
         (&tr_proxied, &proxy),
+        (&small_lean, &lean),
     ];
-    let mut loads: [Vec<Load>; 4] = Default::default();
+    let mut loads: [Vec<Load>; 5] = Default::default();
     for rep in 0..REPETITIONS {
         for k in 0..runs.len() {
             let which = (rep + k) % runs.len();
@@ -363,7 +403,7 @@ clients:
             loads[which].push(measured_load(target, process, sizes.throughput).await?);
         }
     }
-    let [direct, floor_load, passthrough, translated] = loads.map(|l| Load::median(&l));
+    let [direct, floor_load, passthrough, translated, lean_load] = loads.map(|l| Load::median(&l));
     report.rps_direct = direct.rps;
     report.cpu_us_mock = direct.cpu_us;
     report.rps_floor = floor_load.rps;
@@ -372,8 +412,11 @@ clients:
     report.cpu_us_proxy = passthrough.cpu_us;
     report.rps_translated = translated.rps;
     report.cpu_us_translated = translated.cpu_us;
+    report.rps_lean = lean_load.rps;
+    report.cpu_us_lean = lean_load.cpu_us;
     report.hwm_load_kib = proxy.memory()?.1;
     drop(floor_fast);
+    drop(lean);
 
     eprintln!("memory over {} requests", sizes.soak);
     report.soak_requests = sizes.soak;

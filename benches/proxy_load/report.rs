@@ -308,6 +308,49 @@ impl Report {
         rows
     }
 
+    /// The floor, claude-lb with its defaults and claude-lb without the per-request log line
+    /// and ledger row, side by side.
+    pub(crate) fn lean_rows(&self) -> Vec<[String; 6]> {
+        let direct = us(self.small.0.p50);
+        let floor_added = us(self.floor_small.p50) - direct;
+        let lb_added = us(self.small.1.p50) - direct;
+        let lean_added = us(self.lean_small.p50) - direct;
+        vec![
+            [
+                "Added latency p50, small passthrough, one connection".to_owned(),
+                format!("{floor_added:+.0} µs"),
+                format!("{lb_added:+.0} µs"),
+                format!("{lean_added:+.0} µs"),
+                ratio(lb_added, floor_added),
+                ratio(lean_added, floor_added),
+            ],
+            [
+                format!("Throughput at {CONNECTIONS} connections, small passthrough"),
+                format!("{:.0} req/s", self.rps_floor),
+                format!("{:.0} req/s", self.rps_proxy),
+                format!("{:.0} req/s", self.rps_lean),
+                ratio(self.rps_proxy, self.rps_floor),
+                ratio(self.rps_lean, self.rps_floor),
+            ],
+            [
+                "CPU time per request, small passthrough".to_owned(),
+                format!("{:.1} µs", self.cpu_us_floor),
+                format!("{:.1} µs", self.cpu_us_proxy),
+                format!("{:.1} µs", self.cpu_us_lean),
+                ratio(self.cpu_us_proxy, self.cpu_us_floor),
+                ratio(self.cpu_us_lean, self.cpu_us_floor),
+            ],
+            [
+                "Idle RSS after start".to_owned(),
+                format!("{:.1} MiB", mib(self.floor_rss_idle_kib)),
+                format!("{:.1} MiB", mib(self.rss_idle_kib)),
+                format!("{:.1} MiB", mib(self.lean_rss_idle_kib)),
+                ratio(mib(self.rss_idle_kib), mib(self.floor_rss_idle_kib)),
+                ratio(mib(self.lean_rss_idle_kib), mib(self.floor_rss_idle_kib)),
+            ],
+        ]
+    }
+
     pub(crate) fn markdown(&self, command: &str, quick: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# Benchmarks\n");
@@ -391,6 +434,25 @@ impl Report {
         );
         let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|---|");
         for r in &self.floor_rows() {
+            let _ = writeln!(out, "| {} |", r.join(" | "));
+        }
+        let _ = writeln!(out, "\n## What the bookkeeping costs\n");
+        let _ = writeln!(
+            out,
+            "A second claude-lb process with the same providers and client key, but without \
+             the per-request bookkeeping that the floor does not do: log level `warn` (no \
+             request log line) and no usage ledger, measured in the same rotations. The \
+             difference between the two claude-lb columns is what the log line and the ledger \
+             row cost; the second column is the proxy path alone (authentication, routing, \
+             failover bookkeeping, metrics, usage read from the answer).\n"
+        );
+        let _ = writeln!(
+            out,
+            "| Measure | Floor (bare hyper) | claude-lb (defaults) | claude-lb (no log line, \
+             no ledger) | Defaults ÷ floor | No log line, no ledger ÷ floor |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        for r in &self.lean_rows() {
             let _ = writeln!(out, "| {} |", r.join(" | "));
         }
         let _ = writeln!(out, "\n## Against direct\n");
