@@ -25,6 +25,14 @@ fn config(providers: &[String]) -> String {
     )
 }
 
+/// A Messages request to `url` with `body`, as JSON.
+fn messages(client: &reqwest::Client, url: &str, body: String) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{url}/v1/messages"))
+        .header("content-type", "application/json")
+        .body(body)
+}
+
 /// A running `serve` process and its log lines.
 pub(crate) struct Served {
     pub(crate) child: Child,
@@ -174,13 +182,14 @@ async fn serve_logs_each_request_and_reloads_on_file_change_and_sighup() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let mut served = Served::start(cli, &link);
 
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/messages", served.url))
-        .header("content-type", "application/json")
-        .body(body("claude-opus-5-5", false))
-        .send()
-        .await
-        .unwrap();
+    let response = messages(
+        &reqwest::Client::new(),
+        &served.url,
+        body("claude-opus-5-5", false),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
     let log_line = served.wait_for_log("request_id=");
     for field in [
@@ -297,10 +306,7 @@ async fn sigterm_lets_the_stream_in_flight_finish() {
     let cli = ClaudeLb::new();
     let path = cli.write("providers.yaml", &config(&[provider("only", &mock)]));
     let mut served = Served::start(cli, &path);
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/messages", served.url))
-        .header("content-type", "application/json")
-        .body(body("m", true))
+    let response = messages(&reqwest::Client::new(), &served.url, body("m", true))
         .send()
         .await
         .unwrap();
@@ -397,13 +403,14 @@ async fn a_stream_cut_after_the_commit_is_logged_as_a_warning() {
     let cli = ClaudeLb::new();
     let path = cli.write("p.yaml", &config(&[provider("main", &mock)]));
     let mut served = Served::start(cli, &path);
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/messages", served.url))
-        .header("content-type", "application/json")
-        .body(body("claude-opus-5-5", true))
-        .send()
-        .await
-        .unwrap();
+    let response = messages(
+        &reqwest::Client::new(),
+        &served.url,
+        body("claude-opus-5-5", true),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
     let _ = response.bytes().await;
     let line = served.wait_for_log("request_id=");
@@ -422,13 +429,14 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
     let cli = ClaudeLb::new();
     let path = cli.write("p.yaml", &yaml);
     let mut served = Served::start(cli, &path);
-    reqwest::Client::new()
-        .post(format!("{}/v1/messages", served.url))
-        .header("content-type", "application/json")
-        .body(body("claude-opus-5-5", false))
-        .send()
-        .await
-        .unwrap();
+    messages(
+        &reqwest::Client::new(),
+        &served.url,
+        body("claude-opus-5-5", false),
+    )
+    .send()
+    .await
+    .unwrap();
     let line = served.wait_for_log("request_id");
     let json: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
@@ -441,13 +449,14 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
     let cli = ClaudeLb::new();
     let path = cli.write("p.yaml", &yaml);
     let mut served = Served::start_with(cli, &path, &["--log-format", "text"]);
-    reqwest::Client::new()
-        .post(format!("{}/v1/messages", served.url))
-        .header("content-type", "application/json")
-        .body(body("claude-opus-5-5", false))
-        .send()
-        .await
-        .unwrap();
+    messages(
+        &reqwest::Client::new(),
+        &served.url,
+        body("claude-opus-5-5", false),
+    )
+    .send()
+    .await
+    .unwrap();
     let line = served.wait_for_log("request_id");
     assert!(
         serde_json::from_str::<serde_json::Value>(&line).is_err(),
@@ -489,10 +498,7 @@ async fn log_lines_escape_and_cap_what_the_client_sent() {
     let path = cli.write("providers.yaml", &config(&[provider("b", &b)]));
     let mut served = Served::start(cli, &path);
     let client = reqwest::Client::new();
-    let response = client
-        .post(format!("{}/v1/messages", served.url))
-        .header("content-type", "application/json")
-        .body(body("m\nINFO forged line\r", false))
+    let response = messages(&client, &served.url, body("m\nINFO forged line\r", false))
         .send()
         .await
         .unwrap();
@@ -501,10 +507,7 @@ async fn log_lines_escape_and_cap_what_the_client_sent() {
     assert!(line.contains(r"m\\nINFO forged line\\r"), "{line}");
 
     let huge = "x".repeat(4 * 1024 * 1024);
-    let response = client
-        .post(format!("{}/v1/messages", served.url))
-        .header("content-type", "application/json")
-        .body(body(&huge, false))
+    let response = messages(&client, &served.url, body(&huge, false))
         .send()
         .await
         .unwrap();
@@ -530,23 +533,15 @@ async fn the_usage_ledger_goes_to_the_data_directory_and_sigterm_writes_every_ro
     let path = cli.write("providers.yaml", &config(&[provider("only", &mock)]));
     let mut served = Served::start(cli, &path);
     let client = reqwest::Client::new();
-    let first = client
-        .post(format!("{}/v1/messages", served.url))
-        .header("content-type", "application/json")
-        .body(body("claude-sonnet-4-5", false))
+    let first = messages(&client, &served.url, body("claude-sonnet-4-5", false))
         .send()
         .await
         .unwrap();
     assert_eq!(first.status(), 200);
     first.bytes().await.unwrap();
     // In flight when the signal comes: its row is written before the process exits.
-    let second = tokio::spawn(
-        client
-            .post(format!("{}/v1/messages", served.url))
-            .header("content-type", "application/json")
-            .body(body("claude-sonnet-4-5", false))
-            .send(),
-    );
+    let second =
+        tokio::spawn(messages(&client, &served.url, body("claude-sonnet-4-5", false)).send());
     tokio::time::sleep(Duration::from_millis(150)).await;
     served.signal("TERM");
     let second = second.await.unwrap().unwrap();
@@ -635,10 +630,7 @@ async fn each_answer_on_a_kept_alive_connection_gets_its_log_line_while_the_conn
     let client = reqwest::Client::new();
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let response = client
-            .post(format!("{}/v1/messages", served.url))
-            .header("content-type", "application/json")
-            .body(body("claude-opus-5-5", false))
+        let response = messages(&client, &served.url, body("claude-opus-5-5", false))
             .send()
             .await
             .unwrap();
