@@ -337,10 +337,10 @@ impl RequestLog {
 
 /// The log line of an answer written whole, written when this is dropped.
 ///
-/// The proxy drops it in a task of its own, which runs once the answer is on the wire: the
-/// client does not wait for the line's formatting and write. Dropped anywhere else (a
-/// command that dispatches directly, a task that never ran when the runtime stops), the line
-/// is written then; it is never lost.
+/// The proxy drops it once the connection has written the answer (`proxy::serve`), so the
+/// client does not wait for the line's formatting and write. Dropped anywhere else (by a
+/// command that dispatches directly, with a response that never reached a connection), the
+/// line is written then: it is never lost.
 #[derive(Debug, Default)]
 #[must_use = "dropping the line writes it"]
 pub struct LogLine(Option<Box<PendingLine>>);

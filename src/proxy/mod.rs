@@ -269,12 +269,15 @@ impl Activity {
         }
     }
 
-    /// Writes the log lines waiting for this connection's answers to be written.
+    /// Writes the log lines waiting for this connection's answers to be written (outside the
+    /// lock: an HTTP/2 connection's requests hand their lines over from tasks of their own).
     fn write_lines(&self) {
         let mut lines = self.lines.lock();
         if !lines.is_empty() {
+            let waiting = std::mem::take(&mut *lines);
+            drop(lines);
             // Dropping a line writes it.
-            lines.clear();
+            drop(waiting);
         }
     }
 
