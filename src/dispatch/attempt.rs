@@ -9,7 +9,7 @@ use std::ops::Range;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tokio::time::{Instant, timeout_at};
 
 use super::context::Context;
@@ -247,11 +247,12 @@ fn client_headers(ctx: &Context<'_>, mut upstream: HeaderMap, mode: &Mode) -> He
         }
         Mode::Translate(_) => HeaderMap::with_capacity(4),
     };
+    // Static names: a name given as text would be copied into a new allocation each time.
     if let Ok(value) = HeaderValue::from_str(ctx.provider.id.as_str()) {
-        headers.insert("x-claude-lb-provider", value);
+        headers.insert(HeaderName::from_static("x-claude-lb-provider"), value);
     }
     if let Ok(value) = HeaderValue::from_str(ctx.request_id) {
-        headers.insert("x-claude-lb-request-id", value);
+        headers.insert(HeaderName::from_static("x-claude-lb-request-id"), value);
     }
     headers
 }

@@ -32,10 +32,12 @@ use crate::upstream;
 ///
 /// Before anything else: web pages are refused (every route), then the API routes need a
 /// client key when `clients:` exist, and the admin routes the admin token or a loopback peer.
+/// The log line of an answer written whole goes to `lines`, its connection's.
 pub async fn handle(
     request: Request<Incoming>,
     state: &Arc<AppState>,
     peer: SocketAddr,
+    lines: &super::LogLines,
 ) -> Response<Body> {
     let generation = state.dispatcher.generation();
     let settings = &generation.config.settings;
@@ -71,9 +73,9 @@ pub async fn handle(
                 None => (None, None),
             };
             let response = if route == ApiRoute::Messages {
-                messages(request, state, client).await
+                messages(request, state, client, lines).await
             } else {
-                count_tokens(request, state, client).await
+                count_tokens(request, state, client, lines).await
             };
             return match permit {
                 Some(permit) => response::hold(response, permit),
@@ -287,6 +289,7 @@ async fn messages(
     request: Request<Incoming>,
     state: &AppState,
     client: Option<Arc<Client>>,
+    lines: &super::LogLines,
 ) -> Response<Body> {
     if let Some(refused) = over_budget(client.as_deref(), state) {
         return refused;
@@ -296,7 +299,7 @@ async fn messages(
         Err(response) => return response,
     };
     match state.dispatcher.send(request).await {
-        Ok(answer) => response::answer(answer),
+        Ok(answer) => response::answer(answer, lines),
         Err(error) => response::dispatch_error(&error, state.local_addr.get()),
     }
 }
@@ -325,6 +328,7 @@ async fn count_tokens(
     request: Request<Incoming>,
     state: &AppState,
     client: Option<Arc<Client>>,
+    lines: &super::LogLines,
 ) -> Response<Body> {
     let request = match client_request(request, state, client).await {
         Ok(request) => request,
@@ -332,7 +336,9 @@ async fn count_tokens(
     };
     let body = request.body.clone();
     match state.dispatcher.count_tokens(request).await {
-        Ok(Some(answer)) if matches!(answer.body, AnswerBody::Full(_)) => response::answer(answer),
+        Ok(Some(answer)) if matches!(answer.body, AnswerBody::Full(_)) => {
+            response::answer(answer, lines)
+        }
         // Tokenizing a large request takes milliseconds: off the async workers, so that a
         // burst of count_tokens (Claude Code's `/context` sends 27) stalls no stream; a few at
         // a time, and only up to a size, so that a flood of large ones cannot take every core

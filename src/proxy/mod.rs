@@ -171,8 +171,7 @@ pub async fn serve(
                 let state = state.clone();
                 let in_flight = InFlight::start(&activity);
                 async move {
-                    let mut response = handler::handle(request, &state, peer).await;
-                    in_flight.write_line_after(&mut response);
+                    let response = handler::handle(request, &state, peer, &in_flight.0.lines).await;
                     Ok::<_, std::convert::Infallible>(response::hold(response, in_flight))
                 }
             })
@@ -219,7 +218,7 @@ async fn watch_idle<C, E>(
     // ready, among others), the log lines of those answers.
     let mut connection = std::future::poll_fn(|cx| {
         let polled = connection.as_mut().poll(cx);
-        activity.write_lines();
+        activity.lines.write();
         polled
     });
     let mut check_at = activity.started + header_timeout;
@@ -253,9 +252,41 @@ struct Activity {
     requests: AtomicU64,
     /// When the last request ended, in milliseconds since `started`.
     last_end_ms: AtomicU64,
-    /// The log lines of answers written whole, written by [`watch_idle`] once the
-    /// connection's task has written those answers: a client never waits for its line.
-    lines: parking_lot::Mutex<Vec<LogLine>>,
+    /// The log lines of its answers written whole.
+    lines: LogLines,
+}
+
+/// The log lines of a connection's answers written whole, written by [`watch_idle`] once the
+/// connection's task has written those answers: a client never waits for its line.
+#[derive(Default)]
+pub struct LogLines {
+    waiting: parking_lot::Mutex<Vec<LogLine>>,
+    /// Where [`LogLines::write`] takes the waiting lines to, to write them outside the lock
+    /// that requests push to (an HTTP/2 connection's requests run in tasks of their own).
+    writing: parking_lot::Mutex<Vec<LogLine>>,
+}
+
+impl LogLines {
+    /// Leaves `line` to be written once the connection has written its answer.
+    pub fn push(&self, line: LogLine) {
+        if !line.is_empty() {
+            self.waiting.lock().push(line);
+        }
+    }
+
+    /// Writes the lines waiting for their answers to be written.
+    fn write(&self) {
+        let mut batch = self.writing.lock();
+        {
+            let mut queue = self.waiting.lock();
+            if queue.is_empty() {
+                return;
+            }
+            std::mem::swap(&mut *queue, &mut *batch);
+        }
+        // Dropping a line writes it.
+        batch.clear();
+    }
 }
 
 impl Activity {
@@ -265,19 +296,7 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
             last_end_ms: AtomicU64::new(0),
-            lines: parking_lot::Mutex::new(Vec::new()),
-        }
-    }
-
-    /// Writes the log lines waiting for this connection's answers to be written (outside the
-    /// lock: an HTTP/2 connection's requests hand their lines over from tasks of their own).
-    fn write_lines(&self) {
-        let mut lines = self.lines.lock();
-        if !lines.is_empty() {
-            let waiting = std::mem::take(&mut *lines);
-            drop(lines);
-            // Dropping a line writes it.
-            drop(waiting);
+            lines: LogLines::default(),
         }
     }
 
@@ -305,14 +324,6 @@ impl InFlight {
         activity.requests.fetch_add(1, Ordering::AcqRel);
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
         Self(activity.clone())
-    }
-
-    /// Takes the log line out of `response`, if it has one, to be written once the connection
-    /// has written the response.
-    fn write_line_after<B>(&self, response: &mut http::Response<B>) {
-        if let Some(line) = response.extensions_mut().remove::<response::PendingLine>() {
-            self.0.lines.lock().push(line.take());
-        }
     }
 }
 

@@ -4,7 +4,6 @@
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -13,7 +12,7 @@ use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::Frame;
 
-use crate::dispatch::{Answer, AnswerBody, DispatchError, LogLine};
+use crate::dispatch::{Answer, AnswerBody, DispatchError};
 use crate::translate::anthropic::ErrorType;
 
 /// The body type of every response.
@@ -105,22 +104,10 @@ impl<G: Unpin> hyper::body::Body for Holding<G> {
     }
 }
 
-/// The log line of an answer written whole, carried in its response's extensions to the
-/// connection that writes the answer, which writes the line after it (`proxy::serve`). A
-/// response dropped anywhere else writes its line then.
-#[derive(Clone, Debug)]
-pub struct PendingLine(Arc<parking_lot::Mutex<LogLine>>);
-
-impl PendingLine {
-    /// The line, left to its taker.
-    pub fn take(&self) -> LogLine {
-        std::mem::take(&mut *self.0.lock())
-    }
-}
-
-/// A provider's answer, streamed as it arrives when it is a stream.
-pub fn answer(answer: Answer) -> Response<Body> {
-    let log_line = answer.log_line;
+/// A provider's answer, streamed as it arrives when it is a stream; its log line goes to
+/// `lines`, to be written once the connection has written the answer.
+pub fn answer(answer: Answer, lines: &super::LogLines) -> Response<Body> {
+    lines.push(answer.log_line);
     let body = match answer.body {
         AnswerBody::Full(bytes) => full(bytes),
         AnswerBody::Stream(stream) => StreamBody::new(
@@ -133,11 +120,6 @@ pub fn answer(answer: Answer) -> Response<Body> {
     let mut response = Response::new(body);
     *response.status_mut() = answer.status;
     *response.headers_mut() = answer.headers;
-    if !log_line.is_empty() {
-        response
-            .extensions_mut()
-            .insert(PendingLine(Arc::new(parking_lot::Mutex::new(log_line))));
-    }
     if !answer.failed_attempts.is_empty() {
         let list: Vec<serde_json::Value> = answer
             .failed_attempts

@@ -135,20 +135,32 @@ impl Tracker {
 
     fn add_at(&self, row: &Row, now_ms: i64) {
         let Some(client) = &row.client else { return };
-        let added = Spent {
-            client: client.clone(),
-            tokens_today: row.tokens.total(),
-            usd_this_month: row.cost_usd.unwrap_or(0.0),
+        let tokens = row.tokens.total();
+        let usd = row.cost_usd.unwrap_or(0.0);
+        let add = |totals: &mut Totals| {
+            totals.roll(now_ms);
+            totals.tokens_today = totals.tokens_today.saturating_add(tokens);
+            totals.usd_this_month += usd;
+            (totals.day_start_ms, totals.month_start_ms)
         };
         let (day_start_ms, month_start_ms) = {
             let mut clients = self.clients.lock();
-            let totals = clients.entry(client.clone()).or_default();
-            totals.roll(now_ms);
-            totals.tokens_today = totals.tokens_today.saturating_add(added.tokens_today);
-            totals.usd_this_month += added.usd_this_month;
-            (totals.day_start_ms, totals.month_start_ms)
+            // The name is copied only for a client seen for the first time.
+            if let Some(totals) = clients.get_mut(client.as_str()) {
+                add(totals)
+            } else {
+                let mut totals = Totals::default();
+                let periods = add(&mut totals);
+                clients.insert(client.clone(), totals);
+                periods
+            }
         };
         if let Some(observer) = self.observer.get() {
+            let added = Spent {
+                client: client.clone(),
+                tokens_today: tokens,
+                usd_this_month: usd,
+            };
             observer.spent(client, &added, day_start_ms, month_start_ms);
         }
     }
@@ -156,7 +168,9 @@ impl Tracker {
     /// Whether `client` may send a request now: `Err` with the first budget it has spent.
     pub fn check(&self, client: &str, budget: &Budget, now_ms: i64) -> Result<(), Exceeded> {
         let mut clients = self.clients.lock();
-        let totals = clients.entry(client.to_owned()).or_default();
+        // A client with nothing counted yet has spent nothing: no entry is made for it.
+        let mut nothing = Totals::default();
+        let totals = clients.get_mut(client).unwrap_or(&mut nothing);
         totals.roll(now_ms);
         if let Some(limit) = budget.tokens_per_day {
             if totals.tokens_today >= limit {
