@@ -25,12 +25,15 @@ fn config(providers: &[String]) -> String {
     )
 }
 
-/// A Messages request to `url` with `body`, as JSON.
-fn messages(client: &reqwest::Client, url: &str, body: String) -> reqwest::RequestBuilder {
+/// Sends a Messages request to `url` with `body`, as JSON.
+async fn messages(client: &reqwest::Client, url: &str, body: String) -> reqwest::Response {
     client
         .post(format!("{url}/v1/messages"))
         .header("content-type", "application/json")
         .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// A running `serve` process and its log lines.
@@ -187,9 +190,7 @@ async fn serve_logs_each_request_and_reloads_on_file_change_and_sighup() {
         &served.url,
         body("claude-opus-5-5", false),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(response.status(), 200);
     let log_line = served.wait_for_log("request_id=");
     for field in [
@@ -306,10 +307,7 @@ async fn sigterm_lets_the_stream_in_flight_finish() {
     let cli = ClaudeLb::new();
     let path = cli.write("providers.yaml", &config(&[provider("only", &mock)]));
     let mut served = Served::start(cli, &path);
-    let response = messages(&reqwest::Client::new(), &served.url, body("m", true))
-        .send()
-        .await
-        .unwrap();
+    let response = messages(&reqwest::Client::new(), &served.url, body("m", true)).await;
     served.signal("TERM");
     served.wait_for_log("shutting down");
     let events = sse_events(&response.text().await.unwrap());
@@ -408,9 +406,7 @@ async fn a_stream_cut_after_the_commit_is_logged_as_a_warning() {
         &served.url,
         body("claude-opus-5-5", true),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(response.status(), 200);
     let _ = response.bytes().await;
     let line = served.wait_for_log("request_id=");
@@ -434,9 +430,7 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
         &served.url,
         body("claude-opus-5-5", false),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let line = served.wait_for_log("request_id");
     let json: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
@@ -454,9 +448,7 @@ async fn log_format_json_writes_one_object_per_line_and_the_flag_wins() {
         &served.url,
         body("claude-opus-5-5", false),
     )
-    .send()
-    .await
-    .unwrap();
+    .await;
     let line = served.wait_for_log("request_id");
     assert!(
         serde_json::from_str::<serde_json::Value>(&line).is_err(),
@@ -498,19 +490,13 @@ async fn log_lines_escape_and_cap_what_the_client_sent() {
     let path = cli.write("providers.yaml", &config(&[provider("b", &b)]));
     let mut served = Served::start(cli, &path);
     let client = reqwest::Client::new();
-    let response = messages(&client, &served.url, body("m\nINFO forged line\r", false))
-        .send()
-        .await
-        .unwrap();
+    let response = messages(&client, &served.url, body("m\nINFO forged line\r", false)).await;
     assert_eq!(response.status(), 200);
     let line = served.wait_for_log("request_id=");
     assert!(line.contains(r"m\\nINFO forged line\\r"), "{line}");
 
     let huge = "x".repeat(4 * 1024 * 1024);
-    let response = messages(&client, &served.url, body(&huge, false))
-        .send()
-        .await
-        .unwrap();
+    let response = messages(&client, &served.url, body(&huge, false)).await;
     assert_eq!(response.status(), 200);
     let line = served.wait_for_log("request_id=");
     assert!(line.len() < 2048, "a log line of {} bytes", line.len());
@@ -533,15 +519,17 @@ async fn the_usage_ledger_goes_to_the_data_directory_and_sigterm_writes_every_ro
     let path = cli.write("providers.yaml", &config(&[provider("only", &mock)]));
     let mut served = Served::start(cli, &path);
     let client = reqwest::Client::new();
-    let first = messages(&client, &served.url, body("claude-sonnet-4-5", false))
-        .send()
-        .await
-        .unwrap();
+    let first = messages(&client, &served.url, body("claude-sonnet-4-5", false)).await;
     assert_eq!(first.status(), 200);
     first.bytes().await.unwrap();
     // In flight when the signal comes: its row is written before the process exits.
-    let second =
-        tokio::spawn(messages(&client, &served.url, body("claude-sonnet-4-5", false)).send());
+    let second = tokio::spawn(
+        client
+            .post(format!("{}/v1/messages", served.url))
+            .header("content-type", "application/json")
+            .body(body("claude-sonnet-4-5", false))
+            .send(),
+    );
     tokio::time::sleep(Duration::from_millis(150)).await;
     served.signal("TERM");
     let second = second.await.unwrap().unwrap();
@@ -630,10 +618,7 @@ async fn each_answer_on_a_kept_alive_connection_gets_its_log_line_while_the_conn
     let client = reqwest::Client::new();
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let response = messages(&client, &served.url, body("claude-opus-5-5", false))
-            .send()
-            .await
-            .unwrap();
+        let response = messages(&client, &served.url, body("claude-opus-5-5", false)).await;
         assert_eq!(response.status(), 200);
         let id = response.headers()["x-claude-lb-request-id"]
             .to_str()
