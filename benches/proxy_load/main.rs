@@ -154,6 +154,10 @@ pub(crate) struct Report {
     pub(crate) cpu_us_lean: f64,
     pub(crate) lean_rss_idle_kib: u64,
     pub(crate) floor_gap: Stats,
+    /// CPU time per stream event: each process's CPU time over the sequential streams it
+    /// carried, divided by the events it delivered.
+    pub(crate) floor_event_cpu_ns: f64,
+    pub(crate) event_cpu_ns: f64,
     /// Medians of the repeated throughput runs, and the CPU time per request of the process
     /// that answered (the provider for direct, the floor, claude-lb).
     pub(crate) rps_direct: f64,
@@ -361,15 +365,29 @@ clients:
     let mut floor_timing = StreamTiming::default();
     let mut proxied_timing = StreamTiming::default();
     let mut expected = Vec::new();
+    let (mut floor_events, mut proxied_events) = (0usize, 0usize);
+    let floor_cpu = floor_streaming.cpu_ns()?;
+    let proxy_cpu = proxy.cpu_ns()?;
     for i in 0..sizes.streams {
         for k in 0..3 {
             match (i + k) % 3 {
                 0 => expected = timed_stream(&client, &st_direct, &mut direct_timing).await?,
-                1 => _ = timed_stream(&client, &st_floor, &mut floor_timing).await?,
-                _ => _ = timed_stream(&client, &st_proxied, &mut proxied_timing).await?,
+                1 => {
+                    floor_events += timed_stream(&client, &st_floor, &mut floor_timing)
+                        .await?
+                        .len();
+                }
+                _ => {
+                    proxied_events += timed_stream(&client, &st_proxied, &mut proxied_timing)
+                        .await?
+                        .len();
+                }
             }
         }
     }
+    report.floor_event_cpu_ns =
+        (floor_streaming.cpu_ns()? - floor_cpu) as f64 / floor_events.max(1) as f64;
+    report.event_cpu_ns = (proxy.cpu_ns()? - proxy_cpu) as f64 / proxied_events.max(1) as f64;
     report.ttfe = (
         Stats::of(direct_timing.first_content),
         Stats::of(proxied_timing.first_content),

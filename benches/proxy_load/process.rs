@@ -87,6 +87,22 @@ impl Process {
         let stime: u64 = fields[12].parse()?;
         Ok(utime + stime)
     }
+
+    /// CPU time so far, in nanoseconds, summed over the process's threads (from
+    /// `/proc/PID/task/*/schedstat`, far finer than clock ticks).
+    pub(crate) fn cpu_ns(&self) -> anyhow::Result<u64> {
+        let mut total = 0;
+        for task in std::fs::read_dir(format!("/proc/{}/task", self.pid()))? {
+            let schedstat = std::fs::read_to_string(task?.path().join("schedstat"))?;
+            let on_cpu: u64 = schedstat
+                .split_whitespace()
+                .next()
+                .context("empty schedstat")?
+                .parse()?;
+            total += on_cpu;
+        }
+        Ok(total)
+    }
 }
 
 impl Drop for Process {

@@ -256,6 +256,16 @@ impl Report {
             "—",
         );
         row([
+            "CPU time per stream event (a stream's CPU time over its events)",
+            "—",
+            &format!("{:.1} µs", self.floor_event_cpu_ns / 1000.0),
+            &format!("{:.1} µs", self.event_cpu_ns / 1000.0),
+            &ratio(self.event_cpu_ns, self.floor_event_cpu_ns),
+            "—",
+            "≤ floor",
+            met(self.event_cpu_ns <= self.floor_event_cpu_ns),
+        ]);
+        row([
             &format!("Throughput at {CONNECTIONS} connections, small passthrough"),
             &format!("{:.0} req/s", self.rps_direct),
             &format!("{:.0} req/s", self.rps_floor),
