@@ -12,12 +12,19 @@ pub(crate) async fn run_bin(mut lb: ClaudeLb) -> Run {
     tokio::task::spawn_blocking(move || lb.run()).await.unwrap()
 }
 
-/// An address where nothing listens: bound, read, and released at once.
-pub(crate) fn unreachable_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
+/// An address where nothing listens, for as long as this lives: its port is held by a socket
+/// that is bound but never listens, so a connection to it is refused, and no other test's
+/// server can take the port meanwhile (as it could take a port only bound and released).
+pub(crate) struct Unreachable {
+    pub(crate) url: String,
+    _held: tokio::net::TcpSocket,
+}
+
+pub(crate) fn unreachable() -> Unreachable {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let url = format!("http://{}", socket.local_addr().unwrap());
+    Unreachable { url, _held: socket }
 }
 
 /// One provider block of a config; `extra` is more indented YAML lines.
@@ -48,13 +55,13 @@ fn assert_no_secret(run: &Run) {
     );
 }
 
-async fn three() -> (MockHandle, MockHandle, String) {
+async fn three() -> (MockHandle, MockHandle, Unreachable) {
     let healthy = MockUpstream::anthropic().start().await;
     let rejecting = MockUpstream::anthropic()
         .reply(Reply::status(401))
         .start()
         .await;
-    (healthy, rejecting, unreachable_url())
+    (healthy, rejecting, unreachable())
 }
 
 fn three_config(healthy: &MockHandle, rejecting: &MockHandle, gone: &str) -> ClaudeLb {
@@ -68,7 +75,7 @@ fn three_config(healthy: &MockHandle, rejecting: &MockHandle, gone: &str) -> Cla
 #[tokio::test]
 async fn check_names_each_failing_provider_and_why() {
     let (healthy, rejecting, gone) = three().await;
-    let mut lb = three_config(&healthy, &rejecting, &gone);
+    let mut lb = three_config(&healthy, &rejecting, &gone.url);
     lb.args(["check"]);
     let run = run_bin(lb).await;
     assert_eq!(run.code, 1, "{run:?}");
@@ -103,7 +110,7 @@ async fn check_names_each_failing_provider_and_why() {
 #[tokio::test]
 async fn check_json_is_one_document_with_a_status_per_provider() {
     let (healthy, rejecting, gone) = three().await;
-    let mut lb = three_config(&healthy, &rejecting, &gone);
+    let mut lb = three_config(&healthy, &rejecting, &gone.url);
     lb.args(["check", "--json"]);
     let run = run_bin(lb).await;
     assert_eq!(run.code, 1, "{run:?}");
@@ -147,7 +154,7 @@ async fn check_json_is_one_document_with_a_status_per_provider() {
 #[tokio::test]
 async fn check_one_provider_probes_only_it() {
     let (healthy, rejecting, gone) = three().await;
-    let mut lb = three_config(&healthy, &rejecting, &gone);
+    let mut lb = three_config(&healthy, &rejecting, &gone.url);
     lb.args(["check", "--provider", "healthy"]);
     let run = run_bin(lb).await;
     assert_eq!(run.code, 0, "{run:?}");

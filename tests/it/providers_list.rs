@@ -3,7 +3,7 @@
 
 use claude_lb::mock::{MockUpstream, Reply};
 
-use crate::check::{SECRET, run_bin, unreachable_url};
+use crate::check::{SECRET, run_bin, unreachable};
 use crate::support::cli::ClaudeLb;
 use crate::support::proxy::{Proxy, body};
 
@@ -158,7 +158,8 @@ async fn remote_shows_the_live_state_of_a_running_instance() {
 
 #[tokio::test]
 async fn remote_says_when_no_instance_answers() {
-    let url = unreachable_url();
+    let gone = unreachable();
+    let url = gone.url.clone();
     let mut lb = ClaudeLb::new();
     lb.args(["providers", "list", "--remote", &url]);
     let run = run_bin(lb).await;

@@ -248,7 +248,8 @@ async fn test_remote_goes_through_a_running_instance() {
 
 #[tokio::test]
 async fn test_remote_says_when_no_instance_answers() {
-    let url = crate::check::unreachable_url();
+    let gone = crate::check::unreachable();
+    let url = gone.url.clone();
     let mut lb = ClaudeLb::new();
     lb.args(["test", "--remote", &url]);
     let run = run_bin(lb).await;

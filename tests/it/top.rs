@@ -4,7 +4,7 @@
 
 use claude_lb::mock::{MockUpstream, Reply};
 
-use crate::check::{run_bin, unreachable_url};
+use crate::check::{run_bin, unreachable};
 use crate::support::cli::ClaudeLb;
 use crate::support::proxy::{Proxy, body};
 
@@ -50,7 +50,8 @@ async fn events_lists_the_latest_failovers_newest_first() {
 
 #[tokio::test]
 async fn top_exits_1_with_the_reason_when_no_instance_answers() {
-    let url = unreachable_url();
+    let gone = unreachable();
+    let url = gone.url.clone();
     let mut lb = ClaudeLb::new();
     lb.args(["top", "--remote", &url]);
     let run = run_bin(lb).await;
@@ -107,7 +108,7 @@ mod pty {
     use tokio::net::TcpListener;
 
     use super::pool;
-    use crate::check::unreachable_url;
+    use crate::check::unreachable;
     use crate::support::proxy::Proxy;
 
     /// How long one screen may take to appear (generous: CI machines are slow and shared).
@@ -259,7 +260,8 @@ mod pty {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_dead_url_exits_1_without_taking_the_screen() {
-        let url = unreachable_url();
+        let gone = unreachable();
+        let url = gone.url.clone();
         let home = tempfile::tempdir().unwrap();
         let home_path = home.path().to_path_buf();
         let (rest, status) = tokio::task::spawn_blocking(move || {
