@@ -130,9 +130,8 @@ async fn a_cooling_provider_is_skipped() {
 
 #[tokio::test]
 async fn connection_refused_and_stalls_fail_over() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let closed = crate::check::unreachable();
+    let dead_url = closed.url.clone();
     let stalled = MockUpstream::anthropic()
         .reply(Reply::stall())
         .start()
@@ -243,9 +242,8 @@ async fn all_failed_says_why_with_retry_after_and_never_529() {
 
 #[tokio::test]
 async fn every_provider_unreachable_or_refusing_the_key_is_not_worth_a_retry() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let closed = crate::check::unreachable();
+    let dead_url = closed.url.clone();
     let refusing = MockUpstream::anthropic()
         .reply(Reply::status(401))
         .start()
