@@ -185,7 +185,7 @@ impl<'a> Session<'a> {
                 return self.all_failed(&error);
             }
         };
-        // The request's log line (shown with `-v`) comes before the transcript.
+        // The request's log line (at `info`, shown with `-vv`) comes before the transcript.
         drop(std::mem::take(&mut answer.log_line));
         let mut transcript = Transcript::new(started);
         transcript.provider = Some(answer.provider.to_string());
