@@ -201,6 +201,47 @@ pub fn top_level_value(body: &[u8], key: &str) -> Option<Range<usize>> {
     member(body, 0, key)
 }
 
+/// The byte range of the value of the top-level key `key` when it is the object's last
+/// member, found from the end of the body: an Anthropic answer ends with its `usage`, so the
+/// members before it (the answer's text, a long tool call) are not walked. `None` when the
+/// body does not end with that member (then [`top_level_value`] walks it from the start).
+///
+/// A match is an unescaped `"key"` after `{` or `,`, followed by `:`, a value, and only the
+/// closing brace of the body: in well-formed JSON that brace closes the object holding the
+/// member, so the member is at the top level.
+pub fn last_top_level_value(body: &[u8], key: &str) -> Option<Range<usize>> {
+    /// How many occurrences of the key's text from the end are tried before giving up.
+    const TRIES: usize = 4;
+    let close = body
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
+    if body[close] != b'}' {
+        return None;
+    }
+    let key = key.as_bytes();
+    memchr::memmem::rfind_iter(&body[..close], key)
+        .take(TRIES)
+        .find_map(|at| {
+            let open = at.checked_sub(1)?;
+            let before = body[..open]
+                .iter()
+                .rposition(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
+            if body[open] != b'"'
+                || body.get(at + key.len()) != Some(&b'"')
+                || !matches!(body[before], b'{' | b',')
+            {
+                return None;
+            }
+            let colon = skip_ws(body, at + key.len() + 1);
+            if body.get(colon) != Some(&b':') {
+                return None;
+            }
+            let start = skip_ws(body, colon + 1);
+            let end = value_end(body, start)?;
+            (skip_ws(body, end) == close).then_some(start..end)
+        })
+}
+
 /// The byte range of the value of `key` in the object that starts at `object` (leading
 /// white space allowed).
 pub fn member(body: &[u8], object: usize, key: &str) -> Option<Range<usize>> {
@@ -449,12 +490,77 @@ mod tests {
         assert_eq!(session(&body), Some(at_limit));
     }
 
+    #[test]
+    fn the_last_member_is_found_from_the_end_only_at_the_top_level() {
+        fn found(body: &str) -> Option<&str> {
+            last_top_level_value(body.as_bytes(), "usage").map(|r| &body[r])
+        }
+        assert_eq!(
+            found(r#"{"content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":3}}"#),
+            Some(r#"{"input_tokens":3}"#)
+        );
+        assert_eq!(
+            found(" {\"a\":1 ,\n \"usage\" :\t[1, 2] }\n"),
+            Some("[1, 2]")
+        );
+        // The key's text later in a string or a nested object is passed over.
+        assert_eq!(
+            found(r#"{"usage":{"input_tokens":3},"text":"a \"usage\":{\"x\":1}"}"#),
+            None
+        );
+        assert_eq!(found(r#"{"meta":{"usage":{"input_tokens":9}}}"#), None);
+        assert_eq!(
+            found(r#"{"usage":{"input_tokens":3},"meta":{"usage":{"input_tokens":9}}}"#),
+            None
+        );
+        // A key that only ends with the name, and a body that is not an object.
+        assert_eq!(found(r#"{"x_usage":1}"#), None);
+        assert_eq!(found(r#"{"x\"usage":1}"#), None);
+        assert_eq!(found(r#"["usage",{"usage":1}]"#), None);
+        assert_eq!(found(r#"{"usage":1"#), None);
+        assert_eq!(found(""), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_last_member_from_the_end_agrees_with_the_walk(
+            members in proptest::collection::vec(
+                (proptest::sample::select(vec!["usage", "content", "usage_x", "id"]), "\\PC{0,12}", 0..3usize),
+                1..5,
+            ),
+        ) {
+            let value = |text: &str, shape: usize| match shape {
+                0 => serde_json::json!(text),
+                1 => serde_json::json!({"usage": text, "n": [text]}),
+                _ => serde_json::json!([text, {"usage": {}}]),
+            };
+            let body = format!(
+                "{{{}}}",
+                members
+                    .iter()
+                    .map(|(key, text, shape)| format!("\"{key}\":{}", value(text, *shape)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let last_is_usage = members.last().is_some_and(|(key, _, _)| *key == "usage");
+            let only = members.iter().filter(|(key, _, _)| *key == "usage").count() == 1;
+            let from_end = last_top_level_value(body.as_bytes(), "usage");
+            if last_is_usage && only {
+                proptest::prop_assert_eq!(from_end, top_level_value(body.as_bytes(), "usage"), "{}", body);
+            } else if !last_is_usage {
+                proptest::prop_assert_eq!(from_end, None, "{}", body);
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let _ = top_level_string(&bytes, "model");
             let _ = top_level_bool(&bytes, "stream");
             let _ = model(&bytes);
+            let _ = last_top_level_value(&bytes, "usage");
+            let _ = last_top_level_value(&[b"{\"usage\":", &bytes[..], b"}"].concat(), "usage");
             let scanned = request(&bytes);
             if let Some(metadata) = scanned.metadata {
                 let _ = metadata_session(&bytes, metadata);

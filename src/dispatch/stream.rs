@@ -113,9 +113,12 @@ impl Usage {
         }
     }
 
-    /// Reads usage from a whole Anthropic Messages response body.
+    /// Reads usage from a whole Anthropic Messages response body (where it is the last
+    /// member, looked for from the end first).
     pub(super) fn from_message_body(body: &[u8]) -> Self {
-        let Some(span) = super::scan::top_level_value(body, "usage") else {
+        let Some(span) = super::scan::last_top_level_value(body, "usage")
+            .or_else(|| super::scan::top_level_value(body, "usage"))
+        else {
             return Self::default();
         };
         let mut usage = Self::default();

@@ -71,6 +71,29 @@ pub fn builtin() -> &'static Builtin {
 /// The price of `upstream_model` at `provider`: its own `pricing:` first, then the built-in
 /// list; `None` when neither knows the model.
 pub fn lookup(provider: &Provider, upstream_model: &str) -> Option<Price> {
+    match provider
+        .model_prices
+        .iter()
+        .find(|(model, _)| **model == *upstream_model)
+    {
+        Some((_, price)) => *price,
+        None => search(provider, upstream_model),
+    }
+}
+
+/// The price of each upstream model that `provider`'s `models:` map names, looked up once when
+/// the config is loaded, so that a request is not priced by matching every pattern again.
+pub fn of_mapped_models(provider: &Provider) -> Vec<(Box<str>, Option<Price>)> {
+    let mut prices: Vec<(Box<str>, Option<Price>)> = Vec::new();
+    for (_, model) in provider.models.entries() {
+        if !prices.iter().any(|(known, _)| known == model) {
+            prices.push((model.clone(), search(provider, model)));
+        }
+    }
+    prices
+}
+
+fn search(provider: &Provider, upstream_model: &str) -> Option<Price> {
     provider
         .pricing
         .iter()
@@ -82,6 +105,47 @@ pub fn lookup(provider: &Provider, upstream_model: &str) -> Option<Price> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_provider_prices_its_mapped_models_as_a_search_of_its_patterns_would() {
+        let yaml = "providers:
+  - name: relay
+    type: anthropic
+    auth_type: api_key
+    auth_value: k
+    base_url: http://127.0.0.1:9
+    models:
+      claude-*haiku*: claude-haiku-4-5
+      claude-opus*: house-model
+      '*': claude-sonnet-4-5-20250929
+    pricing:
+      house-*: { input: 1.0, output: 2.0 }
+      claude-haiku-4-5: { input: 0.5, output: 0.5 }
+";
+        let loaded = crate::config::load_str(yaml, "t.yaml", &|_| None).unwrap();
+        let provider = &loaded.config.providers[0];
+        assert_eq!(provider.model_prices.len(), 3);
+        for model in [
+            "claude-haiku-4-5",
+            "house-model",
+            "claude-sonnet-4-5-20250929",
+            "house-other",
+            "claude-opus-4-1",
+            "unknown-model",
+        ] {
+            assert_eq!(lookup(provider, model), search(provider, model), "{model}");
+        }
+        assert_eq!(lookup(provider, "house-model").map(|p| p.input), Some(1.0));
+        assert_eq!(
+            lookup(provider, "claude-haiku-4-5").map(|p| p.input),
+            Some(0.5)
+        );
+        assert_eq!(
+            lookup(provider, "claude-sonnet-4-5-20250929").map(|p| p.input),
+            Some(3.0)
+        );
+        assert_eq!(lookup(provider, "unknown-model"), None);
+    }
 
     #[test]
     fn the_builtin_list_parses_names_its_source_and_prices_the_current_models() {
