@@ -407,6 +407,12 @@ struct Live {
     idle_timeout: Duration,
     /// When the upstream last sent bytes; `stream_idle_timeout` counts from here.
     last_data: Instant,
+    /// When the client last heard from the stream: the upstream's last bytes, or the last
+    /// ping of a translated stream.
+    last_sign: Instant,
+    /// Fires a tick after `last_sign`. Armed once and moved on only when it fires (a chunk
+    /// just sets `last_data`), so an event costs no timer of its own.
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
     /// Removes the provider's key from the failure messages of the log and `/providers`.
     scrubber: Scrubber,
 }
@@ -425,6 +431,8 @@ impl AnswerStream {
         provider: ProviderId,
         idle_timeout: Duration,
     ) -> Self {
+        let now = Instant::now();
+        let tick = Live::tick(&mode, idle_timeout);
         Self {
             first: Some(first),
             live: Some(Box::new(Live {
@@ -435,7 +443,9 @@ impl AnswerStream {
                 generation,
                 provider,
                 idle_timeout,
-                last_data: Instant::now(),
+                last_data: now,
+                last_sign: now,
+                timer: Box::pin(tokio::time::sleep_until(now + tick)),
                 scrubber: Scrubber::default(),
             })),
             log: Box::new(log),
@@ -528,14 +538,31 @@ enum End {
 }
 
 impl Live {
+    /// How long the stream may be silent before the timer looks at it: the idle timeout for
+    /// a passthrough stream; for a translated one, the ping interval, at least twice per idle
+    /// period, so that a stall is seen on time even when pings are going out.
+    fn tick(mode: &Mode, idle_timeout: Duration) -> Duration {
+        match mode {
+            Mode::Passthrough => idle_timeout,
+            Mode::Translate(_) => PING_INTERVAL.min(idle_timeout / 2),
+        }
+    }
+
+    /// The next chunk from the upstream, or `None` when the timer fires first.
+    async fn next_or_tick(&mut self) -> Option<Option<<BodyStream as Stream>::Item>> {
+        let (upstream, timer) = (&mut self.upstream, &mut self.timer);
+        std::future::poll_fn(|cx| {
+            if let std::task::Poll::Ready(chunk) = upstream.poll_next_unpin(cx) {
+                return std::task::Poll::Ready(Some(chunk));
+            }
+            timer.as_mut().poll(cx).map(|()| None)
+        })
+        .await
+    }
+
     /// Appends the next complete events to `out`; returns how the stream ended, if it did.
     async fn fill(&mut self, out: &mut Vec<u8>, usage: &mut Usage) -> Option<End> {
-        let tick = match self.mode {
-            Mode::Passthrough => self.idle_timeout,
-            // At least two ticks per idle period, so a stall is seen on time even when pings
-            // are going out.
-            Mode::Translate(_) => PING_INTERVAL.min(self.idle_timeout / 2),
-        };
+        let tick = Self::tick(&self.mode, self.idle_timeout);
         loop {
             while let Some(event) = self.parser.next_event() {
                 let end = match event {
@@ -552,23 +579,32 @@ impl Live {
             if !out.is_empty() {
                 return None;
             }
-            match tokio::time::timeout(tick, self.upstream.next()).await {
-                Err(_) => {
+            match self.next_or_tick().await {
+                None => {
+                    let now = Instant::now();
                     // Silence is measured from the last bytes received, across calls: the
                     // pings sent meanwhile do not reset it.
-                    if self.last_data.elapsed() >= self.idle_timeout {
+                    if now.duration_since(self.last_data) >= self.idle_timeout {
                         let message = format!(
                             "the provider sent nothing for {}s mid-stream",
                             self.idle_timeout.as_secs()
                         );
                         return Some(self.fail(out, &message));
                     }
+                    self.last_sign = self.last_sign.max(self.last_data);
+                    if now.duration_since(self.last_sign) < tick {
+                        // Bytes came since the timer was armed: it moves to a tick after them.
+                        self.timer.as_mut().reset(self.last_sign + tick);
+                        continue;
+                    }
+                    self.last_sign = now;
+                    self.timer.as_mut().reset(now + tick);
                     if matches!(self.mode, Mode::Translate(_)) {
                         OpenAiToAnthropic::write_ping(out);
                         return None;
                     }
                 }
-                Ok(None) => {
+                Some(None) => {
                     if let Some(Ok(event)) = self.parser.finish() {
                         // A last event without its blank line: treat it as complete.
                         if let Some(end) = self.take(&event, true, out, usage) {
@@ -592,14 +628,14 @@ impl Live {
                         },
                     });
                 }
-                Ok(Some(Err(error))) => {
+                Some(Some(Err(error))) => {
                     let message = format!(
                         "the provider's stream broke off ({})",
                         crate::upstream::error_chain(&*error)
                     );
                     return Some(self.fail(out, &message));
                 }
-                Ok(Some(Ok(chunk))) => {
+                Some(Some(Ok(chunk))) => {
                     self.last_data = Instant::now();
                     self.parser.push(&chunk);
                 }

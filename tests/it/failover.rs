@@ -544,6 +544,27 @@ async fn a_stream_silent_past_the_idle_timeout_ends_with_an_error_event() {
 }
 
 #[tokio::test]
+async fn a_stream_longer_than_the_idle_timeout_but_never_silent_that_long_is_whole() {
+    // Events 400 ms apart: the stream after its commit point lasts longer than the 2 s idle
+    // timeout, but is never silent for it.
+    let mut events = full_stream();
+    events.splice(3..4, std::iter::repeat_n(("content_block_delta", DELTA), 6));
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::sse_events(&events).delay_each(Duration::from_millis(400)))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[provider("only", &mock, "api_key")], "")).await;
+    let started = tokio::time::Instant::now();
+    let response = proxy.messages(body("m", true)).await;
+    let received = sse_events(&response.text().await.unwrap());
+    assert!(started.elapsed() > Duration::from_secs(4));
+    let names: Vec<&str> = received.iter().map(|(n, _)| n.as_str()).collect();
+    let sent: Vec<&str> = events.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, sent);
+    assert_eq!(proxy.provider("only").await["state"], "available");
+}
+
+#[tokio::test]
 async fn oversized_bodies_get_a_413() {
     let mock = MockUpstream::anthropic().start().await;
     let proxy = Proxy::start(&config(&[provider("only", &mock, "api_key")], "")).await;

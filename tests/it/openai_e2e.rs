@@ -234,6 +234,32 @@ async fn a_translated_stream_stalled_mid_way_gets_pings_then_fails_at_the_idle_t
 }
 
 #[tokio::test]
+async fn a_translated_stream_with_chunks_closer_than_a_tick_gets_no_pings_and_ends_whole() {
+    // Chunks 700 ms apart: closer than the 1 s tick of a 2 s idle timeout, so no ping is due,
+    // and the stream outlasts the idle timeout without being silent for it.
+    let texts = [text_chunk("Hel"), text_chunk("lo"), text_chunk("!")];
+    let mut lines: Vec<&str> = texts.iter().map(String::as_str).collect();
+    lines.extend([FINISH_CHUNK, "[DONE]"]);
+    let mock = MockUpstream::openai()
+        .reply(Reply::sse_data(&lines).delay_each(std::time::Duration::from_millis(700)))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
+    let started = tokio::time::Instant::now();
+    let response = proxy.messages(body("m", true)).await;
+    let events = sse_events(&response.text().await.unwrap());
+    assert!(started.elapsed() > std::time::Duration::from_secs(3));
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(!names.contains(&"ping"), "{names:?}");
+    assert_eq!(names.last(), Some(&"message_stop"), "{names:?}");
+    let text: String = events
+        .iter()
+        .filter_map(|(_, data)| data["delta"]["text"].as_str())
+        .collect();
+    assert_eq!(text, "Hello!");
+}
+
+#[tokio::test]
 async fn a_translated_stream_ends_at_done_even_if_the_connection_stays_open() {
     let text = text_chunk("Hello");
     let mock = MockUpstream::openai()
