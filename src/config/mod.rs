@@ -86,9 +86,6 @@ pub struct Provider {
         crate::core::provider::ModelPattern,
         crate::core::price::Price,
     )>,
-    /// The price of each upstream model named by `models`, from `pricing` and the built-in
-    /// list (`usage::price::of_mapped_models`).
-    pub model_prices: Vec<(Box<str>, Option<crate::core::price::Price>)>,
 }
 
 impl Provider {

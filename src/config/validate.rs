@@ -418,7 +418,7 @@ fn provider(
         return None;
     }
     let (secret, secret_origin) = secret?;
-    let mut provider = Provider {
+    let provider = Provider {
         id: ProviderId::new(&name?),
         kind: kind?,
         auth_type: auth_type?,
@@ -432,9 +432,7 @@ fn provider(
         max_tokens: max_tokens.flatten(),
         health_check: health_check?,
         pricing: pricing?,
-        model_prices: Vec::new(),
     };
-    provider.model_prices = crate::usage::price::of_mapped_models(&provider);
     warn_about(&provider, raw, path, problems);
     Some(provider)
 }

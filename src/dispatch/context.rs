@@ -18,6 +18,8 @@ pub(super) struct Context<'a> {
     pub provider: &'a Provider,
     /// Removes `provider`'s key from what it says.
     pub scrubber: &'a crate::upstream::Scrubber,
+    /// The prices of the models `provider` maps to.
+    pub prices: &'a crate::usage::price::ModelPrices,
     pub settings: &'a Settings,
     pub upstream: &'a Upstream,
     pub health: &'a Arc<HealthTable>,

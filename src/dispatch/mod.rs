@@ -55,6 +55,9 @@ pub struct Generation {
     /// One key scrubber per provider, in `config.providers` order, built with the generation
     /// so that no request pays for building one.
     pub scrubbers: Vec<Scrubber>,
+    /// The prices of the models each provider maps to, in `config.providers` order, for the
+    /// usage ledger.
+    pub prices: Vec<crate::usage::price::ModelPrices>,
 }
 
 impl Generation {
@@ -65,10 +68,16 @@ impl Generation {
             .iter()
             .map(Scrubber::for_provider)
             .collect();
+        let prices = config
+            .providers
+            .iter()
+            .map(crate::usage::price::ModelPrices::of)
+            .collect();
         Self {
             config,
             policy,
             scrubbers,
+            prices,
         }
     }
 }
@@ -797,6 +806,7 @@ impl Dispatcher {
         for candidate in &plan {
             let provider: &Provider = &generation.config.providers[candidate.index];
             let scrubber = &generation.scrubbers[candidate.index];
+            let prices = &generation.prices[candidate.index];
             if route == Route::CountTokens && provider.kind != ProviderKind::Anthropic {
                 continue;
             }
@@ -804,6 +814,7 @@ impl Dispatcher {
             let ctx = context::Context {
                 provider,
                 scrubber,
+                prices,
                 settings: &generation.config.settings,
                 upstream: &self.upstream,
                 health: &self.health,

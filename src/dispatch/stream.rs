@@ -222,7 +222,7 @@ impl RequestLog {
                 stream: false,
                 // Looked up only when a row will be written.
                 price: if ctx.recorder.is_on() && ctx.route == super::Route::Messages {
-                    crate::usage::price::lookup(ctx.provider, ctx.upstream_model)
+                    ctx.prices.price(ctx.provider, ctx.upstream_model)
                 } else {
                     None
                 },

@@ -71,35 +71,39 @@ pub fn builtin() -> &'static Builtin {
 /// The price of `upstream_model` at `provider`: its own `pricing:` first, then the built-in
 /// list; `None` when neither knows the model.
 pub fn lookup(provider: &Provider, upstream_model: &str) -> Option<Price> {
-    match provider
-        .model_prices
-        .iter()
-        .find(|(model, _)| **model == *upstream_model)
-    {
-        Some((_, price)) => *price,
-        None => search(provider, upstream_model),
-    }
-}
-
-/// The price of each upstream model that `provider`'s `models:` map names, looked up once when
-/// the config is loaded, so that a request is not priced by matching every pattern again.
-pub fn of_mapped_models(provider: &Provider) -> Vec<(Box<str>, Option<Price>)> {
-    let mut prices: Vec<(Box<str>, Option<Price>)> = Vec::new();
-    for (_, model) in provider.models.entries() {
-        if !prices.iter().any(|(known, _)| known == model) {
-            prices.push((model.clone(), search(provider, model)));
-        }
-    }
-    prices
-}
-
-fn search(provider: &Provider, upstream_model: &str) -> Option<Price> {
     provider
         .pricing
         .iter()
         .chain(builtin().prices.iter())
         .find(|(pattern, _)| pattern.matches(upstream_model))
         .map(|(_, price)| *price)
+}
+
+/// The price of each upstream model that one provider's `models:` map names, looked up once
+/// per configuration, so that a request for one of them is priced by name instead of by
+/// matching every pattern again.
+#[derive(Debug, Default)]
+pub struct ModelPrices(Vec<(Box<str>, Option<Price>)>);
+
+impl ModelPrices {
+    /// The prices of the models `provider` maps to.
+    pub fn of(provider: &Provider) -> Self {
+        let mut prices: Vec<(Box<str>, Option<Price>)> = Vec::new();
+        for (_, model) in provider.models.entries() {
+            if !prices.iter().any(|(known, _)| known == model) {
+                prices.push((model.clone(), lookup(provider, model)));
+            }
+        }
+        Self(prices)
+    }
+
+    /// [`lookup`] for `provider`, the provider these prices were made from.
+    pub fn price(&self, provider: &Provider, upstream_model: &str) -> Option<Price> {
+        match self.0.iter().find(|(model, _)| **model == *upstream_model) {
+            Some((_, price)) => *price,
+            None => lookup(provider, upstream_model),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -124,7 +128,8 @@ mod tests {
 ";
         let loaded = crate::config::load_str(yaml, "t.yaml", &|_| None).unwrap();
         let provider = &loaded.config.providers[0];
-        assert_eq!(provider.model_prices.len(), 3);
+        let prices = ModelPrices::of(provider);
+        assert_eq!(prices.0.len(), 3);
         for model in [
             "claude-haiku-4-5",
             "house-model",
@@ -133,18 +138,17 @@ mod tests {
             "claude-opus-4-1",
             "unknown-model",
         ] {
-            assert_eq!(lookup(provider, model), search(provider, model), "{model}");
+            assert_eq!(
+                prices.price(provider, model),
+                lookup(provider, model),
+                "{model}"
+            );
         }
-        assert_eq!(lookup(provider, "house-model").map(|p| p.input), Some(1.0));
-        assert_eq!(
-            lookup(provider, "claude-haiku-4-5").map(|p| p.input),
-            Some(0.5)
-        );
-        assert_eq!(
-            lookup(provider, "claude-sonnet-4-5-20250929").map(|p| p.input),
-            Some(3.0)
-        );
-        assert_eq!(lookup(provider, "unknown-model"), None);
+        let input = |model| prices.price(provider, model).map(|p| p.input);
+        assert_eq!(input("house-model"), Some(1.0));
+        assert_eq!(input("claude-haiku-4-5"), Some(0.5));
+        assert_eq!(input("claude-sonnet-4-5-20250929"), Some(3.0));
+        assert_eq!(input("unknown-model"), None);
     }
 
     #[test]
