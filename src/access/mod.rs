@@ -7,7 +7,9 @@
 //!
 //! Keys are compared as SHA-256 digests, in constant time, against every client (no early exit
 //! on a match), so neither the time of an answer nor anything in it tells which part of a key,
-//! or which client's key, was close. Only names appear in logs and answers.
+//! or which client's key, was close. Only names appear in logs and answers. A connection
+//! remembers the digest of the last key it presented ([`KeyMemo`]): clients send the same key
+//! with every request, so a kept-alive connection hashes it once.
 
 pub mod browser;
 pub mod rate;
@@ -148,10 +150,16 @@ impl Access {
     }
 
     /// Authenticates a request by its `x-api-key` or `Authorization: Bearer` and takes its
-    /// place within the client's limits. `Ok(None)` when no clients are configured.
-    pub fn admit(&self, headers: &HeaderMap, now: Instant) -> Result<Option<Admitted>, Refusal> {
+    /// place within the client's limits. `Ok(None)` when no clients are configured. `keys` is
+    /// the memo of the connection the request came on.
+    pub fn admit(
+        &self,
+        headers: &HeaderMap,
+        now: Instant,
+        keys: &KeyMemo,
+    ) -> Result<Option<Admitted>, Refusal> {
         let table = self.table.load();
-        match authenticate(&table, headers)? {
+        match authenticate(&table, headers, keys)? {
             Some(entry) => limit_locally(entry, now).map(Some),
             None => Ok(None),
         }
@@ -164,10 +172,11 @@ impl Access {
         &self,
         headers: &HeaderMap,
         now: Instant,
+        keys: &KeyMemo,
         shared: &Shared,
     ) -> Result<Option<Admitted>, Refusal> {
         let table = self.table.load();
-        let Some(entry) = authenticate(&table, headers)? else {
+        let Some(entry) = authenticate(&table, headers, keys)? else {
             return Ok(None);
         };
         let client = &entry.client;
@@ -203,9 +212,36 @@ impl Access {
     }
 }
 
+/// The digest of the last client key presented on one connection, so that a connection
+/// whose requests all carry the same key (a client's do) hashes it once. The key is compared
+/// in constant time (a connection from a gateway in front may carry several clients' keys)
+/// and kept no longer than the connection.
+#[derive(Default)]
+pub struct KeyMemo(parking_lot::Mutex<Option<(Box<[u8]>, KeyDigest)>>);
+
+impl KeyMemo {
+    /// The digest of `key`, remembered for the next request.
+    fn digest(&self, key: &[u8]) -> KeyDigest {
+        use subtle::ConstantTimeEq as _;
+        let mut memo = self.0.lock();
+        if let Some((known, digest)) = &*memo
+            && bool::from(known.ct_eq(key))
+        {
+            return *digest;
+        }
+        let digest = KeyDigest::of(key);
+        *memo = Some((key.into(), digest));
+        digest
+    }
+}
+
 /// The entry of the client whose key `headers` carry; `Ok(None)` when no clients are
 /// configured.
-fn authenticate<'t>(table: &'t [Entry], headers: &HeaderMap) -> Result<Option<&'t Entry>, Refusal> {
+fn authenticate<'t>(
+    table: &'t [Entry],
+    headers: &HeaderMap,
+    keys: &KeyMemo,
+) -> Result<Option<&'t Entry>, Refusal> {
     if table.is_empty() {
         return Ok(None);
     }
@@ -218,7 +254,7 @@ fn authenticate<'t>(table: &'t [Entry], headers: &HeaderMap) -> Result<Option<&'
     .into_iter()
     .flatten()
     .filter(|key| !key.is_empty())
-    .map(KeyDigest::of)
+    .map(|key| keys.digest(key))
     .collect();
     if presented.is_empty() {
         return Err(Refusal::new(

@@ -35,6 +35,8 @@ fn each_key_authenticates_its_client_by_either_header() {
         Arc::new(client("ci", "clb-ci-key-0123456789")),
     ]);
     let now = Instant::now();
+    // One connection's memo for every request of the test, as a kept-alive connection has.
+    let keys = KeyMemo::default();
     assert!(access.required());
     for (hs, name) in [
         (vec![("x-api-key", "clb-alice-key-0123456789")], "alice"),
@@ -55,7 +57,7 @@ fn each_key_authenticates_its_client_by_either_header() {
             "alice",
         ),
     ] {
-        assert_eq!(admitted_name(access.admit(&headers(&hs), now)), name);
+        assert_eq!(admitted_name(access.admit(&headers(&hs), now, &keys)), name);
     }
     for (hs, reason) in [
         (vec![], "missing_key"),
@@ -74,7 +76,7 @@ fn each_key_authenticates_its_client_by_either_header() {
             "unknown_key",
         ),
     ] {
-        let refusal = access.admit(&headers(&hs), now).unwrap_err();
+        let refusal = access.admit(&headers(&hs), now, &keys).unwrap_err();
         assert_eq!(refusal.status, StatusCode::UNAUTHORIZED, "{hs:?}");
         assert_eq!(refusal.error_type, ErrorType::Authentication);
         assert_eq!(refusal.reason, reason, "{hs:?}");
@@ -85,12 +87,33 @@ fn each_key_authenticates_its_client_by_either_header() {
 }
 
 #[test]
+fn a_connection_remembers_a_key_but_admits_only_the_key_itself() {
+    let access = Access::new(&[
+        Arc::new(client("alice", "clb-alice-key-0123456789")),
+        Arc::new(client("bob", "clb-bobby-key-0123456789")),
+    ]);
+    let keys = KeyMemo::default();
+    let now = Instant::now();
+    let admit = |key: &str| access.admit(&headers(&[("x-api-key", key)]), now, &keys);
+    for _ in 0..2 {
+        assert_eq!(admitted_name(admit("clb-alice-key-0123456789")), "alice");
+        // The same length, one byte apart: refused, though the memo holds alice's key.
+        assert_eq!(
+            admit("clb-alice-key-0123456780").unwrap_err().reason,
+            "unknown_key"
+        );
+        assert_eq!(admitted_name(admit("clb-alice-key-0123456789")), "alice");
+        assert_eq!(admitted_name(admit("clb-bobby-key-0123456789")), "bob");
+    }
+}
+
+#[test]
 fn without_clients_everyone_is_admitted_without_a_client() {
     let access = Access::new(&[]);
     assert!(!access.required());
     assert!(
         access
-            .admit(&HeaderMap::new(), Instant::now())
+            .admit(&HeaderMap::new(), Instant::now(), &KeyMemo::default())
             .unwrap()
             .is_none()
     );
@@ -104,18 +127,20 @@ fn max_concurrent_holds_a_slot_until_the_permit_drops_and_survives_a_reload() {
     let access = Access::new(std::slice::from_ref(&limited));
     let hs = headers(&[("x-api-key", "clb-ci-key-0123456789")]);
     let now = Instant::now();
-    let first = access.admit(&hs, now).unwrap().unwrap();
-    let _second = access.admit(&hs, now).unwrap().unwrap();
-    let refusal = access.admit(&hs, now).unwrap_err();
+    // One connection's memo for every request of the test, as a kept-alive connection has.
+    let keys = KeyMemo::default();
+    let first = access.admit(&hs, now, &keys).unwrap().unwrap();
+    let _second = access.admit(&hs, now, &keys).unwrap().unwrap();
+    let refusal = access.admit(&hs, now, &keys).unwrap_err();
     assert_eq!(refusal.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(refusal.error_type, ErrorType::RateLimit);
     assert_eq!(refusal.retry_after, Some(Duration::from_secs(1)));
     assert_eq!(refusal.client.as_deref(), Some("ci"));
     // A reload with the same limits keeps the slots taken.
     access.replace(std::slice::from_ref(&limited));
-    assert!(access.admit(&hs, now).is_err());
+    assert!(access.admit(&hs, now, &keys).is_err());
     drop(first);
-    assert!(access.admit(&hs, now).is_ok());
+    assert!(access.admit(&hs, now, &keys).is_ok());
 }
 
 #[test]
@@ -125,10 +150,12 @@ fn requests_per_minute_refuses_the_sixth_with_when_to_come_back() {
     let access = Access::new(&[Arc::new(limited)]);
     let hs = headers(&[("x-api-key", "clb-ci-key-0123456789")]);
     let now = Instant::now();
+    // One connection's memo for every request of the test, as a kept-alive connection has.
+    let keys = KeyMemo::default();
     for _ in 0..5 {
-        assert!(access.admit(&hs, now).is_ok());
+        assert!(access.admit(&hs, now, &keys).is_ok());
     }
-    let refusal = access.admit(&hs, now).unwrap_err();
+    let refusal = access.admit(&hs, now, &keys).unwrap_err();
     assert_eq!(refusal.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(refusal.reason, "requests_per_minute");
     assert_eq!(refusal.retry_after, Some(Duration::from_secs(12)));
@@ -137,7 +164,11 @@ fn requests_per_minute_refuses_the_sixth_with_when_to_come_back() {
         "{}",
         refusal.message
     );
-    assert!(access.admit(&hs, now + Duration::from_secs(12)).is_ok());
+    assert!(
+        access
+            .admit(&hs, now + Duration::from_secs(12), &keys)
+            .is_ok()
+    );
 }
 
 #[test]

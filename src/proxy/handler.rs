@@ -32,13 +32,15 @@ use crate::upstream;
 ///
 /// Before anything else: web pages are refused (every route), then the API routes need a
 /// client key when `clients:` exist, and the admin routes the admin token or a loopback peer.
-/// The log line of an answer written whole goes to `lines`, its connection's.
+/// `connection` is what the requests of its connection share: the log line of an answer
+/// written whole goes to its `lines`, the client key's digest is remembered in its `keys`.
 pub async fn handle(
     request: Request<Incoming>,
     state: &Arc<AppState>,
     peer: SocketAddr,
-    lines: &super::LogLines,
+    connection: &super::Connection,
 ) -> Response<Body> {
+    let lines = &connection.lines;
     let generation = state.dispatcher.generation();
     let settings = &generation.config.settings;
     if let Err(refusal) = access::browser::check(
@@ -57,12 +59,13 @@ pub async fn handle(
             }
             let admitted = match state.dispatcher.shared() {
                 Some(shared) => {
-                    state
-                        .access
-                        .admit_shared(request.headers(), Instant::now(), shared)
+                    let now = Instant::now();
+                    let keys = &connection.keys;
+                    (state.access)
+                        .admit_shared(request.headers(), now, keys, shared)
                         .await
                 }
-                None => state.access.admit(request.headers(), Instant::now()),
+                None => admit(state, &request, connection),
             };
             let admitted = match admitted {
                 Ok(admitted) => admitted,
@@ -83,7 +86,7 @@ pub async fn handle(
             };
         }
         (Some(ApiRoute::Models), &Method::GET) => {
-            let client = match state.access.admit(request.headers(), Instant::now()) {
+            let client = match admit(state, &request, connection) {
                 Ok(admitted) => admitted.map(|a| a.client),
                 Err(refusal) => return refuse(state, &refusal, request.uri().path()),
             };
@@ -174,6 +177,15 @@ pub fn api_route(path: &str) -> Option<ApiRoute> {
         "/v1/models" => Some(ApiRoute::Models),
         _ => None,
     }
+}
+
+/// The client of an API request, within its limits as this process counts them.
+fn admit(
+    state: &AppState,
+    request: &Request<Incoming>,
+    connection: &super::Connection,
+) -> Result<Option<access::Admitted>, access::Refusal> {
+    (state.access).admit(request.headers(), Instant::now(), &connection.keys)
 }
 
 /// Reads the whole request body, within the size limit.

@@ -171,7 +171,8 @@ pub async fn serve(
                 let state = state.clone();
                 let in_flight = InFlight::start(&activity);
                 async move {
-                    let response = handler::handle(request, &state, peer, &in_flight.0.lines).await;
+                    let response =
+                        handler::handle(request, &state, peer, &in_flight.0.connection).await;
                     Ok::<_, std::convert::Infallible>(response::hold(response, in_flight))
                 }
             })
@@ -218,7 +219,7 @@ async fn watch_idle<C, E>(
     // ready, among others), the log lines of those answers.
     let mut connection = std::future::poll_fn(|cx| {
         let polled = connection.as_mut().poll(cx);
-        activity.lines.write();
+        activity.connection.lines.write();
         polled
     });
     let mut check_at = activity.started + header_timeout;
@@ -252,8 +253,17 @@ struct Activity {
     requests: AtomicU64,
     /// When the last request ended, in milliseconds since `started`.
     last_end_ms: AtomicU64,
+    /// What its requests share.
+    connection: Connection,
+}
+
+/// What the requests of one connection share.
+#[derive(Default)]
+pub struct Connection {
     /// The log lines of its answers written whole.
-    lines: LogLines,
+    pub lines: LogLines,
+    /// The digest of the client key it last presented.
+    pub keys: crate::access::KeyMemo,
 }
 
 /// The log lines of a connection's answers written whole, written by [`watch_idle`] once the
@@ -296,7 +306,7 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             requests: AtomicU64::new(0),
             last_end_ms: AtomicU64::new(0),
-            lines: LogLines::default(),
+            connection: Connection::default(),
         }
     }
 
