@@ -155,7 +155,8 @@ fn prepare(ctx: &Context<'_>) -> Result<(UpstreamRequest, Mode), String> {
                         super::Route::CountTokens => upstream::COUNT_TOKENS_PATH,
                     },
                     upstream::allowed_client_query(&ctx.request.path_and_query).as_deref(),
-                ),
+                )
+                .map_err(|e| e.to_string())?,
                 headers: upstream::anthropic_headers(ctx.provider, &ctx.request.headers),
                 body,
             };
@@ -173,7 +174,7 @@ fn prepare(ctx: &Context<'_>) -> Result<(UpstreamRequest, Mode), String> {
             let body = translate::request::to_openai(&ctx.request.body, &options)
                 .map_err(|e| e.to_string())?;
             let request = UpstreamRequest {
-                url: upstream::openai_url(ctx.provider),
+                url: upstream::openai_url(ctx.provider).map_err(|e| e.to_string())?,
                 headers: upstream::openai_headers(ctx.provider, &ctx.request.headers),
                 body: Bytes::from(body),
             };

@@ -100,9 +100,9 @@ struct BodyBrokeOff(#[source] hyper::Error);
 /// One request ready to go to one provider.
 #[derive(Debug)]
 pub struct UpstreamRequest {
-    /// Built from the provider's already parsed base URL, so the HTTP client does not parse
-    /// it again from text.
-    pub url: Url,
+    /// Built from the parts of the provider's already parsed base URL ([`anthropic_url`]),
+    /// so that no request parses a URL from text.
+    pub url: http::Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -131,16 +131,27 @@ impl Upstream {
     /// Redirects are not followed (the redirect is the answer), and a request goes out with
     /// `accept: */*` unless it names what it accepts.
     pub async fn post(&self, request: UpstreamRequest) -> Result<Response, UpstreamError> {
-        let uri = http::Uri::try_from(request.url.as_str())
-            .map_err(|e| UpstreamError::Invalid(format!("{}: {e}", request.url)))?;
-        if self.proxies.intercept(&uri).is_some() {
+        if self.proxies.intercept(&request.url).is_some() {
             return self.post_by_proxy(request).await;
         }
         let UpstreamRequest {
-            mut headers, body, ..
+            url: uri,
+            mut headers,
+            body,
         } = request;
         if !headers.contains_key(header::ACCEPT) {
             headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        // Over plain http (always HTTP/1 here) the host is set from the URL's own authority,
+        // which leaves out a default port as the client would; the client would otherwise
+        // format it again for every request to a port of its own (a local model server).
+        if uri.scheme() == Some(&http::uri::Scheme::HTTP)
+            && !headers.contains_key(header::HOST)
+            && let Some(host) = uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            headers.insert(header::HOST, host);
         }
         // Only an https provider can speak HTTP/2 here (ALPN), and only HTTP/2 refuses a
         // request in a way that is safe to send again: only then is a copy of the headers kept.
@@ -174,7 +185,7 @@ impl Upstream {
     /// A POST through the proxy the environment names for its URL.
     async fn post_by_proxy(&self, request: UpstreamRequest) -> Result<Response, UpstreamError> {
         self.client
-            .post(request.url)
+            .post(request.url.to_string())
             .headers(request.headers)
             .body(request.body)
             .send()
@@ -311,25 +322,60 @@ pub const MODELS_PATH: &str = "/v1/models";
 /// followed by one of the fixed API paths above (never anything from the client's path, so a
 /// request cannot reach another path on the provider's host with the operator's key), and a
 /// query built by claude-lb or filtered by [`allowed_client_query`].
-pub fn anthropic_url(provider: &Provider, path: &'static str, query: Option<&str>) -> Url {
-    join(provider, path, query)
+pub fn anthropic_url(
+    provider: &Provider,
+    path: &'static str,
+    query: Option<&str>,
+) -> Result<http::Uri, UpstreamError> {
+    uri(provider, path, query)
 }
 
 /// The parts of a client's query string that may travel upstream: only the parameters the
 /// Messages API defines (`beta=true`, which Claude Code adds to every request), each as the
 /// client wrote it, in the client's order. Anything else stays behind.
-pub fn allowed_client_query(path_and_query: &str) -> Option<String> {
+pub fn allowed_client_query(path_and_query: &str) -> Option<std::borrow::Cow<'_, str>> {
     let (_, query) = path_and_query.split_once('?')?;
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|pair| matches!(*pair, "beta=true" | "beta=false"))
-        .collect();
-    (!kept.is_empty()).then(|| kept.join("&"))
+    let allowed = |pair: &&str| matches!(*pair, "beta=true" | "beta=false");
+    if query.split('&').all(|pair| allowed(&pair)) {
+        // Claude Code's `beta=true` alone, as it is.
+        return Some(query.into());
+    }
+    let kept: Vec<&str> = query.split('&').filter(allowed).collect();
+    (!kept.is_empty()).then(|| kept.join("&").into())
 }
 
 /// The Chat Completions URL of an OpenAI-type provider.
-pub fn openai_url(provider: &Provider) -> Url {
-    join(provider, "/chat/completions", None)
+pub fn openai_url(provider: &Provider) -> Result<http::Uri, UpstreamError> {
+    uri(provider, "/chat/completions", None)
+}
+
+/// [`join`] as the HTTP client takes it, made from the parts of the parsed base URL: the
+/// scheme is one of two constants and only the host and the path are checked again.
+fn uri(provider: &Provider, path: &str, query: Option<&str>) -> Result<http::Uri, UpstreamError> {
+    let base = &provider.base_url;
+    let base_path = base.path().trim_end_matches('/');
+    let mut path_and_query =
+        String::with_capacity(base_path.len() + path.len() + query.map_or(0, |q| q.len() + 1));
+    path_and_query.push_str(base_path);
+    path_and_query.push_str(path);
+    if let Some(query) = query {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
+    let invalid = |e: &dyn std::fmt::Display| UpstreamError::Invalid(format!("{base}: {e}"));
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(match base.scheme() {
+        "https" => http::uri::Scheme::HTTPS,
+        "http" => http::uri::Scheme::HTTP,
+        other => return Err(invalid(&format_args!("unsupported scheme {other}"))),
+    });
+    parts.authority = Some(
+        http::uri::Authority::try_from(&base[url::Position::BeforeHost..url::Position::AfterPort])
+            .map_err(|e| invalid(&e))?,
+    );
+    parts.path_and_query =
+        Some(http::uri::PathAndQuery::try_from(path_and_query).map_err(|e| invalid(&e))?);
+    http::Uri::from_parts(parts).map_err(|e| invalid(&e))
 }
 
 /// The provider's base URL with `path` appended to its path. The base URL was parsed and
@@ -446,7 +492,7 @@ pub async fn list_models(
     struct Entry {
         id: String,
     }
-    let url = anthropic_url(provider, MODELS_PATH, Some("limit=1000"));
+    let url = join(provider, MODELS_PATH, Some("limit=1000"));
     let response = upstream
         .get(url.as_str(), anthropic_headers(provider, client))
         .await
@@ -940,7 +986,7 @@ mod tests {
         let get = upstream.get(url, HeaderMap::new()).await.map(drop);
         let post = upstream
             .post(UpstreamRequest {
-                url: Url::parse(url).unwrap(),
+                url: http::Uri::try_from(url).unwrap(),
                 headers: HeaderMap::new(),
                 body: Bytes::from_static(b"{}"),
             })
@@ -1016,7 +1062,7 @@ mod tests {
         let response = Upstream::new()
             .unwrap()
             .post(UpstreamRequest {
-                url: Url::parse(&format!("http://{addr}/v1/messages?beta=true")).unwrap(),
+                url: http::Uri::try_from(format!("http://{addr}/v1/messages?beta=true")).unwrap(),
                 headers,
                 body: Bytes::from_static(b"{\"a\":1}"),
             })
@@ -1035,6 +1081,7 @@ mod tests {
             request.starts_with("post /v1/messages?beta=true http/1.1\r\n"),
             "{request}"
         );
+        assert_eq!(request.matches("\r\nhost:").count(), 1, "{request}");
         for line in [
             "accept: */*",
             "x-api-key: k",
@@ -1083,15 +1130,28 @@ mod tests {
                 Some("limit=1000"),
                 "https://relay.example.com/api/v1/models?limit=1000",
             ),
+            // A default port is left out, as the URL's own text leaves it out.
+            (
+                "https://relay.example.com:443/api",
+                MESSAGES_PATH,
+                None,
+                "https://relay.example.com/api/v1/messages",
+            ),
+            (
+                "http://[::1]:11434/anthropic%20api/",
+                MESSAGES_PATH,
+                Some("beta=true"),
+                "http://[::1]:11434/anthropic%20api/v1/messages?beta=true",
+            ),
         ] {
-            assert_eq!(
-                anthropic_url(&provider(base), path, query).as_str(),
-                expect,
-                "{base} + {path}"
-            );
+            let provider = provider(base);
+            let uri = anthropic_url(&provider, path, query).unwrap();
+            assert_eq!(uri.to_string(), expect, "{base} + {path}");
+            assert_eq!(join(&provider, path, query).as_str(), expect);
         }
+        let uri = openai_url(&provider("https://openrouter.ai/api/v1")).unwrap();
         assert_eq!(
-            openai_url(&provider("https://openrouter.ai/api/v1")).as_str(),
+            uri.to_string(),
             "https://openrouter.ai/api/v1/chat/completions"
         );
     }
@@ -1102,6 +1162,11 @@ mod tests {
             ("/v1/messages", None),
             ("/v1/messages?beta=true", Some("beta=true")),
             ("/v1/messages?a=1&beta=true&b=2", Some("beta=true")),
+            (
+                "/v1/messages?beta=true&beta=false",
+                Some("beta=true&beta=false"),
+            ),
+            ("/v1/messages?beta=true&", Some("beta=true")),
             ("/v1/messages?x=../../admin", None),
             ("/v1/messages?beta=true%26x=1", None),
             ("/v1/messages?", None),

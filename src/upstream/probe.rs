@@ -220,7 +220,7 @@ pub async fn probe(upstream: &Upstream, provider: &Provider, timeout: Duration) 
                     let scrubber = super::Scrubber::for_provider(provider);
                     scrubber.headers(&mut headers);
                     let body = scrubber.bytes(body);
-                    classify(provider, url.as_str(), status, &headers, &body)
+                    classify(provider, &url.to_string(), status, &headers, &body)
                 }
             }
         }
@@ -253,7 +253,7 @@ pub async fn probe_models(
     );
     let (url, headers) = match provider.kind {
         ProviderKind::Anthropic => (
-            super::anthropic_url(provider, super::MODELS_PATH, None),
+            super::join(provider, super::MODELS_PATH, None),
             super::anthropic_headers(provider, &client),
         ),
         ProviderKind::OpenAi => (
@@ -351,7 +351,8 @@ fn request(
     );
     match provider.kind {
         ProviderKind::Anthropic => Ok(UpstreamRequest {
-            url: super::anthropic_url(provider, super::MESSAGES_PATH, None),
+            url: super::anthropic_url(provider, super::MESSAGES_PATH, None)
+                .map_err(|e| e.to_string())?,
             headers: super::anthropic_headers(provider, &client),
             body: Bytes::from(body),
         }),
@@ -367,7 +368,7 @@ fn request(
             let body = translate::request::to_openai(body.as_bytes(), &options)
                 .map_err(|e| format!("the probe request cannot be translated: {e}"))?;
             Ok(UpstreamRequest {
-                url: super::openai_url(provider),
+                url: super::openai_url(provider).map_err(|e| e.to_string())?,
                 headers: super::openai_headers(provider, &client),
                 body: Bytes::from(body),
             })

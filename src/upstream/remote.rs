@@ -135,8 +135,10 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<RemoteResponse, UpstreamError> {
-    let url = url::Url::parse(&url)
-        .map_err(|e| UpstreamError::Invalid(format!("{url} is not a URL: {e}")))?;
+    let invalid =
+        |e: &dyn std::fmt::Display| UpstreamError::Invalid(format!("{url} is not a URL: {e}"));
+    let parsed = url::Url::parse(&url).map_err(|e| invalid(&e))?;
+    let url = http::Uri::try_from(parsed.as_str()).map_err(|e| invalid(&e))?;
     upstream
         .post(UpstreamRequest { url, headers, body })
         .await
