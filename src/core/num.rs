@@ -1,5 +1,5 @@
-//! Small pure number helpers used in more than one place: whole milliseconds, and the
-//! splitmix64 mixer behind request ids and the mock's seeded faults.
+//! Small pure number helpers used in more than one place: whole milliseconds, the
+//! splitmix64 mixer behind request ids and the mock's seeded faults, and hexadecimal digits.
 
 use std::time::Duration;
 
@@ -21,9 +21,27 @@ pub fn splitmix64(seed: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The 16 lowercase hexadecimal digits of `n`, written without the formatting machinery (a
+/// request id is made for every request).
+pub fn hex16(n: u64) -> [u8; 16] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 16];
+    for (i, digit) in out.iter_mut().enumerate() {
+        *digit = DIGITS[usize::try_from((n >> (60 - 4 * i)) & 0xf).unwrap_or(0)];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex16_writes_what_format_writes() {
+        for n in [0, 1, 0xabc, u64::MAX, splitmix64(7), splitmix64(8) >> 3] {
+            assert_eq!(hex16(n), format!("{n:016x}").as_bytes(), "{n}");
+        }
+    }
 
     #[test]
     fn millis_truncates_and_saturates() {

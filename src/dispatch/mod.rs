@@ -533,7 +533,10 @@ impl Dispatcher {
                 .wrapping_add(n.wrapping_mul(SPLITMIX_GAMMA))
                 .wrapping_sub(SPLITMIX_GAMMA),
         );
-        Arc::from(format!("req_{mixed:016x}"))
+        let mut id = *b"req_0000000000000000";
+        id[4..].copy_from_slice(&crate::core::num::hex16(mixed));
+        // ASCII throughout.
+        Arc::from(std::str::from_utf8(&id).unwrap_or("req_"))
     }
 
     /// What `route explain` shows for `request`: its model, the facts read and the rule that
