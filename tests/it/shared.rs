@@ -200,17 +200,7 @@ async fn a_session_served_through_one_replica_stays_on_its_provider_through_the_
     let response = send(&replica_a, &session).await;
     assert_eq!(answered_by(&response), "a");
     // A writes the session to Redis after answering: wait for it.
-    let start = Instant::now();
-    while !redis
-        .command(&["KEYS", "claude-lb:session:*"])
-        .is_some_and(|reply| reply.contains("claude-lb:session:"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "A never wrote the session"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_sessions(&redis, 1).await;
     for _ in 0..3 {
         let response = send(&replica_b, &session).await;
         assert_eq!(response.status(), 200);
@@ -219,8 +209,25 @@ async fn a_session_served_through_one_replica_stays_on_its_provider_through_the_
     // A session B has not seen from anywhere goes where B's own plan says.
     let other = [("x-claude-code-session-id", "3f1c9a2e-session-two")];
     assert_eq!(answered_by(&send(&replica_b, &other).await), "b");
-    // And the other way round: B's session is A's too.
+    // And the other way round, once B has written it: B's session is A's too.
+    wait_for_sessions(&redis, 2).await;
     assert_eq!(answered_by(&send(&replica_a, &other).await), "b");
+}
+
+/// Waits until `redis` holds `count` session keys (a replica writes one after its answer).
+async fn wait_for_sessions(redis: &RedisServer, count: usize) {
+    let start = Instant::now();
+    while redis
+        .command(&["KEYS", "claude-lb:session:*"])
+        .map_or(0, |reply| reply.matches("claude-lb:session:").count())
+        < count
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the replicas wrote fewer than {count} sessions"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test]
