@@ -7,10 +7,11 @@
 //! upstream fails after the commit point. Nothing is ever sent after that.
 
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use http::StatusCode;
 use tokio::time::Instant;
 
@@ -481,18 +482,26 @@ impl AnswerStream {
 
     /// The next bytes for the client, or `None` at the end of the stream.
     pub async fn next_chunk(&mut self) -> Option<Bytes> {
+        std::future::poll_fn(|cx| self.poll_next_chunk(cx)).await
+    }
+
+    /// [`AnswerStream::next_chunk`] as a poll: the proxy's response body polls this directly,
+    /// with no future or stream adapter between the connection and the upstream's body.
+    fn poll_next_chunk(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Option<Bytes>> {
         if let Some(first) = self.first.take() {
-            return Some(self.scrubber.bytes(first));
+            return Poll::Ready(Some(self.scrubber.bytes(first)));
         }
         let Some(live) = self.live.as_mut() else {
             if !self.ended {
                 self.ended = true;
                 self.log.emit("ok", &self.usage);
             }
-            return None;
+            return Poll::Ready(None);
         };
         let mut out = Vec::new();
-        let end = live.fill(&mut out, &mut self.usage).await;
+        let Poll::Ready(end) = live.poll_fill(cx, &mut out, &mut self.usage) else {
+            return Poll::Pending;
+        };
         if let Some(end) = end {
             self.live = None;
             self.ended = true;
@@ -507,19 +516,27 @@ impl AnswerStream {
                 }
             }
         }
-        if out.is_empty() {
+        Poll::Ready(if out.is_empty() {
             None
         } else {
             self.scrubber.vec(&mut out);
             Some(Bytes::from(out))
-        }
-    }
-
-    /// The stream as a `futures` stream of chunks.
-    pub fn into_stream(self) -> impl Stream<Item = Bytes> + Send {
-        futures_util::stream::unfold(self, |mut stream| async move {
-            stream.next_chunk().await.map(|chunk| (chunk, stream))
         })
+    }
+}
+
+/// The stream as the body of a response: each chunk one data frame.
+impl hyper::body::Body for AnswerStream {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        self.get_mut()
+            .poll_next_chunk(cx)
+            .map(|chunk| chunk.map(|bytes| Ok(hyper::body::Frame::data(bytes))))
     }
 }
 
@@ -548,20 +565,14 @@ impl Live {
         }
     }
 
-    /// The next chunk from the upstream, or `None` when the timer fires first.
-    async fn next_or_tick(&mut self) -> Option<Option<<BodyStream as Stream>::Item>> {
-        let (upstream, timer) = (&mut self.upstream, &mut self.timer);
-        std::future::poll_fn(|cx| {
-            if let std::task::Poll::Ready(chunk) = upstream.poll_next_unpin(cx) {
-                return std::task::Poll::Ready(Some(chunk));
-            }
-            timer.as_mut().poll(cx).map(|()| None)
-        })
-        .await
-    }
-
-    /// Appends the next complete events to `out`; returns how the stream ended, if it did.
-    async fn fill(&mut self, out: &mut Vec<u8>, usage: &mut Usage) -> Option<End> {
+    /// Appends the next complete events to `out`; ready with how the stream ended, if it did,
+    /// once `out` holds something or the stream has ended. Pending only with `out` empty.
+    fn poll_fill(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        out: &mut Vec<u8>,
+        usage: &mut Usage,
+    ) -> Poll<Option<End>> {
         let tick = Self::tick(&self.mode, self.idle_timeout);
         loop {
             while let Some(event) = self.parser.next_event() {
@@ -573,14 +584,18 @@ impl Live {
                     )),
                 };
                 if end.is_some() {
-                    return end;
+                    return Poll::Ready(end);
                 }
             }
             if !out.is_empty() {
-                return None;
+                return Poll::Ready(None);
             }
-            match self.next_or_tick().await {
-                None => {
+            let next = match self.upstream.poll_next_unpin(cx) {
+                Poll::Ready(next) => next,
+                Poll::Pending => {
+                    if self.timer.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
                     let now = Instant::now();
                     // Silence is measured from the last bytes received, across calls: the
                     // pings sent meanwhile do not reset it.
@@ -589,7 +604,7 @@ impl Live {
                             "the provider sent nothing for {}s mid-stream",
                             self.idle_timeout.as_secs()
                         );
-                        return Some(self.fail(out, &message));
+                        return Poll::Ready(Some(self.fail(out, &message)));
                     }
                     self.last_sign = self.last_sign.max(self.last_data);
                     if now.duration_since(self.last_sign) < tick {
@@ -601,17 +616,20 @@ impl Live {
                     self.timer.as_mut().reset(now + tick);
                     if matches!(self.mode, Mode::Translate(_)) {
                         OpenAiToAnthropic::write_ping(out);
-                        return None;
+                        return Poll::Ready(None);
                     }
+                    continue;
                 }
-                Some(None) => {
+            };
+            match next {
+                None => {
                     if let Some(Ok(event)) = self.parser.finish() {
                         // A last event without its blank line: treat it as complete.
                         if let Some(end) = self.take(&event, true, out, usage) {
-                            return Some(end);
+                            return Poll::Ready(Some(end));
                         }
                     }
-                    return Some(match &mut self.mode {
+                    return Poll::Ready(Some(match &mut self.mode {
                         Mode::Passthrough => {
                             self.fail(out, "the provider's stream ended before message_stop")
                         }
@@ -626,16 +644,16 @@ impl Live {
                                 self.fail(out, &message)
                             }
                         },
-                    });
+                    }));
                 }
-                Some(Some(Err(error))) => {
+                Some(Err(error)) => {
                     let message = format!(
                         "the provider's stream broke off ({})",
                         crate::upstream::error_chain(&*error)
                     );
-                    return Some(self.fail(out, &message));
+                    return Poll::Ready(Some(self.fail(out, &message)));
                 }
-                Some(Some(Ok(chunk))) => {
+                Some(Ok(chunk)) => {
                     self.last_data = Instant::now();
                     self.parser.push(&chunk);
                 }

@@ -6,10 +6,9 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
-use http_body_util::{BodyExt, Empty, Full, StreamBody, combinators::UnsyncBoxBody};
+use http_body_util::{BodyExt, Empty, Full, combinators::UnsyncBoxBody};
 use hyper::body::Frame;
 
 use crate::dispatch::{Answer, AnswerBody, DispatchError};
@@ -110,12 +109,7 @@ pub fn answer(answer: Answer, lines: &super::LogLines) -> Response<Body> {
     lines.push(answer.log_line);
     let body = match answer.body {
         AnswerBody::Full(bytes) => full(bytes),
-        AnswerBody::Stream(stream) => StreamBody::new(
-            stream
-                .into_stream()
-                .map(|chunk| Ok::<_, Infallible>(Frame::data(chunk))),
-        )
-        .boxed_unsync(),
+        AnswerBody::Stream(stream) => stream.boxed_unsync(),
     };
     let mut response = Response::new(body);
     *response.status_mut() = answer.status;
