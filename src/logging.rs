@@ -84,7 +84,7 @@ pub fn init(verbosity: Verbosity, config_level: Option<LogLevel>) {
     let filter = EnvFilter::new(directive(env_filter.as_deref(), verbosity, config_level));
     let (layer, handle) = reload::Layer::new(filter);
     let fmt = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| Stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .fmt_fields(PlainFields)
         .event_format(Lines {
@@ -109,6 +109,70 @@ pub fn init(verbosity: Verbosity, config_level: Option<LogLevel>) {
         verbosity,
         handle,
     });
+}
+
+/// How many bytes of lines a runtime worker keeps before writing them without waiting to
+/// park.
+const WORKER_BUFFER: usize = 16 * 1024;
+
+thread_local! {
+    /// The lines this thread has not written yet: `Some` on a runtime worker of `serve`, which
+    /// writes them each time it runs out of work ([`worker_parks`]), so that a busy worker
+    /// writes the lines of many requests at once instead of one write each.
+    static PENDING: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by `serve`'s runtime each time a worker thread runs out of work (and as it stops):
+/// writes the lines the worker kept, and from its first call on, makes the worker keep its
+/// lines until the next one (or until [`WORKER_BUFFER`] bytes wait). Every other thread writes
+/// each line as it comes.
+pub fn worker_parks() {
+    PENDING.with_borrow_mut(|pending| match pending {
+        Some(lines) => write_out(lines, &mut std::io::stderr()),
+        None => *pending = Some(Vec::with_capacity(WORKER_BUFFER)),
+    });
+}
+
+/// Writes `lines` to `sink` at once and empties it (a line that cannot be written is lost,
+/// as a line written directly would be).
+fn write_out(lines: &mut Vec<u8>, sink: &mut impl std::io::Write) {
+    if !lines.is_empty() {
+        let _ = sink.write_all(lines);
+        lines.clear();
+    }
+}
+
+/// Keeps `line` in `pending` when this thread keeps its lines (writing them all to `sink`
+/// once [`WORKER_BUFFER`] bytes wait), or writes it to `sink` now.
+fn keep_or_write(
+    pending: &mut Option<Vec<u8>>,
+    line: &[u8],
+    sink: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    match pending {
+        Some(lines) => {
+            lines.extend_from_slice(line);
+            if lines.len() >= WORKER_BUFFER {
+                write_out(lines, sink);
+            }
+            Ok(())
+        }
+        None => sink.write_all(line),
+    }
+}
+
+/// The log's writer: stderr, through the thread's kept lines on a runtime worker.
+struct Stderr;
+
+impl std::io::Write for Stderr {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        PENDING.with_borrow_mut(|pending| keep_or_write(pending, line, &mut std::io::stderr()))?;
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Applies a (re)loaded config's `log_level`, unless `CLAUDE_LB_LOG` overrides it.
@@ -459,6 +523,30 @@ pub fn escape(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_worker_keeps_its_lines_until_it_parks_or_has_kept_enough() {
+        let mut sink = Vec::new();
+        // A thread that does not keep its lines writes each at once.
+        let mut direct = None;
+        keep_or_write(&mut direct, b"one\n", &mut sink).unwrap();
+        assert_eq!(sink, b"one\n");
+        sink.clear();
+        let mut kept = Some(Vec::new());
+        keep_or_write(&mut kept, b"two\n", &mut sink).unwrap();
+        keep_or_write(&mut kept, b"three\n", &mut sink).unwrap();
+        assert!(sink.is_empty(), "kept until the worker parks");
+        write_out(kept.as_mut().unwrap(), &mut sink);
+        assert_eq!(sink, b"two\nthree\n");
+        write_out(kept.as_mut().unwrap(), &mut sink);
+        assert_eq!(sink, b"two\nthree\n", "nothing written twice");
+        sink.clear();
+        let long = vec![b'x'; WORKER_BUFFER];
+        keep_or_write(&mut kept, b"four\n", &mut sink).unwrap();
+        keep_or_write(&mut kept, &long, &mut sink).unwrap();
+        assert_eq!(sink.len(), WORKER_BUFFER + 5, "written once enough is kept");
+        assert!(kept.unwrap().is_empty());
+    }
 
     #[test]
     fn escaping_keeps_a_value_on_one_bounded_line() {

@@ -91,7 +91,14 @@ pub fn run_cli(
         },
         (None, None) => None,
     };
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // A worker writes the log lines of the requests it ran each time it runs out of work:
+    // a busy worker writes many at once.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(crate::logging::worker_parks)
+        .on_thread_stop(crate::logging::worker_parks)
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(run(ServeSettings {
         config: loaded.config,
         config_path: Some(path),

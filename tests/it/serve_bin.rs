@@ -608,6 +608,63 @@ async fn the_log_line_of_a_whole_answer_is_written_when_the_answer_lets_it_go() 
 
 /// `serve` writes the line of an answer after the answer, on the connection that carried it:
 /// while that connection stays open for the next request, each answer's line is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_lines_of_many_concurrent_requests_are_all_written_while_the_server_idles() {
+    let a = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let path = cli.write("providers.yaml", &config(&[provider("a", &a)]));
+    let mut served = Served::start(cli, &path);
+    // Eight clients (eight connections) sending at once, so that the server's workers run
+    // many requests between two idle moments and keep their lines meanwhile.
+    let sent = futures_util::future::join_all((0..8).map(|_| {
+        let url = served.url.clone();
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut ids = Vec::new();
+            for _ in 0..25 {
+                let response = messages(&client, &url, body("claude-opus-5-5", false)).await;
+                assert_eq!(response.status(), 200);
+                let id = response.headers()["x-claude-lb-request-id"]
+                    .to_str()
+                    .unwrap();
+                ids.push(id.to_owned());
+                response.bytes().await.unwrap();
+            }
+            ids
+        })
+    }))
+    .await;
+    let ids: std::collections::HashSet<String> =
+        sent.into_iter().flat_map(Result::unwrap).collect();
+    assert_eq!(ids.len(), 200);
+    // The server is idle now and still running: every line is out, each once.
+    let mut written = Vec::new();
+    while written.len() < ids.len() {
+        let line = served.wait_for_log("request_id=");
+        written.push(line);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    written.extend(
+        served
+            .drain_log()
+            .into_iter()
+            .filter(|l| l.contains("request_id=")),
+    );
+    let logged: Vec<&str> = written
+        .iter()
+        .filter_map(|line| line.split("request_id=").nth(1)?.split(' ').next())
+        .collect();
+    assert_eq!(logged.len(), 200, "one line per request");
+    assert!(logged.iter().all(|id| ids.contains(*id)));
+    assert_eq!(
+        logged
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        200
+    );
+}
+
 #[tokio::test]
 async fn each_answer_on_a_kept_alive_connection_gets_its_log_line_while_the_connection_waits() {
     let a = MockUpstream::anthropic().start().await;
