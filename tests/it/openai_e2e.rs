@@ -205,17 +205,35 @@ fn text_chunk(content: &str) -> String {
 
 const FINISH_CHUNK: &str = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"x","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}"#;
 
-#[tokio::test]
-async fn a_translated_stream_stalled_mid_way_gets_pings_then_fails_at_the_idle_timeout() {
-    let first = text_chunk("Hel");
-    let mock = MockUpstream::openai()
-        .reply(Reply::sse_data(&[first.as_str(), "never sent"]).stall_after(1))
-        .start()
-        .await;
+/// One streaming request through a proxy in front of one OpenAI-type provider that answers
+/// with `reply`: the events the client got and how long the answer took.
+struct Streamed {
+    events: Vec<(String, serde_json::Value)>,
+    took: std::time::Duration,
+    proxy: Proxy,
+    _mock: MockHandle,
+}
+
+async fn stream_through(reply: Reply) -> Streamed {
+    let mock = MockUpstream::openai().reply(reply).start().await;
     let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
     let started = tokio::time::Instant::now();
     let response = proxy.messages(body("m", true)).await;
     let events = sse_events(&response.text().await.unwrap());
+    Streamed {
+        events,
+        took: started.elapsed(),
+        proxy,
+        _mock: mock,
+    }
+}
+
+#[tokio::test]
+async fn a_translated_stream_stalled_mid_way_gets_pings_then_fails_at_the_idle_timeout() {
+    let first = text_chunk("Hel");
+    let streamed =
+        stream_through(Reply::sse_data(&[first.as_str(), "never sent"]).stall_after(1)).await;
+    let events = &streamed.events;
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert!(names.contains(&"ping"), "pings while silent: {names:?}");
     let (last, data) = events.last().unwrap();
@@ -227,10 +245,10 @@ async fn a_translated_stream_stalled_mid_way_gets_pings_then_fails_at_the_idle_t
             .contains("nothing for 2s")
     );
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
+        streamed.took < std::time::Duration::from_secs(5),
         "the pings must not keep the stall alive"
     );
-    assert_eq!(proxy.provider("oa").await["state"], "cooling_down");
+    assert_eq!(streamed.proxy.provider("oa").await["state"], "cooling_down");
 }
 
 #[tokio::test]
@@ -240,15 +258,11 @@ async fn a_translated_stream_with_chunks_closer_than_a_tick_gets_no_pings_and_en
     let texts = [text_chunk("Hel"), text_chunk("lo"), text_chunk("!")];
     let mut lines: Vec<&str> = texts.iter().map(String::as_str).collect();
     lines.extend([FINISH_CHUNK, "[DONE]"]);
-    let mock = MockUpstream::openai()
-        .reply(Reply::sse_data(&lines).delay_each(std::time::Duration::from_millis(700)))
-        .start()
-        .await;
-    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
-    let started = tokio::time::Instant::now();
-    let response = proxy.messages(body("m", true)).await;
-    let events = sse_events(&response.text().await.unwrap());
-    assert!(started.elapsed() > std::time::Duration::from_secs(3));
+    let streamed =
+        stream_through(Reply::sse_data(&lines).delay_each(std::time::Duration::from_millis(700)))
+            .await;
+    let events = &streamed.events;
+    assert!(streamed.took > std::time::Duration::from_secs(3));
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert!(!names.contains(&"ping"), "{names:?}");
     assert_eq!(names.last(), Some(&"message_stop"), "{names:?}");
@@ -262,22 +276,18 @@ async fn a_translated_stream_with_chunks_closer_than_a_tick_gets_no_pings_and_en
 #[tokio::test]
 async fn a_translated_stream_ends_at_done_even_if_the_connection_stays_open() {
     let text = text_chunk("Hello");
-    let mock = MockUpstream::openai()
-        .reply(Reply::sse_data(&[text.as_str(), FINISH_CHUNK, "[DONE]"]).stall_after(3))
-        .start()
-        .await;
-    let proxy = Proxy::start(&config(&[openai("oa", &mock)])).await;
-    let started = tokio::time::Instant::now();
-    let response = proxy.messages(body("m", true)).await;
-    let events = sse_events(&response.text().await.unwrap());
+    let streamed =
+        stream_through(Reply::sse_data(&[text.as_str(), FINISH_CHUNK, "[DONE]"]).stall_after(3))
+            .await;
+    let events = &streamed.events;
     assert_eq!(events.last().unwrap().0, "message_stop");
     assert!(
-        started.elapsed() < std::time::Duration::from_millis(1500),
+        streamed.took < std::time::Duration::from_millis(1500),
         "ends at [DONE], not at the idle timeout"
     );
     assert!(!events.iter().any(|(n, _)| n == "ping"));
     assert_eq!(
-        proxy.provider("oa").await["state"],
+        streamed.proxy.provider("oa").await["state"],
         "available",
         "a whole answer blames nobody"
     );
