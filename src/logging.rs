@@ -373,6 +373,20 @@ impl PlainVisitor<'_> {
 }
 
 impl PlainVisitor<'_> {
+    /// A string field with nothing to escape (printable ASCII without `"` and `\`), quoted.
+    fn write_quoted(&mut self, field: &Field, value: &str) -> std::fmt::Result {
+        if field.name().starts_with("log.") {
+            return Ok(());
+        }
+        self.pad()?;
+        let name = field.name();
+        self.writer
+            .write_str(name.strip_prefix("r#").unwrap_or(name))?;
+        self.writer.write_str("=\"")?;
+        self.writer.write_str(value)?;
+        self.writer.write_char('"')
+    }
+
     /// An integer field, written as its `Debug` writes it, without going through formatting.
     fn write_integer(&mut self, field: &Field, negative: bool, magnitude: u64) -> std::fmt::Result {
         if field.name().starts_with("log.") {
@@ -409,6 +423,13 @@ impl Visit for PlainVisitor<'_> {
         if self.result.is_ok() {
             self.result = if field.name() == "message" {
                 self.write(field, &format_args!("{value}"))
+            } else if value
+                .bytes()
+                .all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\')
+            {
+                // What `Debug` writes for a string with nothing to escape, without its
+                // escaping machinery.
+                self.write_quoted(field, value)
             } else {
                 self.write(field, &value)
             };
@@ -612,6 +633,9 @@ mod tests {
                 ratio = 0.5f64,
                 route = none,
                 r#type = "t",
+                client = "ci bot ~'1' {x}",
+                empty = "",
+                path = "a\\b",
                 "ok \x1b[31m \u{85} é"
             );
             tracing::warn!(
