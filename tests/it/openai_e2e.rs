@@ -253,16 +253,17 @@ async fn a_translated_stream_stalled_mid_way_gets_pings_then_fails_at_the_idle_t
 
 #[tokio::test]
 async fn a_translated_stream_with_chunks_closer_than_a_tick_gets_no_pings_and_ends_whole() {
-    // Chunks 700 ms apart: closer than the 1 s tick of a 2 s idle timeout, so no ping is due,
-    // and the stream outlasts the idle timeout without being silent for it.
-    let texts = [text_chunk("Hel"), text_chunk("lo"), text_chunk("!")];
+    // Chunks 500 ms apart: half the 1 s tick of a 2 s idle timeout (a margin for a busy
+    // machine), so no ping is due, and the stream outlasts the idle timeout after its commit
+    // point (3 s) without being silent for it.
+    let texts = ["H", "e", "l", "l", "o!"].map(text_chunk);
     let mut lines: Vec<&str> = texts.iter().map(String::as_str).collect();
     lines.extend([FINISH_CHUNK, "[DONE]"]);
     let streamed =
-        stream_through(Reply::sse_data(&lines).delay_each(std::time::Duration::from_millis(700)))
+        stream_through(Reply::sse_data(&lines).delay_each(std::time::Duration::from_millis(500)))
             .await;
     let events = &streamed.events;
-    assert!(streamed.took > std::time::Duration::from_secs(3));
+    assert!(streamed.took > std::time::Duration::from_millis(3400));
     let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
     assert!(!names.contains(&"ping"), "{names:?}");
     assert_eq!(names.last(), Some(&"message_stop"), "{names:?}");
