@@ -57,16 +57,7 @@ pub async fn handle(
             if let Err(refusal) = access::browser::require_json(request.headers()) {
                 return refuse(state, &refusal, request.uri().path());
             }
-            let admitted = match state.dispatcher.shared() {
-                Some(shared) => {
-                    let now = Instant::now();
-                    let keys = &connection.keys;
-                    (state.access)
-                        .admit_shared(request.headers(), now, keys, shared)
-                        .await
-                }
-                None => admit(state, &request, connection),
-            };
+            let admitted = admit(state, &request, connection, true).await;
             let admitted = match admitted {
                 Ok(admitted) => admitted,
                 Err(refusal) => return refuse(state, &refusal, request.uri().path()),
@@ -86,7 +77,8 @@ pub async fn handle(
             };
         }
         (Some(ApiRoute::Models), &Method::GET) => {
-            let client = match admit(state, &request, connection) {
+            // Listing models takes no place among the limits of the other replicas.
+            let client = match admit(state, &request, connection, false).await {
                 Ok(admitted) => admitted.map(|a| a.client),
                 Err(refusal) => return refuse(state, &refusal, request.uri().path()),
             };
@@ -179,13 +171,19 @@ pub fn api_route(path: &str) -> Option<ApiRoute> {
     }
 }
 
-/// The client of an API request, within its limits as this process counts them.
-fn admit(
+/// The client of an API request, within its limits: counted `across_replicas` when they
+/// share state, or by this process alone.
+async fn admit(
     state: &AppState,
     request: &Request<Incoming>,
     connection: &super::Connection,
+    across_replicas: bool,
 ) -> Result<Option<access::Admitted>, access::Refusal> {
-    (state.access).admit(request.headers(), Instant::now(), &connection.keys)
+    let (headers, now, keys) = (request.headers(), Instant::now(), &connection.keys);
+    match state.dispatcher.shared().filter(|_| across_replicas) {
+        Some(shared) => state.access.admit_shared(headers, now, keys, shared).await,
+        None => state.access.admit(headers, now, keys),
+    }
 }
 
 /// Reads the whole request body, within the size limit.
