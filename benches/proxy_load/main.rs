@@ -44,8 +44,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use crate::measure::{
-    Stats, StreamTiming, concurrent_streams, fixed_load, interleaved_latency, paired_latency,
-    throughput, timed_stream,
+    Stats, StreamTiming, concurrent_streams, first_content_bytes, fixed_load, interleaved_latency,
+    paced_latency, paired_latency, throughput, timed_stream,
 };
 use crate::process::{Process, clock_ticks_per_second, floor, free_addr, mock};
 use crate::request::{Target, anthropic_target, client, exchange, openai_target};
@@ -57,8 +57,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_claude-lb");
 pub(crate) struct Sizes {
     pub(crate) warmup: usize,
     pub(crate) latency: usize,
+    /// Requests per target of the paced latency run ([`PAUSE`] before each).
+    pub(crate) paced: usize,
     pub(crate) big: usize,
     pub(crate) streams: usize,
+    /// Streams per target whose first content byte is timed on a raw connection.
+    pub(crate) raw_streams: usize,
     pub(crate) throughput: Duration,
     pub(crate) concurrent_streams: usize,
     pub(crate) soak: usize,
@@ -67,8 +71,10 @@ pub(crate) struct Sizes {
 pub(crate) const FULL: Sizes = Sizes {
     warmup: 2_000,
     latency: 5_000,
+    paced: 400,
     big: 400,
     streams: 500,
+    raw_streams: 300,
     throughput: Duration::from_secs(4),
     concurrent_streams: 1_000,
     soak: 100_000,
@@ -77,12 +83,19 @@ pub(crate) const FULL: Sizes = Sizes {
 pub(crate) const QUICK: Sizes = Sizes {
     warmup: 200,
     latency: 300,
+    paced: 40,
     big: 40,
     streams: 50,
+    raw_streams: 30,
     throughput: Duration::from_secs(1),
     concurrent_streams: 200,
     soak: 5_000,
 };
+
+/// The pause before each request of the paced latency run: the pace of one interactive client
+/// (Claude Code sends its next request after it has read an answer), where the proxy, the
+/// provider and the client have each gone idle in between.
+pub(crate) const PAUSE: Duration = Duration::from_millis(15);
 
 /// The connections of the throughput and soak runs.
 pub(crate) const CONNECTIONS: usize = 32;
@@ -148,8 +161,13 @@ pub(crate) struct Report {
     pub(crate) ttfe: (Stats, Stats),
     pub(crate) gap: (Stats, Stats),
     pub(crate) floor_ttfe: Stats,
+    /// Time to the first content byte on a raw connection: direct, floor, claude-lb.
+    pub(crate) first_byte: [Stats; 3],
     /// claude-lb without the per-request bookkeeping (log level `warn`, no usage ledger).
     pub(crate) lean_small: Stats,
+    /// Small passthrough requests with [`PAUSE`] before each: direct, floor, claude-lb, and
+    /// claude-lb without the bookkeeping.
+    pub(crate) paced: [Stats; 4],
     pub(crate) rps_lean: f64,
     pub(crate) cpu_us_lean: f64,
     pub(crate) lean_rss_idle_kib: u64,
@@ -358,6 +376,12 @@ clients:
     report.small = (stats[0], stats[2]);
     report.floor_small = stats[1];
     report.lean_small = stats[3];
+    eprintln!(
+        "latency with {PAUSE:?} before each request ({} per target)",
+        sizes.paced
+    );
+    let stats = paced_latency(&client, &small, sizes.paced, PAUSE).await?;
+    report.paced = [stats[0], stats[1], stats[2], stats[3]];
     report.translated = paired_latency(&client, &tr_direct, &tr_proxied, sizes.latency).await?;
 
     eprintln!("streams: first content event and gaps ({})", sizes.streams);
@@ -397,6 +421,13 @@ clients:
         Stats::of(proxied_timing.gaps),
     );
     report.floor_ttfe = Stats::of(floor_timing.first_content);
+    eprintln!(
+        "streams: first content byte on a raw connection ({} each)",
+        sizes.raw_streams
+    );
+    let stats =
+        first_content_bytes(&[&st_direct, &st_floor, &st_proxied], sizes.raw_streams).await?;
+    report.first_byte = [stats[0], stats[1], stats[2]];
     report.floor_gap = Stats::of(floor_timing.gaps);
     drop(floor_streaming);
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
@@ -28,10 +28,24 @@ pub(crate) async fn interleaved_latency(
     targets: &[&Target],
     n: usize,
 ) -> anyhow::Result<Vec<Stats>> {
+    paced_latency(client, targets, n, Duration::ZERO).await
+}
+
+/// [`interleaved_latency`] with `pause` before each request: every process on the path has
+/// gone idle when a request comes, as between the requests of one interactive client.
+pub(crate) async fn paced_latency(
+    client: &reqwest::Client,
+    targets: &[&Target],
+    n: usize,
+    pause: Duration,
+) -> anyhow::Result<Vec<Stats>> {
     let mut samples: Vec<Vec<Duration>> = targets.iter().map(|_| Vec::with_capacity(n)).collect();
     for i in 0..n {
         for k in 0..targets.len() {
             let which = (i + k) % targets.len();
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
             let started = Instant::now();
             exchange(client, targets[which]).await?;
             samples[which].push(started.elapsed());
@@ -113,6 +127,74 @@ pub(crate) async fn timed_stream(
         }
     }
     Ok(names)
+}
+
+/// Time to the first content byte of `n` streams per target, taking turns, on one keep-alive
+/// connection per target that this function speaks HTTP/1.1 on itself: the clock stops when
+/// the bytes of the first `content_block_start` reach the socket, before an HTTP client would
+/// parse the answer's head (which, behind claude-lb's commit point, comes with those bytes).
+pub(crate) async fn first_content_bytes(
+    targets: &[&Target],
+    n: usize,
+) -> anyhow::Result<Vec<Stats>> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut connections = Vec::with_capacity(targets.len());
+    for target in targets {
+        let url = reqwest::Url::parse(&target.url)?;
+        let authority = format!(
+            "{}:{}",
+            url.host_str().context("a target URL without a host")?,
+            url.port_or_known_default()
+                .context("a target URL without a port")?
+        );
+        let stream = tokio::net::TcpStream::connect(&authority).await?;
+        stream.set_nodelay(true)?;
+        let mut request = format!(
+            "POST {} HTTP/1.1\r\nhost: {authority}\r\ncontent-length: {}\r\n",
+            url.path(),
+            target.body.len()
+        )
+        .into_bytes();
+        for (name, value) in &target.headers {
+            request.extend_from_slice(name.as_str().as_bytes());
+            request.extend_from_slice(b": ");
+            request.extend_from_slice(value.as_bytes());
+            request.extend_from_slice(b"\r\n");
+        }
+        request.extend_from_slice(b"\r\n");
+        request.extend_from_slice(&target.body);
+        connections.push((stream, request));
+    }
+    let mut samples: Vec<Vec<Duration>> = targets.iter().map(|_| Vec::with_capacity(n)).collect();
+    let mut answer = Vec::with_capacity(16 * 1024);
+    for i in 0..n {
+        for k in 0..targets.len() {
+            let which = (i + k) % targets.len();
+            let (stream, request) = &mut connections[which];
+            answer.clear();
+            let started = Instant::now();
+            stream.write_all(request).await?;
+            let mut first = None;
+            // The answers are chunked: the last chunk ends them.
+            while !answer.ends_with(b"\r\n0\r\n\r\n") {
+                if stream.read_buf(&mut answer).await? == 0 {
+                    bail!("{} closed the connection mid-answer", targets[which].url);
+                }
+                if first.is_none() && find(&answer, b"content_block_start").is_some() {
+                    first = Some(started.elapsed());
+                }
+            }
+            if !answer.starts_with(b"HTTP/1.1 200 ") {
+                bail!(
+                    "{} answered {}",
+                    targets[which].url,
+                    String::from_utf8_lossy(&answer[..answer.len().min(300)])
+                );
+            }
+            samples[which].push(first.context("a stream without content_block_start")?);
+        }
+    }
+    Ok(samples.into_iter().map(Stats::of).collect())
 }
 
 pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
