@@ -176,6 +176,7 @@ pub(crate) struct Report {
     /// carried, divided by the events it delivered.
     pub(crate) floor_event_cpu_ns: f64,
     pub(crate) event_cpu_ns: f64,
+    pub(crate) lean_event_cpu_ns: f64,
     /// Medians of the repeated throughput runs, and the CPU time per request of the process
     /// that answered (the provider for direct, the floor, claude-lb).
     pub(crate) rps_direct: f64,
@@ -345,6 +346,12 @@ clients:
         true,
     );
     let st_proxied = anthropic_target(&via, "claude-bench-stream", hello, true);
+    let st_lean = anthropic_target(
+        &format!("http://{lean_addr}"),
+        "claude-bench-stream",
+        hello,
+        true,
+    );
     let st_floor = anthropic_target(
         &format!("http://{}", floor_streaming.addr),
         "claude-bench-stream",
@@ -384,25 +391,36 @@ clients:
     report.paced = [stats[0], stats[1], stats[2], stats[3]];
     report.translated = paired_latency(&client, &tr_direct, &tr_proxied, sizes.latency).await?;
 
-    eprintln!("streams: first content event and gaps ({})", sizes.streams);
+    eprintln!(
+        "streams: first content event and gaps (direct, floor, claude-lb, claude-lb without \
+         bookkeeping: {} each)",
+        sizes.streams
+    );
     let mut direct_timing = StreamTiming::default();
     let mut floor_timing = StreamTiming::default();
     let mut proxied_timing = StreamTiming::default();
+    let mut lean_timing = StreamTiming::default();
     let mut expected = Vec::new();
-    let (mut floor_events, mut proxied_events) = (0usize, 0usize);
+    let (mut floor_events, mut proxied_events, mut lean_events) = (0usize, 0usize, 0usize);
     let floor_cpu = floor_streaming.cpu_ns()?;
     let proxy_cpu = proxy.cpu_ns()?;
+    let lean_cpu = lean.cpu_ns()?;
     for i in 0..sizes.streams {
-        for k in 0..3 {
-            match (i + k) % 3 {
+        for k in 0..4 {
+            match (i + k) % 4 {
                 0 => expected = timed_stream(&client, &st_direct, &mut direct_timing).await?,
                 1 => {
                     floor_events += timed_stream(&client, &st_floor, &mut floor_timing)
                         .await?
                         .len();
                 }
-                _ => {
+                2 => {
                     proxied_events += timed_stream(&client, &st_proxied, &mut proxied_timing)
+                        .await?
+                        .len();
+                }
+                _ => {
+                    lean_events += timed_stream(&client, &st_lean, &mut lean_timing)
                         .await?
                         .len();
                 }
@@ -412,6 +430,7 @@ clients:
     report.floor_event_cpu_ns =
         (floor_streaming.cpu_ns()? - floor_cpu) as f64 / floor_events.max(1) as f64;
     report.event_cpu_ns = (proxy.cpu_ns()? - proxy_cpu) as f64 / proxied_events.max(1) as f64;
+    report.lean_event_cpu_ns = (lean.cpu_ns()? - lean_cpu) as f64 / lean_events.max(1) as f64;
     report.ttfe = (
         Stats::of(direct_timing.first_content),
         Stats::of(proxied_timing.first_content),

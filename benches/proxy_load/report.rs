@@ -386,6 +386,14 @@ impl Report {
                 ratio(self.cpu_us_lean, self.cpu_us_floor),
             ],
             [
+                "CPU time per stream event (a stream's CPU time over its events)".to_owned(),
+                format!("{:.1} µs", self.floor_event_cpu_ns / 1000.0),
+                format!("{:.1} µs", self.event_cpu_ns / 1000.0),
+                format!("{:.1} µs", self.lean_event_cpu_ns / 1000.0),
+                ratio(self.event_cpu_ns, self.floor_event_cpu_ns),
+                ratio(self.lean_event_cpu_ns, self.floor_event_cpu_ns),
+            ],
+            [
                 "Idle RSS after start".to_owned(),
                 format!("{:.1} MiB", mib(self.floor_rss_idle_kib)),
                 format!("{:.1} MiB", mib(self.rss_idle_kib)),
