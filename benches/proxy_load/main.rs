@@ -399,6 +399,7 @@ clients:
     let mut direct_timing = StreamTiming::default();
     let mut floor_timing = StreamTiming::default();
     let mut proxied_timing = StreamTiming::default();
+    // Only its CPU time per event is reported.
     let mut lean_timing = StreamTiming::default();
     let mut expected = Vec::new();
     let (mut floor_events, mut proxied_events, mut lean_events) = (0usize, 0usize, 0usize);

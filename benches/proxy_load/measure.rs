@@ -175,21 +175,23 @@ pub(crate) async fn first_content_bytes(
             let started = Instant::now();
             stream.write_all(request).await?;
             let mut first = None;
-            // The answers are chunked: the last chunk ends them.
+            // A stream's answer is chunked: the last chunk ends it. Anything but a 200 stops
+            // the run as soon as its status line is in.
             while !answer.ends_with(b"\r\n0\r\n\r\n") {
                 if stream.read_buf(&mut answer).await? == 0 {
                     bail!("{} closed the connection mid-answer", targets[which].url);
                 }
+                let status = b"HTTP/1.1 200 ";
+                if !answer.starts_with(&status[..answer.len().min(status.len())]) {
+                    bail!(
+                        "{} answered {}",
+                        targets[which].url,
+                        String::from_utf8_lossy(&answer[..answer.len().min(300)])
+                    );
+                }
                 if first.is_none() && find(&answer, b"content_block_start").is_some() {
                     first = Some(started.elapsed());
                 }
-            }
-            if !answer.starts_with(b"HTTP/1.1 200 ") {
-                bail!(
-                    "{} answered {}",
-                    targets[which].url,
-                    String::from_utf8_lossy(&answer[..answer.len().min(300)])
-                );
             }
             samples[which].push(first.context("a stream without content_block_start")?);
         }
