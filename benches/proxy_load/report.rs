@@ -460,13 +460,19 @@ impl Report {
         let _ = writeln!(
             out,
             "- Samples: {} latency pairs per request kind, {} paced requests per target, {} with \
-             a {} KiB body, {} streams, {:?} per throughput run repeated {REPETITIONS} times \
-             (medians), {} requests for the memory run ({:.1} s).\n",
+             a {} KiB body, {} streams per target ({} more on a raw connection), {:?} per \
+             throughput run repeated {REPETITIONS} times (medians), {} requests for the memory \
+             run ({:.1} s).\n",
             if quick { QUICK.latency } else { FULL.latency },
             if quick { QUICK.paced } else { FULL.paced },
             if quick { QUICK.big } else { FULL.big },
             self.big_size / 1024,
             if quick { QUICK.streams } else { FULL.streams },
+            if quick {
+                QUICK.raw_streams
+            } else {
+                FULL.raw_streams
+            },
             if quick {
                 QUICK.throughput
             } else {
