@@ -304,38 +304,130 @@ impl RequestLog {
 
     /// Writes the log line of an answer that took `total`.
     fn line(&self, outcome: &str, usage: &Usage, failed: bool, total: Duration) {
-        // The request id and the provider name are written with `%`, as they are: they are
-        // generated or validated, so they need no escaping. The client's model and the
-        // free-text failures keep their quotes, and the failures appear only after a failover.
+        let failed_attempts = (!self.failed_attempts.is_empty())
+            .then(|| crate::logging::escape(&self.failed_attempts, crate::logging::TEXT_LIMIT));
+        let line = LineFields {
+            request_id: &self.request_id,
+            provider: self.provider.as_str(),
+            client: self.client.as_deref().unwrap_or("-"),
+            model: &self.model,
+            route: self.route.as_deref(),
+            status: self.status.as_u16(),
+            attempts: self.attempts,
+            failed_attempts: failed_attempts.as_deref(),
+            first_ms: super::millis(self.first),
+            latency_ms: super::millis(total),
+            input_tokens: usage.input,
+            output_tokens: usage.output,
+            outcome: &crate::logging::escape(outcome, crate::logging::TEXT_LIMIT),
+        };
         // A stream cut after its commit reached the client broken: that is a warning.
-        macro_rules! line {
+        if failed {
+            line.emit::<true>();
+        } else {
+            line.emit::<false>();
+        }
+    }
+}
+
+/// What a request's log line says. The request id and the provider name are written as they
+/// are (`%`): they are generated or validated, so they need no escaping. The client's model
+/// and the free-text failures keep their quotes, and the failures appear only after a failover.
+struct LineFields<'a> {
+    request_id: &'a str,
+    provider: &'a str,
+    client: &'a str,
+    /// Escaped and cut already ([`RequestLog::new`]).
+    model: &'a str,
+    route: Option<&'a str>,
+    status: u16,
+    attempts: usize,
+    failed_attempts: Option<&'a str>,
+    first_ms: u64,
+    latency_ms: u64,
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    /// The message, escaped.
+    outcome: &'a str,
+}
+
+impl LineFields<'_> {
+    /// Writes the line at `WARN` (when `FAILED`) or `INFO`: as plain text straight to the log
+    /// when the log writes plain text, or else as a `tracing` event with these fields (JSON,
+    /// a terminal's colours), which writes the same text.
+    fn emit<const FAILED: bool>(&self) {
+        let (level, enabled) = if FAILED {
+            (
+                tracing::Level::WARN,
+                tracing::enabled!(tracing::Level::WARN),
+            )
+        } else {
+            (
+                tracing::Level::INFO,
+                tracing::enabled!(tracing::Level::INFO),
+            )
+        };
+        if enabled && crate::logging::plain_text() {
+            self.plain(level).write();
+        } else {
+            self.event::<FAILED>();
+        }
+    }
+
+    /// The line as a `tracing` event.
+    fn event<const FAILED: bool>(&self) {
+        macro_rules! event {
             ($level:expr) => {
                 tracing::event!(
                     $level,
                     request_id = %self.request_id,
                     provider = %self.provider,
-                    client = %self.client.as_deref().unwrap_or("-"),
-                    model = &*self.model,
-                    route = self.route.as_deref(),
-                    status = self.status.as_u16(),
+                    client = %self.client,
+                    model = self.model,
+                    route = self.route,
+                    status = self.status,
                     attempts = self.attempts,
-                    failed_attempts = (!self.failed_attempts.is_empty())
-                        .then(|| crate::logging::escape(&self.failed_attempts, crate::logging::TEXT_LIMIT))
-                        .as_deref(),
-                    first_ms = super::millis(self.first),
-                    latency_ms = super::millis(total),
-                    input_tokens = usage.input,
-                    output_tokens = usage.output,
+                    failed_attempts = self.failed_attempts,
+                    first_ms = self.first_ms,
+                    latency_ms = self.latency_ms,
+                    input_tokens = self.input_tokens,
+                    output_tokens = self.output_tokens,
                     "{}",
-                    crate::logging::escape(outcome, crate::logging::TEXT_LIMIT)
+                    self.outcome
                 )
             };
         }
-        if failed {
-            line!(tracing::Level::WARN);
+        if FAILED {
+            event!(tracing::Level::WARN);
         } else {
-            line!(tracing::Level::INFO);
+            event!(tracing::Level::INFO);
         }
+    }
+
+    /// The line as plain text, in the order of the event's fields.
+    fn plain(&self, level: tracing::Level) -> crate::logging::PlainLine {
+        let mut line = crate::logging::PlainLine::new(level, self.outcome);
+        line.display("request_id", self.request_id);
+        line.display("provider", self.provider);
+        line.display("client", self.client);
+        line.string("model", self.model);
+        if let Some(route) = self.route {
+            line.string("route", route);
+        }
+        line.integer("status", u64::from(self.status));
+        line.integer("attempts", u64::try_from(self.attempts).unwrap_or(u64::MAX));
+        if let Some(failed) = self.failed_attempts {
+            line.string("failed_attempts", failed);
+        }
+        line.integer("first_ms", self.first_ms);
+        line.integer("latency_ms", self.latency_ms);
+        if let Some(n) = self.input_tokens {
+            line.integer("input_tokens", n);
+        }
+        if let Some(n) = self.output_tokens {
+            line.integer("output_tokens", n);
+        }
+        line
     }
 }
 
@@ -747,6 +839,61 @@ impl Live {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plain_request_line_is_what_its_event_writes() {
+        let all = LineFields {
+            request_id: "req_0123456789abcdef",
+            provider: "fast-1",
+            client: "ci.bot",
+            model: "claude \"x\" \\n é",
+            route: Some("opus to the pool"),
+            status: 529,
+            attempts: 3,
+            failed_attempts: Some("a: 529 overloaded; b: connect failed \"refused\""),
+            first_ms: 0,
+            latency_ms: 18_446_744_073_709_551_615,
+            input_tokens: Some(30),
+            output_tokens: Some(0),
+            outcome: "failed over \\x1b é",
+        };
+        let fewest = LineFields {
+            request_id: "req_1",
+            provider: "p",
+            client: "-",
+            model: "claude-opus-5-5",
+            route: None,
+            status: 200,
+            attempts: 1,
+            failed_attempts: None,
+            first_ms: 12,
+            latency_ms: 340,
+            input_tokens: None,
+            output_tokens: None,
+            outcome: "ok",
+        };
+        for fields in [&all, &fewest] {
+            for failed in [false, true] {
+                let traced = crate::logging::capture(|| {
+                    if failed {
+                        fields.event::<true>();
+                    } else {
+                        fields.event::<false>();
+                    }
+                });
+                let level = if failed {
+                    tracing::Level::WARN
+                } else {
+                    tracing::Level::INFO
+                };
+                let plain = fields.plain(level).finish();
+                // Both start with the time (`2026-12-07T04:26:48.203872Z`), which differs.
+                let time = "2026-12-07T04:26:48.203872Z".len();
+                assert_eq!(plain.get(time..), traced.get(time..), "{traced}");
+                assert_eq!(traced.lines().count(), 1, "{traced}");
+            }
+        }
+    }
 
     #[test]
     fn a_translated_answer_reports_the_usage_its_body_says() {
