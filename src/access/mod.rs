@@ -245,18 +245,17 @@ fn authenticate<'t>(
     if table.is_empty() {
         return Ok(None);
     }
-    let presented: Vec<KeyDigest> = [
-        headers.get("x-api-key").map(http::HeaderValue::as_bytes),
+    // At most two keys, kept on the stack.
+    let presented: [Option<KeyDigest>; 2] = [
+        headers
+            .get(crate::core::provider::X_API_KEY)
+            .map(http::HeaderValue::as_bytes),
         headers
             .get(AUTHORIZATION)
             .and_then(|v| bearer(v.as_bytes())),
     ]
-    .into_iter()
-    .flatten()
-    .filter(|key| !key.is_empty())
-    .map(|key| keys.digest(key))
-    .collect();
-    if presented.is_empty() {
+    .map(|key| key.filter(|key| !key.is_empty()).map(|key| keys.digest(key)));
+    if presented.iter().all(Option::is_none) {
         return Err(Refusal::new(
             StatusCode::UNAUTHORIZED,
             ErrorType::Authentication,
@@ -268,7 +267,7 @@ fn authenticate<'t>(
     let mut found: Option<&Entry> = None;
     for entry in table {
         let mut matched = false;
-        for key in &presented {
+        for key in presented.iter().flatten() {
             matched |= entry.client.key.ct_eq(key);
         }
         if matched && found.is_none() {

@@ -69,6 +69,9 @@ pub struct Provider {
     pub secret: Option<Secret>,
     /// Where the credential came from, for display (`set`, `from $VAR`, `missing`).
     pub secret_origin: SecretOrigin,
+    /// The header that carries the credential upstream
+    /// ([`crate::core::provider::credential_header`]), built once at load; `None` without one.
+    pub credential: Option<(HeaderName, HeaderValue)>,
     /// The provider's base URL, http or https, without a trailing slash in its path.
     pub base_url: Url,
     pub enabled: bool,

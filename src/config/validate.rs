@@ -418,12 +418,17 @@ fn provider(
         return None;
     }
     let (secret, secret_origin) = secret?;
+    let (kind, auth_type) = (kind?, auth_type?);
+    let credential = secret
+        .as_ref()
+        .and_then(|s| crate::core::provider::credential_header(kind, auth_type, s.expose()));
     let provider = Provider {
         id: ProviderId::new(&name?),
-        kind: kind?,
-        auth_type: auth_type?,
+        kind,
+        auth_type,
         secret,
         secret_origin,
+        credential,
         base_url: base_url?,
         enabled: enabled?,
         weight: weight?,

@@ -50,6 +50,35 @@ impl ProviderKind {
     }
 }
 
+/// The header that carries an Anthropic API key (a provider's, or a client's claude-lb key): a
+/// constant, since a header name given as text is parsed again at each use.
+pub const X_API_KEY: http::HeaderName = http::HeaderName::from_static("x-api-key");
+
+/// The header that carries a provider's credential upstream, marked sensitive:
+/// `Authorization: Bearer <key>` for an OpenAI-type provider or an `auth_token`, `x-api-key:
+/// <key>` otherwise. `None` for a key that cannot be a header value (which the config rejects).
+pub fn credential_header(
+    kind: ProviderKind,
+    auth_type: AuthType,
+    key: &str,
+) -> Option<(http::HeaderName, http::HeaderValue)> {
+    let bearer = matches!(
+        (kind, auth_type),
+        (ProviderKind::OpenAi, _) | (ProviderKind::Anthropic, AuthType::AuthToken)
+    );
+    let (name, value) = if bearer {
+        (
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(&format!("Bearer {key}")),
+        )
+    } else {
+        (X_API_KEY, http::HeaderValue::from_str(key))
+    };
+    let mut value = value.ok()?;
+    value.set_sensitive(true);
+    Some((name, value))
+}
+
 /// How the provider's credential is presented upstream: `x-api-key` or `Authorization: Bearer`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthType {
@@ -161,6 +190,41 @@ pub trait Routable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credential_goes_in_the_header_its_provider_reads() {
+        let header = |kind, auth| {
+            credential_header(kind, auth, "sk-1").map(|(name, value)| {
+                (
+                    name.to_string(),
+                    value.to_str().unwrap().to_owned(),
+                    value.is_sensitive(),
+                )
+            })
+        };
+        let api_key = ("x-api-key".to_owned(), "sk-1".to_owned(), true);
+        let bearer = ("authorization".to_owned(), "Bearer sk-1".to_owned(), true);
+        assert_eq!(
+            header(ProviderKind::Anthropic, AuthType::ApiKey),
+            Some(api_key)
+        );
+        assert_eq!(
+            header(ProviderKind::Anthropic, AuthType::AuthToken),
+            Some(bearer.clone())
+        );
+        assert_eq!(
+            header(ProviderKind::OpenAi, AuthType::ApiKey),
+            Some(bearer.clone())
+        );
+        assert_eq!(
+            header(ProviderKind::OpenAi, AuthType::AuthToken),
+            Some(bearer)
+        );
+        assert_eq!(
+            credential_header(ProviderKind::Anthropic, AuthType::ApiKey, "sk\n1"),
+            None
+        );
+    }
 
     #[track_caller]
     fn check(pattern: &str, model: &str, expect: bool) {

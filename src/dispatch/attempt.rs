@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use http::header::CONTENT_TYPE;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tokio::time::{Instant, timeout_at};
 
@@ -433,7 +433,7 @@ async fn peek(
 ) -> AttemptOutcome {
     if matches!(mode, Mode::Translate(_)) {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-        headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     let mut parser = SseParser::new();
     let mut held: Vec<u8> = Vec::new();

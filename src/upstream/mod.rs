@@ -6,8 +6,9 @@
 //! where the provider's TLS offers it), built once with everything a request needs, so a request
 //! pays for no layer it does not use; a provider that an `HTTP_PROXY`-style variable routes
 //! through a proxy, and the GETs of probes and `--remote`, go through `reqwest`, which speaks to
-//! proxies. It knows how each provider is authenticated (`x-api-key` or Bearer) and which client
-//! headers may travel upstream; it knows nothing about failover, which is `dispatch`'s job.
+//! proxies. It sends each provider's credential header (`x-api-key` or Bearer, built at load by
+//! [`crate::core::provider::credential_header`]) and knows which client headers may travel
+//! upstream; it knows nothing about failover, which is `dispatch`'s job.
 
 pub mod probe;
 pub mod remote;
@@ -28,7 +29,6 @@ use hyper_util::client::proxy::matcher::Matcher;
 use url::Url;
 
 use crate::config::Provider;
-use crate::core::provider::{AuthType, ProviderKind};
 
 /// How long a TCP connect plus TLS handshake may take before the attempt fails over.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -311,6 +311,9 @@ where
     }
 }
 
+/// The Anthropic API version header.
+const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-version");
+
 /// The upstream path of `POST /v1/messages`.
 pub const MESSAGES_PATH: &str = "/v1/messages";
 /// The upstream path of `POST /v1/messages/count_tokens`.
@@ -428,8 +431,8 @@ pub fn anthropic_headers(provider: &Provider, client: &HeaderMap) -> HeaderMap {
             headers.append(name.clone(), value.clone());
         }
     }
-    if !headers.contains_key("anthropic-version") {
-        headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+    if !headers.contains_key(ANTHROPIC_VERSION) {
+        headers.insert(ANTHROPIC_VERSION, HeaderValue::from_static("2023-06-01"));
     }
     apply_provider_headers(provider, &mut headers);
     headers
@@ -454,26 +457,11 @@ fn apply_provider_headers(provider: &Provider, headers: &mut HeaderMap) {
     for (name, value) in &provider.headers {
         headers.insert(name.clone(), value.clone());
     }
-    let Some(secret) = &provider.secret else {
-        return;
-    };
-    let bearer = matches!(
-        (provider.kind, provider.auth_type),
-        (ProviderKind::OpenAi, _) | (ProviderKind::Anthropic, AuthType::AuthToken)
-    );
-    let (name, value) = if bearer {
-        (header::AUTHORIZATION, format!("Bearer {}", secret.expose()))
-    } else {
-        (
-            HeaderName::from_static("x-api-key"),
-            secret.expose().to_owned(),
-        )
-    };
-    // A secret that is not a valid header value was rejected at config load; if one slips
-    // through, the request goes without it and the provider answers 401, which fails over.
-    if let Ok(mut value) = HeaderValue::from_str(&value) {
-        value.set_sensitive(true);
-        headers.insert(name, value);
+    // Built when the config was loaded. A secret that is not a valid header value was
+    // rejected then; if one slips through, the request goes without it and the provider
+    // answers 401, which fails over.
+    if let Some((name, value)) = &provider.credential {
+        headers.insert(name.clone(), value.clone());
     }
 }
 
