@@ -219,7 +219,12 @@ pub fn last_top_level_value(body: &[u8], key: &str) -> Option<Range<usize>> {
         return None;
     }
     let key = key.as_bytes();
-    memchr::memmem::rfind_iter(&body[..close], key)
+    // The key's occurrences from the end, found from its first byte: the member is near the
+    // end, and building a reverse substring searcher would cost more than this walk.
+    let (&first, _) = key.split_first()?;
+    let before_close = &body[..close];
+    memchr::memrchr_iter(first, before_close)
+        .filter(|&at| before_close[at..].starts_with(key))
         .take(TRIES)
         .find_map(|at| {
             let open = at.checked_sub(1)?;

@@ -570,7 +570,7 @@ impl Scrubber {
     fn replaced(&self, haystack: &[u8]) -> Option<Vec<u8>> {
         let finder = self.finder.as_ref()?;
         let needle = finder.needle();
-        let first = finder.find(haystack)?;
+        let first = find(finder, haystack)?;
         let mut out = Vec::with_capacity(haystack.len());
         let mut rest = 0;
         let mut at = first;
@@ -593,8 +593,8 @@ impl Scrubber {
             return;
         };
         if !headers.iter().any(|(name, value)| {
-            finder.find(name.as_str().as_bytes()).is_some()
-                || finder.find(value.as_bytes()).is_some()
+            find(finder, name.as_str().as_bytes()).is_some()
+                || find(finder, value.as_bytes()).is_some()
         }) {
             return;
         }
@@ -620,6 +620,15 @@ impl Scrubber {
             headers.append(name, value);
         }
     }
+}
+
+/// Where `finder`'s needle first occurs in `haystack`: a haystack shorter than the needle (most
+/// header values beside a key) is not searched at all.
+fn find(finder: &memchr::memmem::Finder<'_>, haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < finder.needle().len() {
+        return None;
+    }
+    finder.find(haystack)
 }
 
 /// Response headers that are not copied from a provider's answer to the client.
