@@ -254,7 +254,10 @@ fn authenticate<'t>(
             .get(AUTHORIZATION)
             .and_then(|v| bearer(v.as_bytes())),
     ]
-    .map(|key| key.filter(|key| !key.is_empty()).map(|key| keys.digest(key)));
+    .map(|key| {
+        key.filter(|key| !key.is_empty())
+            .map(|key| keys.digest(key))
+    });
     if presented.iter().all(Option::is_none) {
         return Err(Refusal::new(
             StatusCode::UNAUTHORIZED,

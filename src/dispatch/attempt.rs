@@ -56,10 +56,9 @@ pub(super) async fn run(ctx: Context<'_>) -> AttemptOutcome {
     let outcome = match timeout_at(deadline, &mut request).await {
         Ok(outcome) => outcome,
         // A non-streaming request gets its headers only when the whole answer is done: it has
-        // the longer deadline of a whole answer. (The request body is looked at only here, on
-        // the slow path, so a quick answer costs no scan.)
+        // the longer deadline of a whole answer.
         Err(_) if !is_streaming(&ctx) => {
-            let total = whole_answer_deadline(&ctx);
+            let total = ctx.whole_answer;
             match timeout_at(attempt_started + total, &mut request).await {
                 Ok(outcome) => outcome,
                 Err(_) => return whole_answer_timed_out(total),
@@ -113,17 +112,6 @@ pub(super) async fn run(ctx: Context<'_>) -> AttemptOutcome {
 /// Whether the client asked for a stream (`"stream": true`).
 fn is_streaming(ctx: &Context<'_>) -> bool {
     scan::top_level_bool(&ctx.request.body, "stream") == Some(true)
-}
-
-/// The total deadline of a whole answer to this request, from its `max_tokens`.
-fn whole_answer_deadline(ctx: &Context<'_>) -> std::time::Duration {
-    let max_tokens = scan::top_level_value(&ctx.request.body, "max_tokens").and_then(|span| {
-        std::str::from_utf8(&ctx.request.body[span])
-            .ok()?
-            .parse()
-            .ok()
-    });
-    crate::limits::whole_answer_deadline(max_tokens)
 }
 
 fn whole_answer_timed_out(total: std::time::Duration) -> AttemptOutcome {
@@ -350,7 +338,7 @@ async fn complete(
     mode: &Mode,
     attempt_started: Instant,
 ) -> AttemptOutcome {
-    let total = whole_answer_deadline(&ctx);
+    let total = ctx.whole_answer;
     let bytes = match read_all(
         &mut body,
         ctx.settings.stream_idle_timeout,

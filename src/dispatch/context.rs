@@ -37,4 +37,7 @@ pub(super) struct Context<'a> {
     /// The routing rule that chose the providers, for the log line (see `Decided::label`).
     pub route_label: Option<&'a Arc<str>>,
     pub recorder: &'a crate::usage::Recorder,
+    /// How long a whole (non-streamed) answer may take, from the request's `max_tokens`
+    /// ([`crate::limits::whole_answer_deadline`]), read in the body scan that found the model.
+    pub whole_answer: std::time::Duration,
 }

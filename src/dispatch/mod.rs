@@ -747,6 +747,11 @@ impl Dispatcher {
         };
         let model_span = model.span.clone();
         let model: Box<str> = model.value.into();
+        let whole_answer = crate::limits::whole_answer_deadline(
+            scanned
+                .max_tokens
+                .and_then(|span| std::str::from_utf8(&request.body[span]).ok()?.parse().ok()),
+        );
         let client = request.client.as_deref();
         let admitted = |provider: &Provider| client.is_none_or(|c| c.may_reach(&provider.id));
         let settings = &generation.config.settings;
@@ -833,6 +838,7 @@ impl Dispatcher {
                 route,
                 route_label: route_label.as_ref(),
                 recorder: &self.recorder,
+                whole_answer,
             };
             match attempt::run(ctx).await {
                 attempt::AttemptOutcome::Answer(mut answer, pending) => {

@@ -60,18 +60,24 @@ pub struct Scanned<'a> {
     /// The byte range of the last top-level `metadata` value (the one a parser that keeps the
     /// last duplicate reads), whatever its kind.
     pub metadata: Option<Range<usize>>,
+    /// The byte range of the first top-level `max_tokens` value (the one [`top_level_value`]
+    /// finds), whatever its kind.
+    pub max_tokens: Option<Range<usize>>,
 }
 
-/// The `model` and the `metadata` of a request, in one walk of the whole top level (nested
-/// values skipped, never parsed).
+/// The `model`, the `metadata` and the `max_tokens` of a request, in one walk of the whole top
+/// level (nested values skipped, never parsed).
 pub fn request(body: &[u8]) -> Scanned<'_> {
     let mut models = Vec::new();
     let mut metadata = None;
+    let mut max_tokens = None;
     walk_top_level(body, |name, value| {
         if key_is(name, "model") {
             models.push(value);
         } else if key_is(name, "metadata") {
             metadata = Some(value);
+        } else if max_tokens.is_none() && key_is(name, "max_tokens") {
+            max_tokens = Some(value);
         }
     });
     let model = match models.as_slice() {
@@ -79,7 +85,11 @@ pub fn request(body: &[u8]) -> Scanned<'_> {
         [span] => string_at(body, span.clone()).ok_or(ModelError::Missing),
         _ => Err(ModelError::Duplicate),
     };
-    Scanned { model, metadata }
+    Scanned {
+        model,
+        metadata,
+        max_tokens,
+    }
 }
 
 /// The longest session id that counts; a longer one is no session (nobody's session id is
@@ -443,6 +453,26 @@ mod tests {
     fn session(body: &str) -> Option<String> {
         let metadata = request(body.as_bytes()).metadata?;
         metadata_session(body.as_bytes(), metadata)
+    }
+
+    #[test]
+    fn the_request_scan_finds_max_tokens_where_a_member_search_would() {
+        for body in [
+            r#"{"model":"m","messages":[{"role":"user","content":"{\"max_tokens\":1}"}],"max_tokens":32000}"#,
+            r#"{"max_tokens":64000,"model":"m","tools":[{"max_tokens":2}],"max_tokens":1}"#,
+            r#"{"model":"m","metadata":{"max_tokens":5}}"#,
+            r#"{"model":"m","max_tokens":"many"}"#,
+        ] {
+            let scanned = request(body.as_bytes());
+            assert_eq!(
+                scanned.max_tokens,
+                top_level_value(body.as_bytes(), "max_tokens"),
+                "{body}"
+            );
+        }
+        let body = br#"{"model":"m","messages":[],"max_tokens":32000}"#;
+        let span = request(body).max_tokens.unwrap();
+        assert_eq!(&body[span], b"32000");
     }
 
     #[test]
