@@ -284,10 +284,12 @@ impl RequestLog {
             let entry = &self.ledger;
             entry.recorder.record(crate::usage::Row {
                 time_ms: entry.time_ms,
-                request_id: self.request_id.to_string(),
+                // Copied as `str`s: `to_string` on an `Arc<str>` or a `ProviderId` would go
+                // through the formatting machinery.
+                request_id: String::from(&*self.request_id),
                 client: self.client.as_deref().map(str::to_owned),
                 route: self.route.as_deref().map(str::to_owned),
-                provider: Some(self.provider.to_string()),
+                provider: Some(self.provider.as_str().to_owned()),
                 failed_providers: entry.failed_providers.clone(),
                 model: self.model.to_string(),
                 upstream_model: Some(entry.upstream_model.to_string()),
