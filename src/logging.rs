@@ -241,9 +241,9 @@ pub fn plain_text() -> bool {
 
 /// One log line as the text format writes an event whose fields are the ones added here, in
 /// order (`2026-12-07T04:26:48.203872Z  INFO ok request_id=req_1 model="m" status=200`), built
-/// straight into a string: the request log line, which every request writes, costs a few
-/// hundred instructions this way instead of thousands through `tracing`'s dispatch. Only for
-/// when [`plain_text`] holds and the caller's level is enabled.
+/// straight into a string: the request log line, which every request writes, costs about half
+/// the instructions this way that it costs through `tracing`'s dispatch and its visitors. Only
+/// for when [`plain_text`] holds and the caller's level is enabled.
 pub struct PlainLine(String);
 
 impl PlainLine {
