@@ -275,6 +275,56 @@ async fn reading_or_rewriting_the_config_unchanged_never_reloads_it() {
     assert_eq!(reloads(&log), 1, "{log:#?}");
 }
 
+/// The request log line follows the config's `log_level`, as it is reloaded, both ways: the
+/// line is written without `tracing`'s dispatch when the log is plain text, so its filter must
+/// still be the log's.
+#[tokio::test]
+async fn the_request_line_follows_log_level_across_reloads() {
+    let a = MockUpstream::anthropic().start().await;
+    let b = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let path = cli.home().join("providers.yaml");
+    let with_level = |level: &str, providers: &[String]| {
+        format!(
+            "providers:\n{}settings:\n  request_timeout: 5\n  log_level: {level}\n",
+            providers.concat()
+        )
+    };
+    std::fs::write(&path, with_level("info", &[provider("a", &a)])).unwrap();
+    // An empty `CLAUDE_LB_LOG` is ignored: the config's `log_level` decides.
+    let mut served = Served::start_logged(cli, &path, &[], "");
+    let client = reqwest::Client::new();
+    let url = served.url.clone();
+    let send = || messages(&client, &url, body("claude-opus-5-5", false));
+    assert_eq!(send().await.status(), 200);
+    served.wait_for_log("request_id=");
+
+    std::fs::write(
+        &path,
+        with_level("warn", &[provider("a", &a), provider("b", &b)]),
+    )
+    .unwrap();
+    served.wait_for_providers(&["a", "b"]).await;
+    let _ = served.drain_log();
+    assert_eq!(send().await.status(), 200);
+    // A worker writes its kept lines as soon as it runs out of work.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let quiet = served.drain_log();
+    assert!(
+        quiet.iter().all(|line| !line.contains("request_id=")),
+        "{quiet:#?}"
+    );
+
+    std::fs::write(&path, with_level("info", &[provider("b", &b)])).unwrap();
+    served.wait_for_providers(&["b"]).await;
+    assert_eq!(send().await.status(), 200);
+    let line = served.wait_for_log("request_id=");
+    assert!(
+        line.contains(" INFO ok ") && line.contains("provider=b "),
+        "{line}"
+    );
+}
+
 #[tokio::test]
 async fn sigterm_lets_the_stream_in_flight_finish() {
     let events = [
