@@ -42,6 +42,10 @@ pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
 /// The token Claude Code sends as `Authorization: Bearer`.
 pub const ANTHROPIC_AUTH_TOKEN: &str = "ANTHROPIC_AUTH_TOKEN";
 
+/// A PEM file of certificate authorities trusted for provider connections in addition to the
+/// built-in web PKI roots, and for a `rediss://` shared state in place of the system's roots.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+
 /// The user's login shell, which `claude-lb env` follows when `--shell` is not given.
 pub const SHELL: &str = "SHELL";
 
@@ -78,6 +82,10 @@ pub const DOCUMENTED: &[(&str, &str)] = &[
     (
         ANTHROPIC_AUTH_TOKEN,
         "Like `ANTHROPIC_API_KEY`, for Claude Code's bearer token.",
+    ),
+    (
+        SSL_CERT_FILE,
+        "A PEM file of certificate authorities: provider connections trust them in addition to the built-in roots; a `rediss://` shared state trusts them instead of the system's roots.",
     ),
     (
         SHELL,

@@ -99,7 +99,7 @@ async fn probe_all(
     timeout: Duration,
     spinners: &Spinners,
 ) -> anyhow::Result<Vec<ProbeReport>> {
-    let upstream = Upstream::new()?;
+    let upstream = Upstream::new(&crate::env::process)?;
     let upstream = &upstream;
     let probes = providers.iter().map(|provider| {
         let (_, model) = probe::probe_model(provider);

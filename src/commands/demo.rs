@@ -140,7 +140,8 @@ async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let dispatcher = Dispatcher::new(loaded.config)?;
+    // Its providers are local and plain HTTP: nothing of the environment applies.
+    let dispatcher = Dispatcher::new(loaded.config, crate::upstream::Upstream::new(&no_env)?);
     // A usage ledger of its own, in a temporary file, so the summary can end with it.
     let ledger_dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let ledger_db = ledger_dir.path().join("usage.db");

@@ -45,7 +45,7 @@ pub fn run(
         ))?
     } else {
         let loaded = load_config(global, *printer)?;
-        let dispatcher = Dispatcher::new(loaded.config)?;
+        let dispatcher = Dispatcher::new(loaded.config, Upstream::new(&crate::env::process)?);
         let request = ClientRequest {
             path_and_query: "/v1/messages".to_owned(),
             headers,
@@ -129,7 +129,7 @@ async fn ask_remote(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let upstream = Upstream::new()?;
+    let upstream = Upstream::new(&crate::env::process)?;
     let (status, body) = super::instance::exchange(
         &url,
         REMOTE_TIMEOUT,

@@ -125,7 +125,7 @@ async fn in_use(addr: SocketAddr) -> String {
 
 /// The version of the claude-lb answering `GET /` at `addr`, if one does.
 async fn running_instance(addr: SocketAddr) -> Option<String> {
-    let upstream = crate::upstream::Upstream::new().ok()?;
+    let upstream = crate::upstream::Upstream::new(&crate::env::process).ok()?;
     let url = format!("http://{addr}/");
     let ask = async {
         let body = remote::get(&upstream, &url, None)
@@ -171,7 +171,10 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         .count();
     let usage_settings = settings.config.settings.usage.clone();
     let shared_state = settings.config.settings.shared_state.clone();
-    let dispatcher = Dispatcher::new(settings.config)?;
+    let dispatcher = Dispatcher::new(
+        settings.config,
+        crate::upstream::Upstream::new(&crate::env::process)?,
+    );
     let dispatcher = match &shared_state {
         Some(url) => dispatcher.share_state(url)?,
         None => dispatcher,

@@ -169,7 +169,7 @@ impl<'a> Session<'a> {
 
     /// Through the pool, with the dispatcher `serve` uses.
     async fn run_local(self, config: Config) -> anyhow::Result<ExitStatus> {
-        let dispatcher = Dispatcher::new(config)?;
+        let dispatcher = Dispatcher::new(config, Upstream::new(&crate::env::process)?);
         let bar = self.spinners.add(format!("asking for {}", self.model));
         let started = Instant::now();
         let request = ClientRequest {
@@ -231,7 +231,7 @@ impl<'a> Session<'a> {
 
     /// Through a running instance.
     async fn run_remote(self, url: &str) -> anyhow::Result<ExitStatus> {
-        let upstream = Upstream::new()?;
+        let upstream = Upstream::new(&crate::env::process)?;
         let bar = self
             .spinners
             .add(format!("asking {url} for {}", self.model));

@@ -127,7 +127,7 @@ fn remote_report(url: &str, args: &UsageArgs, by: &[GroupBy]) -> anyhow::Result<
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let hint = "is `claude-lb serve` running there?";
     let (status, body) = runtime.block_on(async {
-        let upstream = Upstream::new()?;
+        let upstream = Upstream::new(&crate::env::process)?;
         super::instance::exchange(
             &url,
             REMOTE_TIMEOUT,

@@ -68,7 +68,7 @@ pub const PROVIDER: &[Key] = &[
         "base_url",
         false,
         "`https://api.anthropic.com` for `anthropic`, `https://api.openai.com/v1` for `openai`",
-        "An `http` or `https` URL, without query or credentials. A trailing `/` is removed. May use `${VAR}`.",
+        "An `http` or `https` URL, without query or credentials. A trailing `/` is removed. May use `${VAR}`. An `https` provider's certificate must be signed by one of the web PKI roots built into the binary, or by an authority in the file `SSL_CERT_FILE` names; HTTP/2 is used where its server offers it.",
     ),
     key(
         "enabled",

@@ -397,7 +397,8 @@ pub(crate) enum Route {
 }
 
 impl Dispatcher {
-    pub fn new(config: Config) -> Result<Self, crate::upstream::UpstreamError> {
+    /// A dispatcher for `config` that sends through `upstream`'s clients.
+    pub fn new(config: Config, upstream: Upstream) -> Self {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| {
@@ -409,19 +410,19 @@ impl Dispatcher {
         } else {
             AffinityTable::default()
         };
-        Ok(Self {
+        Self {
             generation: ArcSwap::from_pointee(Generation::new(config)),
             health: Arc::new(HealthTable::new()),
             metrics: Arc::new(Metrics::new()),
             affinity: Arc::new(affinity),
             shared: None,
             selector: Selector::new(),
-            upstream: Upstream::new()?,
+            upstream,
             recorder: crate::usage::Recorder::off(),
             next_id: AtomicU64::new(1),
             id_seed: seed,
             token_counts: tokio::sync::Semaphore::new(crate::limits::MAX_CONCURRENT_LOCAL_COUNTS),
-        })
+        }
     }
 
     /// The running generation.

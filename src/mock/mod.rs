@@ -50,6 +50,9 @@ pub enum MockError {
     },
     #[error("invalid simulation options")]
     Sim(#[from] SimError),
+    #[cfg(feature = "test-support")]
+    #[error("invalid TLS identity for the mock")]
+    Tls(#[from] rustls::Error),
 }
 
 /// Entry point of the builder: `MockUpstream::anthropic().reply(..).start().await`.
@@ -80,6 +83,17 @@ pub struct MockBuilder {
     script: VecDeque<Reply>,
     sim: SimOptions,
     listen: SocketAddr,
+    #[cfg(feature = "test-support")]
+    tls: Option<TlsIdentity>,
+}
+
+/// The certificate chain and key a TLS mock presents, and whether it offers HTTP/2.
+#[cfg(feature = "test-support")]
+#[derive(Debug)]
+struct TlsIdentity {
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+    http2: bool,
 }
 
 impl MockBuilder {
@@ -90,7 +104,37 @@ impl MockBuilder {
             script: VecDeque::new(),
             sim: SimOptions::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            #[cfg(feature = "test-support")]
+            tls: None,
         }
+    }
+
+    #[cfg(feature = "test-support")]
+    /// Serves over TLS with this certificate chain and key (its URL is then `https://`),
+    /// offering HTTP/2 and HTTP/1.1 by ALPN; the protocol a request came by is in
+    /// [`Recorded::version`].
+    #[must_use]
+    pub fn tls(
+        mut self,
+        chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+        key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Self {
+        self.tls = Some(TlsIdentity {
+            chain,
+            key,
+            http2: true,
+        });
+        self
+    }
+
+    #[cfg(feature = "test-support")]
+    /// A TLS mock that offers HTTP/1.1 only, as some providers' servers do.
+    #[must_use]
+    pub fn without_http2(mut self) -> Self {
+        if let Some(tls) = &mut self.tls {
+            tls.http2 = false;
+        }
+        self
     }
 
     #[cfg(any(test, feature = "test-support"))]
@@ -143,8 +187,16 @@ impl MockBuilder {
             addr: self.listen,
             source,
         })?;
+        #[cfg(feature = "test-support")]
+        let tls = self.tls.map(TlsIdentity::acceptor).transpose()?;
+        #[cfg(feature = "test-support")]
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        #[cfg(not(feature = "test-support"))]
+        let scheme = "http";
         let shared = Arc::new(Shared {
             kind: self.kind,
+            #[cfg(feature = "test-support")]
+            tls,
             #[cfg(any(test, feature = "test-support"))]
             script: Mutex::new(self.script),
             #[cfg(any(test, feature = "test-support"))]
@@ -158,6 +210,7 @@ impl MockBuilder {
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), stop_rx));
         Ok(MockHandle {
             addr,
+            scheme,
             shared,
             stop: Some(stop_tx),
             task: Some(task),
@@ -165,10 +218,30 @@ impl MockBuilder {
     }
 }
 
+#[cfg(feature = "test-support")]
+impl TlsIdentity {
+    fn acceptor(self) -> Result<tokio_rustls::TlsAcceptor, rustls::Error> {
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(self.chain, self.key)?;
+        config.alpn_protocols = if self.http2 {
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        } else {
+            vec![b"http/1.1".to_vec()]
+        };
+        Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+    }
+}
+
 /// State shared by the accept loop, every connection, and the handle.
-#[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) kind: ProviderKind,
+    /// Set for a TLS mock: every connection starts with its handshake.
+    #[cfg(feature = "test-support")]
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
     #[cfg(any(test, feature = "test-support"))]
     pub(crate) script: Mutex<VecDeque<Reply>>,
     /// While set, the reply to every request, before the script.
@@ -181,10 +254,20 @@ pub(crate) struct Shared {
     pub(crate) generation_seq: AtomicU64,
 }
 
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A running mock. Dropping it stops the server.
 #[derive(Debug)]
 pub struct MockHandle {
     addr: SocketAddr,
+    /// `http`, or `https` for a TLS mock.
+    scheme: &'static str,
     shared: Arc<Shared>,
     /// Sending (or dropping) this ends the accept loop, which aborts every connection task.
     stop: Option<oneshot::Sender<()>>,
@@ -203,9 +286,9 @@ impl MockHandle {
         self.shared.kind
     }
 
-    /// `http://ADDR`, without a trailing slash.
+    /// `http://ADDR` (`https://` for a TLS mock), without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The `base_url` to configure for this provider: `url()` for Anthropic (the client adds
@@ -269,6 +352,8 @@ impl Drop for MockHandle {
 #[derive(Clone, Debug)]
 pub struct Recorded {
     pub method: Method,
+    /// The protocol it came by (HTTP/2 only from a TLS mock).
+    pub version: http::Version,
     /// The path and query, e.g. `/v1/messages?beta=true`.
     pub path_and_query: String,
     pub headers: HeaderMap,

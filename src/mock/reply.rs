@@ -28,6 +28,9 @@ pub(crate) enum Body {
     Drop,
     /// Never send the response headers.
     Stall,
+    /// Refuse the request before starting it: an HTTP/2 `REFUSED_STREAM` reset (over HTTP/1,
+    /// a dropped connection).
+    Refuse,
     /// Answer with the simulated provider.
     Sim,
 }
@@ -119,6 +122,13 @@ impl Reply {
     /// Closes the TCP connection before any response byte.
     pub fn drop_connection() -> Self {
         Self::new(StatusCode::OK, Body::Drop)
+    }
+
+    /// Refuses the request before processing any of it: over HTTP/2 (a TLS mock) the stream is
+    /// reset with `REFUSED_STREAM`, which a client may send again; over HTTP/1 the connection
+    /// is dropped.
+    pub fn refuse_stream() -> Self {
+        Self::new(StatusCode::OK, Body::Refuse)
     }
 
     /// Accepts the request and never sends the response headers (until the mock shuts down).

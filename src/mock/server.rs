@@ -34,6 +34,16 @@ type MockBody = UnsyncBoxBody<Bytes, Cut>;
 #[error("connection closed on purpose by the mock")]
 pub(crate) struct Cut;
 
+/// What answering a request fails with: a [`Cut`], or a scripted refusal.
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// A scripted refusal: hyper resets the HTTP/2 stream with the reason it finds among an error's
+/// causes, here `REFUSED_STREAM`.
+#[cfg(any(test, feature = "test-support"))]
+#[derive(Debug, thiserror::Error)]
+#[error("stream refused on purpose by the mock")]
+struct Refused(#[source] h2::Error);
+
 const EVENT_STREAM: &str = "text/event-stream";
 const JSON: &str = "application/json";
 
@@ -71,9 +81,42 @@ pub(crate) async fn accept_loop(
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     // Nagle would add delays between small SSE events; failure only costs latency.
     let _ = stream.set_nodelay(true);
+    #[cfg(feature = "test-support")]
+    if let Some(acceptor) = shared.tls.clone() {
+        return serve_tls(&acceptor, stream, shared).await;
+    }
+    serve_http1(TokioIo::new(stream), shared).await;
+}
+
+async fn serve_http1<I>(io: I, shared: Arc<Shared>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let service = service_fn(move |req| handle(Arc::clone(&shared), req));
     let result = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
+        .serve_connection(io, service)
+        .await;
+    if let Err(e) = result {
+        tracing::trace!(error = %e, "mock connection ended");
+    }
+}
+
+/// A TLS connection: HTTP/2 when the client chose it by ALPN, HTTP/1.1 otherwise.
+#[cfg(feature = "test-support")]
+async fn serve_tls(acceptor: &tokio_rustls::TlsAcceptor, stream: TcpStream, shared: Arc<Shared>) {
+    let stream = match acceptor.accept(stream).await {
+        Ok(stream) => stream,
+        Err(e) => {
+            tracing::trace!(error = %e, "mock TLS handshake failed");
+            return;
+        }
+    };
+    if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
+        return serve_http1(TokioIo::new(stream), shared).await;
+    }
+    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+    let result = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
         .serve_connection(TokioIo::new(stream), service)
         .await;
     if let Err(e) = result {
@@ -81,7 +124,10 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     }
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<MockBody>, Cut> {
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<MockBody>, Failure> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Cut)?.to_bytes();
     shared.request_count.fetch_add(1, Ordering::Relaxed);
@@ -92,6 +138,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         );
         shared.recorded.lock().push(Recorded {
             method: parts.method.clone(),
+            version: parts.version,
             path_and_query,
             headers: parts.headers.clone(),
             json: serde_json::from_slice(&body).ok(),
@@ -106,7 +153,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             return scripted_reply(&shared, &parts.method, parts.uri.path(), &body, reply).await;
         }
     }
-    simulate(&shared, &parts.method, parts.uri.path(), &body, None).await
+    Ok(simulate(&shared, &parts.method, parts.uri.path(), &body, None).await?)
 }
 
 #[cfg(any(test, feature = "test-support"))]
@@ -116,7 +163,7 @@ async fn scripted_reply(
     path: &str,
     body: &Bytes,
     reply: Reply,
-) -> Result<Response<MockBody>, Cut> {
+) -> Result<Response<MockBody>, Failure> {
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
@@ -128,9 +175,12 @@ async fn scripted_reply(
         ..
     } = reply;
     let (content_type, chunks) = match planned {
-        Body::Drop => return Err(Cut),
-        Body::Stall => return stall().await,
-        Body::Sim => return simulate(shared, method, path, body, Some((headers, end))).await,
+        Body::Drop => return Err(Cut.into()),
+        Body::Refuse => {
+            return Err(Refused(h2::Error::from(h2::Reason::REFUSED_STREAM)).into());
+        }
+        Body::Stall => return Ok(stall().await?),
+        Body::Sim => return Ok(simulate(shared, method, path, body, Some((headers, end))).await?),
         Body::KindError => (JSON, vec![SseChunk::new(error_body(shared.kind, status))]),
         Body::Whole {
             content_type,

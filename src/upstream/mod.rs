@@ -12,6 +12,9 @@
 
 pub mod probe;
 pub mod remote;
+mod trust;
+
+pub use trust::{ExtraRoots, TrustError};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -76,6 +79,9 @@ pub enum UpstreamError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
+    /// The certificate authorities named to trust cannot be used.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
     /// The provider's URL or a header could not be used.
     #[error("invalid request for provider: {0}")]
     Invalid(String),
@@ -108,19 +114,28 @@ pub struct UpstreamRequest {
 }
 
 impl Upstream {
-    pub fn new() -> Result<Self, UpstreamError> {
-        let client = reqwest::Client::builder()
+    /// The clients, trusting the built-in roots and the authorities `SSL_CERT_FILE` names
+    /// (looked up through `env`).
+    pub fn new(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, UpstreamError> {
+        let roots = ExtraRoots::from_env(env)?;
+        let mut client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .tcp_nodelay(true)
             // Redirects are never followed: a provider that redirects is misconfigured, and
             // following one could carry the credential to another host.
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(SystemResolver))
+            .dns_resolver(Arc::new(SystemResolver));
+        for certificate in roots.certificates() {
+            let certificate = reqwest::Certificate::from_der(certificate)
+                .map_err(|e| UpstreamError::Build(error_chain(&e)))?;
+            client = client.add_root_certificate(certificate);
+        }
+        let client = client
             .build()
             .map_err(|e| UpstreamError::Build(error_chain(&e)))?;
         Ok(Self {
-            direct: direct_client()?,
+            direct: direct_client(&roots)?,
             client,
             proxies: Arc::new(Matcher::from_system()),
         })
@@ -242,17 +257,16 @@ fn refused_before_start(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// The Messages client: TLS by rustls with the web PKI roots (TLS 1.2 and 1.3, ALPN `h2` then
-/// `http/1.1`), `TCP_NODELAY`, TCP keep-alive every 15 s, the connect (TCP and TLS) bounded by
-/// [`CONNECT_TIMEOUT`], idle connections kept for [`POOL_IDLE_TIMEOUT`].
-fn direct_client() -> Result<DirectClient, UpstreamError> {
-    use hyper_rustls::ConfigBuilderExt as _;
+/// The Messages client: TLS by rustls with the web PKI roots and `roots` (TLS 1.2 and 1.3, ALPN
+/// `h2` then `http/1.1`), `TCP_NODELAY`, TCP keep-alive every 15 s, the connect (TCP and TLS)
+/// bounded by [`CONNECT_TIMEOUT`], idle connections kept for [`POOL_IDLE_TIMEOUT`].
+fn direct_client(roots: &ExtraRoots) -> Result<DirectClient, UpstreamError> {
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| UpstreamError::Build(e.to_string()))?
-    .with_webpki_roots()
+    .with_root_certificates(roots.store()?)
     .with_no_client_auth();
     let mut http = HttpConnector::new_with_resolver(SystemResolver);
     http.enforce_http(false);
@@ -667,6 +681,8 @@ pub enum SendFailure {
     NameNotResolved,
     /// Nothing listens at the provider's address.
     ConnectionRefused,
+    /// The provider's certificate is signed by an authority claude-lb does not trust.
+    UnknownIssuer,
     /// The TLS handshake failed (certificate, protocol, a plain-HTTP server on an https URL).
     Tls,
     /// The connection closed or was reset before the response.
@@ -714,8 +730,13 @@ impl SendFailure {
         if error.is::<NameNotResolved>() {
             return Self::NameNotResolved;
         }
-        if error.is::<rustls::Error>() {
-            return Self::Tls;
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return match tls {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+                    Self::UnknownIssuer
+                }
+                _ => Self::Tls,
+            };
         }
         if let Some(io) = error.downcast_ref::<std::io::Error>() {
             if is_out_of_local_resources(io) {
@@ -757,9 +778,10 @@ impl SendFailure {
             Self::TimedOut => 1,
             Self::NameNotResolved => 2,
             Self::ConnectionRefused => 3,
-            Self::Tls => 4,
-            Self::Closed => 5,
-            Self::Failed => 6,
+            Self::UnknownIssuer => 4,
+            Self::Tls => 5,
+            Self::Closed => 6,
+            Self::Failed => 7,
         }
     }
 
@@ -768,7 +790,7 @@ impl SendFailure {
     pub fn is_unreachable(self) -> bool {
         matches!(
             self,
-            Self::NameNotResolved | Self::ConnectionRefused | Self::Tls
+            Self::NameNotResolved | Self::ConnectionRefused | Self::UnknownIssuer | Self::Tls
         )
     }
 
@@ -778,6 +800,10 @@ impl SendFailure {
             Self::TimedOut => "connection timed out",
             Self::NameNotResolved => "name not resolved",
             Self::ConnectionRefused => "connection refused",
+            Self::UnknownIssuer => {
+                "TLS error: the certificate is signed by an authority claude-lb does not trust \
+                 (for a provider behind a CA of its own, name the CA's PEM file in SSL_CERT_FILE)"
+            }
             Self::Tls => "TLS error",
             Self::Closed => "connection closed before the response",
             Self::LocalResources => {
@@ -939,6 +965,11 @@ mod tests {
             rustls::Error::General("bad certificate".to_owned()),
         ));
         assert_eq!(SendFailure::of_causes(&tls), SendFailure::Tls);
+        let unknown = layered(Error::new(
+            ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        ));
+        assert_eq!(SendFailure::of_causes(&unknown), SendFailure::UnknownIssuer);
         let reset = layered(Error::from(ErrorKind::ConnectionReset));
         assert_eq!(SendFailure::of_causes(&reset), SendFailure::Closed);
         // Words alone mean nothing: a cause that only says "connection refused" is not one.
@@ -967,6 +998,7 @@ mod tests {
             (SendFailure::LocalResources, false),
             (SendFailure::NameNotResolved, true),
             (SendFailure::ConnectionRefused, true),
+            (SendFailure::UnknownIssuer, true),
             (SendFailure::Tls, true),
             (SendFailure::Closed, false),
             (SendFailure::TimedOut, false),
@@ -979,7 +1011,7 @@ mod tests {
     /// The send error of a GET (`reqwest`) and of a POST (the Messages client) to `url`: both
     /// clients must say the same.
     async fn send_errors(url: &str) -> [SendError; 2] {
-        let upstream = Upstream::new().unwrap();
+        let upstream = Upstream::new(&|_| None).unwrap();
         let get = upstream.get(url, HeaderMap::new()).await.map(drop);
         let post = upstream
             .post(UpstreamRequest {
@@ -1056,7 +1088,7 @@ mod tests {
         });
         let mut headers = HeaderMap::new();
         headers.insert("x-api-key", HeaderValue::from_static("k"));
-        let response = Upstream::new()
+        let response = Upstream::new(&|_| None)
             .unwrap()
             .post(UpstreamRequest {
                 url: http::Uri::try_from(format!("http://{addr}/v1/messages?beta=true")).unwrap(),

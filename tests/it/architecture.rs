@@ -76,7 +76,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("ui", &["config", "core", "env", "logging", "models"]),
     (
         "upstream",
-        &["config", "core", "limits", "models", "translate"],
+        &["config", "core", "env", "limits", "models", "translate"],
     ),
     ("usage", &["config", "core", "metrics", "models"]),
 ];

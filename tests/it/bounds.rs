@@ -229,7 +229,7 @@ async fn an_endless_model_listing_is_dropped_at_its_bound() {
         (name == "TEST_SECRET").then(|| "sk-test".to_owned())
     })
     .unwrap();
-    let upstream = claude_lb::upstream::Upstream::new().unwrap();
+    let upstream = claude_lb::upstream::Upstream::new(&|_| None).unwrap();
     // The guard only turns a hang into a failure; the bound ends the read long before it.
     let listed = tokio::time::timeout(
         Duration::from_secs(120),

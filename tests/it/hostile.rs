@@ -481,7 +481,7 @@ async fn a_probe_leaves_no_prefix_of_an_echoed_key_in_its_words() {
         .config
         .providers
         .remove(0);
-    let upstream = claude_lb::upstream::Upstream::new().unwrap();
+    let upstream = claude_lb::upstream::Upstream::new(&|_| None).unwrap();
     let report =
         claude_lb::upstream::probe::probe(&upstream, &provider, std::time::Duration::from_secs(5))
             .await;

@@ -42,6 +42,8 @@ mod openai_e2e;
 mod hostile;
 // `providers add|remove|enable|disable`: flags, safe edits, comments kept.
 mod providers_add;
+// Providers over TLS: HTTP/2 by ALPN, a CA of the provider's own, refused streams sent again.
+mod provider_tls;
 // `claude-lb providers list`: from the file, and from a running instance.
 mod providers_list;
 // The `providers add` wizard driven through a pseudo-terminal.

@@ -626,7 +626,10 @@ async fn the_log_line_of_a_whole_answer_is_written_when_the_answer_lets_it_go() 
     let cli = ClaudeLb::new();
     let path = cli.write("providers.yaml", &config(&[provider("a", &a)]));
     let loaded = claude_lb::config::load(&path, &crate::support::no_env).unwrap();
-    let dispatcher = claude_lb::dispatch::Dispatcher::new(loaded.config).unwrap();
+    let dispatcher = claude_lb::dispatch::Dispatcher::new(
+        loaded.config,
+        claude_lb::upstream::Upstream::new(&crate::support::no_env).unwrap(),
+    );
     let mut headers = http::HeaderMap::new();
     headers.insert("content-type", "application/json".parse().unwrap());
     let mut answer = dispatcher

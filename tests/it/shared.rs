@@ -11,6 +11,7 @@ use crate::serve_bin::Served;
 use crate::support::cli::ClaudeLb;
 use crate::support::proxy::body;
 use crate::support::redis::RedisServer;
+use crate::support::tls::TestCa;
 
 const KEY: &str = "clb-shared-test-key";
 
@@ -371,13 +372,15 @@ async fn replicas_share_state_over_tls_with_a_ca_the_system_is_told_of() {
     let b = MockUpstream::anthropic().start().await;
     let yaml = config(&[provider("a", &a), provider("b", &b)], &redis, "");
     assert!(yaml.contains("rediss://"), "{yaml}");
+    // Another CA, which did not sign the server's certificate.
+    let stranger = TestCa::new();
     let replica = |trusted: bool| {
         let mut cli = ClaudeLb::new();
-        // The system's roots, here a file holding only the test's CA.
+        // The system's roots, here a file holding only one CA.
         if trusted {
             cli.env("SSL_CERT_FILE", redis.tls_ca());
         } else {
-            cli.env("SSL_CERT_FILE", "/nonexistent/ca.pem");
+            cli.env("SSL_CERT_FILE", stranger.file());
         }
         start_with(cli, &yaml)
     };

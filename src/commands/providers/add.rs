@@ -308,7 +308,7 @@ fn probe_new(provider: &NewProvider) -> Option<ProbeOutcome> {
 /// Probes `provider` the way `claude-lb check` does: one minimal real request built by the
 /// same code `serve` uses.
 pub async fn probe(provider: &Provider) -> ProbeOutcome {
-    let upstream = match Upstream::new() {
+    let upstream = match Upstream::new(&crate::env::process) {
         Ok(upstream) => upstream,
         Err(e) => {
             return ProbeOutcome {

@@ -193,7 +193,7 @@ fn instance_answers(listen: std::net::SocketAddr) -> bool {
         return false;
     };
     runtime.block_on(async {
-        let Ok(upstream) = crate::upstream::Upstream::new() else {
+        let Ok(upstream) = crate::upstream::Upstream::new(&crate::env::process) else {
             return false;
         };
         let url = format!("http://{listen}/");

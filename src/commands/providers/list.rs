@@ -119,7 +119,7 @@ fn run_remote(
 ) -> anyhow::Result<ExitStatus> {
     let base = remote::instance_url(url).map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let upstream = Upstream::new()?;
+    let upstream = Upstream::new(&crate::env::process)?;
     let (raw, list) =
         runtime.block_on(fetch(&upstream, &remote::join(&base, "/providers"), token))?;
     let out = if json {

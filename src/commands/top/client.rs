@@ -35,7 +35,7 @@ pub struct Client {
 impl Client {
     pub fn new(base: Url, token: Option<String>) -> anyhow::Result<Self> {
         Ok(Self {
-            upstream: Upstream::new()?,
+            upstream: Upstream::new(&crate::env::process)?,
             base,
             token,
         })

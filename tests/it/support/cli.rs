@@ -41,6 +41,7 @@ impl ClaudeLb {
                 "CLAUDE_LB_",
                 "RUST_LOG",
                 "NO_COLOR",
+                "SSL_CERT_",
             ]
             .iter()
             .any(|p| name_str.starts_with(p))

@@ -5,6 +5,7 @@ pub(crate) mod cli;
 pub(crate) mod postgres;
 pub(crate) mod proxy;
 pub(crate) mod redis;
+pub(crate) mod tls;
 
 use std::path::PathBuf;
 

@@ -73,7 +73,10 @@ impl Proxy {
             _ => None,
         });
         let loaded = claude_lb::config::load(&path, &*env).expect("test config is valid");
-        let mut dispatcher = Dispatcher::new(loaded.config).unwrap();
+        let mut dispatcher = Dispatcher::new(
+            loaded.config,
+            claude_lb::upstream::Upstream::new(&*env).unwrap(),
+        );
         let ledger = db.map(|db| {
             let settings = claude_lb::config::UsageSettings {
                 store: claude_lb::config::UsageStore::Sqlite(db.to_path_buf()),

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::tls::TestCa;
+
 /// How to get the server when it is missing.
 const INSTALL: &str = "install Debian's redis-server package (`apt-get install redis-server`) or put redis-server on PATH";
 
@@ -18,8 +20,8 @@ pub(crate) struct RedisServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
-    /// With TLS only: the CA file that signed the server's certificate.
-    tls_ca: Option<PathBuf>,
+    /// With TLS only: the CA that signed the server's certificate.
+    tls_ca: Option<TestCa>,
 }
 
 impl RedisServer {
@@ -47,26 +49,17 @@ impl RedisServer {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
         };
+        let ca = TestCa::new();
+        let identity = ca.server();
         let dir = tempfile::tempdir().unwrap();
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-        let server_key = rcgen::KeyPair::generate().unwrap();
-        let server_cert =
-            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-                .unwrap()
-                .signed_by(&server_key, &ca)
-                .unwrap();
-        let ca_file = dir.path().join("ca.pem");
-        std::fs::write(&ca_file, ca.pem()).unwrap();
-        std::fs::write(dir.path().join("server.pem"), server_cert.pem()).unwrap();
-        std::fs::write(dir.path().join("server.key"), server_key.serialize_pem()).unwrap();
+        std::fs::write(dir.path().join("server.pem"), identity.cert_pem).unwrap();
+        std::fs::write(dir.path().join("server.key"), identity.key_pem).unwrap();
+        std::fs::copy(ca.file(), dir.path().join("ca.pem")).unwrap();
         let mut server = Self {
             port,
             dir,
             child: None,
-            tls_ca: Some(ca_file),
+            tls_ca: Some(ca),
         };
         server.restart();
         server
@@ -83,8 +76,8 @@ impl RedisServer {
     }
 
     /// The CA of a TLS server's certificate.
-    pub(crate) fn tls_ca(&self) -> &std::path::Path {
-        self.tls_ca.as_deref().unwrap()
+    pub(crate) fn tls_ca(&self) -> PathBuf {
+        self.tls_ca.as_ref().unwrap().file()
     }
 
     /// Kills the server at once (no shutdown handshake), as a crash would.
