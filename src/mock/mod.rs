@@ -204,6 +204,7 @@ impl MockBuilder {
             sim: self.sim,
             recorded: Mutex::new(Vec::new()),
             request_count: AtomicUsize::new(0),
+            connection_count: AtomicUsize::new(0),
             generation_seq: AtomicU64::new(0),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
@@ -250,6 +251,8 @@ pub(crate) struct Shared {
     pub(crate) sim: SimOptions,
     pub(crate) recorded: Mutex<Vec<Recorded>>,
     pub(crate) request_count: AtomicUsize,
+    /// Connections accepted (TLS or not).
+    pub(crate) connection_count: AtomicUsize,
     /// Numbers the simulated generation requests: response ids and the fault sequence.
     pub(crate) generation_seq: AtomicU64,
 }
@@ -308,6 +311,11 @@ impl MockHandle {
     /// How many requests were received (counted even when recording is off).
     pub fn request_count(&self) -> usize {
         self.shared.request_count.load(Ordering::Relaxed)
+    }
+
+    /// How many connections were accepted: a client that keeps its connections makes few.
+    pub fn connection_count(&self) -> usize {
+        self.shared.connection_count.load(Ordering::Relaxed)
     }
 
     #[cfg(any(test, feature = "test-support"))]

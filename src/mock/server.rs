@@ -64,6 +64,7 @@ pub(crate) async fn accept_loop(
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    shared.connection_count.fetch_add(1, Ordering::Relaxed);
                     connections.spawn(serve_connection(stream, Arc::clone(&shared)));
                 }
                 Err(e) => {

@@ -2,14 +2,15 @@
 //!
 //! One [`Upstream`] holds the shared connection pools for every provider, so keep-alive
 //! connections are reused across requests and across config reloads. Messages requests
-//! ([`Upstream::post`]) go through `hyper-util`'s pooled client with `rustls` (HTTP/1.1, or HTTP/2
-//! where the provider's TLS offers it), built once with everything a request needs, so a request
-//! pays for no layer it does not use; a provider that an `HTTP_PROXY`-style variable routes
+//! ([`Upstream::post`]) go through claude-lb's own connection pool (`pool`: hyper's connections,
+//! HTTP/1.1, or HTTP/2 where the provider's TLS offers it, with `rustls`), so a request pays for
+//! no layer it does not use; a provider that an `HTTP_PROXY`-style variable routes
 //! through a proxy, and the GETs of probes and `--remote`, go through `reqwest`, which speaks to
 //! proxies. It sends each provider's credential header (`x-api-key` or Bearer, built at load by
 //! [`crate::core::provider::credential_header`]) and knows which client headers may travel
 //! upstream; it knows nothing about failover, which is `dispatch`'s job.
 
+mod pool;
 pub mod probe;
 pub mod remote;
 mod trust;
@@ -25,7 +26,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http_body_util::{BodyDataStream, Full};
+use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::proxy::matcher::Matcher;
@@ -33,11 +34,8 @@ use url::Url;
 
 use crate::config::Provider;
 
-/// How long a TCP connect plus TLS handshake may take before the attempt fails over.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long an idle pooled connection is kept.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+pub use pool::ConnectTimedOut;
+use pool::{CONNECT_TIMEOUT, IDLE_TIMEOUT};
 
 /// How many times a request an HTTP/2 provider refused before starting it (`REFUSED_STREAM`, or
 /// a graceful `GOAWAY`) is sent again, on top of the first time; nothing of it was processed.
@@ -46,8 +44,8 @@ const PROTOCOL_RESENDS: usize = 2;
 /// The shared HTTP clients for every provider.
 #[derive(Clone)]
 pub struct Upstream {
-    /// Messages requests: hyper-util's pooled client, TLS by rustls.
-    direct: DirectClient,
+    /// Messages requests: connections of claude-lb's own pool, TLS by rustls.
+    direct: Arc<pool::Pool>,
     /// GETs (probes, model lists, `--remote`), and the requests a proxy from the environment
     /// routes.
     client: reqwest::Client,
@@ -61,11 +59,6 @@ impl std::fmt::Debug for Upstream {
         f.debug_struct("Upstream").finish_non_exhaustive()
     }
 }
-
-type DirectClient = hyper_util::client::legacy::Client<
-    TimedConnector<hyper_rustls::HttpsConnector<HttpConnector<SystemResolver>>>,
-    Full<Bytes>,
->;
 
 /// Why an upstream exchange failed before a usable answer arrived.
 #[derive(Debug, thiserror::Error)]
@@ -97,12 +90,6 @@ pub type BodyStream =
 /// A provider's answer, its body still to be read.
 pub type Response = http::Response<BodyStream>;
 
-/// A response body that broke off on the Messages client, said in the words `reqwest` uses for
-/// the same failure, so a log line reads the same whichever client carried the request.
-#[derive(Debug, thiserror::Error)]
-#[error("error decoding response body")]
-struct BodyBrokeOff(#[source] hyper::Error);
-
 /// One request ready to go to one provider.
 #[derive(Debug)]
 pub struct UpstreamRequest {
@@ -120,7 +107,7 @@ impl Upstream {
         let roots = ExtraRoots::from_env(env)?;
         let mut client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_idle_timeout(IDLE_TIMEOUT)
             .tcp_nodelay(true)
             // Redirects are never followed: a provider that redirects is misconfigured, and
             // following one could carry the credential to another host.
@@ -135,7 +122,7 @@ impl Upstream {
             .build()
             .map_err(|e| UpstreamError::Build(error_chain(&e)))?;
         Ok(Self {
-            direct: direct_client(&roots)?,
+            direct: Arc::new(pool::Pool::new(connector(&roots)?)),
             client,
             proxies: Arc::new(Matcher::from_system()),
         })
@@ -157,17 +144,6 @@ impl Upstream {
         if !headers.contains_key(header::ACCEPT) {
             headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
         }
-        // Over plain http (always HTTP/1 here) the host is set from the URL's own authority,
-        // which leaves out a default port as the client would; the client would otherwise
-        // format it again for every request to a port of its own (a local model server).
-        if uri.scheme() == Some(&http::uri::Scheme::HTTP)
-            && !headers.contains_key(header::HOST)
-            && let Some(host) = uri
-                .authority()
-                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-        {
-            headers.insert(header::HOST, host);
-        }
         // Only an https provider can speak HTTP/2 here (ALPN), and only HTTP/2 refuses a
         // request in a way that is safe to send again: only then is a copy of the headers kept.
         let mut resend = (uri.scheme() == Some(&http::uri::Scheme::HTTPS))
@@ -177,14 +153,9 @@ impl Upstream {
             *outgoing.method_mut() = http::Method::POST;
             *outgoing.uri_mut() = uri.clone();
             *outgoing.headers_mut() = headers;
-            match self.direct.request(outgoing).await {
+            match self.direct.send(outgoing).await {
                 Ok(response) => {
-                    return Ok(response.map(|body| -> BodyStream {
-                        Box::pin(
-                            BodyDataStream::new(body)
-                                .map_err(|e| -> BoxError { Box::new(BodyBrokeOff(e)) }),
-                        )
-                    }));
+                    return Ok(response.map(|body| -> BodyStream { Box::pin(body) }));
                 }
                 Err(error) => match &mut resend {
                     Some((copy, left)) if *left > 0 && refused_before_start(&error) => {
@@ -257,10 +228,12 @@ fn refused_before_start(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// The Messages client: TLS by rustls with the web PKI roots and `roots` (TLS 1.2 and 1.3, ALPN
-/// `h2` then `http/1.1`), `TCP_NODELAY`, TCP keep-alive every 15 s, the connect (TCP and TLS)
-/// bounded by [`CONNECT_TIMEOUT`], idle connections kept for [`POOL_IDLE_TIMEOUT`].
-fn direct_client(roots: &ExtraRoots) -> Result<DirectClient, UpstreamError> {
+/// The Messages client's connector: TLS by rustls with the web PKI roots and `roots` (TLS 1.2
+/// and 1.3, ALPN `h2` then `http/1.1`), `TCP_NODELAY`, TCP keep-alive every 15 s; the pool bounds
+/// the whole connect by [`CONNECT_TIMEOUT`].
+fn connector(
+    roots: &ExtraRoots,
+) -> Result<hyper_rustls::HttpsConnector<HttpConnector<SystemResolver>>, UpstreamError> {
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -275,54 +248,12 @@ fn direct_client(roots: &ExtraRoots) -> Result<DirectClient, UpstreamError> {
     http.set_keepalive(Some(Duration::from_secs(15)));
     http.set_keepalive_interval(Some(Duration::from_secs(15)));
     http.set_keepalive_retries(Some(3));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_http1()
         .enable_http2()
-        .wrap_connector(http);
-    Ok(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .timer(hyper_util::rt::TokioTimer::new())
-            .pool_timer(hyper_util::rt::TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .build(TimedConnector(https)),
-    )
-}
-
-/// A connector whose whole connect (TCP and TLS) gives up after [`CONNECT_TIMEOUT`] with
-/// [`ConnectTimedOut`].
-#[derive(Clone, Debug)]
-struct TimedConnector<C>(C);
-
-/// A connect that did not finish within [`CONNECT_TIMEOUT`].
-#[derive(Debug, thiserror::Error)]
-#[error("operation timed out")]
-pub struct ConnectTimedOut;
-
-impl<C> tower_service::Service<http::Uri> for TimedConnector<C>
-where
-    C: tower_service::Service<http::Uri> + Send,
-    C::Future: Send + 'static,
-    C::Error: Into<BoxError>,
-{
-    type Response = C::Response;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.0.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, uri: http::Uri) -> Self::Future {
-        let connecting = self.0.call(uri);
-        Box::pin(async move {
-            match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-                Ok(connected) => connected.map_err(Into::into),
-                Err(_) => Err(Box::new(ConnectTimedOut) as BoxError),
-            }
-        })
-    }
+        .wrap_connector(http))
 }
 
 /// The Anthropic API version header.
@@ -852,7 +783,7 @@ impl SendError {
     }
 
     /// A failed send of the Messages client.
-    fn direct(error: &hyper_util::client::legacy::Error) -> Self {
+    fn direct(error: &(dyn std::error::Error + 'static)) -> Self {
         Self {
             failure: SendFailure::of_causes(error),
             cause: innermost(error).to_string(),

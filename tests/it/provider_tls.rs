@@ -4,6 +4,7 @@
 
 use claude_lb::mock::{MockHandle, MockUpstream, Reply};
 use claude_lb::upstream::{Upstream, UpstreamError, UpstreamRequest};
+use futures_util::StreamExt as _;
 
 use crate::check::run_bin;
 use crate::serve_bin::Served;
@@ -73,6 +74,7 @@ async fn serve_reaches_a_provider_behind_its_own_ca_over_http2_once_ssl_cert_fil
 
     let requests = relay.requests();
     assert_eq!(requests.len(), 2);
+    assert_eq!(relay.connection_count(), 1, "both on one HTTP/2 connection");
     for request in &requests {
         assert_eq!(request.version, http::Version::HTTP_2, "{request:?}");
         assert_eq!(request.header("x-api-key"), Some("k"));
@@ -156,10 +158,14 @@ async fn post(upstream: &Upstream, mock: &MockHandle) -> Result<u16, UpstreamErr
         headers,
         body: body("m", false).into(),
     };
-    upstream
-        .post(request)
-        .await
-        .map(|response| response.status().as_u16())
+    let response = upstream.post(request).await?;
+    let status = response.status().as_u16();
+    // Read to the end, as `serve` does, so an HTTP/1.1 connection can be kept.
+    let mut body = response.into_body();
+    while let Some(chunk) = body.next().await {
+        chunk.unwrap();
+    }
+    Ok(status)
 }
 
 #[tokio::test]
@@ -206,8 +212,32 @@ async fn a_tls_provider_that_offers_only_http1_is_spoken_to_in_http1() {
     }
     let requests = mock.requests();
     assert_eq!(requests.len(), 2);
+    assert_eq!(
+        mock.connection_count(),
+        1,
+        "the connection is kept between them"
+    );
     assert!(
         requests.iter().all(|r| r.version == http::Version::HTTP_11),
         "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_the_http2_connection_once_it_is_up() {
+    let ca = TestCa::new();
+    let mock = tls_mock(&ca, None).await;
+    let upstream = upstream(&ca);
+    assert_eq!(post(&upstream, &mock).await.unwrap(), 200);
+    let all = (0..32).map(|_| post(&upstream, &mock));
+    for status in futures_util::future::join_all(all).await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    assert_eq!(mock.request_count(), 33);
+    assert_eq!(mock.connection_count(), 1);
+    assert!(
+        mock.requests()
+            .iter()
+            .all(|r| r.version == http::Version::HTTP_2)
     );
 }
