@@ -185,8 +185,8 @@ pub struct NamedFunction<'a> {
 /// A non-streaming response body.
 #[derive(Debug, Default, Deserialize)]
 pub struct ChatCompletionResponse<'a> {
-    #[serde(default)]
-    pub id: Option<String>,
+    #[serde(default, borrow)]
+    pub id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub choices: Option<Vec<Choice<'a>>>,
     #[serde(default)]
@@ -201,23 +201,23 @@ pub struct ChatCompletionResponse<'a> {
 pub struct Choice<'a> {
     #[serde(default, borrow)]
     pub message: Option<ResponseMessage<'a>>,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
+    #[serde(default, borrow)]
+    pub finish_reason: Option<Cow<'a, str>>,
 }
 
 /// `choices[].message`.
 #[derive(Debug, Default, Deserialize)]
 pub struct ResponseMessage<'a> {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub refusal: Option<String>,
+    #[serde(default, borrow)]
+    pub content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub refusal: Option<Cow<'a, str>>,
     /// DeepSeek reasoning.
-    #[serde(default)]
-    pub reasoning_content: Option<String>,
+    #[serde(default, borrow)]
+    pub reasoning_content: Option<Cow<'a, str>>,
     /// OpenRouter reasoning (plain text).
-    #[serde(default)]
-    pub reasoning: Option<String>,
+    #[serde(default, borrow)]
+    pub reasoning: Option<Cow<'a, str>>,
     /// OpenRouter structured reasoning.
     #[serde(default, borrow)]
     pub reasoning_details: Option<Vec<ReasoningDetail<'a>>>,

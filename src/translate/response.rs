@@ -32,11 +32,7 @@ pub fn from_openai_with_usage(
         serde_json::from_slice(body).map_err(TranslateError::InvalidResponse)?;
     let id = message_id(response.id.as_deref(), body);
     let message = convert(response, client_model, id)?;
-    // unwrap: the message is made of strings, numbers and JSON values.
-    Ok((
-        serde_json::to_vec(&message).expect("message serialises"),
-        message.usage,
-    ))
+    Ok((to_vec(&message, body.len()), message.usage))
 }
 
 /// Like [`from_openai`], with a message id chosen by the caller.
@@ -48,8 +44,16 @@ pub fn from_openai_with_id(
     let response: ChatCompletionResponse<'_> =
         serde_json::from_slice(body).map_err(TranslateError::InvalidResponse)?;
     let message = convert(response, client_model, message_id)?;
-    // unwrap: the message is made of strings, numbers and JSON values.
-    Ok(serde_json::to_vec(&message).expect("message serialises"))
+    Ok(to_vec(&message, body.len()))
+}
+
+/// The message as JSON, written once into a buffer about the size of the answer it came from
+/// (the two carry the same text).
+fn to_vec(message: &MessagesResponse, answer_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(answer_len + 256);
+    // unwrap: the message is made of strings, numbers and JSON values, written to memory.
+    serde_json::to_writer(&mut out, message).expect("message serialises");
+    out
 }
 
 fn convert(
@@ -91,7 +95,9 @@ fn convert(
         .filter(|t| !t.is_empty())
         .or(message.refusal.filter(|t| !t.is_empty()));
     if let Some(text) = text {
-        content.push(ContentBlock::Text { text });
+        content.push(ContentBlock::Text {
+            text: text.into_owned(),
+        });
     }
     for call in message.tool_calls.into_iter().flatten() {
         let Some(function) = call.function else {
@@ -238,19 +244,22 @@ pub(crate) fn tool_use_id(upstream: Option<&str>, message_id: &str, index: u32) 
 
 /// `msg_` + the upstream id's safe characters, or + a hash of the body when there is none.
 fn message_id(upstream: Option<&str>, body: &[u8]) -> String {
-    let safe: String = upstream
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
-    if safe.is_empty() {
+    let upstream = upstream.unwrap_or_default();
+    let mut id = String::with_capacity("msg_".len() + upstream.len());
+    id.push_str("msg_");
+    id.extend(
+        upstream
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-'),
+    );
+    if id.len() == "msg_".len() {
         // FNV-1a: stable, dependency-free, good enough to tell responses apart.
         let hash = body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
         });
         format!("msg_lb_{hash:016x}")
     } else {
-        format!("msg_{safe}")
+        id
     }
 }
 

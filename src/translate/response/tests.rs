@@ -223,3 +223,23 @@ fn ids_and_errors() {
         "{err:?}"
     );
 }
+
+#[test]
+fn the_id_keeps_only_safe_characters_and_escaped_text_arrives_unescaped_once() {
+    // Written by hand: an id with characters a message id may not carry, and text whose JSON
+    // has escapes (read into an owned string) next to text without (borrowed from the body).
+    let body = br#"{"id":"chat/cmpl 9:x\u00e9","choices":[{"message":{"content":"line\none \"quoted\" \u00e9\ud83d\ude00","reasoning_content":"plain"},"finish_reason":"stop"}]}"#;
+    let got: Value =
+        serde_json::from_slice(&from_openai(body, "claude-x").expect("translates")).expect("json");
+    assert_eq!(got["id"], "msg_chatcmpl9x");
+    assert_eq!(got["content"][0]["thinking"], "plain");
+    assert_eq!(got["content"][1]["text"], "line\none \"quoted\" é😀");
+    // An id with nothing safe in it is replaced by one derived from the body.
+    let body = br#"{"id":"//","choices":[{"message":{"content":"x"},"finish_reason":"stop"}]}"#;
+    let got: Value =
+        serde_json::from_slice(&from_openai(body, "claude-x").expect("translates")).expect("json");
+    assert!(
+        got["id"].as_str().expect("id").starts_with("msg_lb_"),
+        "{got}"
+    );
+}
