@@ -477,13 +477,18 @@ pub struct Scrubber {
 /// What replaces the credential.
 const SCRUBBED: &str = "*****";
 
+/// The shortest credential that is scrubbed. A shorter one is a placeholder (a local model
+/// server takes any key: `x`, `none`, `EMPTY`), not a secret, and replacing each of its
+/// occurrences would corrupt answers: a one-letter key would break every event's JSON.
+pub const MIN_SCRUBBED_LEN: usize = 8;
+
 impl Scrubber {
     pub fn for_provider(provider: &Provider) -> Self {
         let finder = provider
             .secret
             .as_ref()
             .map(|secret| secret.expose().as_bytes())
-            .filter(|key| !key.is_empty())
+            .filter(|key| key.len() >= MIN_SCRUBBED_LEN)
             .map(|key| std::sync::Arc::new(memchr::memmem::Finder::new(key).into_owned()));
         Self { finder }
     }
@@ -1061,6 +1066,26 @@ mod tests {
         );
         let loaded = crate::config::load_str(&yaml, "test.yaml", &|_| None).unwrap();
         loaded.config.providers.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_placeholder_key_is_not_scrubbed_and_a_real_one_is() {
+        let event = r#"data: {"type":"content_block_delta","delta":{"text":"k"}}"#;
+        // `k`: every letter k of every event would go.
+        let placeholder = Scrubber::for_provider(&provider("http://x"));
+        assert_eq!(placeholder.text(event.to_owned()), event);
+        let with_key = |key: &str| {
+            let yaml = format!(
+                "providers:\n  - name: p\n    type: anthropic\n    auth_type: api_key\n    auth_value: {key}\n    base_url: http://x\n"
+            );
+            let loaded = crate::config::load_str(&yaml, "test.yaml", &|_| None).unwrap();
+            Scrubber::for_provider(&loaded.config.providers[0])
+        };
+        let short = "k".repeat(MIN_SCRUBBED_LEN - 1);
+        let text = format!("echo {short}");
+        assert_eq!(with_key(&short).text(text.clone()), text);
+        let key = "k".repeat(MIN_SCRUBBED_LEN);
+        assert_eq!(with_key(&key).text(format!("echo {key}!")), "echo *****!");
     }
 
     #[test]

@@ -509,3 +509,27 @@ async fn a_translated_client_error_quotes_no_prefix_of_the_key() {
     assert!(text.contains("wwww"), "{text}");
     assert_clean("the answer", &text);
 }
+
+#[tokio::test]
+async fn a_placeholder_key_leaves_every_answer_whole() {
+    // A local model server takes any key; `e` is in every event's JSON (`"type"`).
+    let local = MockUpstream::anthropic().start().await;
+    let yaml = format!(
+        "providers:\n  - name: local\n    type: anthropic\n    auth_type: api_key\n    auth_value: e\n    base_url: {}\n",
+        local.base_url()
+    );
+    let proxy = Proxy::start(&yaml).await;
+    let whole = proxy.messages(body("m", false)).await;
+    assert_eq!(whole.status(), 200);
+    let message: serde_json::Value = whole.json().await.unwrap();
+    assert_eq!(message["type"], "message", "{message}");
+    let streamed = proxy.messages(body("m", true)).await;
+    let text = streamed.text().await.unwrap();
+    assert!(!text.contains("*****"), "{text}");
+    let events = sse_events(&text);
+    assert_eq!(
+        events.last().map(|e| e.0.as_str()),
+        Some("message_stop"),
+        "{text}"
+    );
+}
