@@ -221,12 +221,7 @@ impl Pool {
                 .handshake(io)
                 .await
                 .map_err(Failed::Exchange)?;
-            // Ends when the provider or the pool closes the connection; nothing to shut down.
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!(error = %e, "provider connection ended");
-                }
-            });
+            drive(connection);
             self.kept.lock().entry(origin.clone()).or_default().http2 =
                 Some((sender.clone(), Instant::now()));
             Ok(Conn::Http2(sender))
@@ -235,12 +230,7 @@ impl Pool {
                 .handshake(io)
                 .await
                 .map_err(Failed::Exchange)?;
-            // Ends when the provider closes the connection or every handle to it is dropped.
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!(error = %e, "provider connection ended");
-                }
-            });
+            drive(connection);
             Ok(Conn::Http1(sender))
         }
     }
@@ -304,6 +294,20 @@ impl Pool {
             kept.values().filter(|k| k.http2.is_some()).count(),
         )
     }
+}
+
+/// Runs a connection's I/O on a task of its own. It ends when the provider closes the
+/// connection, or when every handle to it is dropped and its exchanges are done; nothing to
+/// shut down.
+fn drive<C>(connection: C)
+where
+    C: Future<Output = Result<(), hyper::Error>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "provider connection ended");
+        }
+    });
 }
 
 /// An HTTP/1.1 request's URI as the request line carries it (`/v1/messages?beta=true`), with the
