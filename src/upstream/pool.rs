@@ -38,6 +38,10 @@ pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an idle kept connection is kept.
 pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// How long a request waits for a kept HTTP/1.1 connection that is not ready yet before it
+/// lets the connection go and takes another.
+const READY_WAIT: Duration = Duration::from_millis(100);
+
 /// How often connections idle for longer than [`IDLE_TIMEOUT`] are closed.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
@@ -198,8 +202,14 @@ impl Pool {
                 return Some(Conn::Http1(sender));
             }
             // Put back as its answer ended: ready as soon as its connection has seen the end,
-            // or closed.
-            if !sender.is_closed() && sender.ready().await.is_ok() {
+            // or closed. A connection still busy after a moment (its request still being
+            // written to a provider that answered early and stopped reading) is let go.
+            if !sender.is_closed()
+                && matches!(
+                    tokio::time::timeout(READY_WAIT, sender.ready()).await,
+                    Ok(Ok(()))
+                )
+            {
                 return Some(Conn::Http1(sender));
             }
         }
@@ -482,6 +492,8 @@ mod tests {
         OneThenClose,
         /// A chunked answer: one chunk, and its end only if `end`.
         Chunked { end: bool },
+        /// An early answer to a request's head: the body is never read, the connection stays.
+        EarlyAnswer,
     }
 
     /// A provider on a raw socket: the requests' heads (each request's bytes up to the end of
@@ -504,6 +516,21 @@ mod tests {
                 let seen = Arc::clone(&seen);
                 tokio::spawn(async move {
                     let mut buf = [0_u8; 4096];
+                    if let Answers::EarlyAnswer = answers {
+                        let mut head = Vec::new();
+                        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                            let Ok(n @ 1..) = socket.read(&mut buf).await else {
+                                return;
+                            };
+                            head.extend_from_slice(&buf[..n]);
+                        }
+                        let answer =
+                            b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 2\r\n\r\n{}";
+                        if socket.write_all(answer).await.is_ok() {
+                            std::future::pending::<()>().await;
+                        }
+                        return;
+                    }
                     loop {
                         let mut head = Vec::new();
                         while !head.ends_with(BODY) {
@@ -515,7 +542,7 @@ mod tests {
                         seen.lock()
                             .push(String::from_utf8_lossy(&head).into_owned());
                         let answer: &[u8] = match answers {
-                            Answers::KeepAlive | Answers::OneThenClose => {
+                            Answers::KeepAlive | Answers::OneThenClose | Answers::EarlyAnswer => {
                                 b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
                             }
                             Answers::Chunked { end: true } => {
@@ -529,7 +556,9 @@ mod tests {
                             return;
                         }
                         match answers {
-                            Answers::KeepAlive | Answers::Chunked { end: true } => {}
+                            Answers::KeepAlive
+                            | Answers::Chunked { end: true }
+                            | Answers::EarlyAnswer => {}
                             Answers::OneThenClose => return,
                             Answers::Chunked { end: false } => {
                                 // Holds the connection until the client closes it.
@@ -610,6 +639,26 @@ mod tests {
         }
         assert_eq!(provider.accepted.load(Ordering::Relaxed), 3);
         assert_eq!(provider.heads.lock().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_connection_still_writing_a_request_the_provider_stopped_reading_is_let_go() {
+        let provider = provider(Answers::EarlyAnswer).await;
+        let pool = pool();
+        // More than the sockets' buffers hold: the write cannot finish while nobody reads.
+        let mut large = request(&provider.url);
+        *large.body_mut() = Full::new(Bytes::from(vec![b' '; 32 << 20]));
+        let response = pool.send(large).await.unwrap();
+        assert_eq!(response.status(), 413);
+        assert_eq!(read_all(response).await, b"{}");
+        assert_eq!(pool.kept(), (1, 0), "kept: its answer was read to the end");
+        // The next request does not wait on it for ever: it gets a connection of its own.
+        let next = tokio::time::timeout(Duration::from_secs(5), pool.send(request(&provider.url)))
+            .await
+            .expect("the next request is not held by the busy connection")
+            .unwrap();
+        assert_eq!(next.status(), 413);
+        assert_eq!(provider.accepted.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]
