@@ -995,3 +995,43 @@ async fn models_lists_mapped_names_and_what_an_open_anthropic_provider_serves() 
     assert_eq!(sent.path_and_query, "/v1/models?limit=1000");
     assert_eq!(sent.headers["x-api-key"], SECRET);
 }
+
+#[tokio::test]
+async fn one_kept_connection_carries_whole_answers_streams_and_errors_one_after_another() {
+    // An Anthropic-type and an OpenAI-type provider, each answering in turn a whole answer, a
+    // stream (read by claude-lb up to `message_stop`, before the body's last bytes) and an
+    // error that goes back unchanged: every request after the first reuses the connection.
+    // A gap between events, so that the body's last bytes come in a read of their own.
+    let gaps = || claude_lb::mock::SimOptions {
+        event_gap: Duration::from_millis(1),
+        ..claude_lb::mock::SimOptions::default()
+    };
+    for mock in [
+        MockUpstream::anthropic().sim(gaps()).start().await,
+        MockUpstream::openai().sim(gaps()).start().await,
+    ] {
+        let kind = mock.kind().as_str();
+        let yaml = format!(
+            "providers:\n  - name: p\n    type: {kind}\n    auth_type: api_key\n    auth_value: k\n    base_url: {}\n    models:\n      \"*\": m\nsettings:\n  request_timeout: 5\n",
+            mock.base_url()
+        );
+        let proxy = Proxy::start(&yaml).await;
+        for _ in 0..2 {
+            let whole = proxy.messages(body("claude-x", false)).await;
+            assert_eq!(whole.status(), 200);
+            whole.bytes().await.unwrap();
+            let streamed = proxy.messages(body("claude-x", true)).await;
+            assert_eq!(streamed.status(), 200);
+            let events = sse_events(&streamed.text().await.unwrap());
+            assert_eq!(events.last().map(|e| e.0.as_str()), Some("message_stop"));
+            mock.push_reply(Reply::status(400));
+            assert_eq!(proxy.messages(body("claude-x", false)).await.status(), 400);
+        }
+        assert_eq!(mock.request_count(), 6);
+        assert_eq!(
+            mock.connection_count(),
+            1,
+            "{kind}: one connection for six requests"
+        );
+    }
+}
