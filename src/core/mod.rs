@@ -6,6 +6,7 @@
 pub mod affinity;
 pub mod classify;
 pub mod error_type;
+pub mod fnv;
 pub mod health;
 pub mod num;
 pub mod price;

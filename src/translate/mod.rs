@@ -27,6 +27,16 @@ pub(crate) mod testing;
 pub use request::{ReasoningStyle, RequestOptions};
 pub use stream::OpenAiToAnthropic;
 
+/// A translated body as JSON, written once into a buffer about the size of the body it came
+/// from (the two carry the same conversation or text), not one grown by doubling.
+fn to_json(value: &impl serde::Serialize, source_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(source_len + 256);
+    // unwrap: translated bodies are made of strings, numbers and already-valid JSON, written to
+    // memory.
+    serde_json::to_writer(&mut out, value).expect("a translated body serialises");
+    out
+}
+
 /// Everything that can go wrong while translating.
 #[derive(Debug, thiserror::Error)]
 pub enum TranslateError {

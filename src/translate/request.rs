@@ -115,12 +115,7 @@ pub fn to_openai(body: &[u8], opts: &RequestOptions<'_>) -> Result<Vec<u8>, Tran
     let request: MessagesRequest =
         serde_json::from_slice(body).map_err(TranslateError::InvalidRequest)?;
     let chat = build(&request, opts);
-    // Written once into a buffer about the size of the request it came from (the two carry
-    // the same conversation), not grown by doubling.
-    let mut out = Vec::with_capacity(body.len() + 256);
-    // unwrap: the request is made of strings, numbers and already-valid JSON, written to memory.
-    serde_json::to_writer(&mut out, &chat).expect("chat request serialises");
-    Ok(out)
+    Ok(super::to_json(&chat, body.len()))
 }
 
 /// Builds the Chat Completions request for a parsed Messages request.

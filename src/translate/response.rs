@@ -32,7 +32,7 @@ pub fn from_openai_with_usage(
         serde_json::from_slice(body).map_err(TranslateError::InvalidResponse)?;
     let id = message_id(response.id.as_deref(), body);
     let message = convert(response, client_model, id)?;
-    Ok((to_vec(&message, body.len()), message.usage))
+    Ok((super::to_json(&message, body.len()), message.usage))
 }
 
 /// Like [`from_openai`], with a message id chosen by the caller.
@@ -44,16 +44,7 @@ pub fn from_openai_with_id(
     let response: ChatCompletionResponse<'_> =
         serde_json::from_slice(body).map_err(TranslateError::InvalidResponse)?;
     let message = convert(response, client_model, message_id)?;
-    Ok(to_vec(&message, body.len()))
-}
-
-/// The message as JSON, written once into a buffer about the size of the answer it came from
-/// (the two carry the same text).
-fn to_vec(message: &MessagesResponse, answer_len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(answer_len + 256);
-    // unwrap: the message is made of strings, numbers and JSON values, written to memory.
-    serde_json::to_writer(&mut out, message).expect("message serialises");
-    out
+    Ok(super::to_json(&message, body.len()))
 }
 
 fn convert(
@@ -253,11 +244,8 @@ fn message_id(upstream: Option<&str>, body: &[u8]) -> String {
             .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-'),
     );
     if id.len() == "msg_".len() {
-        // FNV-1a: stable, dependency-free, good enough to tell responses apart.
-        let hash = body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        format!("msg_lb_{hash:016x}")
+        // Stable, good enough to tell responses apart.
+        format!("msg_lb_{:016x}", crate::core::fnv::hash(body))
     } else {
         id
     }

@@ -239,7 +239,7 @@ fn connector(
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| UpstreamError::Build(e.to_string()))?
-    .with_root_certificates(roots.store()?)
+    .with_root_certificates(roots.store())
     .with_no_client_auth();
     let mut http = HttpConnector::new_with_resolver(SystemResolver);
     http.enforce_http(false);

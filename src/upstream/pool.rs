@@ -13,7 +13,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -31,6 +31,7 @@ use parking_lot::Mutex;
 use tokio::time::Instant;
 
 use super::{BoxError, SystemResolver};
+use crate::core::fnv::Fnv;
 
 /// How long a TCP connect plus TLS handshake may take before the attempt fails over.
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,30 +58,6 @@ type Connector = TimedConnector<hyper_rustls::HttpsConnector<HttpConnector<Syste
 struct Origin {
     scheme: Scheme,
     authority: Authority,
-}
-
-/// FNV-1a: origins are a handful of short names from the operator's config, so a short hash
-/// is enough and no client controls them.
-#[derive(Clone, Copy)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 ^= u64::from(*byte);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// The connections kept for one origin.
@@ -112,6 +89,8 @@ pub(super) enum Failed {
 /// The shared connections of every provider.
 pub(super) struct Pool {
     connector: Connector,
+    /// Hashed with FNV: origins are a handful of short names from the operator's config, which
+    /// no client controls.
     kept: Mutex<HashMap<Origin, Kept, BuildHasherDefault<Fnv>>>,
     /// Whether the sweep of idle connections runs (it starts with the first connection, on the
     /// runtime that made it).
@@ -245,7 +224,8 @@ impl Pool {
         }
     }
 
-    /// An HTTP/1.1 connection whose answer was read to the end, kept for the next request.
+    /// An HTTP/1.1 connection whose answer's body ended or was dropped, kept for the next
+    /// request (hyper closes it if the rest of a dropped body had not arrived).
     fn put_back(&self, origin: Origin, sender: http1::SendRequest<Full<Bytes>>) {
         if sender.is_closed() {
             return;

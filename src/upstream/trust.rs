@@ -10,17 +10,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, TrustAnchor};
 
 use crate::env;
 
-/// The authorities trusted beyond the built-in roots, read once when a client is built.
+/// The authorities trusted beyond the built-in roots, read and checked once when a client is
+/// built.
 #[derive(Clone, Debug, Default)]
 pub struct ExtraRoots {
-    /// The file they came from, for error messages.
-    file: Option<PathBuf>,
+    /// As the file holds them, for `reqwest`.
     certificates: Arc<[CertificateDer<'static>]>,
+    /// The same, as rustls trusts them.
+    anchors: Arc<[TrustAnchor<'static>]>,
 }
 
 /// Why the file of extra authorities cannot be used.
@@ -89,30 +91,29 @@ impl ExtraRoots {
                 file: file.to_owned(),
             });
         }
-        let roots = Self {
-            file: Some(file.to_owned()),
-            certificates: certificates.into(),
-        };
-        // Checked here, so a certificate rustls cannot use is reported once, by its place.
-        roots.store()?;
-        Ok(roots)
-    }
-
-    /// The built-in roots and these.
-    pub(super) fn store(&self) -> Result<rustls::RootCertStore, TrustError> {
-        let mut store = rustls::RootCertStore::empty();
-        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for (i, certificate) in self.certificates.iter().enumerate() {
-            store
+        let mut anchors = rustls::RootCertStore::empty();
+        for (i, certificate) in certificates.iter().enumerate() {
+            anchors
                 .add(certificate.clone())
                 .map_err(|e| TrustError::Anchor {
-                    var: env::SSL_CERT_FILE,
-                    file: self.file.clone().unwrap_or_default(),
+                    var,
+                    file: file.to_owned(),
                     index: i + 1,
                     reason: e.to_string(),
                 })?;
         }
-        Ok(store)
+        Ok(Self {
+            certificates: certificates.into(),
+            anchors: anchors.roots.into(),
+        })
+    }
+
+    /// The built-in roots and these.
+    pub(super) fn store(&self) -> rustls::RootCertStore {
+        let mut store = rustls::RootCertStore::empty();
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        store.roots.extend(self.anchors.iter().cloned());
+        store
     }
 
     /// These, for `reqwest` (which adds them to the same built-in roots).
@@ -145,10 +146,7 @@ mod tests {
         for value in [None, Some(String::new())] {
             let roots = ExtraRoots::from_env(&|_| value.clone()).unwrap();
             assert!(roots.certificates().is_empty());
-            assert_eq!(
-                roots.store().unwrap().len(),
-                webpki_roots::TLS_SERVER_ROOTS.len()
-            );
+            assert_eq!(roots.store().len(), webpki_roots::TLS_SERVER_ROOTS.len());
         }
     }
 
@@ -158,7 +156,7 @@ mod tests {
         let roots = load(bundle.as_bytes()).unwrap();
         assert_eq!(roots.certificates().len(), 2);
         assert_eq!(
-            roots.store().unwrap().len(),
+            roots.store().len(),
             webpki_roots::TLS_SERVER_ROOTS.len() + 2
         );
     }
