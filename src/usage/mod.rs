@@ -8,9 +8,9 @@
 //! `claude_lb_usage_rows_dropped_total`, and logs at most once a minute. [`Ledger::close`]
 //! (called by `serve` on a graceful shutdown) writes every row queued before it returns.
 //!
-//! A crash (not a graceful shutdown) loses the rows not yet committed: at most
-//! [`QUEUE_CAPACITY`] rows, and in practice those of the last [`LINGER`], since the writer
-//! commits the rows that arrive within that long of a burst's first one together.
+//! A crash (not a graceful shutdown) loses the rows not yet committed: those of the last
+//! [`LINGER`] at most, since the writer commits the rows that arrive within that long of the
+//! first one together (sooner when [`BATCH`] of them have come).
 //!
 //! - [`store`]: the [`Store`] trait the writer and the reports use, and where a ledger is.
 //! - [`sqlite`], [`postgres`]: the two stores, an `SQLite` file (the default) and a PostgreSQL
@@ -41,9 +41,15 @@ use crate::metrics::Metrics;
 /// How many rows may wait for the writer; more are dropped (and counted).
 pub const QUEUE_CAPACITY: usize = 8192;
 
-/// How long the writer waits for more rows after the first before it commits them: the most
-/// that a crash can lose beyond the rows still queued.
-pub const LINGER: std::time::Duration = std::time::Duration::from_millis(50);
+/// How long the writer gathers rows after the first before it commits them (unless [`BATCH`]
+/// of them come sooner): the most that a crash can lose, and how late `claude-lb usage` may
+/// see a row. A commit costs the writer a dozen system calls whatever it holds, so at an
+/// interactive pace this is what makes a row cheap.
+pub const LINGER: Duration = Duration::from_secs(1);
+
+/// How often the writer takes the queued rows while it gathers them: the queue never holds
+/// more than this long's rows, so a burst does not overflow it.
+pub const TICK: Duration = Duration::from_millis(50);
 
 /// The most rows the writer inserts in one transaction.
 pub const BATCH: usize = 1024;
@@ -290,20 +296,28 @@ fn write_rows(
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        // The rows that come within `LINGER` of the first go into the same transaction, and
-        // the writer sleeps meanwhile instead of waking for each row: one commit and one wake-up
-        // for a burst, which is most of what a row costs. Not after a full batch: sleeping then
-        // would hold the writer to `BATCH` rows per `LINGER` (about 20,000 rows a second),
-        // below what one instance serves, and the queue would fill up.
+        // The rows that come within `LINGER` of the first go into the same transaction, taken
+        // off the queue every `TICK`; the writer sleeps in between instead of waking for each
+        // row. One commit for a second of rows, which is most of what a row costs. Not after a
+        // full batch: waiting then would hold the writer to `BATCH` rows per `TICK` (about
+        // 20,000 rows a second), below what one instance serves, and the queue would fill up.
         let mut closing = !take(first, &mut batch);
-        if !closing && !behind {
-            std::thread::sleep(LINGER);
-        }
-        while batch.len() < BATCH && !closing {
-            match receiver.try_recv() {
-                Ok(message) => closing = !take(message, &mut batch),
-                Err(_) => break,
+        let commit_by = tokio::time::Instant::now() + LINGER;
+        loop {
+            while batch.len() < BATCH && !closing {
+                match receiver.try_recv() {
+                    Ok(message) => closing = !take(message, &mut batch),
+                    Err(_) => break,
+                }
             }
+            if closing
+                || behind
+                || batch.len() == BATCH
+                || tokio::time::Instant::now() + TICK > commit_by
+            {
+                break;
+            }
+            std::thread::sleep(TICK);
         }
         behind = batch.len() == BATCH;
         if !batch.is_empty() {

@@ -576,42 +576,50 @@ fn a_reopened_store_keeps_every_row_and_retention_deletes_only_old_ones() {
     assert_eq!(left[0].provider.as_deref(), Some("b"));
 }
 
-#[test]
-fn a_sustained_load_faster_than_one_batch_per_linger_loses_no_row() {
-    /// Counts the rows it is given.
-    struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
-    impl claude_lb::usage::Store for Counting {
-        fn insert(&mut self, rows: &[Row]) -> Result<(), claude_lb::usage::StoreError> {
-            self.0
-                .fetch_add(rows.len(), std::sync::atomic::Ordering::SeqCst);
-            Ok(())
-        }
-        fn delete_before(&mut self, _: i64) -> Result<u64, claude_lb::usage::StoreError> {
-            Ok(0)
-        }
-        fn report(
-            &mut self,
-            _: &Query,
-        ) -> Result<claude_lb::usage::report::Report, claude_lb::usage::StoreError> {
-            unreachable!("the writer asks for no report")
-        }
-        fn spent(
-            &mut self,
-            _: i64,
-            _: i64,
-        ) -> Result<Vec<claude_lb::usage::report::Spent>, claude_lb::usage::StoreError> {
-            unreachable!("the writer asks for no spending")
-        }
+/// A store that keeps the size of each batch it is given, and nothing else.
+#[derive(Clone, Default)]
+struct Batches(std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
+
+impl Batches {
+    fn sizes(&self) -> Vec<usize> {
+        self.0.lock().unwrap().clone()
     }
-    // Twice what one batch per linger can take (BATCH rows every LINGER, about 20,000 a
-    // second), for long enough to fill the queue several times over at that pace.
+}
+
+impl claude_lb::usage::Store for Batches {
+    fn insert(&mut self, rows: &[Row]) -> Result<(), claude_lb::usage::StoreError> {
+        self.0.lock().unwrap().push(rows.len());
+        Ok(())
+    }
+    fn delete_before(&mut self, _: i64) -> Result<u64, claude_lb::usage::StoreError> {
+        Ok(0)
+    }
+    fn report(
+        &mut self,
+        _: &Query,
+    ) -> Result<claude_lb::usage::report::Report, claude_lb::usage::StoreError> {
+        unreachable!("the writer asks for no report")
+    }
+    fn spent(
+        &mut self,
+        _: i64,
+        _: i64,
+    ) -> Result<Vec<claude_lb::usage::report::Spent>, claude_lb::usage::StoreError> {
+        unreachable!("the writer asks for no spending")
+    }
+}
+
+#[test]
+fn a_sustained_load_faster_than_one_batch_per_tick_loses_no_row() {
+    // Twice what one batch per tick can take (BATCH rows every TICK, about 20,000 a second),
+    // for long enough to fill the queue several times over at that pace.
     let per_second =
-        2 * claude_lb::usage::BATCH as u128 * 1000 / claude_lb::usage::LINGER.as_millis();
+        2 * claude_lb::usage::BATCH as u128 * 1000 / claude_lb::usage::TICK.as_millis();
     let rows = 3 * claude_lb::usage::QUEUE_CAPACITY;
-    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let batches = Batches::default();
     let metrics = std::sync::Arc::new(claude_lb::metrics::Metrics::new());
     let ledger = claude_lb::usage::Ledger::start(
-        Box::new(Counting(written.clone())),
+        Box::new(batches.clone()),
         Duration::from_secs(86_400),
         metrics.clone(),
     )
@@ -637,7 +645,39 @@ fn a_sustained_load_faster_than_one_batch_per_linger_loses_no_row() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    assert_eq!(written.load(std::sync::atomic::Ordering::SeqCst), rows);
+    assert_eq!(batches.sizes().iter().sum::<usize>(), rows);
+}
+
+#[test]
+fn rows_at_an_interactive_pace_are_committed_together_within_the_linger() {
+    let batches = Batches::default();
+    let ledger = claude_lb::usage::Ledger::start(
+        Box::new(batches.clone()),
+        Duration::from_secs(86_400),
+        std::sync::Arc::new(claude_lb::metrics::Metrics::new()),
+    )
+    .unwrap();
+    let recorder = ledger.recorder();
+    // Five requests 20 ms apart, well within one linger: one commit, and it comes without
+    // waiting for a sixth row or for the ledger to close.
+    for n in 0..5 {
+        recorder.record(row_at(n, "a", SONNET, None));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let deadline = tokio::time::Instant::now() + 5 * claude_lb::usage::LINGER;
+    while batches.sizes().is_empty() && tokio::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(batches.sizes(), [5]);
+    // A row on its own is committed too.
+    recorder.record(row_at(5, "a", SONNET, None));
+    let deadline = tokio::time::Instant::now() + 5 * claude_lb::usage::LINGER;
+    while batches.sizes().len() < 2 && tokio::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(batches.sizes(), [5, 1]);
+    ledger.close();
+    assert_eq!(batches.sizes(), [5, 1]);
 }
 
 #[test]
