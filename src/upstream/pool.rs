@@ -9,7 +9,8 @@
 //!
 //! A request that a kept connection could not take (it closed while idle: the provider's own
 //! idle timeout) is sent again on another connection, as it was never written; a connection
-//! unused for [`IDLE_TIMEOUT`] is closed by a sweep every [`SWEEP_EVERY`].
+//! unused for [`IDLE_TIMEOUT`] is closed by a sweep every [`SWEEP_EVERY`], and at most
+//! [`MAX_IDLE_PER_ORIGIN`] are kept idle per origin.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -38,6 +39,10 @@ pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long an idle kept connection is kept.
 pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The most idle HTTP/1.1 connections kept per origin: after a burst, the ones idle the
+/// longest are closed as others come back.
+pub(super) const MAX_IDLE_PER_ORIGIN: usize = 64;
 
 /// How long a request waits for a kept HTTP/1.1 connection that is not ready yet before it
 /// lets the connection go and takes another.
@@ -231,12 +236,17 @@ impl Pool {
             return;
         }
         let now = Instant::now();
-        self.kept
-            .lock()
-            .entry(origin)
-            .or_default()
-            .http1
-            .push_back((sender, now));
+        let mut kept = self.kept.lock();
+        let idle = &mut kept.entry(origin).or_default().http1;
+        let closed = if idle.len() < MAX_IDLE_PER_ORIGIN {
+            None
+        } else {
+            idle.pop_front()
+        };
+        idle.push_back((sender, now));
+        drop(kept);
+        // Closed outside the lock: its connection's task sees the handle go and ends.
+        drop(closed);
     }
 
     /// Starts the sweep of idle connections, once.
@@ -605,6 +615,30 @@ mod tests {
             drop(body);
         }
         assert_eq!(endless.accepted.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn at_most_the_idle_limit_of_connections_is_kept_after_a_burst() {
+        let provider = provider(Answers::KeepAlive).await;
+        let pool = pool();
+        let burst = MAX_IDLE_PER_ORIGIN + 3;
+        // Every answer held unread: each request needs a connection of its own.
+        let mut held = Vec::new();
+        for _ in 0..burst {
+            held.push(pool.send(request(&provider.url)).await.unwrap());
+        }
+        assert_eq!(provider.accepted.load(Ordering::Relaxed), burst);
+        for response in held {
+            assert_eq!(read_all(response).await, b"{}");
+        }
+        assert_eq!(pool.kept(), (MAX_IDLE_PER_ORIGIN, 0));
+        // The kept ones serve the next burst without a connect.
+        let mut held = Vec::new();
+        for _ in 0..MAX_IDLE_PER_ORIGIN {
+            held.push(pool.send(request(&provider.url)).await.unwrap());
+        }
+        assert_eq!(provider.accepted.load(Ordering::Relaxed), burst);
+        drop(held);
     }
 
     #[tokio::test]
