@@ -8,8 +8,8 @@
 //! `claude_lb_usage_rows_dropped_total`, and logs at most once a minute. [`Ledger::close`]
 //! (called by `serve` on a graceful shutdown) writes every row queued before it returns.
 //!
-//! A crash (not a graceful shutdown) loses the rows not yet committed: those of the last
-//! [`LINGER`] at most, since the writer commits the rows that arrive within that long of the
+//! A crash (not a graceful shutdown) loses the rows not yet committed: in practice those of
+//! the last [`LINGER`], since the writer commits the rows that arrive within that long of the
 //! first one together (sooner when [`BATCH`] of them have come).
 //!
 //! - [`store`]: the [`Store`] trait the writer and the reports use, and where a ledger is.
