@@ -218,7 +218,12 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         "point Claude Code at it: {}",
         crate::ui::claude_code_command(&super::instance::client_url(addr))
     );
-    let served = proxy::serve(listener, state, shutdown_signal()).await;
+    // The accept loop runs on a worker rather than on the thread blocked in `run`: each
+    // connection's task then starts on the worker that accepted it, without waking another.
+    let served = match tokio::spawn(proxy::serve(listener, state, shutdown_signal())).await {
+        Ok(served) => served,
+        Err(error) => Err(anyhow::anyhow!("the server stopped: {error}")),
+    };
     if let Some(ledger) = ledger {
         // Writes the rows still queued; blocking, so off the async workers.
         let _ = tokio::task::spawn_blocking(move || ledger.close()).await;
