@@ -168,6 +168,9 @@ pub(crate) struct Report {
     /// Small passthrough requests with [`PAUSE`] before each: direct, floor, claude-lb, and
     /// claude-lb without the bookkeeping.
     pub(crate) paced: [Stats; 4],
+    /// Small passthrough requests, each on a new connection: direct, floor, claude-lb, and
+    /// claude-lb without the bookkeeping.
+    pub(crate) fresh: [Stats; 4],
     pub(crate) rps_lean: f64,
     pub(crate) cpu_us_lean: f64,
     pub(crate) lean_rss_idle_kib: u64,
@@ -389,6 +392,12 @@ clients:
     );
     let stats = paced_latency(&client, &small, sizes.paced, PAUSE).await?;
     report.paced = [stats[0], stats[1], stats[2], stats[3]];
+    eprintln!(
+        "latency with a new connection per request ({} per target)",
+        sizes.paced
+    );
+    let stats = interleaved_latency(&request::fresh_client()?, &small, sizes.paced).await?;
+    report.fresh = [stats[0], stats[1], stats[2], stats[3]];
     report.translated = paired_latency(&client, &tr_direct, &tr_proxied, sizes.latency).await?;
 
     eprintln!(

@@ -27,6 +27,20 @@ pub(crate) fn ratio(a: f64, b: f64) -> String {
     }
 }
 
+/// A row of the bookkeeping table from p50s measured for direct, the floor, claude-lb and
+/// claude-lb without the bookkeeping: what each proxy adds, and the ratios to the floor.
+fn added_p50(name: String, [direct, floor, lb, lean]: [Stats; 4]) -> [String; 6] {
+    let [direct, floor, lb, lean] = [direct, floor, lb, lean].map(|s| us(s.p50));
+    [
+        name,
+        format!("{:+.0} µs", floor - direct),
+        format!("{:+.0} µs", lb - direct),
+        format!("{:+.0} µs", lean - direct),
+        ratio(lb - direct, floor - direct),
+        ratio(lean - direct, floor - direct),
+    ]
+}
+
 pub(crate) fn met(ok: bool) -> &'static str {
     if ok { "yes" } else { "**no**" }
 }
@@ -237,6 +251,16 @@ impl Report {
             "—",
             "—",
         );
+        let [direct, floor, lb, _] = self.fresh;
+        latency(
+            &mut row,
+            "Added latency p50, small passthrough, a new connection per request",
+            direct.p50,
+            floor.p50,
+            lb.p50,
+            "—",
+            "—",
+        );
         let tr_added = added(self.translated, |s| s.p50);
         row([
             "Added latency p50, small translated (floor: its passthrough)",
@@ -355,20 +379,17 @@ impl Report {
                 ratio(lb_added, floor_added),
                 ratio(lean_added, floor_added),
             ],
-            {
-                let [direct, floor, lb, lean] = self.paced.map(|s| us(s.p50));
-                [
-                    format!(
-                        "Added latency p50, small passthrough, {} ms of quiet before each request",
-                        PAUSE.as_millis()
-                    ),
-                    format!("{:+.0} µs", floor - direct),
-                    format!("{:+.0} µs", lb - direct),
-                    format!("{:+.0} µs", lean - direct),
-                    ratio(lb - direct, floor - direct),
-                    ratio(lean - direct, floor - direct),
-                ]
-            },
+            added_p50(
+                format!(
+                    "Added latency p50, small passthrough, {} ms of quiet before each request",
+                    PAUSE.as_millis()
+                ),
+                self.paced,
+            ),
+            added_p50(
+                "Added latency p50, small passthrough, a new connection per request".to_owned(),
+                self.fresh,
+            ),
             [
                 format!("Throughput at {CONNECTIONS} connections, small passthrough"),
                 format!("{:.0} req/s", self.rps_floor),
@@ -447,7 +468,8 @@ impl Report {
              translated) are repeated in rotating order and each figure is the median of the \
              repetitions. The paced run sends the same small requests in turn with {} ms of quiet \
              before each (an interactive client's pace: every process on the path has gone idle \
-             when a request comes), where the back-to-back runs keep them busy. Streams: {} \
+             when a request comes), where the back-to-back runs keep them busy; the fresh-connection \
+             run sends them back to back, each on a new connection. Streams: {} \
              events, 1 ms apart; the proxy holds `message_start` back until the first content \
              event (the commit point) and sends them together, answer head included. The time to \
              the first content event is measured twice: with `reqwest`, as an HTTP client sees \
@@ -459,7 +481,8 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "- Samples: {} latency pairs per request kind, {} paced requests per target, {} with \
+            "- Samples: {} latency pairs per request kind, {} paced requests and as many on new \
+             connections per target, {} with \
              a {} KiB body, {} streams per target ({} more on a raw connection), {:?} per \
              throughput run repeated {REPETITIONS} times (medians), {} requests for the memory \
              run ({:.1} s).\n",

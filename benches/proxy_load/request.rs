@@ -55,6 +55,16 @@ pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// A client that opens a new connection for every request (none is kept between them), as a
+/// script or a client without a connection pool does.
+pub(crate) fn fresh_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(0)
+        .build()?)
+}
+
 /// Sends one request and reads the whole answer; fails on anything but a 200.
 pub(crate) async fn exchange(client: &reqwest::Client, target: &Target) -> anyhow::Result<Bytes> {
     let response = client
