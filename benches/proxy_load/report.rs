@@ -29,8 +29,8 @@ pub(crate) fn ratio(a: f64, b: f64) -> String {
 
 /// A row of the bookkeeping table from p50s measured for direct, the floor, claude-lb and
 /// claude-lb without the bookkeeping: what each proxy adds, and the ratios to the floor.
-fn added_p50(name: String, [direct, floor, lb, lean]: [Stats; 4]) -> [String; 6] {
-    let [direct, floor, lb, lean] = [direct, floor, lb, lean].map(|s| us(s.p50));
+fn added_p50(name: String, stats: [Stats; 4]) -> [String; 6] {
+    let [direct, floor, lb, lean] = stats.map(|s| us(s.p50));
     [
         name,
         format!("{:+.0} µs", floor - direct),
