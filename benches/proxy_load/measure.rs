@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
-use crate::request::{Target, client, exchange};
+use crate::request::{Target, client, exchange, fresh_client};
 
 /// Latencies of `n` requests to each of two targets, alternating, one connection each.
 pub(crate) async fn paired_latency(
@@ -266,10 +266,7 @@ pub(crate) async fn concurrent_streams(
     count: usize,
     expected_events: usize,
 ) -> anyhow::Result<(usize, usize, usize)> {
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(0)
-        .build()?;
+    let client = fresh_client()?;
     let open = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
