@@ -68,12 +68,17 @@ fn bench_table(c: &mut Criterion) {
     let provider = ProviderId::new("main");
     let now = Instant::now();
     for n in 0..MAX_SESSIONS {
-        table.record(table.key(&format!("session-{n}")), &provider, HOUR, now);
+        table.record(
+            table.key(&format!("session-{n}"), None),
+            &provider,
+            HOUR,
+            now,
+        );
     }
     let mut group = c.benchmark_group("affinity table of 100,000");
     group.bench_function("key, lookup and record of a known session", |b| {
         b.iter(|| {
-            let key = table.key(black_box("2f0e4c1a-93b7-4d2e-8a61-0c5b7e9d1f20"));
+            let key = table.key(black_box("2f0e4c1a-93b7-4d2e-8a61-0c5b7e9d1f20"), None);
             let found = table.lookup(key, HOUR, now);
             table.record(key, &provider, HOUR, now);
             found
@@ -83,7 +88,7 @@ fn bench_table(c: &mut Criterion) {
         let mut n = 0u64;
         b.iter(|| {
             n += 1;
-            let key = table.key(&n.to_string());
+            let key = table.key(&n.to_string(), None);
             let found = table.lookup(key, HOUR, now);
             table.record(key, &provider, HOUR, now);
             found

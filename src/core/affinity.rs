@@ -112,18 +112,35 @@ impl AffinityTable {
         }
     }
 
-    /// The key of the session whose id is `id`.
-    pub fn key(&self, id: &str) -> SessionKey {
+    /// The key of the session whose id is `id`, for the requests of the routing rule named
+    /// `route` (`None`: the requests no rule took). A session has a provider of its own in
+    /// each route it sends requests to, so that a rule's requests (Claude Code's background
+    /// requests to a cheaper model, say) neither follow the session's main provider outside
+    /// the rule's providers nor move the session's other requests to the rule's provider.
+    pub fn key(&self, id: &str, route: Option<&str>) -> SessionKey {
+        // A NUL cannot be in a session header; in a decoded `metadata` id it could at worst
+        // make two sessions share a preferred provider, as a hash collision would.
+        let parts = [id.as_bytes(), b"\0", route.unwrap_or_default().as_bytes()];
+        let parts = if route.is_some() {
+            &parts[..]
+        } else {
+            &parts[..1]
+        };
         match &self.keying {
             Keying::Random(state) => {
                 let mut hasher = state.build_hasher();
-                hasher.write(id.as_bytes());
+                for part in parts {
+                    hasher.write(part);
+                }
                 SessionKey(hasher.finish())
             }
             Keying::Stable => {
-                let digest = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
+                let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+                for part in parts {
+                    context.update(part);
+                }
                 let mut first = [0u8; 8];
-                first.copy_from_slice(&digest.as_ref()[..8]);
+                first.copy_from_slice(&context.finish().as_ref()[..8]);
                 SessionKey(u64::from_be_bytes(first))
             }
         }
@@ -237,22 +254,22 @@ mod tests {
     fn a_session_keeps_the_provider_that_answered_it_last() {
         let table = AffinityTable::default();
         let now = Instant::now();
-        let s = table.key("session-1");
+        let s = table.key("session-1", None);
         assert_eq!(table.lookup(s, HOUR, now), None);
         table.record(s, &id("a"), HOUR, now);
         assert_eq!(table.lookup(s, HOUR, now), Some(id("a")));
         table.record(s, &id("b"), HOUR, now);
         assert_eq!(table.lookup(s, HOUR, now), Some(id("b")));
-        assert_eq!(table.lookup(table.key("session-2"), HOUR, now), None);
-        assert_eq!(table.key("session-1"), s);
-        assert_ne!(table.key("session-2"), s);
+        assert_eq!(table.lookup(table.key("session-2", None), HOUR, now), None);
+        assert_eq!(table.key("session-1", None), s);
+        assert_ne!(table.key("session-2", None), s);
     }
 
     #[test]
     fn an_entry_expires_ttl_after_its_last_use() {
         let table = AffinityTable::default();
         let start = Instant::now();
-        let s = table.key("s");
+        let s = table.key("s", None);
         table.record(s, &id("a"), HOUR, start);
         // A use half-way renews it.
         let half = start + HOUR / 2;
@@ -277,9 +294,9 @@ mod tests {
         let table = AffinityTable::default();
         let start = Instant::now();
         for n in 0..10 {
-            table.record(table.key(&format!("old-{n}")), &id("a"), HOUR, start);
+            table.record(table.key(&format!("old-{n}"), None), &id("a"), HOUR, start);
         }
-        table.record(table.key("new"), &id("b"), HOUR, start + HOUR);
+        table.record(table.key("new", None), &id("b"), HOUR, start + HOUR);
         assert_eq!(table.sessions.lock().len(), 1);
     }
 
@@ -287,13 +304,13 @@ mod tests {
     fn the_least_recently_used_session_goes_first_beyond_the_capacity() {
         let table = AffinityTable::new(3);
         let now = Instant::now();
-        let keys: Vec<SessionKey> = (0..3).map(|n| table.key(&format!("s{n}"))).collect();
+        let keys: Vec<SessionKey> = (0..3).map(|n| table.key(&format!("s{n}"), None)).collect();
         for k in &keys {
             table.record(*k, &id("a"), HOUR, now);
         }
         // s0 is used again, so s1 is now the least recently used.
         assert_eq!(table.lookup(keys[0], HOUR, now), Some(id("a")));
-        table.record(table.key("s3"), &id("b"), HOUR, now);
+        table.record(table.key("s3", None), &id("b"), HOUR, now);
         assert_eq!(table.len(HOUR, now), 3);
         assert_eq!(table.lookup(keys[1], HOUR, now), None);
         assert_eq!(table.lookup(keys[0], HOUR, now), Some(id("a")));
@@ -305,13 +322,17 @@ mod tests {
         let table = AffinityTable::default();
         let now = Instant::now();
         for n in 0..MAX_SESSIONS + 500 {
-            table.record(table.key(&n.to_string()), &id("a"), HOUR, now);
+            table.record(table.key(&n.to_string(), None), &id("a"), HOUR, now);
         }
         assert_eq!(table.len(HOUR, now), MAX_SESSIONS);
         // The first ones in are the ones dropped.
-        assert_eq!(table.lookup(table.key("0"), HOUR, now), None);
+        assert_eq!(table.lookup(table.key("0", None), HOUR, now), None);
         assert_eq!(
-            table.lookup(table.key(&(MAX_SESSIONS + 499).to_string()), HOUR, now),
+            table.lookup(
+                table.key(&(MAX_SESSIONS + 499).to_string(), None),
+                HOUR,
+                now
+            ),
             Some(id("a"))
         );
     }
@@ -320,14 +341,14 @@ mod tests {
     fn retain_forgets_the_sessions_of_changed_providers_and_counts_the_rest() {
         let table = AffinityTable::default();
         let start = Instant::now();
-        table.record(table.key("1"), &id("a"), HOUR, start);
+        table.record(table.key("1", None), &id("a"), HOUR, start);
         table.record(
-            table.key("2"),
+            table.key("2", None),
             &id("a"),
             HOUR,
             start + Duration::from_secs(5),
         );
-        table.record(table.key("3"), &id("b"), HOUR, start);
+        table.record(table.key("3", None), &id("b"), HOUR, start);
         let counts = table.by_provider(HOUR, start + Duration::from_secs(10));
         assert_eq!(
             counts,
@@ -348,19 +369,51 @@ mod tests {
         );
         table.retain(|p| p.as_str() != "a");
         assert_eq!(table.len(HOUR, start), 1);
-        assert_eq!(table.lookup(table.key("3"), HOUR, start), Some(id("b")));
+        assert_eq!(
+            table.lookup(table.key("3", None), HOUR, start),
+            Some(id("b"))
+        );
     }
 
     #[test]
     fn shared_tables_key_a_session_alike_and_private_ones_do_not_have_to() {
         let one = AffinityTable::shared(10);
         let two = AffinityTable::shared(10);
-        assert_eq!(one.key("session-1"), two.key("session-1"));
-        assert_ne!(one.key("session-1"), one.key("session-2"));
+        assert_eq!(one.key("session-1", None), two.key("session-1", None));
+        assert_ne!(one.key("session-1", None), one.key("session-2", None));
         // The first 64 bits of SHA-256("session-1"), so that any replica, of any version,
         // finds the same key.
-        assert_eq!(one.key("session-1").to_bits(), 0x8409_7828_fc31_a8c8);
-        let key = SessionKey::from_bits(one.key("session-1").to_bits());
-        assert_eq!(key, two.key("session-1"));
+        assert_eq!(one.key("session-1", None).to_bits(), 0x8409_7828_fc31_a8c8);
+        let key = SessionKey::from_bits(one.key("session-1", None).to_bits());
+        assert_eq!(key, two.key("session-1", None));
+        // A route's key is also the same in every replica: SHA-256("session-1\0background").
+        assert_eq!(
+            one.key("session-1", Some("background")).to_bits(),
+            0xef79_4834_c59b_e9af
+        );
+        assert_eq!(
+            one.key("session-1", Some("background")),
+            two.key("session-1", Some("background"))
+        );
+    }
+
+    #[test]
+    fn a_session_has_a_provider_of_its_own_in_each_route() {
+        for table in [AffinityTable::default(), AffinityTable::shared(10)] {
+            let now = Instant::now();
+            let main = table.key("s", None);
+            let background = table.key("s", Some("background"));
+            let thinking = table.key("s", Some("thinking"));
+            assert_ne!(main, background);
+            assert_ne!(background, thinking);
+            table.record(main, &id("a"), HOUR, now);
+            table.record(background, &id("cheap"), HOUR, now);
+            assert_eq!(table.lookup(main, HOUR, now), Some(id("a")));
+            assert_eq!(table.lookup(background, HOUR, now), Some(id("cheap")));
+            assert_eq!(table.lookup(thinking, HOUR, now), None);
+            // The parts are kept apart: an id ending in a route's name is not that route.
+            assert_ne!(table.key("sbackground", None), background);
+            assert_ne!(table.key("s", Some("")), main);
+        }
     }
 }

@@ -283,6 +283,11 @@ pub enum DispatchError {
         model: String,
         providers: String,
     },
+    /// The model name `PROVIDER,MODEL` has nothing after its comma.
+    #[error(
+        "the model name \"{model}\" picks provider {provider} but names no model after the comma (PROVIDER,MODEL sends MODEL to PROVIDER as it is)"
+    )]
+    PinnedWithoutModel { provider: String, model: String },
     /// The provider a `PROVIDER,MODEL` model name picks could not answer; no other is tried.
     #[error(
         "provider {provider}, picked by the model name \"{model}\", {reason}; a request that picks its provider is not sent to another one"
@@ -322,7 +327,8 @@ impl DispatchError {
             Self::NoModel
             | Self::DuplicateModel
             | Self::Untranslatable { .. }
-            | Self::UnknownProvider { .. } => 400,
+            | Self::UnknownProvider { .. }
+            | Self::PinnedWithoutModel { .. } => 400,
             Self::ClientHasNoProvider { .. } => 403,
             // The one provider the request may go to, or every provider of its route, cannot
             // answer now: not the request's fault.
@@ -490,6 +496,7 @@ impl Dispatcher {
         &self,
         request: &ClientRequest,
         metadata: Option<std::ops::Range<usize>>,
+        route: Option<&str>,
     ) -> Option<SessionKey> {
         let header = request
             .headers
@@ -498,10 +505,10 @@ impl Dispatcher {
             .map(str::trim)
             .filter(|id| !id.is_empty() && id.len() <= scan::MAX_SESSION_ID);
         if let Some(id) = header {
-            return Some(self.affinity.key(id));
+            return Some(self.affinity.key(id, route));
         }
         let id = scan::metadata_session(&request.body, metadata?)?;
-        Some(self.affinity.key(&id))
+        Some(self.affinity.key(&id, route))
     }
 
     /// Swaps in a new, already validated config. Providers whose name, type, base URL and
@@ -665,6 +672,12 @@ impl Dispatcher {
                     providers: names.join(", "),
                 });
             };
+            if upstream.is_empty() {
+                return Err(DispatchError::PinnedWithoutModel {
+                    provider: providers[index].id.to_string(),
+                    model: log::escape(model, log::MODEL_LIMIT).into_owned(),
+                });
+            }
             return Ok(Decided {
                 routing: None,
                 pinned: Some((index, upstream.into())),
@@ -756,9 +769,17 @@ impl Dispatcher {
         let client = request.client.as_deref();
         let admitted = |provider: &Provider| client.is_none_or(|c| c.may_reach(&provider.id));
         let settings = &generation.config.settings;
-        // Token counts are planned in file order, so they neither follow nor move a session.
-        let session = match (route, settings.affinity) {
-            (Route::Messages, Affinity::Session) => self.session(request, scanned.metadata),
+        let decided = self.decide(&generation, request, &model, route).await?;
+        let rules = &generation.config.routes;
+        // Token counts are planned in file order, so they neither follow nor move a session;
+        // nor does a request that names its provider (`PROVIDER,MODEL`). A session follows one
+        // provider per route (see `AffinityTable::key`).
+        let session = match (route, settings.affinity, &decided.pinned) {
+            (Route::Messages, Affinity::Session, None) => self.session(
+                request,
+                scanned.metadata,
+                decided.rule(rules).map(|rule| &*rule.name),
+            ),
             _ => None,
         };
         let mut preferred =
@@ -771,8 +792,6 @@ impl Dispatcher {
                     .record(session, provider, settings.affinity_ttl, started);
             }
         }
-        let decided = self.decide(&generation, request, &model, route).await?;
-        let rules = &generation.config.routes;
         let route_label = decided.label(rules, &generation.config.providers);
         if let Some(label) = &route_label {
             self.metrics.record_route(label);

@@ -182,6 +182,7 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
         | DispatchError::NoProviderServesModel { .. }
         | DispatchError::ClientHasNoProvider { .. }
         | DispatchError::UnknownProvider { .. }
+        | DispatchError::PinnedWithoutModel { .. }
         | DispatchError::PinnedProviderFailed { .. }
         | DispatchError::RouteUnavailable { .. }
         | DispatchError::AnswerTimedOut { .. } => {

@@ -124,6 +124,38 @@ async fn one_session_stays_on_one_provider_and_many_sessions_spread() {
 }
 
 #[tokio::test]
+async fn within_a_route_a_session_stays_on_one_of_its_providers() {
+    let routes = "routes:\n  - name: background\n    when: { model: \"claude-*haiku*\" }\n    providers: [p1, p2]\n";
+    let (proxy, _mocks) = pool(3, routes).await;
+    let (mut main, mut background) = (Vec::new(), Vec::new());
+    for _ in 0..6 {
+        main.push(send(&proxy, Some("s"), body("claude-opus-5-5", false)).await);
+        background.push(send(&proxy, Some("s"), body("claude-haiku-4-5", false)).await);
+    }
+    assert_eq!(
+        tally(&main).len(),
+        1,
+        "main requests on one provider: {main:?}"
+    );
+    assert_eq!(tally(&background).len(), 1, "{background:?}");
+    assert!(
+        ["p1", "p2"].contains(&background[0].as_str()),
+        "{background:?}"
+    );
+    // New sessions of the route are spread over its providers by the strategy.
+    let mut spread = Vec::new();
+    for n in 0..4 {
+        let session = format!("b-{n}");
+        spread.push(send(&proxy, Some(&session), body("claude-haiku-4-5", false)).await);
+    }
+    assert_eq!(
+        tally(&spread).into_values().collect::<Vec<_>>(),
+        [2, 2],
+        "{spread:?}"
+    );
+}
+
+#[tokio::test]
 async fn without_a_session_or_with_affinity_off_requests_rotate() {
     let (proxy, _mocks) = pool(3, "").await;
     let mut names = Vec::new();

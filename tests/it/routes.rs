@@ -214,6 +214,16 @@ async fn provider_comma_model_picks_one_provider_and_sends_the_model_as_is() {
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("unknown provider \"nope\""), "{message}");
     assert!(message.contains("main, cheap, think"), "{message}");
+    // Nothing after the comma: 400 that says so; nothing sent.
+    let response = p.proxy.messages(request("think, ").to_string()).await;
+    assert_eq!(response.status(), 400);
+    let error: serde_json::Value = response.json().await.unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("picks provider think but names no model after the comma"),
+        "{message}"
+    );
+    assert_eq!(p.think.request_count(), 1);
     // The picked provider fails: a 503 that names it, and no failover.
     let response = p.proxy.messages(request("cheap,small").to_string()).await;
     assert_eq!(response.status(), 503);
@@ -225,6 +235,48 @@ async fn provider_comma_model_picks_one_provider_and_sends_the_model_as_is() {
     );
     assert_eq!(p.main.request_count(), 0);
     assert_eq!(p.cheap.request_count(), 1);
+}
+
+/// Sends `request` in the Claude Code session `session`; returns the provider that answered.
+async fn send_in_session(proxy: &Proxy, session: &str, request: serde_json::Value) -> String {
+    let response = proxy
+        .client
+        .post(format!("{}/v1/messages", proxy.url))
+        .header("content-type", "application/json")
+        .header("anthropic-version", "2023-06-01")
+        .header("x-claude-code-session-id", session)
+        .body(request.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.headers()["x-claude-lb-provider"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_routed_or_pinned_request_neither_follows_nor_moves_its_session() {
+    let p = pool(Vec::new()).await;
+    let (opus, haiku) = (request("claude-opus-5-5"), request("claude-haiku-4-5"));
+    // Claude Code's first request of a session is often a background one: it goes to its
+    // route's provider, and the session's main requests still go where the pool sends them.
+    assert_eq!(send_in_session(&p.proxy, "s", haiku.clone()).await, "cheap");
+    assert_eq!(send_in_session(&p.proxy, "s", opus.clone()).await, "main");
+    // Interleaved, each kind stays where it is.
+    for _ in 0..3 {
+        assert_eq!(send_in_session(&p.proxy, "s", haiku.clone()).await, "cheap");
+        assert_eq!(send_in_session(&p.proxy, "s", opus.clone()).await, "main");
+    }
+    // A provider picked by name serves that request only.
+    let pinned = request("think,claude-opus-5-5");
+    assert_eq!(send_in_session(&p.proxy, "s", pinned).await, "think");
+    assert_eq!(send_in_session(&p.proxy, "s", opus).await, "main");
+    // The session is held once per route it used.
+    let (status, sessions) = p.proxy.get_json("/sessions").await;
+    assert_eq!(status, 200);
+    assert_eq!(sessions["sessions"], 2, "{sessions}");
 }
 
 #[tokio::test]
