@@ -500,12 +500,13 @@ struct Live {
     generation: Arc<Generation>,
     provider: ProviderId,
     idle_timeout: Duration,
-    /// When the upstream last sent bytes; `stream_idle_timeout` counts from here.
+    /// When the upstream last sent a whole event (comments do not count);
+    /// `stream_idle_timeout` counts from here.
     last_data: Instant,
-    /// When the client last heard from the stream: the upstream's last bytes, or the last
-    /// ping of a translated stream.
+    /// When the client last heard from the stream: the last events written to it, or the
+    /// last ping of a translated stream.
     last_sign: Instant,
-    /// Fires a tick after `last_sign`. Armed once and moved on only when it fires (a chunk
+    /// Fires a tick after `last_sign`. Armed once and moved on only when it fires (an event
     /// just sets `last_data`), so an event costs no timer of its own.
     timer: std::pin::Pin<Box<tokio::time::Sleep>>,
     /// Removes the provider's key from the failure messages of the log and `/providers`.
@@ -671,7 +672,10 @@ impl Live {
         loop {
             while let Some(event) = self.parser.next_event() {
                 let end = match event {
-                    Ok(event) => self.take(&event, false, out, usage),
+                    Ok(event) => {
+                        self.last_data = Instant::now();
+                        self.take(&event, false, out, usage)
+                    }
                     Err(error) => Some(self.fail(
                         out,
                         &format!("the provider sent a malformed event stream: {error}"),
@@ -682,6 +686,8 @@ impl Live {
                 }
             }
             if !out.is_empty() {
+                // What the client gets is what tells it the stream is alive.
+                self.last_sign = self.last_data;
                 return Poll::Ready(None);
             }
             let next = match self.upstream.poll_next_unpin(cx) {
@@ -691,8 +697,9 @@ impl Live {
                         return Poll::Pending;
                     }
                     let now = Instant::now();
-                    // Silence is measured from the last bytes received, across calls: the
-                    // pings sent meanwhile do not reset it.
+                    // Silence is measured from the last event received, across calls: the
+                    // pings sent meanwhile do not reset it, nor do comments (`: keep-alive`),
+                    // which an endless provider could send for ever.
                     if now.duration_since(self.last_data) >= self.idle_timeout {
                         let message = format!(
                             "the provider sent nothing for {}s mid-stream",
@@ -700,9 +707,9 @@ impl Live {
                         );
                         return Poll::Ready(Some(self.fail(out, &message)));
                     }
-                    self.last_sign = self.last_sign.max(self.last_data);
                     if now.duration_since(self.last_sign) < tick {
-                        // Bytes came since the timer was armed: it moves to a tick after them.
+                        // The client got events since the timer was armed: it moves to a tick
+                        // after them.
                         self.timer.as_mut().reset(self.last_sign + tick);
                         continue;
                     }
@@ -747,10 +754,7 @@ impl Live {
                     );
                     return Poll::Ready(Some(self.fail(out, &message)));
                 }
-                Some(Ok(chunk)) => {
-                    self.last_data = Instant::now();
-                    self.parser.push(&chunk);
-                }
+                Some(Ok(chunk)) => self.parser.push(&chunk),
             }
         }
     }

@@ -1,7 +1,9 @@
 //! `serve` end to end with an OpenAI-type provider: translation both ways, streaming and
 //! not, a tool round trip, and failover across provider types.
 
-use claude_lb::mock::{MockHandle, MockUpstream, Reply};
+use std::time::Duration;
+
+use claude_lb::mock::{MockHandle, MockUpstream, Reply, SseChunk};
 
 use crate::support::proxy::{Proxy, body, sse_events};
 
@@ -249,6 +251,39 @@ async fn a_translated_stream_stalled_mid_way_gets_pings_then_fails_at_the_idle_t
         "the pings must not keep the stall alive"
     );
     assert_eq!(streamed.proxy.provider("oa").await["state"], "cooling_down");
+}
+
+#[tokio::test]
+async fn keep_alive_comments_mid_stream_neither_stop_the_pings_nor_the_idle_timeout() {
+    // A provider that goes on sending `: keep-alive` comments (OpenRouter's
+    // `: OPENROUTER PROCESSING`) after its first content, 200 ms apart for 6 s: the client
+    // hears nothing of them, so it gets pings, and the stream fails at the 2 s idle timeout
+    // instead of lasting as long as the comments do.
+    let first = text_chunk("Hel");
+    let mut chunks = vec![SseChunk::data(&first)];
+    for _ in 0..30 {
+        chunks.push(SseChunk::new(": keep-alive\n\n").after(Duration::from_millis(200)));
+    }
+    let streamed = stream_through(Reply::sse(chunks).stall_after(31)).await;
+    let names: Vec<&str> = streamed.events.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"ping"),
+        "pings while only comments come: {names:?}"
+    );
+    let (last, data) = streamed.events.last().unwrap();
+    assert_eq!(last, "error", "{names:?}");
+    assert!(
+        data["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing for 2s"),
+        "{data}"
+    );
+    assert!(
+        streamed.took < Duration::from_secs(5),
+        "comments must not keep a stalled stream alive: {:?}",
+        streamed.took
+    );
 }
 
 #[tokio::test]
