@@ -78,7 +78,7 @@ pub(crate) fn map(
     let code_num = code
         .and_then(Value::as_u64)
         .and_then(|c| u16::try_from(c).ok());
-    if is_context_overflow(code_str, &message) {
+    if is_context_overflow([kind, code_str], &message) {
         return Mapped {
             status: 400,
             error_type: ErrorType::InvalidRequest.as_str(),
@@ -127,9 +127,16 @@ fn status_from_kind(kind: Option<&str>) -> Option<u16> {
     Some(status)
 }
 
-/// Whether an upstream error says the prompt did not fit the context window.
-fn is_context_overflow(code: Option<&str>, message: &str) -> bool {
-    if code.is_some_and(|c| c == "context_length_exceeded" || c == "string_above_max_length") {
+/// Whether an upstream error says the prompt did not fit the context window, by its `type` or
+/// string `code` (`kinds`) or its words: OpenAI's, OpenRouter's, DeepSeek's, vLLM's (and the
+/// servers that share its words: SGLang, Together) and llama.cpp's.
+fn is_context_overflow(kinds: [Option<&str>; 2], message: &str) -> bool {
+    if kinds.into_iter().flatten().any(|c| {
+        matches!(
+            c,
+            "context_length_exceeded" | "string_above_max_length" | "exceed_context_size_error"
+        )
+    }) {
         return true;
     }
     let lower = message.to_ascii_lowercase();
@@ -142,6 +149,8 @@ fn is_context_overflow(code: Option<&str>, message: &str) -> bool {
         "input is too long",
         "too many tokens",
         "reduce the length of the messages",
+        "longer than the model's context length",
+        "exceeds the available context size",
     ]
     .iter()
     .any(|phrase| lower.contains(phrase))
@@ -153,10 +162,14 @@ fn prompt_too_long(message: &str) -> String {
     let lower = message.to_ascii_lowercase();
     let limit = number_after(&lower, "maximum context length is")
         .or_else(|| number_after(&lower, "context length of"))
-        .or_else(|| number_after(&lower, "maximum context length of"));
+        .or_else(|| number_after(&lower, "maximum context length of"))
+        .or_else(|| number_after(&lower, "the model's context length ("))
+        .or_else(|| number_after(&lower, "available context size ("));
     let requested = number_after(&lower, "you requested")
         .or_else(|| number_after(&lower, "resulted in"))
-        .or_else(|| number_after(&lower, "your request has"));
+        .or_else(|| number_after(&lower, "your request has"))
+        .or_else(|| number_after(&lower, "the input ("))
+        .or_else(|| number_after(&lower, "request ("));
     match (requested, limit) {
         (Some(requested), Some(limit)) => {
             format!("prompt is too long: {requested} tokens > {limit} maximum")
@@ -388,6 +401,29 @@ mod tests {
             400,
             "invalid_request_error",
             "prompt is too long: 9000 tokens > 8192 maximum",
+        );
+        // llama.cpp's server, by its type and by its words.
+        check(
+            400,
+            r#"{"error":{"code":400,"type":"exceed_context_size_error","message":"request (13392 tokens) exceeds the available context size (8192 tokens), try increasing it"}}"#,
+            400,
+            "invalid_request_error",
+            "prompt is too long: 13392 tokens > 8192 maximum",
+        );
+        check(
+            400,
+            r#"{"error":{"code":400,"type":"other","message":"request (13392 tokens) exceeds the available context size (8192 tokens), try increasing it"}}"#,
+            400,
+            "invalid_request_error",
+            "prompt is too long: 13392 tokens > 8192 maximum",
+        );
+        // vLLM, SGLang, Together.
+        check(
+            400,
+            r#"{"object":"error","message":"The input (150000 tokens) is longer than the model's context length (131072 tokens).","type":"BadRequestError","param":null,"code":400}"#,
+            400,
+            "invalid_request_error",
+            "prompt is too long: 150000 tokens > 131072 maximum",
         );
     }
 
