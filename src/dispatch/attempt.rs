@@ -364,6 +364,29 @@ async fn complete(
                     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                     (Bytes::from(body), Usage::reported(&usage))
                 }
+                // An `error` object in a 200 answer is judged like the same error in a stream:
+                // the request's own fault (a prompt too long) goes back to the client, and
+                // the provider is blamed only for its own.
+                Err(translate::TranslateError::UpstreamError {
+                    error_type,
+                    message,
+                    ..
+                }) => {
+                    let body = Bytes::from(translate::error::anthropic_error_body(
+                        &error_type,
+                        &message,
+                    ));
+                    return rejected(
+                        &ctx,
+                        Rejection {
+                            body,
+                            message: format!("error in a 200 answer: {error_type}: {message}"),
+                            failure: Failure::StreamError {
+                                error_type: Some(error_type),
+                            },
+                        },
+                    );
+                }
                 Err(error) => {
                     return failed(
                         Failure::InvalidResponse,

@@ -141,6 +141,38 @@ async fn upstream_errors_become_anthropic_errors() {
 }
 
 #[tokio::test]
+async fn an_error_object_in_a_200_answer_is_the_requests_fault_or_the_providers() {
+    // A prompt too long, said in a 200 answer: the client gets the 400 Claude Code compacts
+    // on, the provider is not blamed and nothing fails over.
+    let overflow = serde_json::json!({"error": {"message": "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens.", "code": "context_length_exceeded"}});
+    let first = MockUpstream::openai()
+        .reply(Reply::json(200, overflow))
+        .start()
+        .await;
+    let second = MockUpstream::openai().start().await;
+    let proxy = Proxy::start(&config(&[openai("oa", &first), openai("ob", &second)])).await;
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.status(), 400);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "invalid_request_error", "{error}");
+    assert_eq!(
+        error["error"]["message"],
+        "prompt is too long: 9000 tokens > 8192 maximum"
+    );
+    assert_eq!(proxy.provider("oa").await["state"], "available");
+    assert_eq!(second.request_count(), 0);
+    // The provider's own failure, said in a 200 answer: the next provider answers.
+    first.push_reply(Reply::json(
+        200,
+        serde_json::json!({"error": {"message": "upstream model crashed", "type": "server_error"}}),
+    ));
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-claude-lb-provider"], "ob");
+    assert_eq!(proxy.provider("oa").await["state"], "cooling_down");
+}
+
+#[tokio::test]
 async fn failover_crosses_provider_types_both_ways() {
     let anthropic_down = MockUpstream::anthropic()
         .reply(Reply::status(529))
