@@ -56,8 +56,8 @@ pub(super) async fn run(ctx: Context<'_>) -> AttemptOutcome {
     let outcome = match timeout_at(deadline, &mut request).await {
         Ok(outcome) => outcome,
         // A non-streaming request gets its headers only when the whole answer is done: it has
-        // the longer deadline of a whole answer.
-        Err(_) if !is_streaming(&ctx) => {
+        // the longer deadline of a whole answer. A token count has no answer to generate.
+        Err(_) if ctx.route == super::Route::Messages && !is_streaming(&ctx) => {
             let total = ctx.whole_answer;
             match timeout_at(attempt_started + total, &mut request).await {
                 Ok(outcome) => outcome,

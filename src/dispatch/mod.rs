@@ -34,7 +34,7 @@ pub use stream::{AnswerStream, LogLine};
 
 use crate::config::{Affinity, Config, Provider};
 use crate::core::affinity::{AffinityTable, ProviderSessions, SessionKey};
-use crate::core::classify::{self, Failure, Verdict};
+use crate::core::classify::{self, Failure, TimeoutPhase, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
 use crate::core::provider::{ProviderId, ProviderKind};
@@ -597,7 +597,8 @@ impl Dispatcher {
             | Err(
                 DispatchError::AllProvidersFailed { .. }
                 | DispatchError::NoProviderServesModel { .. }
-                | DispatchError::PinnedProviderFailed { .. },
+                | DispatchError::PinnedProviderFailed { .. }
+                | DispatchError::AnswerTimedOut { .. },
             ) => Ok(None),
             Err(e) => Err(e),
         }
@@ -933,7 +934,18 @@ impl Dispatcher {
                     let now = Instant::now();
                     let was_available = self.health.available(&provider.id, now);
                     let outcome = classify::failure(&failure);
+                    // A token count that the provider answered with an error says nothing of
+                    // its Messages path (a relay may not count tokens at all): it fails over
+                    // without a cooldown. Only a provider that cannot be reached is cooled down.
+                    let counted_answer = route == Route::CountTokens
+                        && !matches!(
+                            failure,
+                            Failure::Connect
+                                | Failure::Unreachable
+                                | Failure::Timeout(TimeoutPhase::Headers)
+                        );
                     let cooldown = match outcome {
+                        classify::Outcome::Failover { .. } if counted_answer => Duration::ZERO,
                         classify::Outcome::Failover { cooldown } => self.health.record_failure(
                             &provider.id,
                             &cooldown,

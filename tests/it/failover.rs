@@ -795,6 +795,56 @@ async fn count_tokens_goes_to_an_anthropic_provider_or_is_estimated() {
 }
 
 #[tokio::test]
+async fn a_token_count_refused_or_stalled_neither_cools_down_its_provider_nor_waits_long() {
+    // `relay` does not count tokens (501), answers Messages, then stalls on a count.
+    let relay = MockUpstream::anthropic()
+        .reply(Reply::status(501))
+        .reply(Reply::sim())
+        .reply(Reply::stall())
+        .start()
+        .await;
+    let backup = MockUpstream::anthropic().start().await;
+    let proxy = Proxy::start(&config(
+        &[
+            provider("relay", &relay, "api_key"),
+            provider("backup", &backup, "api_key"),
+        ],
+        "",
+    ))
+    .await;
+    let count = || {
+        proxy
+            .client
+            .post(format!("{}/v1/messages/count_tokens", proxy.url))
+            .header("content-type", "application/json")
+            .body(body("m", false))
+            .send()
+    };
+    let response = count().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-claude-lb-provider"], "backup");
+    assert_eq!(
+        proxy.provider("relay").await["state"],
+        "available",
+        "a refused count says nothing of the Messages path"
+    );
+    let response = proxy.messages(body("m", false)).await;
+    assert_eq!(response.headers()["x-claude-lb-provider"], "relay");
+    // A count gets no answer from `relay`: the next provider answers once request_timeout
+    // (2 s) is over, not after a whole answer's deadline, and `relay` cools down.
+    let started = tokio::time::Instant::now();
+    let response = count().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-claude-lb-provider"], "backup");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(proxy.provider("relay").await["state"], "cooling_down");
+}
+
+#[tokio::test]
 async fn metrics_count_requests_failovers_cooldowns_and_tokens() {
     let first = MockUpstream::anthropic()
         .reply(Reply::status(529))
