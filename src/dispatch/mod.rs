@@ -296,6 +296,9 @@ pub enum DispatchError {
         provider: ProviderId,
         model: String,
         reason: String,
+        /// How to answer, as for [`Self::AllProvidersFailed`], when the provider was tried or
+        /// is cooling down; `None` when it is disabled or unusable, which waiting will not mend.
+        verdict: Option<Verdict>,
     },
     /// The route that matched has no provider that can take the request.
     #[error("route \"{route}\" matched, but none of its providers can take the request: {pool}")]
@@ -332,10 +335,14 @@ impl DispatchError {
             Self::ClientHasNoProvider { .. } => 403,
             // The one provider the request may go to, or every provider of its route, cannot
             // answer now: not the request's fault.
-            Self::PinnedProviderFailed { .. } | Self::RouteUnavailable { .. } => 503,
+            Self::PinnedProviderFailed { verdict: None, .. } | Self::RouteUnavailable { .. } => 503,
             Self::NoProviderServesModel { .. } => 404,
             Self::AnswerTimedOut { .. } => 504,
-            Self::AllProvidersFailed { verdict, .. } => verdict.status,
+            Self::AllProvidersFailed { verdict, .. }
+            | Self::PinnedProviderFailed {
+                verdict: Some(verdict),
+                ..
+            } => verdict.status,
         }
     }
 }
@@ -996,16 +1003,17 @@ impl Dispatcher {
             .filter_map(|p| self.health.cooldown_ends(&p.id))
             .min()
             .map(|end| end.saturating_duration_since(now));
+        let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
+        let verdict = classify::all_failed(&failures, earliest);
         if let Some((index, _)) = &decided.pinned {
             let messages: Vec<String> = failed.iter().map(|a| a.message.clone()).collect();
             return Err(DispatchError::PinnedProviderFailed {
                 provider: generation.config.providers[*index].id.clone(),
                 model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
                 reason: format!("failed: {}", messages.join("; ")),
+                verdict: Some(verdict),
             });
         }
-        let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
-        let verdict = classify::all_failed(&failures, earliest);
         let scope = decided.scope(rules);
         let others = generation
             .config
@@ -1066,6 +1074,7 @@ fn unplanned(
             provider: p.id.clone(),
             model: log::escape(model, log::MODEL_LIMIT).into_owned(),
             reason,
+            verdict: None,
         };
     }
     if let Some(rule) = decided.rule(&generation.config.routes) {

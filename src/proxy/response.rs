@@ -183,7 +183,7 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
         | DispatchError::ClientHasNoProvider { .. }
         | DispatchError::UnknownProvider { .. }
         | DispatchError::PinnedWithoutModel { .. }
-        | DispatchError::PinnedProviderFailed { .. }
+        | DispatchError::PinnedProviderFailed { verdict: None, .. }
         | DispatchError::RouteUnavailable { .. }
         | DispatchError::AnswerTimedOut { .. } => {
             let status =
@@ -203,7 +203,11 @@ pub fn dispatch_error(error: &DispatchError, local_addr: Option<&SocketAddr>) ->
                 .insert("x-should-retry", HeaderValue::from_static("false"));
             response
         }
-        DispatchError::AllProvidersFailed { verdict, .. } => {
+        DispatchError::AllProvidersFailed { verdict, .. }
+        | DispatchError::PinnedProviderFailed {
+            verdict: Some(verdict),
+            ..
+        } => {
             let status = StatusCode::from_u16(error.http_status())
                 .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let mut response = self::error(status, verdict.error_type, &message);

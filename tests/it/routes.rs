@@ -224,9 +224,17 @@ async fn provider_comma_model_picks_one_provider_and_sends_the_model_as_is() {
         "{message}"
     );
     assert_eq!(p.think.request_count(), 1);
-    // The picked provider fails: a 503 that names it, and no failover.
+    // The picked provider fails: a 503 that names it, and no failover; Claude Code comes
+    // back when the provider's cooldown ends, as after any failure of every candidate.
     let response = p.proxy.messages(request("cheap,small").to_string()).await;
     assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["x-should-retry"], "true");
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1, "{retry_after}");
     let error: serde_json::Value = response.json().await.unwrap();
     let message = error["error"]["message"].as_str().unwrap();
     assert!(
@@ -235,6 +243,13 @@ async fn provider_comma_model_picks_one_provider_and_sends_the_model_as_is() {
     );
     assert_eq!(p.main.request_count(), 0);
     assert_eq!(p.cheap.request_count(), 1);
+    // Rate limited: a 429 that Claude Code waits out.
+    p.think.push_reply(Reply::status(429).retry_after(3));
+    let response = p.proxy.messages(request("think,small").to_string()).await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["x-should-retry"], "true");
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["type"], "rate_limit_error", "{error}");
 }
 
 /// Sends `request` in the Claude Code session `session`; returns the provider that answered.
