@@ -791,9 +791,18 @@ impl Live {
                 }
             }
             Mode::Translate(translator) => {
-                if let Err(error) = translator.push(&event.data, out) {
-                    let message = format!("the provider's stream failed: {error}");
-                    return Some(self.fail(out, &message));
+                match translator.push(&event.data, out) {
+                    Ok(()) => {}
+                    // The provider's own error chunk: the client gets its type and words.
+                    Err(translate::TranslateError::UpstreamError {
+                        error_type,
+                        message,
+                        ..
+                    }) => return Some(self.fail_as(out, &error_type, &message)),
+                    Err(error) => {
+                        let message = format!("the provider's stream failed: {error}");
+                        return Some(self.fail(out, &message));
+                    }
                 }
                 // `[DONE]` (or a finish chunk with usage) wrote `message_stop`: the answer is
                 // whole, whatever the connection does next.
@@ -809,20 +818,28 @@ impl Live {
 
     /// Ends the stream with one Anthropic `error` event and blames the provider.
     fn fail(&mut self, out: &mut Vec<u8>, message: &str) -> End {
+        self.fail_as(out, translate::anthropic::ErrorType::Api.as_str(), message)
+    }
+
+    /// Ends the stream with one Anthropic `error` event of type `error_type`; blames the
+    /// provider unless the type says the request was at fault (a prompt too long).
+    fn fail_as(&mut self, out: &mut Vec<u8>, error_type: &str, message: &str) -> End {
         let message = &self.words(message.to_owned());
         match &mut self.mode {
             Mode::Passthrough => {
-                let body = translate::error::anthropic_error_body(
-                    translate::anthropic::ErrorType::Api.as_str(),
-                    message,
-                );
+                let body = translate::error::anthropic_error_body(error_type, message);
                 crate::sse::write_event(out, "error", &String::from_utf8_lossy(&body));
             }
-            Mode::Translate(translator) => {
-                translator.write_error(translate::anthropic::ErrorType::Api.as_str(), message, out);
-            }
+            Mode::Translate(translator) => translator.write_error(error_type, message, out),
         }
-        self.blame(message);
+        let failure = crate::core::classify::Failure::StreamError {
+            error_type: Some(error_type.to_owned()),
+        };
+        if crate::core::classify::failure(&failure)
+            != crate::core::classify::Outcome::ReturnToClient
+        {
+            self.blame(message);
+        }
         End::Failed(message.to_owned())
     }
 

@@ -92,7 +92,7 @@ pub(crate) fn map(
     let status = match status {
         Some(400 | 422) => 400,
         Some(408 | 504) => 504,
-        Some(503) => 529,
+        Some(503 | 529) => 529,
         Some(s @ 400..=499) => s,
         // 502 and every other status: the upstream failed.
         _ => 500,
@@ -425,6 +425,23 @@ mod tests {
             "invalid_request_error",
             "prompt is too long: 150000 tokens > 131072 maximum",
         );
+    }
+
+    #[test]
+    fn a_mid_stream_error_keeps_its_kind() {
+        for (kind, status, error_type) in [
+            ("overloaded_error", 529, "overloaded_error"),
+            ("rate_limit_exceeded", 429, "rate_limit_error"),
+            ("invalid_request_error", 400, "invalid_request_error"),
+            ("server_error", 500, "api_error"),
+        ] {
+            let mapped = super::map(None, Some(kind), None, "m".to_owned());
+            assert_eq!(
+                (mapped.status, mapped.error_type),
+                (status, error_type),
+                "{kind}"
+            );
+        }
     }
 
     #[test]

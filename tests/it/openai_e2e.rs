@@ -286,6 +286,26 @@ async fn a_translated_stream_stalled_mid_way_gets_pings_then_fails_at_the_idle_t
 }
 
 #[tokio::test]
+async fn an_error_chunk_after_the_first_content_keeps_its_type_and_words() {
+    let first = text_chunk("Hel");
+    let overloaded = r#"{"error":{"message":"The model is overloaded","type":"overloaded_error"}}"#;
+    let streamed = stream_through(Reply::sse_data(&[first.as_str(), overloaded])).await;
+    let (last, data) = streamed.events.last().unwrap();
+    assert_eq!(last, "error");
+    assert_eq!(data["error"]["type"], "overloaded_error", "{data}");
+    assert_eq!(data["error"]["message"], "The model is overloaded");
+    assert_eq!(streamed.proxy.provider("oa").await["state"], "cooling_down");
+    // The request's own fault: its type, and no cooldown.
+    let invalid =
+        r#"{"error":{"message":"tool schema is invalid","type":"invalid_request_error"}}"#;
+    let streamed = stream_through(Reply::sse_data(&[first.as_str(), invalid])).await;
+    let (last, data) = streamed.events.last().unwrap();
+    assert_eq!(last, "error");
+    assert_eq!(data["error"]["type"], "invalid_request_error", "{data}");
+    assert_eq!(streamed.proxy.provider("oa").await["state"], "available");
+}
+
+#[tokio::test]
 async fn keep_alive_comments_mid_stream_neither_stop_the_pings_nor_the_idle_timeout() {
     // A provider that goes on sending `: keep-alive` comments (OpenRouter's
     // `: OPENROUTER PROCESSING`) after its first content, 200 ms apart for 6 s: the client
