@@ -172,7 +172,7 @@ async fn run(args: &DemoArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     ))?;
     printer.line(format_args!(
         "Point Claude Code at it:  {}",
-        crate::ui::claude_code_command(&super::instance::client_url(addr))
+        crate::ui::claude_code_command(&super::instance::client_url(addr), false)
     ))?;
     printer.line(format_args!(
         "Provider state:           curl http://{addr}/providers"

@@ -169,6 +169,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
         .iter()
         .filter(|p| p.enabled)
         .count();
+    let with_clients = !settings.config.clients.is_empty();
     let usage_settings = settings.config.settings.usage.clone();
     let shared_state = settings.config.settings.shared_state.clone();
     let dispatcher = Dispatcher::new(
@@ -216,7 +217,7 @@ pub async fn run(settings: ServeSettings) -> anyhow::Result<()> {
     tracing::info!(providers = enabled, "listening on {addr}");
     tracing::info!(
         "point Claude Code at it: {}",
-        crate::ui::claude_code_command(&super::instance::client_url(addr))
+        crate::ui::claude_code_command(&super::instance::client_url(addr), with_clients)
     );
     // The accept loop runs on a worker rather than on the thread blocked in `run`: each
     // connection's task then starts on the worker that accepted it, without waking another.

@@ -16,7 +16,13 @@ pub use printer::Printer;
 
 /// The complete command that starts Claude Code against claude-lb at `url`. Claude Code
 /// will not start without a credential of its own (`Not logged in · Please run /login`);
-/// claude-lb never forwards it, so any value works.
-pub fn claude_code_command(url: &str) -> String {
-    format!("ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=claude-lb claude")
+/// without `clients:` claude-lb never forwards it, so any value works; with them
+/// (`with_clients`), it must be one of their keys.
+pub fn claude_code_command(url: &str, with_clients: bool) -> String {
+    let key = if with_clients {
+        "<a client key>"
+    } else {
+        "claude-lb"
+    };
+    format!("ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY={key} claude")
 }

@@ -275,6 +275,26 @@ async fn reading_or_rewriting_the_config_unchanged_never_reloads_it() {
     assert_eq!(reloads(&log), 1, "{log:#?}");
 }
 
+#[tokio::test]
+async fn with_clients_the_banner_asks_for_a_client_key() {
+    let a = MockUpstream::anthropic().start().await;
+    let cli = ClaudeLb::new();
+    let text = format!(
+        "{}clients:\n  - name: alice\n    key: clb-alice-key-0123456789\n",
+        config(&[provider("a", &a)])
+    );
+    let path = cli.write("providers.yaml", &text);
+    let mut served = Served::start(cli, &path);
+    let banner = served.wait_for_log("point Claude Code at it");
+    assert!(
+        banner.contains(&format!(
+            "ANTHROPIC_BASE_URL={} ANTHROPIC_API_KEY=<a client key> claude",
+            served.url
+        )),
+        "{banner}"
+    );
+}
+
 /// The request log line follows the config's `log_level`, as it is reloaded, both ways: the
 /// line is written without `tracing`'s dispatch when the log is plain text, so its filter must
 /// still be the log's.
