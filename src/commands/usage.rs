@@ -27,29 +27,31 @@ pub fn run(global: &GlobalArgs, args: &UsageArgs, printer: &Printer) -> anyhow::
             return Ok(ExitStatus::Usage);
         }
     };
+    // The period is checked here, also for `--remote`, so a mistake in it is a usage error
+    // whichever ledger is asked.
+    let now = time::now_ms();
+    let since = match parse_time(&args.since, now) {
+        Ok(ms) => ms,
+        Err(message) => {
+            printer.error(format_args!("--since: {message}"));
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    let until = match args.until.as_deref().map(|t| parse_time(t, now)) {
+        None => now,
+        Some(Ok(ms)) => ms,
+        Some(Err(message)) => {
+            printer.error(format_args!("--until: {message}"));
+            return Ok(ExitStatus::Usage);
+        }
+    };
+    if until <= since {
+        printer.error("the period is empty: --until must come after --since");
+        return Ok(ExitStatus::Usage);
+    }
     let report = if let Some(url) = &args.remote {
         remote_report(url, args, &by)?
     } else {
-        let now = time::now_ms();
-        let since = match parse_time(&args.since, now) {
-            Ok(ms) => ms,
-            Err(message) => {
-                printer.error(format_args!("--since: {message}"));
-                return Ok(ExitStatus::Usage);
-            }
-        };
-        let until = match args.until.as_deref().map(|t| parse_time(t, now)) {
-            None => now,
-            Some(Ok(ms)) => ms,
-            Some(Err(message)) => {
-                printer.error(format_args!("--until: {message}"));
-                return Ok(ExitStatus::Usage);
-            }
-        };
-        if until <= since {
-            printer.error("the period is empty: --until must come after --since");
-            return Ok(ExitStatus::Usage);
-        }
         let query = Query {
             since_ms: since,
             until_ms: until,

@@ -840,6 +840,19 @@ fn the_usage_command_reports_a_ledger_file_by_provider_model_and_day() {
         .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("\"week\""), "{}", run.stderr);
+
+    // A period that cannot be read is a usage error with `--remote` too, said before any
+    // instance is asked (this address has none).
+    for period in [&["--since", "7x"][..], &["--since", "1d", "--until", "2d"]] {
+        let mut cli5 = ClaudeLb::new();
+        let run = cli5
+            .args(["usage", "--remote", "http://127.0.0.1:9"])
+            .args(period.iter().copied())
+            .run();
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains("--"), "{}", run.stderr);
+        assert!(!run.stderr.contains("127.0.0.1:9"), "{}", run.stderr);
+    }
 }
 
 #[tokio::test]
