@@ -144,7 +144,7 @@ pub const SETTINGS: &[Key] = &[
         "stream_idle_timeout",
         false,
         "`120`",
-        "Silence mid-stream before the stream counts as failed.",
+        "Silence mid-stream before the stream counts as failed. SSE comments (`: keep-alive`, `: OPENROUTER PROCESSING`) are silence: the client does not see them, so a translated stream gets pings meanwhile, and a provider that sends only comments cannot hold a stream open for ever.",
     ),
     key(
         "resend_timed_out_answers",
