@@ -115,8 +115,9 @@ impl AffinityTable {
     /// The key of the session whose id is `id`, for the requests of the routing rule named
     /// `route` (`None`: the requests no rule took). A session has a provider of its own in
     /// each route it sends requests to, so that a rule's requests (Claude Code's background
-    /// requests to a cheaper model, say) neither follow the session's main provider outside
-    /// the rule's providers nor move the session's other requests to the rule's provider.
+    /// requests to a cheaper model, say) do not move the session's other requests to the
+    /// rule's provider. (The dispatcher still lets a rule's request follow the provider of the
+    /// session's other requests when the rule holds it: see `dispatch`.)
     pub fn key(&self, id: &str, route: Option<&str>) -> SessionKey {
         // A NUL cannot be in a session header; in a decoded `metadata` id it could at worst
         // make two sessions share a preferred provider, as a hash collision would.
@@ -148,14 +149,39 @@ impl AffinityTable {
 
     /// The provider of `session`, when its last use is less than `ttl` ago; counts as a use.
     pub fn lookup(&self, session: SessionKey, ttl: Duration, now: Instant) -> Option<ProviderId> {
+        self.lookup_used(session, ttl, now)
+            .map(|(provider, _)| provider)
+    }
+
+    /// As [`Self::lookup`], with the time of the use before this one.
+    pub fn lookup_used(
+        &self,
+        session: SessionKey,
+        ttl: Duration,
+        now: Instant,
+    ) -> Option<(ProviderId, Instant)> {
         let mut sessions = self.sessions.lock();
         let entry = sessions.to_back(&session)?;
         if now.saturating_duration_since(entry.last_used) >= ttl {
             sessions.remove(&session);
             return None;
         }
-        entry.last_used = now;
-        Some(entry.provider.clone())
+        let before = std::mem::replace(&mut entry.last_used, now);
+        Some((entry.provider.clone(), before))
+    }
+
+    /// The provider of `session` and its last use, when that is less than `ttl` ago; does not
+    /// count as a use.
+    pub fn peek(
+        &self,
+        session: SessionKey,
+        ttl: Duration,
+        now: Instant,
+    ) -> Option<(ProviderId, Instant)> {
+        let sessions = self.sessions.lock();
+        let entry = sessions.get(&session)?;
+        (now.saturating_duration_since(entry.last_used) < ttl)
+            .then(|| (entry.provider.clone(), entry.last_used))
     }
 
     /// Makes `provider` the provider of `session`, as of `now`; drops the sessions whose last
@@ -411,6 +437,12 @@ mod tests {
             assert_eq!(table.lookup(main, HOUR, now), Some(id("a")));
             assert_eq!(table.lookup(background, HOUR, now), Some(id("cheap")));
             assert_eq!(table.lookup(thinking, HOUR, now), None);
+            // `peek` does not renew; `lookup_used` does, and says when the last use was.
+            let later = now + Duration::from_secs(5);
+            assert_eq!(table.peek(main, HOUR, later), Some((id("a"), now)));
+            assert_eq!(table.lookup_used(main, HOUR, later), Some((id("a"), now)));
+            assert_eq!(table.peek(main, HOUR, later), Some((id("a"), later)));
+            assert_eq!(table.peek(main, Duration::from_secs(1), later + HOUR), None);
             // The parts are kept apart: an id ending in a route's name is not that route.
             assert_ne!(table.key("sbackground", None), background);
             assert_ne!(table.key("s", Some("")), main);

@@ -33,7 +33,7 @@ use tokio::time::Instant;
 pub use stream::{AnswerStream, LogLine};
 
 use crate::config::{Affinity, Config, Provider};
-use crate::core::affinity::{AffinityTable, ProviderSessions, SessionKey};
+use crate::core::affinity::{AffinityTable, ProviderSessions};
 use crate::core::classify::{self, Failure, TimeoutPhase, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
@@ -499,12 +499,10 @@ impl Dispatcher {
     /// The session of a request, when affinity is on: the `x-claude-code-session-id` header,
     /// else the `session_id` inside `metadata.user_id` (`metadata` is where the body scan
     /// found the request's `metadata`).
-    fn session(
-        &self,
+    fn session_id(
         request: &ClientRequest,
         metadata: Option<std::ops::Range<usize>>,
-        route: Option<&str>,
-    ) -> Option<SessionKey> {
+    ) -> Option<std::borrow::Cow<'_, str>> {
         let header = request
             .headers
             .get(SESSION_HEADER)
@@ -512,10 +510,9 @@ impl Dispatcher {
             .map(str::trim)
             .filter(|id| !id.is_empty() && id.len() <= scan::MAX_SESSION_ID);
         if let Some(id) = header {
-            return Some(self.affinity.key(id, route));
+            return Some(std::borrow::Cow::Borrowed(id));
         }
-        let id = scan::metadata_session(&request.body, metadata?)?;
-        Some(self.affinity.key(&id, route))
+        scan::metadata_session(&request.body, metadata?).map(std::borrow::Cow::Owned)
     }
 
     /// Swaps in a new, already validated config. Providers whose name, type, base URL and
@@ -780,26 +777,46 @@ impl Dispatcher {
         let decided = self.decide(&generation, request, &model, route).await?;
         let rules = &generation.config.routes;
         // Token counts are planned in file order, so they neither follow nor move a session;
-        // nor does a request that names its provider (`PROVIDER,MODEL`). A session follows one
-        // provider per route (see `AffinityTable::key`).
-        let session = match (route, settings.affinity, &decided.pinned) {
-            (Route::Messages, Affinity::Session, None) => self.session(
-                request,
-                scanned.metadata,
-                decided.rule(rules).map(|rule| &*rule.name),
-            ),
-            _ => None,
+        // nor does a request that names its provider (`PROVIDER,MODEL`). A session has a
+        // provider per route (`session`; see `AffinityTable::key`), and the provider of its
+        // requests that no rule took (`conversation`, for a request a rule took).
+        let rule = decided.rule(rules);
+        let (session, conversation) = match (route, settings.affinity, &decided.pinned) {
+            (Route::Messages, Affinity::Session, None) => {
+                match Self::session_id(request, scanned.metadata) {
+                    Some(id) => (
+                        Some(self.affinity.key(&id, rule.map(|r| &*r.name))),
+                        rule.map(|_| self.affinity.key(&id, None)),
+                    ),
+                    None => (None, None),
+                }
+            }
+            _ => (None, None),
         };
-        let mut preferred =
-            session.and_then(|s| self.affinity.lookup(s, settings.affinity_ttl, started));
+        let ttl = settings.affinity_ttl;
+        let mut own = session.and_then(|s| self.affinity.lookup_used(s, ttl, started));
         // A session this replica has not seen may have been served by another.
-        if let (None, Some(session), Some(shared)) = (&preferred, session, &self.shared) {
-            preferred = shared.session(session).await;
-            if let Some(provider) = &preferred {
-                self.affinity
-                    .record(session, provider, settings.affinity_ttl, started);
+        if let (None, Some(session), Some(shared)) = (&own, session, &self.shared) {
+            if let Some(provider) = shared.session(session).await {
+                self.affinity.record(session, &provider, ttl, started);
+                own = Some((provider, started));
             }
         }
+        // The session's provider in this route, which an answer from another one moves.
+        let recorded = own.as_ref().map(|(provider, _)| provider.clone());
+        // A rule's request may carry on the session's conversation (thinking on or off, a web
+        // search tool): when the rule holds the provider of the session's other requests, and
+        // that provider served the session more recently than the rule's own, it goes first.
+        if let (Some(rule), Some(conversation)) = (rule, conversation) {
+            if let Some((provider, used)) = self.affinity.peek(conversation, ttl, started) {
+                let providers = &generation.config.providers;
+                let in_rule = rule.providers.iter().any(|&i| providers[i].id == provider);
+                if in_rule && own.as_ref().is_none_or(|(_, own_used)| used > *own_used) {
+                    own = Some((provider, used));
+                }
+            }
+        }
+        let preferred = own.map(|(provider, _)| provider);
         let route_label = decided.label(rules, &generation.config.providers);
         if let Some(label) = &route_label {
             self.metrics.record_route(label);
@@ -873,7 +890,7 @@ impl Dispatcher {
                     // The provider that answers becomes the session's; a refused request
                     // (a 4xx going back to the client) proves nothing about it. When it already
                     // is the session's, the lookup has renewed it.
-                    let moved = preferred.as_ref() != Some(&provider.id);
+                    let moved = recorded.as_ref() != Some(&provider.id);
                     let served = session.filter(|_| answer.status.is_success());
                     if let Some(session) = served.filter(|_| moved) {
                         self.affinity.record(

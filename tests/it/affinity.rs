@@ -156,6 +156,29 @@ async fn within_a_route_a_session_stays_on_one_of_its_providers() {
 }
 
 #[tokio::test]
+async fn a_rules_request_follows_the_sessions_provider_when_the_rule_holds_it() {
+    // Thinking on and off in one conversation: the rule's requests stay with the provider of
+    // the session's other requests, which the rule holds, instead of starting a rotation of
+    // their own.
+    let routes =
+        "routes:\n  - name: thinking\n    when: { thinking: true }\n    providers: [p0, p1, p2]\n";
+    let (proxy, _mocks) = pool(3, routes).await;
+    let mut thinking: serde_json::Value =
+        serde_json::from_str(&body("claude-opus-5-5", false)).unwrap();
+    thinking["thinking"] = serde_json::json!({"type": "enabled", "budget_tokens": 1024});
+    let mut served = Vec::new();
+    for _ in 0..4 {
+        served.push(send(&proxy, Some("s"), body("claude-opus-5-5", false)).await);
+        served.push(send(&proxy, Some("s"), thinking.to_string()).await);
+    }
+    assert_eq!(
+        tally(&served).len(),
+        1,
+        "one conversation on one provider: {served:?}"
+    );
+}
+
+#[tokio::test]
 async fn without_a_session_or_with_affinity_off_requests_rotate() {
     let (proxy, _mocks) = pool(3, "").await;
     let mut names = Vec::new();
