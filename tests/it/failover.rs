@@ -796,22 +796,23 @@ async fn count_tokens_goes_to_an_anthropic_provider_or_is_estimated() {
 
 #[tokio::test]
 async fn a_token_count_refused_or_stalled_neither_cools_down_its_provider_nor_waits_long() {
-    // `relay` does not count tokens (501), answers Messages, then stalls on a count.
+    // `relay` does not count tokens (501), answers Messages, then stalls on a count after its
+    // headers, then before them.
     let relay = MockUpstream::anthropic()
         .reply(Reply::status(501))
         .reply(Reply::sim())
+        .reply(Reply::raw(200, "application/json", "{\"input_tokens\":").stall_after(1))
         .reply(Reply::stall())
         .start()
         .await;
     let backup = MockUpstream::anthropic().start().await;
-    let proxy = Proxy::start(&config(
-        &[
-            provider("relay", &relay, "api_key"),
-            provider("backup", &backup, "api_key"),
-        ],
-        "",
-    ))
-    .await;
+    // A long idle timeout, so that only request_timeout (2 s) can end the stalled counts.
+    let yaml = format!(
+        "providers:\n{}{}settings:\n  request_timeout: 2\n  stream_idle_timeout: 60\n",
+        provider("relay", &relay, "api_key"),
+        provider("backup", &backup, "api_key"),
+    );
+    let proxy = Proxy::start(&yaml).await;
     let count = || {
         proxy
             .client
@@ -830,8 +831,19 @@ async fn a_token_count_refused_or_stalled_neither_cools_down_its_provider_nor_wa
     );
     let response = proxy.messages(body("m", false)).await;
     assert_eq!(response.headers()["x-claude-lb-provider"], "relay");
-    // A count gets no answer from `relay`: the next provider answers once request_timeout
-    // (2 s) is over, not after a whole answer's deadline, and `relay` cools down.
+    // A count whose body never comes: the next provider answers once request_timeout (2 s)
+    // is over, not after a whole answer's deadline; `relay` answered, so it stays available.
+    let started = tokio::time::Instant::now();
+    let response = count().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-claude-lb-provider"], "backup");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(proxy.provider("relay").await["state"], "available");
+    // A count gets no answer from `relay` at all: the same wait, and `relay` cools down.
     let started = tokio::time::Instant::now();
     let response = count().await.unwrap();
     assert_eq!(response.status(), 200);
