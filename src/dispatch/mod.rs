@@ -1021,16 +1021,22 @@ impl Dispatcher {
             .min()
             .map(|end| end.saturating_duration_since(now));
         let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
-        let verdict = classify::all_failed(&failures, earliest);
         if let Some((index, _)) = &decided.pinned {
+            let provider = &generation.config.providers[*index].id;
+            // The client should come back when the one provider it picked is back.
+            let back = self
+                .health
+                .cooldown_ends(provider)
+                .map(|end| end.saturating_duration_since(now));
             let messages: Vec<String> = failed.iter().map(|a| a.message.clone()).collect();
             return Err(DispatchError::PinnedProviderFailed {
-                provider: generation.config.providers[*index].id.clone(),
+                provider: provider.clone(),
                 model: log::escape(&model, log::MODEL_LIMIT).into_owned(),
                 reason: format!("failed: {}", messages.join("; ")),
-                verdict: Some(verdict),
+                verdict: Some(classify::all_failed(&failures, back)),
             });
         }
+        let verdict = classify::all_failed(&failures, earliest);
         let scope = decided.scope(rules);
         let others = generation
             .config
