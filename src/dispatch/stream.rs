@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::Generation;
 use super::context::Context;
-use crate::core::classify::CooldownKind;
+use crate::core::classify::{self, Failure, Outcome};
 use crate::core::health::HealthTable;
 use crate::core::provider::ProviderId;
 use crate::sse::SseParser;
@@ -784,7 +784,7 @@ impl Live {
                             .unwrap_or_default();
                         let message =
                             self.words(format!("error event mid-stream: {}", fields.summary()));
-                        self.blame(&message);
+                        self.blame(fields.kind.as_deref(), &message);
                         Some(End::Failed(message))
                     }
                     _ => None,
@@ -832,14 +832,7 @@ impl Live {
             }
             Mode::Translate(translator) => translator.write_error(error_type, message, out),
         }
-        let failure = crate::core::classify::Failure::StreamError {
-            error_type: Some(error_type.to_owned()),
-        };
-        if crate::core::classify::failure(&failure)
-            != crate::core::classify::Outcome::ReturnToClient
-        {
-            self.blame(message);
-        }
+        self.blame(Some(error_type), message);
         End::Failed(message.to_owned())
     }
 
@@ -848,10 +841,20 @@ impl Live {
         super::clip_message(&self.scrubber.text(message))
     }
 
-    fn blame(&self, message: &str) {
+    /// Cools the provider down as an error of type `error_type` before the commit point would
+    /// (a rate limit as a rate limit, a refused key as one), unless the type says the request
+    /// was at fault.
+    fn blame(&self, error_type: Option<&str>, message: &str) {
+        let failure = Failure::StreamError {
+            error_type: error_type.map(str::to_owned),
+        };
+        let cooldown = match classify::failure(&failure) {
+            Outcome::Failover { cooldown } => cooldown,
+            Outcome::ReturnToClient | Outcome::NotTheProvider => return,
+        };
         self.health.record_failure(
             &self.provider,
-            &CooldownKind::Failure { retry_after: None },
+            &cooldown,
             message,
             &self.generation.policy,
             Instant::now(),

@@ -525,6 +525,38 @@ async fn a_stream_cut_after_the_commit_ends_with_one_error_event() {
 }
 
 #[tokio::test]
+async fn an_error_event_after_the_commit_blames_the_provider_only_for_its_own_faults() {
+    let invalid =
+        r#"{"type":"error","error":{"type":"invalid_request_error","message":"bad tool schema"}}"#;
+    let mut events = full_stream()[..4].to_vec();
+    events.push(("error", invalid));
+    let mock = MockUpstream::anthropic()
+        .reply(Reply::sse_events(&events))
+        .reply(Reply::sse_events(&{
+            let mut events = full_stream()[..4].to_vec();
+            events.push(("error", OVERLOADED));
+            events
+        }))
+        .start()
+        .await;
+    let proxy = Proxy::start(&config(&[provider("only", &mock, "api_key")], "")).await;
+    let response = proxy.messages(body("m", true)).await;
+    let events = sse_events(&response.text().await.unwrap());
+    assert_eq!(
+        events.last().unwrap().1["error"]["type"],
+        "invalid_request_error"
+    );
+    assert_eq!(proxy.provider("only").await["state"], "available");
+    let response = proxy.messages(body("m", true)).await;
+    let events = sse_events(&response.text().await.unwrap());
+    assert_eq!(
+        events.last().unwrap().1["error"]["type"],
+        "overloaded_error"
+    );
+    assert_eq!(proxy.provider("only").await["state"], "cooling_down");
+}
+
+#[tokio::test]
 async fn a_stream_silent_past_the_idle_timeout_ends_with_an_error_event() {
     let mock = MockUpstream::anthropic()
         .reply(Reply::sse_events(&full_stream()).stall_after(4))
