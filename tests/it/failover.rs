@@ -528,32 +528,23 @@ async fn a_stream_cut_after_the_commit_ends_with_one_error_event() {
 async fn an_error_event_after_the_commit_blames_the_provider_only_for_its_own_faults() {
     let invalid =
         r#"{"type":"error","error":{"type":"invalid_request_error","message":"bad tool schema"}}"#;
-    let mut events = full_stream()[..4].to_vec();
-    events.push(("error", invalid));
-    let mock = MockUpstream::anthropic()
-        .reply(Reply::sse_events(&events))
-        .reply(Reply::sse_events(&{
-            let mut events = full_stream()[..4].to_vec();
-            events.push(("error", OVERLOADED));
-            events
-        }))
-        .start()
-        .await;
+    let mut mock = MockUpstream::anthropic();
+    for error in [invalid, OVERLOADED] {
+        let mut events = full_stream()[..4].to_vec();
+        events.push(("error", error));
+        mock = mock.reply(Reply::sse_events(&events));
+    }
+    let mock = mock.start().await;
     let proxy = Proxy::start(&config(&[provider("only", &mock, "api_key")], "")).await;
-    let response = proxy.messages(body("m", true)).await;
-    let events = sse_events(&response.text().await.unwrap());
-    assert_eq!(
-        events.last().unwrap().1["error"]["type"],
-        "invalid_request_error"
-    );
-    assert_eq!(proxy.provider("only").await["state"], "available");
-    let response = proxy.messages(body("m", true)).await;
-    let events = sse_events(&response.text().await.unwrap());
-    assert_eq!(
-        events.last().unwrap().1["error"]["type"],
-        "overloaded_error"
-    );
-    assert_eq!(proxy.provider("only").await["state"], "cooling_down");
+    for (error_type, state) in [
+        ("invalid_request_error", "available"),
+        ("overloaded_error", "cooling_down"),
+    ] {
+        let response = proxy.messages(body("m", true)).await;
+        let events = sse_events(&response.text().await.unwrap());
+        assert_eq!(events.last().unwrap().1["error"]["type"], error_type);
+        assert_eq!(proxy.provider("only").await["state"], state, "{error_type}");
+    }
 }
 
 #[tokio::test]
@@ -863,29 +854,18 @@ async fn a_token_count_refused_or_stalled_neither_cools_down_its_provider_nor_wa
     );
     let response = proxy.messages(body("m", false)).await;
     assert_eq!(response.headers()["x-claude-lb-provider"], "relay");
-    // A count whose body never comes: the next provider answers once request_timeout (2 s)
-    // is over, not after a whole answer's deadline; `relay` answered, so it stays available.
-    let started = tokio::time::Instant::now();
-    let response = count().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["x-claude-lb-provider"], "backup");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(proxy.provider("relay").await["state"], "available");
-    // A count gets no answer from `relay` at all: the same wait, and `relay` cools down.
-    let started = tokio::time::Instant::now();
-    let response = count().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["x-claude-lb-provider"], "backup");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(proxy.provider("relay").await["state"], "cooling_down");
+    // A count whose body never comes, then one that gets no answer at all: each time the
+    // next provider answers once request_timeout (2 s) is over, not after a whole answer's
+    // deadline; `relay` answered the first, so only the second cools it down.
+    for relay_after in ["available", "cooling_down"] {
+        let started = tokio::time::Instant::now();
+        let response = count().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-claude-lb-provider"], "backup");
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(10), "{took:?}");
+        assert_eq!(proxy.provider("relay").await["state"], relay_after);
+    }
 }
 
 #[tokio::test]
