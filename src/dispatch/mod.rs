@@ -33,7 +33,7 @@ use tokio::time::Instant;
 pub use stream::{AnswerStream, LogLine};
 
 use crate::config::{Affinity, Config, Provider};
-use crate::core::affinity::{AffinityTable, ProviderSessions};
+use crate::core::affinity::{AffinityTable, ProviderSessions, SessionKey};
 use crate::core::classify::{self, Failure, TimeoutPhase, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
@@ -805,14 +805,18 @@ impl Dispatcher {
         // The session's provider in this route, which an answer from another one moves.
         let recorded = own.as_ref().map(|(provider, _)| provider.clone());
         // A rule's request may carry on the session's conversation (thinking on or off, a web
-        // search tool): when the rule holds the provider of the session's other requests, and
-        // that provider served the session more recently than the rule's own, it goes first.
+        // search tool): when the rule holds the provider of the session's other requests, that
+        // provider goes first if it served the session more recently than the rule's own, and
+        // an answer from another provider moves the conversation too (`carried`).
+        let mut carried: Option<(SessionKey, ProviderId)> = None;
         if let (Some(rule), Some(conversation)) = (rule, conversation) {
             if let Some((provider, used)) = self.affinity.peek(conversation, ttl, started) {
                 let providers = &generation.config.providers;
-                let in_rule = rule.providers.iter().any(|&i| providers[i].id == provider);
-                if in_rule && own.as_ref().is_none_or(|(_, own_used)| used > *own_used) {
-                    own = Some((provider, used));
+                if rule.providers.iter().any(|&i| providers[i].id == provider) {
+                    if own.as_ref().is_none_or(|(_, own_used)| used > *own_used) {
+                        own = Some((provider.clone(), used));
+                    }
+                    carried = Some((conversation, provider));
                 }
             }
         }
@@ -902,6 +906,17 @@ impl Dispatcher {
                     }
                     if let (Some(session), Some(shared)) = (served, &self.shared) {
                         shared.session_served(session, &provider.id, settings.affinity_ttl, moved);
+                    }
+                    let carried_away = carried
+                        .as_ref()
+                        .filter(|(_, was)| *was != provider.id && served.is_some());
+                    if let Some((conversation, _)) = carried_away {
+                        let (conversation, ttl) = (*conversation, settings.affinity_ttl);
+                        self.affinity
+                            .record(conversation, &provider.id, ttl, Instant::now());
+                        if let Some(shared) = &self.shared {
+                            shared.session_served(conversation, &provider.id, ttl, true);
+                        }
                     }
                     // The one place where a provider's answer becomes the client's: its key
                     // never goes along, in headers, a whole body or any event of a stream.

@@ -163,18 +163,48 @@ async fn a_rules_request_follows_the_sessions_provider_when_the_rule_holds_it() 
     let routes =
         "routes:\n  - name: thinking\n    when: { thinking: true }\n    providers: [p0, p1, p2]\n";
     let (proxy, _mocks) = pool(3, routes).await;
-    let mut thinking: serde_json::Value =
-        serde_json::from_str(&body("claude-opus-5-5", false)).unwrap();
-    thinking["thinking"] = serde_json::json!({"type": "enabled", "budget_tokens": 1024});
     let mut served = Vec::new();
     for _ in 0..4 {
         served.push(send(&proxy, Some("s"), body("claude-opus-5-5", false)).await);
-        served.push(send(&proxy, Some("s"), thinking.to_string()).await);
+        served.push(send(&proxy, Some("s"), thinking_body()).await);
     }
     assert_eq!(
         tally(&served).len(),
         1,
         "one conversation on one provider: {served:?}"
+    );
+}
+
+/// A small request with extended thinking on.
+fn thinking_body() -> String {
+    let mut thinking: serde_json::Value =
+        serde_json::from_str(&body("claude-opus-5-5", false)).unwrap();
+    thinking["thinking"] = serde_json::json!({"type": "enabled", "budget_tokens": 1024});
+    thinking.to_string()
+}
+
+#[tokio::test]
+async fn a_rules_request_that_fails_over_moves_the_conversation_with_it() {
+    let a = MockUpstream::anthropic().start().await;
+    let b = MockUpstream::anthropic().start().await;
+    let yaml = format!(
+        "providers:\n{}{}settings:\n  request_timeout: 2\n  failure_cooldown: 1\nroutes:\n  - name: thinking\n    when: {{ thinking: true }}\n    providers: [a, b]\n",
+        provider("a", &a),
+        provider("b", &b)
+    );
+    let proxy = Proxy::start(&yaml).await;
+    assert_eq!(
+        send(&proxy, Some("s"), body("claude-opus-5-5", false)).await,
+        "a"
+    );
+    a.push_reply(Reply::status(529));
+    assert_eq!(send(&proxy, Some("s"), thinking_body()).await, "b");
+    // `a` is back, but the conversation's last answer came from `b`, which holds its cache.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(proxy.provider("a").await["state"], "available");
+    assert_eq!(
+        send(&proxy, Some("s"), body("claude-opus-5-5", false)).await,
+        "b"
     );
 }
 
