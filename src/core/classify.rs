@@ -53,9 +53,10 @@ pub enum Failure {
         /// The upstream's `retry-after`, parsed with [`crate::core::retry_after`].
         retry_after: Option<Duration>,
     },
-    /// A stream `error` event arrived before the commit point.
+    /// The provider's own error in a successful answer: a stream's `error` event before the
+    /// commit point, or an `error` object in a translated 200 answer (metrics: `stream_error`).
     StreamError {
-        /// The event's `error.type`, when it could be read.
+        /// The error's `type`, when it could be read.
         error_type: Option<String>,
     },
     /// The stream ended before the commit point.
@@ -227,10 +228,10 @@ impl fmt::Display for Failure {
             Self::StreamError {
                 error_type: Some(kind),
             } => {
-                write!(f, "error event {kind} before the first content")
+                write!(f, "the provider's error {kind} before any content")
             }
             Self::StreamError { error_type: None } => {
-                f.write_str("error event before the first content")
+                f.write_str("the provider's error before any content")
             }
             Self::StreamEnded => f.write_str("stream ended before the first content"),
             Self::InvalidResponse => f.write_str("invalid response"),

@@ -233,11 +233,11 @@ fn failure_descriptions() {
         ),
         (
             stream_error("overloaded_error"),
-            "error event overloaded_error before the first content",
+            "the provider's error overloaded_error before any content",
         ),
         (
             Failure::StreamError { error_type: None },
-            "error event before the first content",
+            "the provider's error before any content",
         ),
         (
             Failure::StreamEnded,
