@@ -124,12 +124,23 @@ pub fn build<'a>(
     opts: &RequestOptions<'a>,
 ) -> ChatCompletionRequest<'a> {
     let style = opts.reasoning;
+    let thinking = ThinkingMode::of(request);
+    // DeepSeek in thinking mode refuses a request whose assistant turn made tool calls
+    // without a `reasoning_content`, as a turn served by another provider (or with thinking
+    // off) has none: such a turn gets an empty one.
+    let reasoning = match style {
+        ReasoningStyle::DeepSeek if !matches!(thinking, ThinkingMode::Off) => {
+            AssistantReasoning::Always
+        }
+        ReasoningStyle::DeepSeek => AssistantReasoning::WhenThought,
+        _ => AssistantReasoning::Never,
+    };
     let mut messages = Vec::with_capacity(request.messages.len() + 1);
     if let Some(system) = system_text(request.system.as_ref()) {
         messages.push(ChatMessage::System { content: system });
     }
     for message in &request.messages {
-        convert_message(message, style, &mut messages);
+        convert_message(message, reasoning, &mut messages);
     }
     let messages = answer_every_tool_call(messages);
 
@@ -152,7 +163,6 @@ pub fn build<'a>(
         (max_tokens, None)
     };
 
-    let thinking = ThinkingMode::of(request);
     let mut chat = ChatCompletionRequest {
         model: opts.model,
         messages,
@@ -195,20 +205,7 @@ pub fn build<'a>(
                 ThinkingMode::Adaptive(effort) => Some(openai_effort(effort)),
             };
         }
-        ReasoningStyle::DeepSeek => {
-            let (kind, effort) = match thinking {
-                ThinkingMode::Off => ("disabled", None),
-                ThinkingMode::Budget(budget) => ("enabled", Some(effort_from_budget(budget))),
-                ThinkingMode::Adaptive(effort) => ("enabled", Some(deepseek_effort(effort))),
-            };
-            chat.thinking = Some(DeepSeekThinking { kind });
-            chat.reasoning_effort = effort;
-            if effort.is_some() {
-                // Thinking mode ignores sampling parameters.
-                chat.temperature = None;
-                chat.top_p = None;
-            }
-        }
+        ReasoningStyle::DeepSeek => deepseek_thinking(&mut chat, thinking),
         ReasoningStyle::OpenRouter => {
             chat.top_k = request.top_k;
             chat.reasoning = match thinking {
@@ -225,6 +222,29 @@ pub fn build<'a>(
         }
     }
     chat
+}
+
+/// DeepSeek's thinking toggle and effort for the thinking the client asked for.
+fn deepseek_thinking(chat: &mut ChatCompletionRequest<'_>, thinking: ThinkingMode<'_>) {
+    let (kind, effort) = match thinking {
+        ThinkingMode::Off => ("disabled", None),
+        ThinkingMode::Budget(budget) => ("enabled", Some(effort_from_budget(budget))),
+        ThinkingMode::Adaptive(effort) => ("enabled", Some(deepseek_effort(effort))),
+    };
+    chat.thinking = Some(DeepSeekThinking { kind });
+    chat.reasoning_effort = effort;
+    if effort.is_some() {
+        // Thinking mode ignores sampling parameters, and refuses a forced tool choice
+        // ("does not support this tool_choice"): the model is left to choose.
+        chat.temperature = None;
+        chat.top_p = None;
+        if matches!(
+            chat.tool_choice,
+            Some(ChatToolChoice::Mode("required") | ChatToolChoice::Function { .. })
+        ) {
+            chat.tool_choice = Some(ChatToolChoice::Mode("auto"));
+        }
+    }
 }
 
 /// The thinking the client asked for.
@@ -320,9 +340,20 @@ fn join<'a>(texts: impl Iterator<Item = &'a str>, separator: &str) -> Option<Cow
     result
 }
 
+/// Which assistant turns carry `reasoning_content` (DeepSeek's thinking text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AssistantReasoning {
+    /// Never (every upstream but DeepSeek).
+    Never,
+    /// The turns that have thinking blocks.
+    WhenThought,
+    /// Those, and every turn that made tool calls (empty when it has no thinking).
+    Always,
+}
+
 fn convert_message<'a>(
     message: &'a Message,
-    style: ReasoningStyle,
+    reasoning: AssistantReasoning,
     out: &mut Vec<ChatMessage<'a>>,
 ) {
     match message.role {
@@ -339,7 +370,7 @@ fn convert_message<'a>(
                 out.push(ChatMessage::System { content });
             }
         }
-        Role::Assistant => convert_assistant(&message.content, style, out),
+        Role::Assistant => convert_assistant(&message.content, reasoning, out),
         Role::User | Role::Unknown => convert_user(&message.content, out),
     }
 }
@@ -353,7 +384,7 @@ fn block_text(block: &ContentBlock) -> Option<&str> {
 
 fn convert_assistant<'a>(
     content: &'a MessageContent,
-    style: ReasoningStyle,
+    reasoning: AssistantReasoning,
     out: &mut Vec<ChatMessage<'a>>,
 ) {
     let blocks = match content {
@@ -388,16 +419,19 @@ fn convert_assistant<'a>(
         // Thinking-only or empty turns have nothing an OpenAI upstream accepts.
         return;
     }
-    let reasoning_content = if style == ReasoningStyle::DeepSeek {
-        join(
+    let reasoning_content = match reasoning {
+        AssistantReasoning::Never => None,
+        AssistantReasoning::WhenThought | AssistantReasoning::Always => join(
             blocks.iter().filter_map(|block| match block {
                 ContentBlock::Thinking { thinking, .. } => Some(thinking.as_str()),
                 _ => None,
             }),
             "\n\n",
         )
-    } else {
-        None
+        .or_else(|| {
+            (reasoning == AssistantReasoning::Always && !tool_calls.is_empty())
+                .then_some(Cow::Borrowed(""))
+        }),
     };
     out.push(ChatMessage::Assistant {
         content,

@@ -92,7 +92,7 @@ fn worked_example_of_a_claude_code_request_for_deepseek() {
       "messages": [
         {"role": "system", "content": "You are Claude Code, an interactive CLI tool..."},
         {"role": "user", "content": "What is in src?"},
-        {"role": "assistant", "content": "I'll list the src directory first.",
+        {"role": "assistant", "content": "I'll list the src directory first.", "reasoning_content": "",
          "tool_calls": [{"id": "toolu_01Vb7mJc2QeZt5RkYw9nHs4a", "type": "function",
                          "function": {"name": "Bash",
                                       "arguments": "{\"command\":\"ls -la src\",\"description\":\"List files in src\"}"}}]},
@@ -468,6 +468,60 @@ fn deepseek_gets_reasoning_content_back_on_assistant_turns() {
     );
     let other = translate(&request, &NONE);
     assert!(other["messages"][1].get("reasoning_content").is_none());
+}
+
+#[test]
+fn deepseek_in_thinking_mode_gets_a_reasoning_content_on_every_tool_call_turn() {
+    // A tool-call turn without thinking (served by another provider, or with thinking off):
+    // DeepSeek in thinking mode refuses the request unless the turn has the field.
+    let turns = json!([
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "ls"}},
+        ]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "a"}]},
+        {"role": "assistant", "content": "done"},
+        {"role": "user", "content": "again"},
+    ]);
+    let deepseek = RequestOptions {
+        reasoning: ReasoningStyle::DeepSeek,
+        ..NONE
+    };
+    let thinking = translate(
+        &req(json!({"messages": turns, "thinking": {"type": "adaptive"}})),
+        &deepseek,
+    );
+    assert_eq!(thinking["messages"][1]["reasoning_content"], "");
+    // A turn without tool calls does not need it.
+    assert!(thinking["messages"][3].get("reasoning_content").is_none());
+    // Thinking off: nothing added.
+    let off = translate(&req(json!({"messages": turns})), &deepseek);
+    assert!(off["messages"][1].get("reasoning_content").is_none());
+}
+
+#[test]
+fn deepseek_in_thinking_mode_lets_the_model_choose_its_tool() {
+    let tools = json!([{"name": "WebSearch", "input_schema": {"type": "object"}}]);
+    let deepseek = RequestOptions {
+        reasoning: ReasoningStyle::DeepSeek,
+        ..NONE
+    };
+    for choice in [
+        json!({"type": "any"}),
+        json!({"type": "tool", "name": "WebSearch"}),
+    ] {
+        let thinking = translate(
+            &req(json!({"tools": tools, "tool_choice": choice, "thinking": {"type": "adaptive"}})),
+            &deepseek,
+        );
+        assert_eq!(thinking["tool_choice"], "auto", "{choice}");
+        // Without thinking the choice is kept.
+        let off = translate(
+            &req(json!({"tools": tools, "tool_choice": choice})),
+            &deepseek,
+        );
+        assert_ne!(off["tool_choice"], "auto", "{choice}");
+    }
 }
 
 #[test]
