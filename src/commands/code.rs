@@ -43,6 +43,17 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 const INSTALL_HINT: &str = "install Claude Code with `npm install -g @anthropic-ai/claude-code`, or name the executable with --claude PATH";
 
+/// Refuses to start Claude Code with the placeholder key against a config whose `clients:`
+/// would refuse it.
+fn needs_no_key(config: &crate::config::Config, args: &CodeArgs) -> anyhow::Result<()> {
+    if !config.clients.is_empty() && client_key(args).as_deref() == Some(PLACEHOLDER_KEY) {
+        bail!(
+            "this config has `clients:`, so Claude Code needs one of their keys: pass --client-key KEY or set CLAUDE_LB_CLIENT_KEY (`claude-lb clients add NAME` makes one)"
+        );
+    }
+    Ok(())
+}
+
 /// `claude-lb code` from the command line; the exit code is Claude Code's.
 pub fn run_cli(global: &GlobalArgs, args: &CodeArgs, printer: &Printer) -> ExitCode {
     match run(global, args, *printer) {
@@ -65,12 +76,7 @@ fn run(global: &GlobalArgs, args: &CodeArgs, printer: Printer) -> anyhow::Result
             return Ok(ExitStatus::Failure.into());
         };
         config_path = Some(path);
-        if !loaded.config.clients.is_empty() && client_key(args).as_deref() == Some(PLACEHOLDER_KEY)
-        {
-            bail!(
-                "this config has `clients:`, so Claude Code needs one of their keys: pass --client-key KEY or set CLAUDE_LB_CLIENT_KEY (`claude-lb clients add NAME` makes one)"
-            );
-        }
+        needs_no_key(&loaded.config, args)?;
         loaded.config.settings.listen
     };
     if listen.port() == 0 {
@@ -96,7 +102,10 @@ fn run(global: &GlobalArgs, args: &CodeArgs, printer: Printer) -> anyhow::Result
                 let config_path = match config_path {
                     Some(path) => path,
                     None => match instance::load_config(global, &printer)? {
-                        Some((path, _)) => path,
+                        Some((path, loaded)) => {
+                            needs_no_key(&loaded.config, args)?;
+                            path
+                        }
                         None => return Ok(ExitStatus::Failure.into()),
                     },
                 };

@@ -120,15 +120,19 @@ fn code_with_clients_needs_a_client_key_and_passes_it_to_claude() {
         "{}clients:\n  - name: me\n    key: \"{key}\"\n",
         config(port)
     );
-    let mut cli = with_fake_claude();
-    cli.write("providers.yaml", &yaml);
-    let run = cli.args(["code"]).run();
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("--client-key"), "{run:?}");
-    assert!(
-        !run.stdout.contains("BASE_URL="),
-        "Claude Code was not started: {run:?}"
-    );
+    // Without a key: refused, with the address from the config or from --listen alike.
+    let elsewhere = format!("127.0.0.1:{}", free_port());
+    for listen in [&[][..], &["--listen", elsewhere.as_str()][..]] {
+        let mut cli = with_fake_claude();
+        cli.write("providers.yaml", &yaml);
+        let run = cli.args(["code"]).args(listen.iter().copied()).run();
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains("--client-key"), "{run:?}");
+        assert!(
+            !run.stdout.contains("BASE_URL="),
+            "Claude Code was not started: {run:?}"
+        );
+    }
     let mut cli = with_fake_claude();
     cli.write("providers.yaml", &yaml);
     let run = cli.args(["code", "--client-key", key]).run();
