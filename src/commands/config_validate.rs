@@ -93,7 +93,25 @@ fn json_report(
             })
             .collect()
     };
+    // A mistake that has no place in the file (none of the providers is usable, the file
+    // cannot be read) is still one JSON document, its error without a line.
+    let unplaced = |message: String, warnings: Vec<serde_json::Value>| {
+        serde_json::json!({
+            "file": file,
+            "valid": false,
+            "errors": [{"line": null, "column": null, "path": null, "message": message}],
+            "warnings": warnings,
+        })
+    };
     let (document, status) = match loaded {
+        Ok(loaded) if !loaded.config.providers.iter().any(config::Provider::usable) => (
+            unplaced(
+                "no provider is usable (each enabled one misses its key), so `serve` would not start"
+                    .to_owned(),
+                list(&loaded.warnings),
+            ),
+            ExitStatus::Failure,
+        ),
         Ok(loaded) => {
             let providers = &loaded.config.providers;
             (
@@ -117,7 +135,7 @@ fn json_report(
             }),
             ExitStatus::Failure,
         ),
-        Err(other) => return Err(other.into()),
+        Err(other) => (unplaced(other.to_string(), Vec::new()), ExitStatus::Failure),
     };
     printer
         .line(serde_json::to_string_pretty(&document)?)

@@ -421,6 +421,26 @@ fn config_validate_json_reports_errors_and_warnings() {
     assert_eq!(report["enabled"], 1);
     assert_eq!(report["errors"], serde_json::json!([]));
     assert_eq!(report["warnings"], serde_json::json!([]));
+
+    // What `serve` refuses is invalid here too, and a file that cannot be read is still one
+    // JSON document on stdout.
+    let unusable = "providers:\n  - name: a\n    type: anthropic\n    auth_type: api_key\n    auth_value: \"${CLAUDE_LB_TEST_UNSET_KEY}\"\n";
+    let lb = ClaudeLb::new();
+    let path = lb.write("p.yaml", unusable);
+    let missing = path.with_file_name("missing.yaml");
+    for (file, message) in [(&path, "no provider is usable"), (&missing, "missing.yaml")] {
+        let mut lb = ClaudeLb::new();
+        let run = lb
+            .args(["config", "validate", "--json", "--config"])
+            .arg_path(file)
+            .run();
+        assert_eq!(run.code, 1, "{run:?}");
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(report["valid"], false, "{report}");
+        assert_eq!(report["errors"][0]["line"], serde_json::Value::Null);
+        let text = report["errors"][0]["message"].as_str().unwrap();
+        assert!(text.contains(message), "{text}");
+    }
 }
 
 #[test]
