@@ -33,7 +33,7 @@ use url::Url;
 pub use clients::Client;
 pub use diagnostic::{Diagnostic, Pos, Severity};
 pub use listen::parse_listen;
-pub use save::save_atomic;
+pub use save::{save_atomic, save_edit};
 pub use secret::{KeyDigest, Secret};
 
 pub use crate::core::select::Strategy;

@@ -25,6 +25,12 @@ pub enum SaveError {
     /// The file could not be written.
     #[error("cannot write `{}`: {source}", .path.display())]
     Io { path: PathBuf, source: io::Error },
+    /// The file is no longer the text the edit was made from; nothing was written.
+    #[error(
+        "not saved: `{}` changed after this command read it (another edit at the same time?); run the command again",
+        .path.display()
+    )]
+    Changed { path: PathBuf },
 }
 
 /// An environment lookup for checking the shape of a config before saving it: a variable that
@@ -48,21 +54,75 @@ pub fn save_atomic(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Diagnostic>, SaveError> {
-    let warnings = match load_str(text, &path.display().to_string(), env) {
-        Ok(loaded) => loaded.warnings,
-        Err(ConfigError::Invalid { errors, .. }) => return Err(SaveError::Invalid { errors }),
-        Err(other) => {
-            return Err(SaveError::Io {
-                path: path.to_path_buf(),
-                source: io::Error::other(other.to_string()),
-            });
-        }
+    let warnings = validate(path, text, env)?;
+    write_atomic(path, text.as_bytes()).map_err(|source| io_error(path, source))?;
+    Ok(warnings)
+}
+
+/// [`save_atomic`] for an edit of the text `old` (empty: of a file that did not exist): the
+/// file is written only if it still holds `old`. The check and the write happen under a lock
+/// on the file's directory that every such save takes, so of two edits made at once from the
+/// same text, one is written and the other refused ([`SaveError::Changed`]), never lost.
+pub fn save_edit(
+    path: &Path,
+    old: &str,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Diagnostic>, SaveError> {
+    let warnings = validate(path, text, env)?;
+    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let _lock = lock_dir(&target).map_err(|source| io_error(path, source))?;
+    let current = match fs::read(&target) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io_error(path, e)),
     };
-    write_atomic(path, text.as_bytes()).map_err(|source| SaveError::Io {
+    if current != old.as_bytes() {
+        return Err(SaveError::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    write_atomic(path, text.as_bytes()).map_err(|source| io_error(path, source))?;
+    Ok(warnings)
+}
+
+/// The warnings about `text` as a config, or every error in it.
+fn validate(
+    path: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Diagnostic>, SaveError> {
+    match load_str(text, &path.display().to_string(), env) {
+        Ok(loaded) => Ok(loaded.warnings),
+        Err(ConfigError::Invalid { errors, .. }) => Err(SaveError::Invalid { errors }),
+        Err(other) => Err(io_error(path, io::Error::other(other.to_string()))),
+    }
+}
+
+fn io_error(path: &Path, source: io::Error) -> SaveError {
+    SaveError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(warnings)
+    }
+}
+
+/// An exclusive lock on the directory of `file` (created if missing), held until the returned
+/// handle is dropped. Advisory: it orders claude-lb's own edits, not an editor's.
+#[cfg(unix)]
+fn lock_dir(file: &Path) -> io::Result<fs::File> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir)?;
+    let handle = fs::File::open(&dir)?;
+    rustix::fs::flock(&handle, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(handle)
+}
+
+#[cfg(not(unix))]
+fn lock_dir(_file: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, then renames it
@@ -170,6 +230,25 @@ mod tests {
         assert!(message.contains("providers[0].type"), "{message}");
         assert!(message.contains("providers[1].name"), "{message}");
         assert_eq!(fs::read_to_string(&path).unwrap(), VALID);
+    }
+
+    #[test]
+    fn an_edit_of_text_the_file_no_longer_holds_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("providers.yaml");
+        let edited = format!("{VALID}# edited\n");
+        // A new file: the edit was made from nothing.
+        save_edit(&path, "", VALID, &lenient_env(&no_env)).unwrap();
+        // Someone else wrote it in between.
+        let err = save_edit(&path, "", &edited, &lenient_env(&no_env)).unwrap_err();
+        assert!(matches!(err, SaveError::Changed { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("changed after this command read it")
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), VALID);
+        save_edit(&path, VALID, &edited, &lenient_env(&no_env)).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), edited);
     }
 
     #[test]

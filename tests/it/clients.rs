@@ -54,6 +54,52 @@ async fn send(proxy: &Proxy, auth: Option<(&str, String)>) -> u16 {
     request.send().await.unwrap().status().as_u16()
 }
 
+#[test]
+fn edits_made_at_once_are_each_written_or_refused_never_lost() {
+    // Eight `clients add` at once, all reading the same file: each either writes its client
+    // or says the file changed under it and writes nothing. None reports a client the file
+    // does not hold.
+    let lb = ClaudeLb::new();
+    let path = lb.write("providers.yaml", &config_at("http://127.0.0.1:9"));
+    let children: Vec<_> = (0..8)
+        .map(|n| {
+            let name = format!("c{n}");
+            let child = ClaudeLb::new()
+                .args(["--config"])
+                .arg_path(&path)
+                .args(["clients", "add", &name, "--yes"])
+                .spawn();
+            (name, child)
+        })
+        .collect();
+    let mut written = Vec::new();
+    for (name, child) in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => written.push(name),
+            Some(1) => assert!(
+                stderr.contains("changed after this command read it"),
+                "{name}: {stderr}"
+            ),
+            other => panic!("{name}: exit {other:?}: {stderr}"),
+        }
+    }
+    assert!(!written.is_empty());
+    let list = run_in(&path, &["clients", "list", "--json"]);
+    assert_eq!(list.code, 0, "{list:?}");
+    let listed: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    let mut names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    written.sort();
+    assert_eq!(names, written);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_prints_a_key_that_authenticates_and_writes_only_its_digest() {
     let mock = MockUpstream::anthropic().start().await;

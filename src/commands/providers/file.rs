@@ -115,7 +115,7 @@ pub(crate) fn save_warning_about(
     prefix: Option<&str>,
     printer: Printer,
 ) -> anyhow::Result<Result<(), ExitStatus>> {
-    match config::save_atomic(path, text, &lenient_env(&crate::env::process)) {
+    match config::save_edit(path, old, text, &lenient_env(&crate::env::process)) {
         Ok(warnings) => {
             if let Some(prefix) = prefix {
                 for w in warnings.iter().filter(|w| w.path.starts_with(prefix)) {
