@@ -34,7 +34,14 @@ pub fn run(
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let body = read_request(args)?;
-    let headers = headers(&args.headers)?;
+    let headers = match headers(&args.headers) {
+        Ok(headers) => headers,
+        // A malformed --header is a mistake on the command line.
+        Err(error) => {
+            printer.error(format_args!("{error:#}"));
+            return Ok(ExitStatus::Usage);
+        }
+    };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let explanation = if let Some(url) = &args.remote {
         runtime.block_on(ask_remote(

@@ -296,7 +296,7 @@ fn a_refused_add_writes_nothing_and_says_why() {
         ),
         (
             &["clients", "add", "bob", "--providers", "main,mian2"],
-            1,
+            2,
             "no provider named \"mian2\"",
         ),
         (&["clients", "add", "bob", "--rpm", "0"], 2, "--rpm"),

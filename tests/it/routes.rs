@@ -568,6 +568,12 @@ fn route_explain_pinned_and_its_errors() {
     let run = explain(&json!({"messages": []}), &[]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("no \"model\" string"), "{}", run.stderr);
+    // A malformed --header is a usage error.
+    for header in ["nocolon", "bad name: v"] {
+        let run = explain(&request("claude-opus-5-5"), &["--header", header]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains("--header"), "{}", run.stderr);
+    }
 }
 
 #[tokio::test]

@@ -53,7 +53,8 @@ pub fn run(
             did_you_mean(unknown, &known),
             known.join(", ")
         ));
-        return Ok(ExitStatus::Failure);
+        // A name that is not in the config is a mistake on the command line, as everywhere.
+        return Ok(ExitStatus::Usage);
     }
 
     let key = new_client_key().map_err(|_| {
