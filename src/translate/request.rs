@@ -142,7 +142,7 @@ pub fn build<'a>(
     for message in &request.messages {
         convert_message(message, reasoning, &mut messages);
     }
-    let messages = answer_every_tool_call(messages);
+    let messages = answer_every_tool_call(merge_assistant_turns(messages));
 
     let tools: Vec<ChatTool<'a>> = request.tools.iter().flatten().filter_map(tool).collect();
     let (tool_choice, parallel_tool_calls) = if tools.is_empty() {
@@ -602,6 +602,44 @@ fn document_part<'a>(
         None => text,
     };
     Some(ContentPart::Text { text })
+}
+
+/// Joins assistant messages that follow each other into one. The Messages API merges
+/// consecutive turns of one role, so a history may hold `assistant [call A]`, `assistant
+/// [call B]`, `user [result A, result B]`; an OpenAI server wants each call's result right
+/// after the message that made it, so both calls must be one message.
+fn merge_assistant_turns(messages: Vec<ChatMessage<'_>>) -> Vec<ChatMessage<'_>> {
+    fn joined<'a>(a: Option<Cow<'a, str>>, b: Option<Cow<'a, str>>) -> Option<Cow<'a, str>> {
+        match (a, b) {
+            (Some(a), Some(b)) if a.is_empty() => Some(b),
+            (Some(a), Some(b)) if b.is_empty() => Some(a),
+            (Some(a), Some(b)) => Some(Cow::Owned(format!("{a}\n\n{b}"))),
+            (a, b) => a.or(b),
+        }
+    }
+    let mut out: Vec<ChatMessage<'_>> = Vec::with_capacity(messages.len());
+    for message in messages {
+        match (out.last_mut(), message) {
+            (
+                Some(ChatMessage::Assistant {
+                    content,
+                    reasoning_content,
+                    tool_calls,
+                }),
+                ChatMessage::Assistant {
+                    content: next_content,
+                    reasoning_content: next_reasoning,
+                    tool_calls: next_calls,
+                },
+            ) => {
+                *content = joined(content.take(), next_content);
+                *reasoning_content = joined(reasoning_content.take(), next_reasoning);
+                tool_calls.extend(next_calls);
+            }
+            (_, message) => out.push(message),
+        }
+    }
+    out
 }
 
 /// The consistency pass: every assistant tool call is answered by a `tool` message right after

@@ -525,6 +525,37 @@ fn deepseek_in_thinking_mode_lets_the_model_choose_its_tool() {
 }
 
 #[test]
+fn consecutive_assistant_turns_become_one_message_and_keep_their_results() {
+    let request = req(json!({"messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": [
+            {"type": "text", "text": "First."},
+            {"type": "tool_use", "id": "a", "name": "Bash", "input": {"command": "ls"}},
+        ]},
+        {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "b", "name": "Bash", "input": {"command": "pwd"}},
+        ]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "a", "content": "a.txt"},
+            {"type": "tool_result", "tool_use_id": "b", "content": "/home"},
+        ]},
+    ]}));
+    let chat = translate(&request, &NONE);
+    let messages = chat["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 4, "{chat}");
+    assert_eq!(messages[1]["content"], "First.");
+    assert_eq!(messages[1]["tool_calls"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (&messages[2]["tool_call_id"], &messages[2]["content"]),
+        (&json!("a"), &json!("a.txt"))
+    );
+    assert_eq!(
+        (&messages[3]["tool_call_id"], &messages[3]["content"]),
+        (&json!("b"), &json!("/home"))
+    );
+}
+
+#[test]
 fn structured_output_and_dropped_fields() {
     check(
         req(json!({
