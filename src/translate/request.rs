@@ -67,6 +67,8 @@ pub struct RequestOptions<'a> {
 pub enum ReasoningStyle {
     /// No reasoning parameters (generic OpenAI-compatible servers, non-reasoning models).
     None,
+    /// OpenAI's other models: no reasoning parameters, at most four stop sequences.
+    OpenAi,
     /// OpenAI reasoning models: `reasoning_effort`, `max_completion_tokens`, no sampling
     /// parameters, at most four stop sequences.
     OpenAiEffort,
@@ -96,6 +98,8 @@ impl ReasoningStyle {
             ReasoningStyle::DeepSeek
         } else if is("openai.com") && is_openai_reasoning_model(model) {
             ReasoningStyle::OpenAiEffort
+        } else if is("openai.com") {
+            ReasoningStyle::OpenAi
         } else {
             ReasoningStyle::None
         }
@@ -194,6 +198,9 @@ pub fn build<'a>(
     }
     match style {
         ReasoningStyle::None => {}
+        ReasoningStyle::OpenAi => {
+            chat.stop = chat.stop.map(|s| &s[..s.len().min(OPENAI_MAX_STOP)]);
+        }
         ReasoningStyle::OpenAiEffort => {
             // Reasoning models reject sampling parameters.
             chat.temperature = None;

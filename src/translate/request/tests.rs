@@ -525,6 +525,23 @@ fn deepseek_in_thinking_mode_lets_the_model_choose_its_tool() {
 }
 
 #[test]
+fn openai_gets_at_most_four_stop_sequences_whatever_the_model() {
+    let stops = json!({"stop_sequences": ["a", "b", "c", "d", "e"]});
+    for (host, model) in [("api.openai.com", "gpt-4.1"), ("api.openai.com", "o3")] {
+        let opts = RequestOptions {
+            model,
+            reasoning: ReasoningStyle::guess(host, model),
+            ..NONE
+        };
+        let chat = translate(&req(stops.clone()), &opts);
+        assert_eq!(chat["stop"], json!(["a", "b", "c", "d"]), "{model}");
+    }
+    // Other servers get them all.
+    let chat = translate(&req(stops), &NONE);
+    assert_eq!(chat["stop"].as_array().unwrap().len(), 5);
+}
+
+#[test]
 fn consecutive_assistant_turns_become_one_message_and_keep_their_results() {
     let request = req(json!({"messages": [
         {"role": "user", "content": "go"},
@@ -597,7 +614,7 @@ fn guesses_reasoning_style_from_host_and_model() {
         ),
         ("api.openai.com", "o3-mini", ReasoningStyle::OpenAiEffort),
         ("api.openai.com", "gpt-5.1", ReasoningStyle::OpenAiEffort),
-        ("api.openai.com", "gpt-4o", ReasoningStyle::None),
+        ("api.openai.com", "gpt-4o", ReasoningStyle::OpenAi),
         ("localhost", "deepseek-r1:14b", ReasoningStyle::None),
         ("notopenrouter.ai", "x", ReasoningStyle::None),
         ("openrouter.ai", "x", ReasoningStyle::OpenRouter),
