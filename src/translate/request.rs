@@ -146,7 +146,10 @@ pub fn build<'a>(
     for message in &request.messages {
         convert_message(message, reasoning, &mut messages);
     }
-    let messages = answer_every_tool_call(merge_assistant_turns(messages));
+    let mut messages = answer_every_tool_call(merge_assistant_turns(messages));
+    if style == ReasoningStyle::None {
+        messages = system_first(messages);
+    }
 
     let tools: Vec<ChatTool<'a>> = request.tools.iter().flatten().filter_map(tool).collect();
     let (tool_choice, parallel_tool_calls) = if tools.is_empty() {
@@ -609,6 +612,58 @@ fn document_part<'a>(
         None => text,
     };
     Some(ContentPart::Text { text })
+}
+
+/// For generic servers (vLLM, llama.cpp, Ollama), whose chat templates refuse a system message
+/// anywhere but first ("System message must be at the beginning"): the leading system messages
+/// become one, and each later one (Claude Code sends hook context as `role: "system"` in the
+/// middle of a conversation) goes in front of the next user message's text, or becomes a user
+/// message when none follows.
+fn system_first(messages: Vec<ChatMessage<'_>>) -> Vec<ChatMessage<'_>> {
+    let mut out: Vec<ChatMessage<'_>> = Vec::with_capacity(messages.len());
+    let mut pending: Option<String> = None;
+    for message in messages {
+        match message {
+            ChatMessage::System { content } => match out.as_mut_slice() {
+                [] => out.push(ChatMessage::System { content }),
+                [ChatMessage::System { content: first }] => {
+                    *first = Cow::Owned(format!("{first}\n\n{content}"));
+                }
+                _ => {
+                    let joined = match pending.take() {
+                        Some(before) => format!("{before}\n\n{content}"),
+                        None => content.into_owned(),
+                    };
+                    pending = Some(joined);
+                }
+            },
+            ChatMessage::User { content } => {
+                let content = match (pending.take(), content) {
+                    (None, content) => content,
+                    (Some(system), ChatContent::Text(text)) => {
+                        ChatContent::Text(Cow::Owned(format!("{system}\n\n{text}")))
+                    }
+                    (Some(system), ChatContent::Parts(mut parts)) => {
+                        parts.insert(
+                            0,
+                            ContentPart::Text {
+                                text: Cow::Owned(system),
+                            },
+                        );
+                        ChatContent::Parts(parts)
+                    }
+                };
+                out.push(ChatMessage::User { content });
+            }
+            other => out.push(other),
+        }
+    }
+    if let Some(system) = pending {
+        out.push(ChatMessage::User {
+            content: ChatContent::Text(Cow::Owned(system)),
+        });
+    }
+    out
 }
 
 /// Joins assistant messages that follow each other into one. The Messages API merges

@@ -138,17 +138,31 @@ fn system_prompt_forms() {
 
 #[test]
 fn system_role_inside_messages_and_unknown_roles() {
+    let request = req(json!({"messages": [
+        {"role": "user", "content": "a"},
+        {"role": "system", "content": [{"type": "text", "text": "mid-conversation rule"}], "output_config": {"effort": "low"}},
+        {"role": "developer", "content": "treated as user"},
+    ]}));
+    let openrouter = RequestOptions {
+        reasoning: ReasoningStyle::OpenRouter,
+        ..NONE
+    };
     check(
-        req(json!({"messages": [
-            {"role": "user", "content": "a"},
-            {"role": "system", "content": [{"type": "text", "text": "mid-conversation rule"}], "output_config": {"effort": "low"}},
-            {"role": "developer", "content": "treated as user"},
-        ]})),
-        &NONE,
+        request.clone(),
+        &openrouter,
         json!({"messages": [
             {"role": "user", "content": "a"},
             {"role": "system", "content": "mid-conversation rule"},
             {"role": "user", "content": "treated as user"},
+        ]}),
+    );
+    // A generic server gets it in front of the next user message.
+    check(
+        request,
+        &NONE,
+        json!({"messages": [
+            {"role": "user", "content": "a"},
+            {"role": "user", "content": "mid-conversation rule\n\ntreated as user"},
         ]}),
     );
 }
@@ -522,6 +536,41 @@ fn deepseek_in_thinking_mode_lets_the_model_choose_its_tool() {
         );
         assert_ne!(off["tool_choice"], "auto", "{choice}");
     }
+}
+
+#[test]
+fn a_generic_server_gets_its_system_messages_first() {
+    let request = req(json!({
+        "system": "You are Claude Code.",
+        "messages": [
+            {"role": "system", "content": "Also this."},
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": "ok"},
+            {"role": "system", "content": "hook context"},
+            {"role": "user", "content": [{"type": "text", "text": "next"}]},
+            {"role": "system", "content": "at the end"},
+        ],
+    }));
+    let chat = translate(&request, &NONE);
+    assert_eq!(
+        chat["messages"],
+        json!([
+            {"role": "system", "content": "You are Claude Code.\n\nAlso this."},
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": "hook context\n\nnext"},
+            {"role": "user", "content": "at the end"},
+        ])
+    );
+    // OpenAI, OpenRouter and DeepSeek take a system message where it stands.
+    let openrouter = translate(
+        &request,
+        &RequestOptions {
+            reasoning: ReasoningStyle::OpenRouter,
+            ..NONE
+        },
+    );
+    assert_eq!(openrouter["messages"][4]["role"], "system");
 }
 
 #[test]
