@@ -620,6 +620,10 @@ fn document_part<'a>(
 /// middle of a conversation) goes in front of the next user message's text, or becomes a user
 /// message when none follows.
 fn system_first(messages: Vec<ChatMessage<'_>>) -> Vec<ChatMessage<'_>> {
+    let is_system = |m: &ChatMessage<'_>| matches!(m, ChatMessage::System { .. });
+    if !messages.iter().skip(1).any(is_system) {
+        return messages;
+    }
     let mut out: Vec<ChatMessage<'_>> = Vec::with_capacity(messages.len());
     let mut pending: Option<String> = None;
     for message in messages {
@@ -678,6 +682,13 @@ fn merge_assistant_turns(messages: Vec<ChatMessage<'_>>) -> Vec<ChatMessage<'_>>
             (Some(a), Some(b)) => Some(Cow::Owned(format!("{a}\n\n{b}"))),
             (a, b) => a.or(b),
         }
+    }
+    let is_assistant = |m: &ChatMessage<'_>| matches!(m, ChatMessage::Assistant { .. });
+    if !messages
+        .windows(2)
+        .any(|pair| is_assistant(&pair[0]) && is_assistant(&pair[1]))
+    {
+        return messages;
     }
     let mut out: Vec<ChatMessage<'_>> = Vec::with_capacity(messages.len());
     for message in messages {
