@@ -334,6 +334,12 @@ pub fn set_enabled(text: &str, name: &str, enabled: bool) -> Result<String, Edit
             item.dash_line + 1
         )));
     }
+    if item.enabled_unusual {
+        return Err(EditError::Unsupported(format!(
+            "`enabled:` of provider {name:?} (line {}) is a YAML alias, anchor or tag, not a plain true or false; set `enabled: {enabled}` by hand",
+            item.dash_line + 1
+        )));
+    }
     let word = if enabled { "true" } else { "false" };
     if let Some(value) = &item.enabled {
         if value.bytes.is_empty() {
@@ -527,6 +533,8 @@ struct Item {
     last_line: usize,
     flow: bool,
     enabled: Option<ScalarAt>,
+    /// Its `enabled:` is an alias, is anchored or has a tag.
+    enabled_unusual: bool,
 }
 
 /// Where an item is in its list.
@@ -721,7 +729,16 @@ impl<'a> Doc<'a> {
             Some(Kind::Scalar(s, _)) => Some(s.clone()),
             _ => None,
         };
-        let enabled = node.get("enabled").and_then(|n| match &n.kind {
+        let enabled_node = node.get("enabled");
+        // An alias, an anchor or a tag is not a value a plain edit can replace.
+        let enabled_unusual = enabled_node.is_some_and(|n| {
+            !matches!(n.kind, Kind::Scalar(..))
+                || matches!(
+                    self.src.text.as_bytes().get(n.start),
+                    Some(b'&' | b'*' | b'!')
+                )
+        });
+        let enabled = enabled_node.and_then(|n| match &n.kind {
             Kind::Scalar(s, _) => Some(ScalarAt {
                 text: s.clone(),
                 bytes: n.start..n.last,
@@ -739,6 +756,7 @@ impl<'a> Doc<'a> {
                 .line_of(node.last.saturating_sub(1).max(node.start)),
             flow: node.flow,
             enabled,
+            enabled_unusual,
         })
     }
 

@@ -329,6 +329,21 @@ fn remove_reports_what_is_there() {
 }
 
 #[test]
+fn an_enabled_that_is_an_alias_anchor_or_tag_is_left_for_the_user() {
+    let base = "off: &off false\non: &on true\nproviders:\n  - name: a\n    type: anthropic\n    auth_type: api_key\n    auth_value: k\n    enabled: VALUE\n";
+    for value in ["*off", "*on", "&flag false", "!!bool true"] {
+        let text = base.replace("VALUE", value);
+        for enabled in [true, false] {
+            let err = set_enabled(&text, "a", enabled).unwrap_err();
+            assert!(
+                err.to_string().contains("is a YAML alias, anchor or tag"),
+                "{value}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
 fn enable_and_disable() {
     // An existing `enabled:` value is rewritten in place, quotes and comment around it kept.
     let after = set_enabled(SEED, "custom_provider", false).unwrap();
