@@ -110,10 +110,7 @@ fn io_error(path: &Path, source: io::Error) -> SaveError {
 /// handle is dropped. Advisory: it orders claude-lb's own edits, not an editor's.
 #[cfg(unix)]
 fn lock_dir(file: &Path) -> io::Result<fs::File> {
-    let dir = match file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = dir_of(file);
     fs::create_dir_all(&dir)?;
     let handle = fs::File::open(&dir)?;
     rustix::fs::flock(&handle, rustix::fs::FlockOperation::LockExclusive)?;
@@ -137,10 +134,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
         Err(e) => return Err(e),
     };
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = dir_of(&target);
     fs::create_dir_all(&dir)?;
     let existing = fs::metadata(&target).ok().map(|m| m.permissions());
     let base = target
@@ -158,6 +152,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     temp.persist(&target)?;
     sync_dir(&dir);
     Ok(())
+}
+
+/// The directory `file` is in (`.` for a bare file name).
+fn dir_of(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// Flushes a directory entry change (the rename) to disk, where the platform allows it.

@@ -133,6 +133,15 @@ pub fn may_resend(failure: &Failure, resend_timed_out_answers: bool) -> bool {
     resend_timed_out_answers || *failure != Failure::Timeout(TimeoutPhase::WholeAnswer)
 }
 
+/// Whether the provider gave no answer at all: no connection, or no response headers in time.
+/// (Anything else is an answer, if a bad one.)
+pub fn no_answer(failure: &Failure) -> bool {
+    matches!(
+        failure,
+        Failure::Connect | Failure::Unreachable | Failure::Timeout(TimeoutPhase::Headers)
+    )
+}
+
 /// What a failed attempt means.
 pub fn failure(failure: &Failure) -> Outcome {
     let cooldown = match failure {

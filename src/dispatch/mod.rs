@@ -34,7 +34,7 @@ pub use stream::{AnswerStream, LogLine};
 
 use crate::config::{Affinity, Config, Provider};
 use crate::core::affinity::{AffinityTable, ProviderSessions, SessionKey};
-use crate::core::classify::{self, Failure, TimeoutPhase, Verdict};
+use crate::core::classify::{self, Failure, Verdict};
 use crate::core::health::{CooldownPolicy, HealthTable};
 use crate::core::num::{SPLITMIX_GAMMA, millis, splitmix64};
 use crate::core::provider::{ProviderId, ProviderKind};
@@ -601,8 +601,7 @@ impl Dispatcher {
             | Err(
                 DispatchError::AllProvidersFailed { .. }
                 | DispatchError::NoProviderServesModel { .. }
-                | DispatchError::PinnedProviderFailed { .. }
-                | DispatchError::AnswerTimedOut { .. },
+                | DispatchError::PinnedProviderFailed { .. },
             ) => Ok(None),
             Err(e) => Err(e),
         }
@@ -976,13 +975,8 @@ impl Dispatcher {
                     // A token count that the provider answered with an error says nothing of
                     // its Messages path (a relay may not count tokens at all): it fails over
                     // without a cooldown. Only a provider that cannot be reached is cooled down.
-                    let counted_answer = route == Route::CountTokens
-                        && !matches!(
-                            failure,
-                            Failure::Connect
-                                | Failure::Unreachable
-                                | Failure::Timeout(TimeoutPhase::Headers)
-                        );
+                    let counted_answer =
+                        route == Route::CountTokens && !classify::no_answer(&failure);
                     let cooldown = match outcome {
                         classify::Outcome::Failover { .. } if counted_answer => Duration::ZERO,
                         classify::Outcome::Failover { cooldown } => self.health.record_failure(
@@ -1024,17 +1018,6 @@ impl Dispatcher {
             });
         }
         let now = Instant::now();
-        // The client should come back when the first provider that serves this model is back,
-        // whether it was tried now or skipped as already cooling down.
-        let earliest = generation
-            .config
-            .providers
-            .iter()
-            .filter(|p| p.usable() && admitted(p) && p.models.map(&model).is_some())
-            .filter(|p| route == Route::Messages || p.kind == ProviderKind::Anthropic)
-            .filter_map(|p| self.health.cooldown_ends(&p.id))
-            .min()
-            .map(|end| end.saturating_duration_since(now));
         let failures: Vec<Failure> = failed.iter().map(|a| a.failure.clone()).collect();
         if let Some((index, _)) = &decided.pinned {
             let provider = &generation.config.providers[*index].id;
@@ -1051,6 +1034,17 @@ impl Dispatcher {
                 verdict: Some(classify::all_failed(&failures, back)),
             });
         }
+        // The client should come back when the first provider that serves this model is back,
+        // whether it was tried now or skipped as already cooling down.
+        let earliest = generation
+            .config
+            .providers
+            .iter()
+            .filter(|p| p.usable() && admitted(p) && p.models.map(&model).is_some())
+            .filter(|p| route == Route::Messages || p.kind == ProviderKind::Anthropic)
+            .filter_map(|p| self.health.cooldown_ends(&p.id))
+            .min()
+            .map(|end| end.saturating_duration_since(now));
         let verdict = classify::all_failed(&failures, earliest);
         let scope = decided.scope(rules);
         let others = generation

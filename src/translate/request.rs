@@ -199,16 +199,15 @@ pub fn build<'a>(
             include_usage: true,
         });
     }
+    if matches!(style, ReasoningStyle::OpenAi | ReasoningStyle::OpenAiEffort) {
+        chat.stop = chat.stop.map(|s| &s[..s.len().min(OPENAI_MAX_STOP)]);
+    }
     match style {
-        ReasoningStyle::None => {}
-        ReasoningStyle::OpenAi => {
-            chat.stop = chat.stop.map(|s| &s[..s.len().min(OPENAI_MAX_STOP)]);
-        }
+        ReasoningStyle::None | ReasoningStyle::OpenAi => {}
         ReasoningStyle::OpenAiEffort => {
             // Reasoning models reject sampling parameters.
             chat.temperature = None;
             chat.top_p = None;
-            chat.stop = chat.stop.map(|s| &s[..s.len().min(OPENAI_MAX_STOP)]);
             chat.reasoning_effort = match thinking {
                 ThinkingMode::Off => None,
                 ThinkingMode::Budget(budget) => Some(effort_from_budget(budget)),

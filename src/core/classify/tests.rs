@@ -381,3 +381,26 @@ fn verdict_retry_after_bounds() {
     check_verdict(&f, Some(secs(600)), (503, "api_error", 5, true));
     check_verdict(&f, Some(Duration::MAX), (503, "api_error", 5, true));
 }
+
+#[test]
+fn no_answer_is_a_connection_or_headers_that_never_came() {
+    for failure in [
+        Failure::Connect,
+        Failure::Unreachable,
+        Failure::Timeout(TimeoutPhase::Headers),
+    ] {
+        assert!(no_answer(&failure), "{failure}");
+    }
+    for failure in [
+        Failure::Local,
+        Failure::Timeout(TimeoutPhase::Idle),
+        Failure::Status {
+            status: 501,
+            retry_after: None,
+        },
+        Failure::InvalidResponse,
+        Failure::StreamEnded,
+    ] {
+        assert!(!no_answer(&failure), "{failure}");
+    }
+}
